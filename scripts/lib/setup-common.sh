@@ -1,0 +1,184 @@
+# Functions used by scripts/setup. Progress goes to stderr; each ensure_* prints one summary
+# line ("<service>  <address>  <started|reused>  <details>") on stdout.
+
+step() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+summary_line() { printf '%-10s %-34s %-8s %s\n' "$@"; }
+
+# wait_for <what> <seconds> <log file or -> <command...>: poll until the command succeeds.
+wait_for() {
+  local what=$1 seconds=$2 log=$3; shift 3
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      [ "$log" != - ] && [ -f "$log" ] && tail -n 20 "$log" >&2
+      die "$what did not answer within ${seconds}s"
+    fi
+    sleep 0.5
+  done
+}
+
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Test-service credentials: generated once, reused after. Never inside the checkout.
+load_service_credentials() {
+  local env_file=$CHATAPI_CACHE/services.env
+  if [ ! -f "$env_file" ]; then
+    umask 077
+    cat >"$env_file" <<EOF
+# Written by scripts/setup: credentials of the local test services (loopback only).
+CHATAPI_TEST_PG_PASSWORD=$(openssl rand -hex 16)
+CHATAPI_TEST_RABBITMQ_PASSWORD=$(openssl rand -hex 16)
+EOF
+  fi
+  # shellcheck disable=SC1090
+  source "$env_file"
+  PG_URL="postgresql://chatapi:${CHATAPI_TEST_PG_PASSWORD}@127.0.0.1:5432/chatapi_test"
+  RABBITMQ_URL="amqp://chatapi:${CHATAPI_TEST_RABBITMQ_PASSWORD}@127.0.0.1:5672/chatapi_test"
+  # Derived URLs, rewritten every run so they follow the passwords above.
+  local urls=$CHATAPI_CACHE/services.urls.env
+  umask 077
+  cat >"$urls" <<EOF
+CHATAPI_TEST_DATABASE_URL=$PG_URL
+CHATAPI_TEST_REDIS_URL=redis://127.0.0.1:6379/0
+CHATAPI_TEST_RABBITMQ_URL=$RABBITMQ_URL
+CHATAPI_TEST_SMTP_HOST=127.0.0.1
+CHATAPI_TEST_SMTP_PORT=1025
+CHATAPI_TEST_MAILPIT_URL=http://127.0.0.1:8025
+EOF
+  umask 022
+}
+
+pg_ready() { pg_isready -h 127.0.0.1 -p 5432 -q; }
+
+ensure_postgres() {
+  local state=reused cluster
+  if ! pg_ready; then
+    cluster=$(pg_lsclusters --no-header | awk '$3 == 5432 {print $1 " " $2; exit}')
+    [ -n "$cluster" ] || die "no PostgreSQL cluster on port 5432 (pg_lsclusters shows none); create one with pg_createcluster"
+    step "starting PostgreSQL $cluster"
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster start >&2
+    wait_for "PostgreSQL" 60 - pg_ready
+    state=started
+  fi
+  # Our role and database only; CREATEDB so tests can make throwaway databases.
+  su postgres -c "psql -qAt -v ON_ERROR_STOP=1" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chatapi') THEN
+    CREATE ROLE chatapi LOGIN CREATEDB;
+  END IF;
+END \$\$;
+ALTER ROLE chatapi WITH LOGIN CREATEDB PASSWORD '${CHATAPI_TEST_PG_PASSWORD}';
+SELECT 'CREATE DATABASE chatapi_test OWNER chatapi'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'chatapi_test')\gexec
+SQL
+  summary_line postgresql 127.0.0.1:5432 "$state" "database chatapi_test, role chatapi ($(pg_config --version 2>/dev/null || psql --version))"
+}
+
+redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
+
+ensure_redis() {
+  local state=reused
+  if ! redis_ready; then
+    step "starting Redis"
+    /etc/init.d/redis-server start >&2 2>/dev/null || true
+    wait_for "Redis" 30 /var/log/redis/redis-server.log redis_ready
+    state=started
+  fi
+  summary_line redis 127.0.0.1:6379 "$state" "$(redis-server --version | awk '{print $3}')"
+}
+
+rabbitmq_ready() { rabbitmq-diagnostics -q check_port_connectivity; }
+
+ensure_rabbitmq() {
+  local state=reused
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+    step "starting RabbitMQ (about 10 s)"
+    /etc/init.d/rabbitmq-server start >&2
+    state=started
+  fi
+  wait_for "RabbitMQ" 90 /var/log/rabbitmq/rabbit@$(hostname -s).log rabbitmq_ready
+  if ! rabbitmqctl -q authenticate_user chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null 2>&1; then
+    step "creating RabbitMQ user chatapi"
+    rabbitmqctl -q add_user chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null 2>&1 ||
+      rabbitmqctl -q change_password chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null
+  fi
+  if ! rabbitmqctl -q list_vhosts name | grep -qx chatapi_test; then
+    rabbitmqctl -q add_vhost chatapi_test >/dev/null
+    rabbitmqctl -q set_permissions -p chatapi_test chatapi '.*' '.*' '.*' >/dev/null
+  fi
+  summary_line rabbitmq 127.0.0.1:5672 "$state" "vhost chatapi_test, user chatapi"
+}
+
+MAILPIT_VERSION=v1.33.1
+
+mailpit_ready() { curl -fsS http://127.0.0.1:8025/readyz; }
+
+ensure_smtp_sink() {
+  local state=reused dir=$CHATAPI_CACHE/mailpit-$MAILPIT_VERSION
+  if ! mailpit_ready >/dev/null 2>&1; then
+    if [ ! -x "$dir/mailpit" ]; then
+      command -v go >/dev/null || die "Go is needed to build the SMTP sink (mailpit) and is not on PATH"
+      step "building mailpit $MAILPIT_VERSION from Go modules (about 2 min, once)"
+      local tmp
+      tmp=$(mktemp -d "$CHATAPI_CACHE/.mailpit-build.XXXXXX")
+      (cd "$tmp" && GOBIN=$tmp go install "github.com/axllent/mailpit@$MAILPIT_VERSION") >&2 ||
+        die "building mailpit failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+      mkdir -p "$dir" && mv "$tmp/mailpit" "$dir/mailpit" && rm -rf "$tmp"
+    fi
+    step "starting the SMTP sink (mailpit)"
+    nohup "$dir/mailpit" --smtp 127.0.0.1:1025 --listen 127.0.0.1:8025 \
+      --smtp-auth-accept-any --smtp-auth-allow-insecure --max 5000 --disable-version-check \
+      >"$CHATAPI_CACHE/log/mailpit.log" 2>&1 &
+    echo $! >"$CHATAPI_CACHE/run/mailpit.pid"
+    wait_for "mailpit" 30 "$CHATAPI_CACHE/log/mailpit.log" mailpit_ready
+    state=started
+  fi
+  summary_line "smtp sink" 127.0.0.1:1025 "$state" "mailpit $MAILPIT_VERSION, API http://127.0.0.1:8025"
+}
+
+describe_nginx() {
+  command -v nginx >/dev/null || die "nginx is not installed"
+  summary_line nginx "$(command -v nginx)" ready "$(nginx -v 2>&1 | sed 's/.*version: //') (tests run their own instances on loopback)"
+}
+
+docker_ready() { docker info; }
+
+ensure_docker() {
+  local state=reused
+  if ! docker_ready >/dev/null 2>&1; then
+    step "starting the Docker engine (dockerd)"
+    nohup dockerd >"$CHATAPI_CACHE/log/dockerd.log" 2>&1 &
+    wait_for "dockerd" 60 "$CHATAPI_CACHE/log/dockerd.log" docker_ready
+    state=started
+  fi
+  summary_line docker unix:///var/run/docker.sock "$state" "engine $(docker version -f '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+}
+
+# npm ci only when package-lock.json changed since the last install.
+ensure_npm_deps() {
+  local stamp=$ROOT/node_modules/.chatapi-lock.sha256 want
+  want=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    step "npm dependencies: up to date"
+    return 0
+  fi
+  step "installing npm dependencies (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$want" >"$stamp"
+}
+
+build_workspace() {
+  step "building the app (tsc)"
+  (cd "$ROOT" && npm run --silent build) >&2
+}

@@ -1,0 +1,37 @@
+import { defineConfig } from "vitest/config";
+
+// One project per tier, chosen by file name, so each can run alone:
+//   npx vitest run --project unit | integration | docker | engine | cluster | helm
+// unit:        pure code and Pulumi runtime mocks; needs nothing running.
+// integration: real PostgreSQL, Redis, RabbitMQ, SMTP sink, nginx (scripts/setup starts them).
+// docker:      the real Docker engine (images, compose, the local stack).
+// engine:      the real Pulumi CLI built from Go modules (scripts/pulumi-toolchain).
+// cluster:     a real local Kubernetes cluster (scripts/cluster).
+// helm:        the real helm binary.
+const tiers = ["integration", "docker", "engine", "cluster", "helm"] as const;
+const tierFiles = (tier: string) => [`**/*.${tier}.test.ts`];
+const ignored = ["**/node_modules/**", "**/dist/**"];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["**/*.test.ts"],
+          exclude: [...ignored, ...tiers.flatMap(tierFiles)],
+        },
+      },
+      ...tiers.map((tier) => ({
+        test: {
+          name: tier,
+          include: tierFiles(tier),
+          exclude: ignored,
+          setupFiles: ["test/support/load-services-env.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      })),
+    ],
+  },
+});
