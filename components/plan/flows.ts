@@ -1,0 +1,102 @@
+// Who talks to whom: the allowed connections, from which Docker networks (and, for the
+// Kubernetes target, NetworkPolicies) follow. Data stores are reached only by the app's
+// processes, on their own ports; only nginx faces clients.
+import type { StackSettings } from "../../stacks/config/types";
+import type { FlowPlan, NetworkAttachmentPlan, NetworkName, NetworkPlan, Role, WorkloadPlan } from "./types";
+import { API_PORT } from "./workloads/app";
+
+const STORE_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672 } as const;
+
+export function planFlows(s: StackSettings, workloads: WorkloadPlan[], sentry: boolean): FlowPlan[] {
+  const present = new Set(workloads.map((w) => w.role));
+  const flows: FlowPlan[] = [
+    { from: "nginx", to: "api", port: API_PORT, purpose: "REST and WebSocket traffic" },
+  ];
+  const uses: Record<string, ("postgres" | "redis" | "rabbitmq")[]> = {
+    api: ["postgres", "redis", "rabbitmq"],
+    worker: ["postgres", "redis", "rabbitmq"],
+    migrate: ["postgres"],
+    "bootstrap-admin": ["postgres"],
+    backup: ["postgres"],
+  };
+  for (const [from, stores] of Object.entries(uses) as [Role, ("postgres" | "redis" | "rabbitmq")[]][]) {
+    if (!present.has(from)) continue;
+    for (const store of stores) {
+      if (s[store].mode === "container") {
+        flows.push({ from, to: store, port: STORE_PORTS[store], purpose: `${from} uses ${store}` });
+      } else {
+        flows.push({ from, to: "internet", port: STORE_PORTS[store], purpose: `managed ${store}` });
+      }
+    }
+  }
+  if (s.smtp.host && present.has("worker")) {
+    flows.push({ from: "worker", to: "internet", port: s.smtp.port, purpose: "SMTP e-mail" });
+  }
+  if (s.backup.s3 && present.has("backup")) {
+    flows.push({ from: "backup", to: "internet", port: 443, purpose: "backup upload to S3" });
+  }
+  if (sentry) {
+    for (const from of ["api", "worker"] as const)
+      flows.push({ from, to: "internet", port: 443, purpose: "Sentry" });
+  }
+  return flows;
+}
+
+export function planNetworks(prefix: string, flows: FlowPlan[]): NetworkPlan[] {
+  const all: NetworkPlan[] = [
+    {
+      name: "public",
+      resourceName: `${prefix}-public`,
+      internal: false,
+      purpose: "published ports of nginx",
+    },
+    {
+      name: "frontend",
+      resourceName: `${prefix}-frontend`,
+      internal: true,
+      purpose: "nginx to the API instances",
+    },
+    {
+      name: "backend",
+      resourceName: `${prefix}-backend`,
+      internal: true,
+      purpose: "the app to its data stores",
+    },
+    {
+      name: "egress",
+      resourceName: `${prefix}-egress`,
+      internal: false,
+      purpose: "outbound: SMTP, S3, Sentry, managed services",
+    },
+  ];
+  const needed = new Set<NetworkName>(["public", "frontend"]);
+  for (const flow of flows) needed.add(networkOf(flow));
+  return all.filter((network) => needed.has(network.name));
+}
+
+function networkOf(flow: FlowPlan): NetworkName {
+  if (flow.to === "internet") return "egress";
+  return flow.from === "nginx" ? "frontend" : "backend";
+}
+
+/** Attaches each workload to the networks its flows need, with its role as alias where it is reached. */
+export function attachNetworks(workloads: WorkloadPlan[], flows: FlowPlan[]): WorkloadPlan[] {
+  return workloads.map((w) => {
+    const attachments = new Map<NetworkName, Set<string>>();
+    const attach = (network: NetworkName, alias?: string) => {
+      const aliases = attachments.get(network) ?? new Set<string>();
+      if (alias) aliases.add(alias);
+      attachments.set(network, aliases);
+    };
+    if (w.role === "nginx") attach("public");
+    for (const flow of flows) {
+      if (flow.from === w.role) attach(networkOf(flow));
+      if (flow.to === w.role) attach(networkOf(flow), w.role);
+    }
+    const networks: NetworkAttachmentPlan[] = [...attachments].map(([network, aliases]) => ({
+      network,
+      aliases: [...aliases],
+    }));
+    return { ...w, networks };
+  });
+}

@@ -1,0 +1,324 @@
+// The deployment plan: everything a target needs to create a stack, as plain data. Built
+// once from the validated stack config (./build-plan.ts) and consumed by the Docker target,
+// the Kubernetes target, the compose renderer and the policy pack. No Pulumi types, no
+// secret values: secrets are referenced by name and resolved by the target.
+
+/** Which process a workload runs. */
+export type Role =
+  "postgres" | "redis" | "rabbitmq" | "migrate" | "bootstrap-admin" | "api" | "worker" | "nginx" | "backup";
+
+export type ImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+
+export interface ImagePlan {
+  /** The reference containers use (a pinned tag or digest). */
+  ref: string;
+  /** Pull it from its registry before use (false: it must already be on the engine). */
+  pull: boolean;
+  /** Build it instead of pulling (the app image from app/Dockerfile). */
+  build?: { context: string; dockerfile: string; args: Record<string, string> };
+}
+
+/** Names of the secrets a stack uses; each becomes the file /run/secrets/<name>. */
+export type SecretName =
+  | "database_url"
+  | "redis_url"
+  | "rabbitmq_url"
+  | "postgres_password"
+  | "redis_password"
+  | "rabbitmq_password"
+  | "redis_conf"
+  | "rabbitmq_conf"
+  | "secret_key"
+  | "admin_api_key"
+  | "smtp_password"
+  | "sentry_dsn"
+  | "backup_s3_access_key_id"
+  | "backup_s3_secret_access_key"
+  | "tls_certificate"
+  | "tls_private_key";
+
+/** Where a secret's value comes from. */
+export type SecretSource =
+  /** A Pulumi config secret (chatapi:<key>). */
+  | { kind: "config"; key: string }
+  /** Generated (@pulumi/random RandomPassword: letters and digits only, URL-safe). */
+  | { kind: "random"; length: number }
+  /** Config secret when set, generated otherwise. */
+  | { kind: "config-or-random"; key: string; length: number }
+  /** Text assembled from literal parts and other secrets (URLs, config files). */
+  | { kind: "template"; parts: TemplatePart[] }
+  /** The load balancer's certificate chain / key: generated (self-signed) or from config. */
+  | { kind: "tls"; part: "certificate" | "private-key" };
+
+export type TemplatePart = string | { secret: SecretName };
+
+export interface SecretPlan {
+  name: SecretName;
+  source: SecretSource;
+  description: string;
+}
+
+/** Values generated at deploy time that are not secret (e.g. the admin client id). */
+export type GeneratedValueName = "admin_client_id";
+
+export interface GeneratedValuePlan {
+  name: GeneratedValueName;
+  /** A fixed value from config, or a random UUID (@pulumi/random RandomUuid). */
+  source: { kind: "uuid" } | { kind: "fixed"; value: string };
+}
+
+/** One command-line argument: literal, or a generated value filled in by the target. */
+export type CommandArg = string | { generated: GeneratedValueName };
+
+/** A file placed in the container. */
+export interface FilePlan {
+  path: string;
+  /** Secret content (mode 0400, owned by the workload's user) or plain text (0444). */
+  source: { secret: SecretName } | { content: string };
+  /** Environment variable that points the process at the file (e.g. DATABASE_URL_FILE). */
+  env?: string;
+}
+
+export interface HealthCheckPlan {
+  /** Exec form, run inside the container (Docker HEALTHCHECK; Kubernetes exec probe). */
+  command: string[];
+  /** The same check over HTTP, for orchestrators that probe from outside (Kubernetes). */
+  http?: { path: string; port: number };
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface ResourcesPlan {
+  cpu: { requestMillis: number; limitMillis: number };
+  memory: { requestBytes: number; limitBytes: number };
+  pidsLimit: number;
+}
+
+export interface SecurityPlan {
+  /** Numeric uid:gid; never root. */
+  user: string;
+  readOnlyRootFilesystem: boolean;
+  /** Always ["ALL"]. */
+  dropCapabilities: string[];
+  /** Capabilities added back (each with the reason in build-plan). Empty for every workload here. */
+  addCapabilities: string[];
+  noNewPrivileges: boolean;
+}
+
+export interface TmpfsPlan {
+  path: string;
+  sizeBytes: number;
+}
+
+export type NetworkName = "public" | "frontend" | "backend" | "egress";
+
+export interface NetworkPlan {
+  name: NetworkName;
+  /** chatapi-<stack>-<name> */
+  resourceName: string;
+  /** No route out of the host (Docker `internal: true`). */
+  internal: boolean;
+  purpose: string;
+}
+
+export interface NetworkAttachmentPlan {
+  network: NetworkName;
+  /** DNS names of this workload on that network (every instance answers to these). */
+  aliases: string[];
+}
+
+export interface VolumePlan {
+  /** Logical name, referenced by mounts. */
+  name: string;
+  /** chatapi-<stack>-<name> */
+  resourceName: string;
+  purpose: string;
+  /** Persistent volume size (Kubernetes PVC). */
+  sizeBytes: number;
+  storageClassName?: string;
+  /** Docker: bind this host folder instead of a named volume. */
+  hostPath?: string;
+  /** Data that outlives the stack (kept on delete). */
+  retain: boolean;
+  /** One volume per instance of the workloads that mount it (<resourceName>-<instance>). */
+  perInstance?: boolean;
+}
+
+export interface MountPlan {
+  volume: string;
+  path: string;
+  readOnly: boolean;
+}
+
+export interface PortPlan {
+  name: string;
+  containerPort: number;
+  protocol: "tcp";
+  /** Published on the host (Docker) / exposed by a LoadBalancer Service. Only nginx has these. */
+  published?: { hostPort: number; hostAddress: string };
+}
+
+export interface DependencyPlan {
+  role: Role;
+  condition: "healthy" | "completed";
+}
+
+export type WorkloadKind =
+  /** Long-running, restarted when it stops. */
+  | "service"
+  /** Runs once to completion per deployment (Docker one-shot container / Kubernetes Job). */
+  | "job"
+  /** Runs on a schedule (Kubernetes CronJob; on Docker a long-running container with its own scheduler). */
+  | "scheduled";
+
+export interface WorkloadPlan {
+  role: Role;
+  kind: WorkloadKind;
+  /** chatapi-<stack>-<role>; instance n of a replicated service is <name>-<n>. */
+  name: string;
+  description: string;
+  image: ImageKey;
+  /** Replaces the image's ENTRYPOINT when set. */
+  entrypoint?: string[];
+  /** Arguments (the image's CMD). */
+  command: CommandArg[];
+  replicas: number;
+  /** Plain, non-secret environment. Secrets only ever arrive as files (FilePlan.env). */
+  env: Record<string, string>;
+  files: FilePlan[];
+  ports: PortPlan[];
+  health?: HealthCheckPlan;
+  /** Kubernetes readiness (Docker has none: its health check gates start order). */
+  readiness?: HealthCheckPlan;
+  resources: ResourcesPlan;
+  security: SecurityPlan;
+  tmpfs: TmpfsPlan[];
+  mounts: MountPlan[];
+  networks: NetworkAttachmentPlan[];
+  restart: "unless-stopped" | "on-failure" | "no";
+  dependsOn: DependencyPlan[];
+  /** Run a minimal init as PID 1 (Docker --init): forwards signals, reaps zombies. */
+  init: boolean;
+  /** Seconds between SIGTERM and SIGKILL. */
+  stopGracePeriodSeconds: number;
+  /** Environment variable named after the instance (per-instance value, e.g. api-2). */
+  instanceEnv?: string;
+  metrics?: { port: number; path: string };
+  labels: Record<string, string>;
+  /** kind "scheduled": the cron schedule, and the command for hosts without a scheduler. */
+  schedule?: { cron: string; daemonCommand: CommandArg[] };
+}
+
+/** Allowed connections between workloads (NetworkPolicies, Docker networks, policy checks). */
+export interface FlowPlan {
+  from: Role;
+  to: Role | "internet";
+  port?: number;
+  purpose: string;
+}
+
+export type TlsPlan =
+  | {
+      mode: "self-signed";
+      commonName: string;
+      dnsNames: string[];
+      ipAddresses: string[];
+      validityHours: number;
+    }
+  | { mode: "provided" }
+  | { mode: "acme"; email: string; server: string };
+
+export interface UpstreamServerPlan {
+  host: string;
+  port: number;
+}
+
+export interface LoadBalancerPlan {
+  domain: string;
+  /** Ports nginx listens on inside its container (unprivileged). */
+  listen: { http: number; https: number };
+  /** Ports clients use (published on the host / LoadBalancer Service). */
+  public: { http: number; https: number; address: string };
+  /** API instances (static list) or one DNS name re-resolved as it changes (needs nginx >= 1.27.3). */
+  upstream:
+    | { kind: "static"; servers: UpstreamServerPlan[] }
+    | { kind: "dns"; name: string; port: number; resolver: string };
+  apiPrefix: string;
+  wsReadTimeoutSeconds: number;
+  clientMaxBodySize: string;
+  hstsMaxAgeSeconds: number;
+  trustedProxies: string[];
+  nginxVersion: string;
+  /** Paths inside the nginx container. */
+  paths: { certificate: string; privateKey: string; dhParams: string; pidFile: string; tempDir: string };
+}
+
+export interface BackupPlan {
+  enabled: boolean;
+  schedule: string;
+  retentionDays: number;
+  format: "plain-gz" | "custom";
+  /** Where dumps go: the backups volume, and S3 when configured. */
+  volume: string;
+  directory: string;
+  s3?: { bucket: string; prefix?: string; endpoint?: string; region?: string; forcePathStyle: boolean };
+}
+
+export interface AutoscalingPlan {
+  role: "api";
+  minReplicas: number;
+  maxReplicas: number;
+  targetCpuUtilization: number;
+}
+
+export interface FirewallRulePlan {
+  port: number;
+  protocol: "tcp";
+  from: string[];
+  purpose: string;
+}
+
+export interface FirewallPlan {
+  externalInterface: string;
+  /** Host ports open to the world (ufw). */
+  inbound: FirewallRulePlan[];
+  /** Ports Docker publishes (filtered in DOCKER-USER by their original destination port). */
+  published: FirewallRulePlan[];
+}
+
+export interface DeploymentPlan {
+  project: "chatapi";
+  stack: string;
+  /** chatapi-<stack> */
+  prefix: string;
+  target: "docker" | "kubernetes";
+  environment: "local" | "production";
+  domain: string;
+  urls: { https: string; websocket: string; health: string };
+  images: Record<ImageKey, ImagePlan>;
+  secrets: SecretPlan[];
+  generated: GeneratedValuePlan[];
+  networks: NetworkPlan[];
+  volumes: VolumePlan[];
+  workloads: WorkloadPlan[];
+  flows: FlowPlan[];
+  tls: TlsPlan;
+  loadBalancer: LoadBalancerPlan;
+  backup: BackupPlan;
+  autoscaling?: AutoscalingPlan;
+  firewall: FirewallPlan;
+  docker: {
+    host: string;
+    sshOpts: string[];
+    log: { driver: "json-file"; maxSize: string; maxFiles: number };
+  };
+  kubernetes: {
+    namespace: string;
+    storageClassName?: string;
+    gatewayClassName?: string;
+    nginxReplicas: number;
+  };
+  admin: { name: string; email: string };
+}
