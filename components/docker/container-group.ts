@@ -1,0 +1,75 @@
+// The Docker form of one plan workload: a container per instance, plus the per-instance
+// volumes that receive its files. Each guide item is a subclass with its own type token
+// (chatapi:docker:<Name>) so the graph reads like the guide.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { dockerInstances } from "../plan/names";
+import type { DeploymentPlan, NetworkName, WorkloadPlan } from "../plan/types";
+import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
+import { containerArgs, fileFolders } from "./container-args";
+
+export interface ContainerGroupArgs {
+  plan: DeploymentPlan;
+  workload: WorkloadPlan;
+  image: pulumi.Input<string>;
+  networks: Partial<Record<NetworkName, pulumi.Input<string>>>;
+  /** Shared volumes by plan name (named volumes, or host folders for bind mounts). */
+  volumes: Record<string, { source: pulumi.Input<string>; bind: boolean }>;
+  secrets: SecretValues;
+  generated: Partial<GeneratedValues>;
+  /** Labels recording what the containers waited for (a failed job fails them). */
+  labels?: Record<string, pulumi.Input<string>>;
+}
+
+const slug = (path: string) => path.replace(/^\//, "").replace(/[^A-Za-z0-9]+/g, "-");
+
+export class ContainerGroup extends pulumi.ComponentResource {
+  readonly containers: docker.Container[] = [];
+  /** Jobs: resolves to "succeeded" once every container exited 0, fails the deployment otherwise. */
+  readonly completion?: pulumi.Output<string>;
+
+  constructor(type: string, name: string, args: ContainerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+    const { plan, workload } = args;
+    const perInstanceVolumes = plan.volumes.filter((v) => v.perInstance && workload.mounts.some((m) => m.volume === v.name));
+
+    for (const instance of dockerInstances(workload)) {
+      const fileVolumes: Record<string, pulumi.Output<string>> = {};
+      for (const folder of fileFolders(workload)) {
+        fileVolumes[folder] = new docker.Volume(
+          `${instance.name}-${slug(folder)}`,
+          { name: `${instance.name}-${slug(folder)}`, labels: [{ label: "chatapi.stack", value: plan.stack }] },
+          { parent: this },
+        ).name;
+      }
+      const volumes = { ...args.volumes };
+      for (const volume of perInstanceVolumes) {
+        const name = `${volume.resourceName}-${instance.shortName}`;
+        volumes[volume.name] = { source: new docker.Volume(name, { name }, { parent: this }).name, bind: false };
+      }
+      this.containers.push(
+        new docker.Container(
+          instance.name,
+          containerArgs({ ...args, instance, volumes, fileVolumes }),
+          // Fixed container names: the old container must go before its replacement starts.
+          { parent: this, deleteBeforeReplace: true },
+        ),
+      );
+    }
+
+    if (workload.kind === "job") {
+      this.completion = pulumi.all(this.containers.map((c) => c.exitCode)).apply((codes) => {
+        codes.forEach((code, i) => {
+          if (code !== 0) {
+            const container = dockerInstances(workload)[i]!.name;
+            throw new Error(
+              `${container} exited with ${code ?? "no exit code"}; see: docker logs ${container}. Dependent containers were not started.`,
+            );
+          }
+        });
+        return "succeeded";
+      });
+    }
+    this.registerOutputs({ containers: this.containers.map((c) => c.name) });
+  }
+}

@@ -1,0 +1,100 @@
+// The Pulumi program as a function: config → validated settings → plan → target, returning
+// the stack outputs. stacks/index.ts calls it with the engine's config; tests call it under
+// runtime mocks with a stack file's config.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { deployDocker } from "../components/docker";
+import { renderFirewall } from "../components/firewall/render-firewall";
+import { buildPlan } from "../components/plan/build-plan";
+import type { DeploymentPlan } from "../components/plan/types";
+import { StackSecrets } from "../components/secrets/stack-secrets";
+import { loadStackConfig } from "./config/load";
+import { readAppVersion } from "./config/stack-file";
+import type { SecretConfigKey } from "./config/types";
+
+export interface ProgramInput {
+  stack: string;
+  config: Record<string, string>;
+  secretKeys: readonly string[];
+  projectDir: string;
+  /** Folder for rendered files (firewall rules); nothing is written when unset. */
+  renderDir?: string;
+}
+
+export interface StackOutputs {
+  target: string;
+  environment: string;
+  httpsUrl: string;
+  websocketUrl: string;
+  healthUrl: string;
+  adminClientId: pulumi.Output<string>;
+  adminApiKey: pulumi.Output<string>;
+  caCertificate?: pulumi.Output<string>;
+  backups: { enabled: boolean; schedule: string; retentionDays: number; location: string; s3?: string };
+  firewall: { ufw: string; dockerUserIpv4: string; dockerUserIpv6: string; files: string[] };
+}
+
+function backupLocation(plan: DeploymentPlan): string {
+  const volume = plan.volumes.find((v) => v.name === plan.backup.volume);
+  if (plan.target === "kubernetes") return `PVC ${volume?.resourceName ?? plan.backup.volume} in namespace ${plan.kubernetes.namespace}`;
+  if (volume?.hostPath) return `${volume.hostPath} on the Docker host (${plan.docker.host})`;
+  return `Docker volume ${volume?.resourceName ?? plan.backup.volume} on ${plan.docker.host}, mounted at ${plan.backup.directory} in ${plan.prefix}-backup`;
+}
+
+function writeFirewall(dir: string, rendered: ReturnType<typeof renderFirewall>): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    "ufw.sh": rendered.ufw,
+    "docker-user.rules": rendered.dockerUserIpv4,
+    "docker-user6.rules": rendered.dockerUserIpv6,
+  };
+  return Object.entries(files).map(([name, content]) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o644 });
+    return path;
+  });
+}
+
+export function runProgram(input: ProgramInput): StackOutputs {
+  const appVersion = readAppVersion(input.projectDir);
+  const config = loadStackConfig({ ...input, appVersion });
+  const plan = buildPlan({ config, appVersion });
+  const configSecrets: Partial<Record<SecretConfigKey, pulumi.Output<string>>> = {};
+  for (const [key, value] of Object.entries(config.secrets) as [SecretConfigKey, string][]) {
+    configSecrets[key] = pulumi.secret(value);
+  }
+  const secrets = new StackSecrets(`${plan.prefix}-secrets`, { plan, config: configSecrets });
+
+  if (plan.target === "docker") {
+    deployDocker({ plan, secrets: secrets.values, generated: secrets.generated, projectDir: input.projectDir });
+  } else {
+    throw new Error(
+      `stack "${plan.stack}": its config is valid, but the kubernetes target's components are not in this build yet`,
+    );
+  }
+
+  const firewall = renderFirewall(plan.firewall);
+  const files = input.renderDir ? writeFirewall(join(input.renderDir, plan.stack, "firewall"), firewall) : [];
+  const adminApiKey = secrets.values.admin_api_key;
+  if (!adminApiKey) throw new Error("the plan has no admin_api_key secret");
+  const s3 = plan.backup.s3;
+  return {
+    target: plan.target,
+    environment: plan.environment,
+    httpsUrl: plan.urls.https,
+    websocketUrl: plan.urls.websocket,
+    healthUrl: plan.urls.health,
+    adminClientId: secrets.generated.admin_client_id,
+    adminApiKey: pulumi.secret(adminApiKey),
+    ...(secrets.caCertificate ? { caCertificate: secrets.caCertificate } : {}),
+    backups: {
+      enabled: plan.backup.enabled,
+      schedule: plan.backup.schedule,
+      retentionDays: plan.backup.retentionDays,
+      location: backupLocation(plan),
+      ...(s3 ? { s3: `s3://${s3.bucket}/${s3.prefix ?? ""}` } : {}),
+    },
+    firewall: { ...firewall, files },
+  };
+}
