@@ -12,7 +12,7 @@ const config = pulumi.runtime.allConfig();
 const isSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
 const secretKeys = Object.keys(config).filter((key) => (isSecret ? isSecret(key) : true));
 
-const outputs = runProgram({
+const { outputs } = runProgram({
   stack: pulumi.getStack(),
   config,
   secretKeys,

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { deployDocker } from "../components/docker";
+import { type DockerStack, deployDocker } from "../components/docker";
 import { renderFirewall } from "../components/firewall/render-firewall";
 import { buildPlan } from "../components/plan/build-plan";
 import type { DeploymentPlan } from "../components/plan/types";
@@ -37,7 +37,8 @@ export interface StackOutputs {
 
 function backupLocation(plan: DeploymentPlan): string {
   const volume = plan.volumes.find((v) => v.name === plan.backup.volume);
-  if (plan.target === "kubernetes") return `PVC ${volume?.resourceName ?? plan.backup.volume} in namespace ${plan.kubernetes.namespace}`;
+  if (plan.target === "kubernetes")
+    return `PVC ${volume?.resourceName ?? plan.backup.volume} in namespace ${plan.kubernetes.namespace}`;
   if (volume?.hostPath) return `${volume.hostPath} on the Docker host (${plan.docker.host})`;
   return `Docker volume ${volume?.resourceName ?? plan.backup.volume} on ${plan.docker.host}, mounted at ${plan.backup.directory} in ${plan.prefix}-backup`;
 }
@@ -56,7 +57,14 @@ function writeFirewall(dir: string, rendered: ReturnType<typeof renderFirewall>)
   });
 }
 
-export function runProgram(input: ProgramInput): StackOutputs {
+export interface ProgramResult {
+  outputs: StackOutputs;
+  plan: DeploymentPlan;
+  secrets: StackSecrets;
+  docker?: DockerStack;
+}
+
+export function runProgram(input: ProgramInput): ProgramResult {
   const appVersion = readAppVersion(input.projectDir);
   const config = loadStackConfig({ ...input, appVersion });
   const plan = buildPlan({ config, appVersion });
@@ -66,8 +74,14 @@ export function runProgram(input: ProgramInput): StackOutputs {
   }
   const secrets = new StackSecrets(`${plan.prefix}-secrets`, { plan, config: configSecrets });
 
+  let docker: DockerStack | undefined;
   if (plan.target === "docker") {
-    deployDocker({ plan, secrets: secrets.values, generated: secrets.generated, projectDir: input.projectDir });
+    docker = deployDocker({
+      plan,
+      secrets: secrets.values,
+      generated: secrets.generated,
+      projectDir: input.projectDir,
+    });
   } else {
     throw new Error(
       `stack "${plan.stack}": its config is valid, but the kubernetes target's components are not in this build yet`,
@@ -79,7 +93,7 @@ export function runProgram(input: ProgramInput): StackOutputs {
   const adminApiKey = secrets.values.admin_api_key;
   if (!adminApiKey) throw new Error("the plan has no admin_api_key secret");
   const s3 = plan.backup.s3;
-  return {
+  const outputs: StackOutputs = {
     target: plan.target,
     environment: plan.environment,
     httpsUrl: plan.urls.https,
@@ -97,4 +111,5 @@ export function runProgram(input: ProgramInput): StackOutputs {
     },
     firewall: { ...firewall, files },
   };
+  return { outputs, plan, secrets, ...(docker ? { docker } : {}) };
 }

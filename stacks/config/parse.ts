@@ -25,16 +25,26 @@ export function parseConfigMap(
       raw[key] = text;
       continue;
     }
+    let value: unknown;
     try {
-      raw[key] = JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
-      issues.push({
-        key: fullKey,
-        problem: `is not ${type === "object" ? "an object" : "a list"}`,
-        expected: `nested keys, set with: pulumi config set --path ${fullKey}${type === "object" ? ".<key>" : "[0]"} <value>`,
-        actual: showValue(text, secretKeys.has(fullKey)),
-      });
+      value = text;
     }
+    const fits =
+      type === "array"
+        ? Array.isArray(value)
+        : typeof value === "object" && value !== null && !Array.isArray(value);
+    if (fits) {
+      raw[key] = value;
+      continue;
+    }
+    issues.push({
+      key: fullKey,
+      problem: `is not ${type === "object" ? "an object" : "a list"}`,
+      expected: `nested keys, set with: pulumi config set --path ${fullKey}${type === "object" ? ".<key>" : "[0]"} <value>`,
+      actual: showValue(text, secretKeys.has(fullKey)),
+    });
   }
   return { raw, issues };
 }
