@@ -41,11 +41,16 @@ function commandArgs(args: CommandArg[], generated: Partial<GeneratedValues>): p
   });
 }
 
-function upload(file: FilePlan, workload: WorkloadPlan, secrets: SecretValues): docker.types.input.ContainerUpload {
+function upload(
+  file: FilePlan,
+  workload: WorkloadPlan,
+  secrets: SecretValues,
+): docker.types.input.ContainerUpload {
   const [owner, group] = workload.security.user.split(":");
   if ("secret" in file.source) {
     const content = secrets[file.source.secret];
-    if (!content) throw new Error(`${workload.name} needs secret ${file.source.secret}, which was not resolved`);
+    if (!content)
+      throw new Error(`${workload.name} needs secret ${file.source.secret}, which was not resolved`);
     return { file: file.path, content, permissions: "0400", owner, group };
   }
   return { file: file.path, content: file.source.content, permissions: "0444", owner, group };
@@ -56,7 +61,8 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
   const job = workload.kind === "job";
   const env = { ...workload.env, ...instance.env };
   for (const file of workload.files) if (file.env) env[file.env] = file.path;
-  const command = workload.kind === "scheduled" && workload.schedule ? workload.schedule.daemonCommand : workload.command;
+  const command =
+    workload.kind === "scheduled" && workload.schedule ? workload.schedule.daemonCommand : workload.command;
   const health = workload.health;
 
   const networksAdvanced = workload.networks.map((attachment) => {
@@ -78,7 +84,12 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
     volumes.push({ volumeName, containerPath: folder, readOnly: false });
   }
 
-  const labels = { ...workload.labels, "chatapi.stack": plan.stack, "chatapi.role": workload.role, ...inputs.labels };
+  const labels = {
+    ...workload.labels,
+    "chatapi.stack": plan.stack,
+    "chatapi.role": workload.role,
+    ...inputs.labels,
+  };
 
   return {
     name: instance.name,
@@ -95,7 +106,9 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
     securityOpts: workload.security.noNewPrivileges ? ["no-new-privileges:true"] : [],
     privileged: false,
     init: workload.init,
-    tmpfs: Object.fromEntries(workload.tmpfs.map((t) => [t.path, `rw,noexec,nosuid,nodev,size=${t.sizeBytes}`])),
+    tmpfs: Object.fromEntries(
+      workload.tmpfs.map((t) => [t.path, `rw,noexec,nosuid,nodev,size=${t.sizeBytes}`]),
+    ),
     memory: Math.round(workload.resources.memory.limitBytes / MiB),
     memoryReservation: Math.round(workload.resources.memory.requestBytes / MiB),
     // Equal to the memory limit: no swap on top of it.

@@ -31,21 +31,29 @@ export class ContainerGroup extends pulumi.ComponentResource {
   constructor(type: string, name: string, args: ContainerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super(type, name, {}, opts);
     const { plan, workload } = args;
-    const perInstanceVolumes = plan.volumes.filter((v) => v.perInstance && workload.mounts.some((m) => m.volume === v.name));
+    const perInstanceVolumes = plan.volumes.filter(
+      (v) => v.perInstance && workload.mounts.some((m) => m.volume === v.name),
+    );
 
     for (const instance of dockerInstances(workload)) {
       const fileVolumes: Record<string, pulumi.Output<string>> = {};
       for (const folder of fileFolders(workload)) {
         fileVolumes[folder] = new docker.Volume(
           `${instance.name}-${slug(folder)}`,
-          { name: `${instance.name}-${slug(folder)}`, labels: [{ label: "chatapi.stack", value: plan.stack }] },
+          {
+            name: `${instance.name}-${slug(folder)}`,
+            labels: [{ label: "chatapi.stack", value: plan.stack }],
+          },
           { parent: this },
         ).name;
       }
       const volumes = { ...args.volumes };
       for (const volume of perInstanceVolumes) {
         const name = `${volume.resourceName}-${instance.shortName}`;
-        volumes[volume.name] = { source: new docker.Volume(name, { name }, { parent: this }).name, bind: false };
+        volumes[volume.name] = {
+          source: new docker.Volume(name, { name }, { parent: this }).name,
+          bind: false,
+        };
       }
       this.containers.push(
         new docker.Container(

@@ -18,7 +18,11 @@ import { Redis } from "./redis";
 import { Volumes } from "./volumes";
 import { Workers } from "./workers";
 
-type GroupClass = new (name: string, args: ContainerGroupArgs, opts?: pulumi.ComponentResourceOptions) => ContainerGroup;
+type GroupClass = new (
+  name: string,
+  args: ContainerGroupArgs,
+  opts?: pulumi.ComponentResourceOptions,
+) => ContainerGroup;
 
 const componentFor: Record<Role, GroupClass> = {
   postgres: Postgres,
@@ -49,7 +53,11 @@ export class DockerStack extends pulumi.ComponentResource {
     const { plan } = args;
     this.networks = new Networks(`${plan.prefix}-networks`, { plan }, { parent: this });
     const volumes = new Volumes(`${plan.prefix}-volumes`, { plan }, { parent: this });
-    const images = new Images(`${plan.prefix}-images`, { plan, projectDir: args.projectDir }, { parent: this });
+    const images = new Images(
+      `${plan.prefix}-images`,
+      { plan, projectDir: args.projectDir },
+      { parent: this },
+    );
 
     for (const workload of plan.workloads) {
       this.groups[workload.role] = new componentFor[workload.role](
@@ -74,7 +82,10 @@ export class DockerStack extends pulumi.ComponentResource {
     return workload.dependsOn.map((dependency) => {
       const group = this.groups[dependency.role];
       // The plan lists workloads after what they depend on; anything else is a plan bug.
-      if (!group) throw new Error(`${workload.role} depends on ${dependency.role}, which the plan does not create first`);
+      if (!group)
+        throw new Error(
+          `${workload.role} depends on ${dependency.role}, which the plan does not create first`,
+        );
       return group;
     });
   }
@@ -89,7 +100,8 @@ export class DockerStack extends pulumi.ComponentResource {
     const labels: Record<string, pulumi.Input<string>> = {};
     for (const dependency of workload.dependsOn) {
       const completion = this.groups[dependency.role]?.completion;
-      if (dependency.condition === "completed" && completion) labels[`chatapi.after.${dependency.role}`] = completion;
+      if (dependency.condition === "completed" && completion)
+        labels[`chatapi.after.${dependency.role}`] = completion;
     }
     if (workload.role === "nginx" && plan.loadBalancer.upstream.kind === "static") {
       const api = this.groups.api?.containers ?? [];

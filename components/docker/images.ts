@@ -19,7 +19,10 @@ export class Images extends pulumi.ComponentResource {
   constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:docker:Images", name, {}, opts);
     const { plan } = args;
-    for (const [key, image] of Object.entries(plan.images) as [ImageKey, DeploymentPlan["images"][ImageKey]][]) {
+    for (const [key, image] of Object.entries(plan.images) as [
+      ImageKey,
+      DeploymentPlan["images"][ImageKey],
+    ][]) {
       const resourceName = `${plan.prefix}-image-${key}`;
       if (image.build) {
         const built = new docker.Image(
@@ -38,7 +41,11 @@ export class Images extends pulumi.ComponentResource {
         // For a local build repoDigest is the image ID: a rebuild replaces the containers.
         this.refs[key] = built.repoDigest;
       } else if (image.pull) {
-        this.refs[key] = new docker.RemoteImage(resourceName, { name: image.ref, keepLocally: true }, { parent: this }).imageId;
+        this.refs[key] = new docker.RemoteImage(
+          resourceName,
+          { name: image.ref, keepLocally: true },
+          { parent: this },
+        ).imageId;
       } else {
         this.refs[key] = pulumi.output(image.ref);
       }

@@ -45,7 +45,8 @@ export class StackSecrets extends pulumi.ComponentResource {
     const resolve = (secretName: SecretName, chain: SecretName[] = []): pulumi.Output<string> => {
       const cached = values[secretName];
       if (cached) return cached;
-      if (chain.includes(secretName)) throw new Error(`secret templates form a cycle: ${[...chain, secretName].join(" -> ")}`);
+      if (chain.includes(secretName))
+        throw new Error(`secret templates form a cycle: ${[...chain, secretName].join(" -> ")}`);
       const secret: SecretPlan | undefined = byName.get(secretName);
       if (!secret) throw new Error(`the plan references secret ${secretName} but does not define it`);
       const source = secret.source;
@@ -58,15 +59,22 @@ export class StackSecrets extends pulumi.ComponentResource {
           value = this.password(plan.prefix, secretName, source.length);
           break;
         case "config-or-random":
-          value = args.config[source.key as SecretConfigKey] ?? this.password(plan.prefix, secretName, source.length);
+          value =
+            args.config[source.key as SecretConfigKey] ??
+            this.password(plan.prefix, secretName, source.length);
           break;
         case "template":
           value = pulumi
-            .all(source.parts.map((part) => (typeof part === "string" ? pulumi.output(part) : resolve(part.secret, [...chain, secretName]))))
+            .all(
+              source.parts.map((part) =>
+                typeof part === "string" ? pulumi.output(part) : resolve(part.secret, [...chain, secretName]),
+              ),
+            )
             .apply((parts) => parts.join(""));
           break;
         case "tls":
-          if (selfSigned) value = source.part === "certificate" ? selfSigned.certificateChain : selfSigned.privateKey;
+          if (selfSigned)
+            value = source.part === "certificate" ? selfSigned.certificateChain : selfSigned.privateKey;
           else value = configValue(source.part === "certificate" ? "tlsCertificate" : "tlsPrivateKey");
           break;
       }
@@ -81,7 +89,8 @@ export class StackSecrets extends pulumi.ComponentResource {
       generated[item.name] =
         item.source.kind === "fixed"
           ? pulumi.output(item.source.value)
-          : new random.RandomUuid(`${plan.prefix}-${item.name.replace(/_/g, "-")}`, {}, { parent: this }).result;
+          : new random.RandomUuid(`${plan.prefix}-${item.name.replace(/_/g, "-")}`, {}, { parent: this })
+              .result;
     }
     this.generated = generated as GeneratedValues;
     this.registerOutputs({ generated: this.generated });

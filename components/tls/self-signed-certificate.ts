@@ -20,7 +20,11 @@ export class SelfSignedCertificate extends pulumi.ComponentResource {
 
   constructor(name: string, args: SelfSignedCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:tls:SelfSignedCertificate", name, {}, opts);
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const caKey = new tls.PrivateKey(
+      `${name}-ca-key`,
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      { parent: this },
+    );
     const ca = new tls.SelfSignedCert(
       `${name}-ca`,
       {
@@ -33,7 +37,11 @@ export class SelfSignedCertificate extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const serverKey = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const serverKey = new tls.PrivateKey(
+      `${name}-key`,
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      { parent: this },
+    );
     const request = new tls.CertRequest(
       `${name}-csr`,
       {

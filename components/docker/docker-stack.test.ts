@@ -1,0 +1,459 @@
+// The Docker target under Pulumi runtime mocks, built from the real stack files: the right
+// resources with the right inputs for the local stack and the production Docker host.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadStackConfig } from "../../stacks/config/load";
+import { readStackFile } from "../../stacks/config/stack-file";
+import { type ProgramResult, runProgram } from "../../stacks/program";
+import { repoRoot } from "../../test/support/paths";
+import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
+import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
+import { buildPlan } from "../plan/build-plan";
+import { Migration } from "./migration";
+
+const mocks = installMocks();
+
+interface Deployed {
+  result: ProgramResult;
+  resources: Captured[];
+  containers: Captured[];
+  container: (name: string) => Captured;
+  /** Every secret value that exists in this deployment. */
+  secretValues: string[];
+}
+
+async function deploy(file: string, stack: string, secrets: Record<string, string> = {}): Promise<Deployed> {
+  const source = readStackFile(repoRoot, file, secrets);
+  const result = runProgram({
+    stack,
+    config: source.config,
+    secretKeys: source.secretKeys,
+    projectDir: repoRoot,
+  });
+  const groups = Object.values(result.docker?.groups ?? {});
+  await valueOf(
+    pulumi.all([
+      ...groups.flatMap((group) => group!.containers.map((container) => container.id)),
+      result.outputs.adminClientId,
+    ]),
+  );
+  const prefix = `chatapi-${stack}-`;
+  const resources = mocks.captured.filter((r) => r.name.startsWith(prefix));
+  const containers = resources.filter((r) => r.type === "docker:index/container:Container");
+  const container = (name: string) => {
+    const found = containers.find((c) => c.name === `${prefix}${name}`);
+    if (!found) throw new Error(`no container ${prefix}${name}`);
+    return found;
+  };
+  // Generated values of this stack (passwords, keys) plus the config secrets it was given.
+  const secretValues = [
+    ...mocks.generatedSecrets.filter((value) =>
+      resources.some((r) => JSON.stringify(plain(r.inputs)).includes(value)),
+    ),
+    ...Object.values(secrets).map((pem) => pem.split("\n").find((line) => line.length > 40) ?? pem),
+  ];
+  return { result, resources, containers, container, secretValues };
+}
+
+const inputs = (r: Captured) => plain(r.inputs) as Record<string, unknown>;
+const envOf = (r: Captured) => inputs(r).envs as string[];
+const networksOf = (r: Captured) =>
+  Object.fromEntries(
+    (inputs(r).networksAdvanced as { name: string; aliases: string[] }[]).map((n) => [
+      n.name,
+      [...n.aliases].sort(),
+    ]),
+  );
+
+/** Assertions every Docker stack must pass, whatever its size. */
+function commonChecks(get: () => Deployed, stack: string) {
+  it("publishes ports from the nginx container only", () => {
+    const { containers } = get();
+    const publishing = containers.filter((c) => ((inputs(c).ports as unknown[]) ?? []).length > 0);
+    expect(publishing.map((c) => c.name)).toEqual([`chatapi-${stack}-nginx`]);
+  });
+
+  it("never puts a secret value in env, command, labels or any input other than the uploaded files", () => {
+    const { resources, secretValues } = get();
+    expect(secretValues.length).toBeGreaterThan(4);
+    for (const resource of resources) {
+      if (resource.type.startsWith("tls:")) continue; // the TLS provider takes keys as input, as secrets
+      const { uploads: _uploads, ...rest } = inputs(resource);
+      const text = JSON.stringify(rest);
+      for (const value of secretValues) expect(text, `${resource.name} leaks a secret`).not.toContain(value);
+    }
+  });
+
+  it("delivers secrets as Pulumi secrets in files, pointed at by *_FILE variables", () => {
+    const { containers } = get();
+    for (const container of containers) {
+      const uploads = container.inputs.uploads;
+      expect(isSecretInput(uploads), `${container.name}: uploads must be secret`).toBe(true);
+      const files = (plain(uploads) as { file: string; permissions: string }[]).filter((u) =>
+        u.file.startsWith("/run/secrets/"),
+      );
+      for (const file of files) expect(file.permissions).toBe("0400");
+    }
+    const env = envOf(get().container("api-1"));
+    expect(env).toEqual(
+      expect.arrayContaining([
+        "DATABASE_URL_FILE=/run/secrets/database_url",
+        "REDIS_URL_FILE=/run/secrets/redis_url",
+        "RABBITMQ_URL_FILE=/run/secrets/rabbitmq_url",
+        "SECRET_KEY_FILE=/run/secrets/secret_key",
+      ]),
+    );
+    expect(env.some((e) => /^(DATABASE_URL|REDIS_URL|RABBITMQ_URL|SECRET_KEY|SMTP_PASSWORD)=/.test(e))).toBe(
+      false,
+    );
+  });
+
+  it("marks the admin API key and every resolved secret as Pulumi secrets", async () => {
+    const { result } = get();
+    expect(await pulumi.isSecret(result.outputs.adminApiKey)).toBe(true);
+    const values = Object.entries(result.secrets.values);
+    expect(values.length).toBeGreaterThan(8);
+    for (const [name, value] of values) expect(await pulumi.isSecret(value!), name).toBe(true);
+  });
+
+  it("runs every container as a non-root user with no capabilities, no new privileges, read-only root", () => {
+    for (const container of get().containers) {
+      const args = inputs(container);
+      expect(args.user, container.name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
+      expect(args.capabilities).toEqual({ drops: ["ALL"], adds: [] });
+      expect(args.securityOpts).toEqual(["no-new-privileges:true"]);
+      expect(args.privileged).toBe(false);
+      expect(args.readOnly, container.name).toBe(true);
+      expect(Object.keys(args.tmpfs as object)).toContain("/tmp");
+      expect(args.logDriver).toBe("json-file");
+      expect(args.logOpts).toEqual({ "max-size": "10m", "max-file": "5" });
+    }
+    for (const name of ["api-1", "worker-1", "migrate", "bootstrap-admin", "backup"]) {
+      expect(inputs(get().container(name)).user).toBe("10001:10001");
+    }
+    expect(inputs(get().container("postgres")).user).toBe("999:999");
+    expect(inputs(get().container("nginx")).user).toBe("101:101");
+  });
+
+  it("gives long-running containers a health check and a restart policy, one-shot jobs neither", () => {
+    for (const container of get().containers) {
+      const args = inputs(container);
+      const job = /-(migrate|bootstrap-admin)$/.test(container.name);
+      if (job) {
+        expect(args.restart, container.name).toBe("no");
+        expect(args.attach).toBe(true);
+        expect(args.mustRun).toBe(false);
+      } else {
+        expect(args.restart, container.name).toBe("unless-stopped");
+        if (!container.name.endsWith("-backup")) {
+          const health = args.healthcheck as { tests: string[] };
+          expect(health.tests[0], container.name).toBe("CMD");
+          expect(args.wait).toBe(true);
+        }
+      }
+    }
+    const api = inputs(get().container("api-1")).healthcheck as { tests: string[] };
+    expect(api.tests.at(-1)).toBe("http://127.0.0.1:8000/health");
+  });
+
+  it("runs the migration and the admin bootstrap before any API container, and nginx after them", () => {
+    const { resources } = get();
+    const order = resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.name);
+    const at = (suffix: string) => order.indexOf(`chatapi-${stack}-${suffix}`);
+    expect(at("postgres")).toBeLessThan(at("migrate"));
+    expect(at("migrate")).toBeLessThan(at("bootstrap-admin"));
+    expect(at("bootstrap-admin")).toBeLessThan(at("api-1"));
+    expect(at("migrate")).toBeLessThan(at("worker-1"));
+    expect(order.indexOf(`chatapi-${stack}-api-2`)).toBeLessThan(at("nginx"));
+    const labels = inputs(get().container("api-1")).labels as { label: string; value: string }[];
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        { label: "chatapi.after.migrate", value: "succeeded" },
+        { label: "chatapi.after.bootstrap-admin", value: "succeeded" },
+      ]),
+    );
+  });
+
+  it("bootstraps the admin client idempotently with the generated key file and client id", async () => {
+    const { result } = get();
+    const command = inputs(get().container("bootstrap-admin")).command as string[];
+    const id = await valueOf(result.outputs.adminClientId);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(command).toEqual([
+      "create-client",
+      "--name",
+      "Admin",
+      "--email",
+      expect.stringMatching(/^admin@/),
+      "--admin",
+      "--api-key-file",
+      "/run/secrets/admin_api_key",
+      "--id",
+      id,
+      "--json",
+    ]);
+    expect(inputs(get().container("migrate")).command).toEqual(["migrate"]);
+  });
+
+  it("keeps data stores on the internal backend network only, reachable by their names", () => {
+    const { resources } = get();
+    const networks = resources.filter((r) => r.type === "docker:index/network:Network");
+    const internal = Object.fromEntries(networks.map((n) => [n.name, inputs(n).internal]));
+    expect(internal[`chatapi-${stack}-backend`]).toBe(true);
+    expect(internal[`chatapi-${stack}-frontend`]).toBe(true);
+    expect(internal[`chatapi-${stack}-public`]).toBe(false);
+    for (const store of ["postgres", "redis", "rabbitmq"]) {
+      expect(networksOf(get().container(store))).toEqual({ [`chatapi-${stack}-backend`]: [store] });
+    }
+    expect(networksOf(get().container("nginx"))).toEqual({
+      [`chatapi-${stack}-public`]: ["nginx"],
+      [`chatapi-${stack}-frontend`]: ["nginx"],
+    });
+  });
+
+  it("runs the scheduled backup container with the guide's schedule and a backups volume", () => {
+    const backup = inputs(get().container("backup"));
+    expect(backup.command).toEqual(["backup", "--schedule", "0 2 * * *"]);
+    expect(envOf(get().container("backup"))).toEqual(
+      expect.arrayContaining(["BACKUP_DIR=/backups", "BACKUP_RETENTION_DAYS=30", "BACKUP_FORMAT=plain-gz"]),
+    );
+    const volumes = backup.volumes as { containerPath: string }[];
+    expect(volumes.map((v) => v.containerPath)).toContain("/backups");
+  });
+
+  it("uploads the nginx config rendered from the plan, with the API instances as upstreams", () => {
+    const { result } = get();
+    const uploads = plain(get().container("nginx").inputs.uploads) as { file: string; content: string }[];
+    const conf = uploads.find((u) => u.file === "/etc/nginx/chatapi/nginx.conf")!.content;
+    const apis = result.plan.workloads.find((w) => w.role === "api")!.replicas;
+    for (let i = 1; i <= apis; i++) expect(conf).toContain(`server api-${i}:8000`);
+    expect(conf).toContain("hash $remote_addr consistent;");
+    expect(inputs(get().container("nginx")).entrypoints).toEqual(["nginx"]);
+  });
+}
+
+describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
+  let deployed: Deployed;
+  beforeAll(async () => {
+    deployed = await deploy("local", "local");
+  });
+  commonChecks(() => deployed, "local");
+
+  it("creates the guide's containers: 2 API, 1 worker, one of everything else", () => {
+    const names = deployed.containers.map((c) => c.name.replace("chatapi-local-", "")).sort();
+    expect(names).toEqual(
+      [
+        "api-1",
+        "api-2",
+        "backup",
+        "bootstrap-admin",
+        "migrate",
+        "nginx",
+        "postgres",
+        "rabbitmq",
+        "redis",
+        "worker-1",
+      ].sort(),
+    );
+    const components = deployed.resources
+      .filter((r) => r.type.startsWith("chatapi:docker:"))
+      .map((r) => r.type);
+    expect(components).toEqual(
+      expect.arrayContaining([
+        "chatapi:docker:Stack",
+        "chatapi:docker:Postgres",
+        "chatapi:docker:Redis",
+        "chatapi:docker:RabbitMq",
+        "chatapi:docker:Migration",
+        "chatapi:docker:AdminBootstrap",
+        "chatapi:docker:ApiInstances",
+        "chatapi:docker:Workers",
+        "chatapi:docker:LoadBalancer",
+        "chatapi:docker:Backup",
+      ]),
+    );
+  });
+
+  it("uses the offline images and builds the app from app/Dockerfile on the offline Node base", () => {
+    const image = deployed.resources.find((r) => r.type === "docker:index/image:Image")!;
+    expect(inputs(image)).toMatchObject({
+      imageName: "chatapi-local/chatapi:1.0.0",
+      skipPush: true,
+      build: {
+        dockerfile: `${repoRoot}/app/Dockerfile`,
+        context: repoRoot,
+        args: { BASE_IMAGE: "chatapi-local/node:20-bookworm" },
+      },
+    });
+    expect(inputs(deployed.container("postgres")).image).toBe("chatapi-local/postgres:15");
+    expect(inputs(deployed.container("redis")).image).toBe("chatapi-local/redis:7");
+    expect(inputs(deployed.container("rabbitmq")).image).toBe("chatapi-local/rabbitmq:3");
+    expect(inputs(deployed.container("nginx")).image).toBe("chatapi-local/nginx-unprivileged:1");
+    expect(inputs(deployed.container("api-1")).image).toMatch(/^sha256:/); // the built image's ID
+    expect(deployed.resources.some((r) => r.type === "docker:index/remoteImage:RemoteImage")).toBe(false);
+  });
+
+  it("gives each API instance its own alias on the frontend network", () => {
+    expect(networksOf(deployed.container("api-1"))).toEqual({
+      "chatapi-local-frontend": ["api", "api-1"],
+      "chatapi-local-backend": ["api-1"],
+    });
+    expect(networksOf(deployed.container("api-2"))["chatapi-local-frontend"]).toEqual(["api", "api-2"]);
+    expect(envOf(deployed.container("api-2"))).toContain("INSTANCE_NAME=api-2");
+  });
+
+  it("publishes nginx on loopback 8080/8443 and uses the local engine", () => {
+    expect(inputs(deployed.container("nginx")).ports).toEqual([
+      { internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" },
+      { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    const provider = deployed.resources.find((r) => r.type === "pulumi:providers:docker")!;
+    expect(inputs(provider).host).toBe("unix:///var/run/docker.sock");
+  });
+
+  it("signs its own certificate and exports the CA and URLs", async () => {
+    const { outputs } = deployed.result;
+    expect(outputs.httpsUrl).toBe("https://localhost:8443/");
+    expect(outputs.websocketUrl).toBe("wss://localhost:8443/ws");
+    expect(await valueOf(outputs.caCertificate!)).toContain("BEGIN CERTIFICATE");
+    const csr = deployed.resources.find((r) => r.type === "tls:index/certRequest:CertRequest")!;
+    expect(inputs(csr)).toMatchObject({ dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] });
+    expect(outputs.backups.location).toContain("chatapi-local-backups");
+  });
+});
+
+describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", () => {
+  let deployed: Deployed;
+  let tls: TlsFixture;
+  beforeAll(async () => {
+    tls = makeCertificate("chat.example.com");
+    deployed = await deploy("dockerhost", "dockerhost", {
+      "chatapi:tlsCertificate": tls.certificate,
+      "chatapi:tlsPrivateKey": tls.privateKey,
+    });
+  });
+  commonChecks(() => deployed, "dockerhost");
+
+  it("drives the remote engine over ssh", () => {
+    const provider = deployed.resources.find((r) => r.type === "pulumi:providers:docker")!;
+    // Provider inputs reach the engine as strings (lists as JSON).
+    expect(inputs(provider).host).toBe("ssh://deploy@chat.example.com");
+    expect(JSON.parse(String(inputs(provider).sshOpts))).toEqual(["-o", "StrictHostKeyChecking=yes"]);
+  });
+
+  it("runs 3 API instances and 2 workers with the guide's memory limits and reservations", () => {
+    const count = (role: string) =>
+      deployed.containers.filter((c) => new RegExp(`-${role}-[0-9]+$`).test(c.name)).length;
+    expect(count("api")).toBe(3);
+    expect(count("worker")).toBe(2);
+    expect(inputs(deployed.container("api-3"))).toMatchObject({
+      memory: 4096,
+      memoryReservation: 2048,
+      memorySwap: 4096,
+      cpus: "2",
+    });
+    expect(inputs(deployed.container("worker-2"))).toMatchObject({ memory: 2048, memoryReservation: 1024 });
+    expect(inputs(deployed.container("redis"))).toMatchObject({ memory: 1024 });
+  });
+
+  it("pulls the official images and builds the app on the host", () => {
+    const pulled = deployed.resources
+      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
+      .map((r) => inputs(r).name);
+    expect(pulled.sort()).toEqual([
+      "nginxinc/nginx-unprivileged:1.28",
+      "postgres:15-bookworm",
+      "rabbitmq:3.13",
+      "redis:7-bookworm",
+    ]);
+    expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/);
+  });
+
+  it("publishes 80 and 443 on every interface and redirects to the bare domain", () => {
+    expect(inputs(deployed.container("nginx")).ports).toEqual([
+      { internal: 8080, external: 80, ip: "0.0.0.0", protocol: "tcp" },
+      { internal: 8443, external: 443, ip: "0.0.0.0", protocol: "tcp" },
+    ]);
+    const uploads = plain(deployed.container("nginx").inputs.uploads) as { file: string; content: string }[];
+    const conf = uploads.find((u) => u.file.endsWith("nginx.conf"))!.content;
+    expect(conf).toContain("return 301 https://chat.example.com$request_uri;");
+    expect(conf).toContain("http2 on;");
+    expect(conf).toContain(`max-age=63072000`);
+  });
+
+  it("serves the provided certificate and keeps backups in the host folder", () => {
+    const uploads = plain(deployed.container("nginx").inputs.uploads) as { file: string; content: string }[];
+    expect(uploads.find((u) => u.file === "/run/secrets/tls_certificate")!.content).toBe(tls.certificate);
+    expect(deployed.resources.some((r) => r.type.startsWith("tls:"))).toBe(false);
+    const volumes = inputs(deployed.container("backup")).volumes as {
+      hostPath?: string;
+      containerPath: string;
+    }[];
+    expect(volumes).toContainEqual({
+      hostPath: "/opt/chatapi/backups",
+      containerPath: "/backups",
+      readOnly: false,
+    });
+    expect(deployed.result.outputs.backups.location).toBe(
+      "/opt/chatapi/backups on the Docker host (ssh://deploy@chat.example.com)",
+    );
+  });
+
+  it("gives workers a way out for SMTP, and nothing else an egress network", () => {
+    expect(Object.keys(networksOf(deployed.container("worker-1")))).toContain("chatapi-dockerhost-egress");
+    for (const name of ["postgres", "redis", "rabbitmq", "api-1", "migrate"]) {
+      expect(Object.keys(networksOf(deployed.container(name)))).not.toContain("chatapi-dockerhost-egress");
+    }
+    expect(envOf(deployed.container("worker-1"))).toEqual(
+      expect.arrayContaining(["SMTP_HOST=smtp.example.com", "SMTP_PORT=587"]),
+    );
+  });
+
+  it("exports the firewall rules for the host: SSH from the allowed range, 80 and 443", () => {
+    const { firewall } = deployed.result.outputs;
+    expect(firewall.ufw).toContain("ufw allow from 203.0.113.0/24 to any port 22 proto tcp");
+    expect(firewall.dockerUserIpv4).toContain("--ctorigdstport 443 --ctdir ORIGINAL -j RETURN");
+    expect(firewall.dockerUserIpv4).toContain("-A DOCKER-USER -i eth0 -j DROP");
+  });
+});
+
+describe("Docker target: a failed migration", () => {
+  it("fails the migration's completion, which the API containers wait on, naming the container to look at", async () => {
+    mocks.failingContainers.add("chatapi-failing-migrate");
+    const source = readStackFile(repoRoot, "local");
+    const config = loadStackConfig({ stack: "failing", ...source, appVersion: "1.0.0" });
+    const plan = buildPlan({ config, appVersion: "1.0.0" });
+    const workload = plan.workloads.find((w) => w.role === "migrate")!;
+    const secrets = Object.fromEntries(
+      plan.secrets.map((s) => [s.name, pulumi.secret(`value-of-${s.name}`)]),
+    );
+    const migration = new Migration(workload.name, {
+      plan,
+      workload,
+      image: "chatapi-local/chatapi:1.0.0",
+      networks: { backend: "chatapi-failing-backend" },
+      volumes: {},
+      secrets,
+      generated: {},
+    });
+    // An error thrown in an apply rejects the output's promise; the engine reports it on
+    // every resource that takes the output as input (the API containers' labels).
+    const output = migration.completion as unknown as {
+      promise: () => Promise<unknown>;
+      isKnown: Promise<boolean>;
+      isSecret: Promise<boolean>;
+    };
+    // The output's known/secret promises fail the same way; they are handled here as the
+    // engine would handle them.
+    output.isKnown.catch(() => undefined);
+    output.isSecret.catch(() => undefined);
+    const completion = output.promise();
+    const failure = await completion.then(
+      () => new Error("the failed migration was reported as success"),
+      (error: Error) => error,
+    );
+    expect(failure.message).toBe(
+      "chatapi-failing-migrate exited with 1; see: docker logs chatapi-failing-migrate. Dependent containers were not started.",
+    );
+  });
+});
