@@ -1,0 +1,205 @@
+// The plan on its own: pure data from config, the single source every target reads.
+import { describe, expect, it } from "vitest";
+import { loadStackConfig } from "../../stacks/config/load";
+import { readStackFile } from "../../stacks/config/stack-file";
+import { repoRoot } from "../../test/support/paths";
+import { buildPlan } from "./build-plan";
+import { dockerInstances } from "./names";
+import type { DeploymentPlan, Role } from "./types";
+
+function planFor(
+  stack: string,
+  changes: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): DeploymentPlan {
+  const file = readStackFile(repoRoot, stack, secrets);
+  const config = loadStackConfig({
+    stack,
+    config: { ...file.config, ...changes },
+    secretKeys: file.secretKeys,
+    appVersion: "1.0.0",
+  });
+  return buildPlan({ config, appVersion: "1.0.0" });
+}
+
+const workload = (plan: DeploymentPlan, role: Role) => plan.workloads.find((w) => w.role === role)!;
+
+describe("deployment plan", () => {
+  it("is plain data: JSON round-trips it unchanged", () => {
+    const plan = planFor("local");
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
+  });
+
+  it("carries no secret value, only references to secrets by name", () => {
+    const dsn = "https://publickey@sentry.example.com/42";
+    const plan = planFor("local", {}, { "chatapi:sentryDsn": dsn });
+    expect(JSON.stringify(plan)).not.toContain("publickey");
+    expect(plan.secrets.find((s) => s.name === "sentry_dsn")?.source).toEqual({
+      kind: "config",
+      key: "sentryDsn",
+    });
+    expect(workload(plan, "api").files).toContainEqual({
+      path: "/run/secrets/sentry_dsn",
+      source: { secret: "sentry_dsn" },
+      env: "SENTRY_DSN_FILE",
+    });
+  });
+
+  it("lists workloads after everything they depend on", () => {
+    for (const stack of ["local", "prod"]) {
+      const plan = planFor(stack);
+      const seen = new Set<Role>();
+      for (const w of plan.workloads) {
+        for (const dependency of w.dependsOn)
+          expect(seen.has(dependency.role), `${w.role} after ${dependency.role}`).toBe(true);
+        seen.add(w.role);
+      }
+    }
+  });
+
+  it("orders migration and admin bootstrap before the API", () => {
+    expect(workload(planFor("local"), "api").dependsOn).toEqual(
+      expect.arrayContaining([
+        { role: "migrate", condition: "completed" },
+        { role: "bootstrap-admin", condition: "completed" },
+        { role: "postgres", condition: "healthy" },
+      ]),
+    );
+    expect(workload(planFor("local"), "bootstrap-admin").dependsOn).toEqual([
+      { role: "migrate", condition: "completed" },
+    ]);
+  });
+
+  it("puts every pair of workloads that talk on a shared network, and data stores on the internal one only", () => {
+    const plan = planFor("prod");
+    const networksOf = (role: Role) => new Set(workload(plan, role).networks.map((n) => n.network));
+    for (const flow of plan.flows) {
+      if (flow.to === "internet") {
+        expect(networksOf(flow.from).has("egress"), `${flow.from} -> internet`).toBe(true);
+        continue;
+      }
+      const shared = [...networksOf(flow.from)].filter((n) => networksOf(flow.to as Role).has(n));
+      expect(shared.length, `${flow.from} -> ${flow.to}`).toBeGreaterThan(0);
+    }
+    const internal = new Set(plan.networks.filter((n) => n.internal).map((n) => n.name));
+    for (const store of ["postgres", "redis", "rabbitmq"] as const) {
+      expect(
+        [...networksOf(store)].every((n) => internal.has(n)),
+        store,
+      ).toBe(true);
+      expect(workload(plan, store).ports.some((p) => p.published)).toBe(false);
+    }
+    expect(plan.workloads.filter((w) => w.ports.some((p) => p.published)).map((w) => w.role)).toEqual([
+      "nginx",
+    ]);
+  });
+
+  it("gives nginx the API instances as upstreams, one per replica, by their aliases", () => {
+    const plan = planFor("local", { "chatapi:api": JSON.stringify({ replicas: 4 }) });
+    const instances = dockerInstances(workload(plan, "api"));
+    expect(instances.map((i) => i.name)).toEqual([1, 2, 3, 4].map((n) => `chatapi-local-api-${n}`));
+    expect(plan.loadBalancer.upstream).toEqual({
+      kind: "static",
+      servers: [1, 2, 3, 4].map((n) => ({ host: `api-${n}`, port: 8000 })),
+    });
+    for (const instance of instances) expect(instance.aliases.frontend).toContain(instance.shortName);
+  });
+
+  it("uses a headless Service name on Kubernetes, re-resolved by nginx", () => {
+    const plan = planFor("prod");
+    expect(plan.loadBalancer.upstream).toEqual({
+      kind: "dns",
+      name: "chatapi-prod-api-headless.chatapi.svc.cluster.local",
+      port: 8000,
+      resolver: "kube-dns.kube-system.svc.cluster.local",
+    });
+    expect(plan.autoscaling).toEqual({
+      role: "api",
+      minReplicas: 3,
+      maxReplicas: 10,
+      targetCpuUtilization: 70,
+    });
+    expect(plan.tls).toEqual({
+      mode: "acme",
+      email: "ops@example.com",
+      server: "https://acme-v02.api.letsencrypt.org/directory",
+    });
+    expect(plan.images.app).toEqual({ ref: "registry.example.com/chatapi:1.0.0", pull: true });
+  });
+
+  it("sizes PostgreSQL's connection limit for every process's pool", () => {
+    const local = planFor("local"); // pools 5+5; 2 API + 1 worker + 3 one-shots
+    expect(workload(local, "postgres").command).toEqual(["postgres", "-c", "max_connections=70"]);
+    const prod = planFor("prod"); // pools 20+30; HPA max 10 + 2 workers + 3
+    expect(workload(prod, "postgres").command).toEqual(["postgres", "-c", "max_connections=760"]);
+  });
+
+  it("drops the data store containers and uses the config secret for an external database", () => {
+    const plan = planFor(
+      "local",
+      { "chatapi:postgres": JSON.stringify({ mode: "external" }) },
+      {
+        "chatapi:databaseUrl": "postgresql://u:p@db.example.com:5432/chat",
+      },
+    );
+    expect(plan.workloads.map((w) => w.role)).not.toContain("postgres");
+    expect(plan.secrets.find((s) => s.name === "database_url")?.source).toEqual({
+      kind: "config",
+      key: "databaseUrl",
+    });
+    expect(plan.flows).toContainEqual({
+      from: "api",
+      to: "internet",
+      port: 5432,
+      purpose: "managed postgres",
+    });
+    expect(workload(plan, "api").networks.map((n) => n.network)).toContain("egress");
+    expect(plan.volumes.map((v) => v.name)).not.toContain("postgres-data");
+  });
+
+  it("builds connection URLs and data store config files from secret references", () => {
+    const plan = planFor("local");
+    expect(plan.secrets.find((s) => s.name === "database_url")?.source).toEqual({
+      kind: "template",
+      parts: ["postgresql://chatapi:", { secret: "postgres_password" }, "@postgres:5432/chatapi"],
+    });
+    const redisConf = plan.secrets.find((s) => s.name === "redis_conf")!.source;
+    expect(redisConf.kind === "template" && redisConf.parts).toContainEqual({ secret: "redis_password" });
+    expect(workload(plan, "rabbitmq").files).toEqual([
+      { path: "/etc/rabbitmq/conf.d/20-chatapi.conf", source: { secret: "rabbitmq_conf" } },
+    ]);
+  });
+
+  it("hardens every workload: non-root, all capabilities dropped, none added, read-only root, limits", () => {
+    for (const w of planFor("prod").workloads) {
+      expect(w.security.user, w.role).not.toMatch(/^0:/);
+      expect(w.security).toMatchObject({
+        dropCapabilities: ["ALL"],
+        addCapabilities: [],
+        noNewPrivileges: true,
+        readOnlyRootFilesystem: true,
+      });
+      expect(w.resources.memory.limitBytes).toBeGreaterThanOrEqual(w.resources.memory.requestBytes);
+      expect(w.resources.cpu.limitMillis).toBeGreaterThanOrEqual(w.resources.cpu.requestMillis);
+      expect(w.resources.pidsLimit).toBeGreaterThan(0);
+      expect(w.labels["app.kubernetes.io/component"]).toBe(w.role);
+    }
+    const api = workload(planFor("prod"), "api");
+    expect(api.resources).toEqual({
+      cpu: { requestMillis: 1000, limitMillis: 2000 },
+      memory: { requestBytes: 2 * 1024 ** 3, limitBytes: 4 * 1024 ** 3 },
+      pidsLimit: 512,
+    });
+    expect(api.readiness?.http).toEqual({ path: "/health/ready", port: 8000 });
+  });
+
+  it("describes the backup schedule for both a scheduler (CronJob) and a host without one", () => {
+    const backup = workload(planFor("prod"), "backup");
+    expect(backup.kind).toBe("scheduled");
+    expect(backup.command).toEqual(["backup"]);
+    expect(backup.schedule).toEqual({
+      cron: "0 2 * * *",
+      daemonCommand: ["backup", "--schedule", "0 2 * * *"],
+    });
+  });
+});
