@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { runProgram } from "./program";
+import { ConfigError } from "./config/issues";
+import { TargetUnavailableError, runProgram } from "./program";
 
 const projectDir = resolve(__dirname, "..");
 const config = pulumi.runtime.allConfig();
@@ -12,13 +13,17 @@ const config = pulumi.runtime.allConfig();
 const isSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
 const secretKeys = Object.keys(config).filter((key) => (isSecret ? isSecret(key) : true));
 
-const { outputs } = runProgram({
-  stack: pulumi.getStack(),
-  config,
-  secretKeys,
-  projectDir,
-  renderDir: resolve(projectDir, "rendered"),
-});
+function program() {
+  try {
+    return runProgram({ stack: pulumi.getStack(), config, secretKeys, projectDir, renderDir: resolve(projectDir, "rendered") });
+  } catch (error) {
+    // A message a person can act on, without a stack trace (RunError prints only the message).
+    if (error instanceof ConfigError || error instanceof TargetUnavailableError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}
+
+const { outputs } = program();
 
 export const target = outputs.target;
 export const environment = outputs.environment;

@@ -13,6 +13,11 @@ import { loadStackConfig } from "./config/load";
 import { readAppVersion } from "./config/stack-file";
 import type { SecretConfigKey } from "./config/types";
 
+/** The configured target cannot deploy yet. */
+export class TargetUnavailableError extends Error {
+  override name = "TargetUnavailableError";
+}
+
 export interface ProgramInput {
   stack: string;
   config: Record<string, string>;
@@ -83,7 +88,7 @@ export function runProgram(input: ProgramInput): ProgramResult {
       projectDir: input.projectDir,
     });
   } else {
-    throw new Error(
+    throw new TargetUnavailableError(
       `stack "${plan.stack}": its config is valid, but the kubernetes target's components are not in this build yet`,
     );
   }
