@@ -15,10 +15,17 @@ const secretKeys = Object.keys(config).filter((key) => (isSecret ? isSecret(key)
 
 function program() {
   try {
-    return runProgram({ stack: pulumi.getStack(), config, secretKeys, projectDir, renderDir: resolve(projectDir, "rendered") });
+    return runProgram({
+      stack: pulumi.getStack(),
+      config,
+      secretKeys,
+      projectDir,
+      renderDir: resolve(projectDir, "rendered"),
+    });
   } catch (error) {
     // A message a person can act on, without a stack trace (RunError prints only the message).
-    if (error instanceof ConfigError || error instanceof TargetUnavailableError) throw new pulumi.RunError(error.message);
+    if (error instanceof ConfigError || error instanceof TargetUnavailableError)
+      throw new pulumi.RunError(error.message);
     throw error;
   }
 }
