@@ -17,7 +17,7 @@ export interface ContainerInputs {
   networks: Partial<Record<NetworkName, pulumi.Input<string>>>;
   /** Plan volume name → Docker volume name (or host path for bind mounts). */
   volumes: Record<string, { source: pulumi.Input<string>; bind: boolean }>;
-  /** Folder in the container → Docker volume that receives the uploaded files. */
+  /** Folder in the container → Docker volume that holds its files. */
   fileVolumes: Record<string, pulumi.Input<string>>;
   secrets: SecretValues;
   generated: Partial<GeneratedValues>;
@@ -25,7 +25,12 @@ export interface ContainerInputs {
   labels?: Record<string, pulumi.Input<string>>;
 }
 
-/** Folders that receive files: each is backed by a volume, since uploads cannot go into a read-only root. */
+/**
+ * Folders that receive files. Docker refuses to copy files into a container whose root
+ * filesystem is read-only (the docker provider extracts uploads at "/", which is not in a
+ * volume), so each folder is a volume that a never-started "files" container fills
+ * (filesContainerArgs) and the workload mounts read-only.
+ */
 export function fileFolders(workload: WorkloadPlan): string[] {
   return [...new Set(workload.files.map((file) => file.path.slice(0, file.path.lastIndexOf("/"))))].sort();
 }
@@ -56,6 +61,47 @@ function upload(
   return { file: file.path, content: file.source.content, permissions: "0444", owner, group };
 }
 
+function fileVolumeMounts(inputs: ContainerInputs, readOnly: boolean): docker.types.input.ContainerVolume[] {
+  return fileFolders(inputs.workload).map((folder) => {
+    const volumeName = inputs.fileVolumes[folder];
+    if (!volumeName) throw new Error(`${inputs.workload.name}: no volume for ${folder}`);
+    return { volumeName, containerPath: folder, readOnly };
+  });
+}
+
+/** Name of the container that holds an instance's files. */
+export const filesContainerName = (instance: InstancePlan) => `${instance.name}-files`;
+
+/**
+ * The never-started container whose only job is to receive an instance's files (secrets
+ * mode 0400 and config 0444, owned by the workload's user) into the volumes the workload
+ * mounts read-only. No process ever runs in it: no network, no capabilities, no logs.
+ */
+export function filesContainerArgs(inputs: ContainerInputs): docker.ContainerArgs {
+  const { plan, workload, instance } = inputs;
+  return {
+    name: filesContainerName(instance),
+    image: inputs.image,
+    entrypoints: ["/nonexistent"],
+    start: false,
+    mustRun: false,
+    restart: "no",
+    networkMode: "none",
+    user: workload.security.user,
+    capabilities: { drops: ["ALL"], adds: [] },
+    securityOpts: ["no-new-privileges:true"],
+    privileged: false,
+    logDriver: "none",
+    volumes: fileVolumeMounts(inputs, false),
+    uploads: workload.files.map((file) => upload(file, workload, inputs.secrets)),
+    labels: [
+      { label: "chatapi.stack", value: plan.stack },
+      { label: "chatapi.role", value: "files" },
+      { label: "chatapi.files-for", value: instance.name },
+    ],
+  };
+}
+
 export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
   const { plan, workload, instance } = inputs;
   const job = workload.kind === "job";
@@ -78,11 +124,7 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
       ? { hostPath: volume.source, containerPath: mount.path, readOnly: mount.readOnly }
       : { volumeName: volume.source, containerPath: mount.path, readOnly: mount.readOnly };
   });
-  for (const folder of fileFolders(workload)) {
-    const volumeName = inputs.fileVolumes[folder];
-    if (!volumeName) throw new Error(`${workload.name}: no volume for ${folder}`);
-    volumes.push({ volumeName, containerPath: folder, readOnly: false });
-  }
+  volumes.push(...fileVolumeMounts(inputs, true));
 
   const labels = {
     ...workload.labels,
@@ -142,7 +184,6 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
         protocol: port.protocol,
       })),
     volumes,
-    uploads: workload.files.map((file) => upload(file, workload, inputs.secrets)),
     logDriver: plan.docker.log.driver,
     logOpts: { "max-size": plan.docker.log.maxSize, "max-file": String(plan.docker.log.maxFiles) },
     labels: Object.entries(labels).map(([label, value]) => ({ label, value })),

@@ -1,12 +1,12 @@
-// The Docker form of one plan workload: a container per instance, plus the per-instance
-// volumes that receive its files. Each guide item is a subclass with its own type token
+// The Docker form of one plan workload: a container per instance, plus, for an instance
+// with files, the volumes that hold them and the never-started container that fills them. Each guide item is a subclass with its own type token
 // (chatapi:docker:<Name>) so the graph reads like the guide.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerInstances } from "../plan/names";
 import type { DeploymentPlan, NetworkName, WorkloadPlan } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
-import { containerArgs, fileFolders } from "./container-args";
+import { containerArgs, fileFolders, filesContainerArgs } from "./container-args";
 
 export interface ContainerGroupArgs {
   plan: DeploymentPlan;
@@ -55,13 +55,24 @@ export class ContainerGroup extends pulumi.ComponentResource {
           bind: false,
         };
       }
+      const inputs = { ...args, instance, volumes, fileVolumes };
+      // Fixed container names: the old container must go before its replacement starts.
+      const files =
+        workload.files.length > 0
+          ? new docker.Container(`${instance.name}-files`, filesContainerArgs(inputs), {
+              parent: this,
+              deleteBeforeReplace: true,
+            })
+          : undefined;
+      // New files (a rotated secret, a new nginx.conf) replace the files container; its ID in a
+      // label replaces the workload container too, so the process starts with them.
+      const labels = files ? { ...args.labels, "chatapi.files": files.id } : args.labels;
       this.containers.push(
-        new docker.Container(
-          instance.name,
-          containerArgs({ ...args, instance, volumes, fileVolumes }),
-          // Fixed container names: the old container must go before its replacement starts.
-          { parent: this, deleteBeforeReplace: true },
-        ),
+        new docker.Container(instance.name, containerArgs({ ...inputs, ...(labels ? { labels } : {}) }), {
+          parent: this,
+          deleteBeforeReplace: true,
+          ...(files ? { dependsOn: [files] } : {}),
+        }),
       );
     }
 

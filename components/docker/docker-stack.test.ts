@@ -16,7 +16,9 @@ const mocks = installMocks();
 interface Deployed {
   result: ProgramResult;
   resources: Captured[];
+  /** Containers that run (not the never-started files containers). */
   containers: Captured[];
+  filesContainers: Captured[];
   container: (name: string) => Captured;
   /** Every secret value that exists in this deployment. */
   secretValues: string[];
@@ -39,7 +41,9 @@ async function deploy(file: string, stack: string, secrets: Record<string, strin
   );
   const prefix = `chatapi-${stack}-`;
   const resources = mocks.captured.filter((r) => r.name.startsWith(prefix));
-  const containers = resources.filter((r) => r.type === "docker:index/container:Container");
+  const all = resources.filter((r) => r.type === "docker:index/container:Container");
+  const filesContainers = all.filter((c) => c.name.endsWith("-files"));
+  const containers = all.filter((c) => !c.name.endsWith("-files"));
   const container = (name: string) => {
     const found = containers.find((c) => c.name === `${prefix}${name}`);
     if (!found) throw new Error(`no container ${prefix}${name}`);
@@ -52,10 +56,16 @@ async function deploy(file: string, stack: string, secrets: Record<string, strin
     ),
     ...Object.values(secrets).map((pem) => pem.split("\n").find((line) => line.length > 40) ?? pem),
   ];
-  return { result, resources, containers, container, secretValues };
+  return { result, resources, containers, filesContainers, container, secretValues };
 }
 
 const inputs = (r: Captured) => plain(r.inputs) as Record<string, unknown>;
+/** The files uploaded for one container (into its files container). */
+const filesOf = (d: Deployed, name: string) => {
+  const files = d.filesContainers.find((c) => c.name.endsWith(`-${name}-files`));
+  if (!files) throw new Error(`no files container for ${name}`);
+  return plain(files.inputs.uploads) as { file: string; content: string; permissions: string }[];
+};
 const envOf = (r: Captured) => inputs(r).envs as string[];
 const networksOf = (r: Captured) =>
   Object.fromEntries(
@@ -85,16 +95,21 @@ function commonChecks(get: () => Deployed, stack: string) {
   });
 
   it("delivers secrets as Pulumi secrets in files, pointed at by *_FILE variables", () => {
-    const { containers } = get();
-    for (const container of containers) {
-      const uploads = container.inputs.uploads;
-      expect(isSecretInput(uploads), `${container.name}: uploads must be secret`).toBe(true);
-      const files = (plain(uploads) as { file: string; permissions: string }[]).filter((u) =>
-        u.file.startsWith("/run/secrets/"),
+    const { containers, filesContainers, container } = get();
+    expect(filesContainers.length).toBe(containers.length); // every container gets files
+    for (const files of filesContainers) {
+      const uploads = files.inputs.uploads;
+      expect(isSecretInput(uploads), `${files.name}: uploads must be secret`).toBe(true);
+      const secretFiles = (plain(uploads) as { file: string; permissions: string; owner: string }[]).filter(
+        (u) => u.file.startsWith("/run/secrets/"),
       );
-      for (const file of files) expect(file.permissions).toBe("0400");
+      const user = String(
+        inputs(container(files.name.replace(/^chatapi-[a-z-]+?-(.*)-files$/, "$1"))).user,
+      ).split(":")[0];
+      for (const file of secretFiles) expect(file).toMatchObject({ permissions: "0400", owner: user });
     }
-    const env = envOf(get().container("api-1"));
+    for (const running of containers) expect(running.inputs.uploads, running.name).toBeUndefined();
+    const env = envOf(container("api-1"));
     expect(env).toEqual(
       expect.arrayContaining([
         "DATABASE_URL_FILE=/run/secrets/database_url",
@@ -106,6 +121,32 @@ function commonChecks(get: () => Deployed, stack: string) {
     expect(env.some((e) => /^(DATABASE_URL|REDIS_URL|RABBITMQ_URL|SECRET_KEY|SMTP_PASSWORD)=/.test(e))).toBe(
       false,
     );
+  });
+
+  it("fills file volumes from never-started containers; the workloads mount them read-only", () => {
+    const { filesContainers, container } = get();
+    for (const files of filesContainers) {
+      expect(inputs(files)).toMatchObject({
+        start: false,
+        mustRun: false,
+        networkMode: "none",
+        restart: "no",
+        logDriver: "none",
+      });
+      expect(inputs(files).ports).toBeUndefined();
+    }
+    const api = inputs(container("api-1"));
+    expect(api.volumes).toContainEqual({
+      volumeName: `chatapi-${stack}-api-1-run-secrets`,
+      containerPath: "/run/secrets",
+      readOnly: true,
+    });
+    const filesOfApi = inputs(filesContainers.find((c) => c.name === `chatapi-${stack}-api-1-files`)!);
+    expect(filesOfApi.volumes).toEqual([
+      { volumeName: `chatapi-${stack}-api-1-run-secrets`, containerPath: "/run/secrets", readOnly: false },
+    ]);
+    const labels = api.labels as { label: string; value: string }[];
+    expect(labels).toContainEqual({ label: "chatapi.files", value: `chatapi-${stack}-api-1-files-id` });
   });
 
   it("marks the admin API key and every resolved secret as Pulumi secrets", async () => {
@@ -223,7 +264,7 @@ function commonChecks(get: () => Deployed, stack: string) {
 
   it("uploads the nginx config rendered from the plan, with the API instances as upstreams", () => {
     const { result } = get();
-    const uploads = plain(get().container("nginx").inputs.uploads) as { file: string; content: string }[];
+    const uploads = filesOf(get(), "nginx");
     const conf = uploads.find((u) => u.file === "/etc/nginx/chatapi/nginx.conf")!.content;
     const apis = result.plan.workloads.find((w) => w.role === "api")!.replicas;
     for (let i = 1; i <= apis; i++) expect(conf).toContain(`server api-${i}:8000`);
@@ -374,15 +415,14 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
       { internal: 8080, external: 80, ip: "0.0.0.0", protocol: "tcp" },
       { internal: 8443, external: 443, ip: "0.0.0.0", protocol: "tcp" },
     ]);
-    const uploads = plain(deployed.container("nginx").inputs.uploads) as { file: string; content: string }[];
-    const conf = uploads.find((u) => u.file.endsWith("nginx.conf"))!.content;
+    const conf = filesOf(deployed, "nginx").find((u) => u.file.endsWith("nginx.conf"))!.content;
     expect(conf).toContain("return 301 https://chat.example.com$request_uri;");
     expect(conf).toContain("http2 on;");
     expect(conf).toContain(`max-age=63072000`);
   });
 
   it("serves the provided certificate and keeps backups in the host folder", () => {
-    const uploads = plain(deployed.container("nginx").inputs.uploads) as { file: string; content: string }[];
+    const uploads = filesOf(deployed, "nginx");
     expect(uploads.find((u) => u.file === "/run/secrets/tls_certificate")!.content).toBe(tls.certificate);
     expect(deployed.resources.some((r) => r.type.startsWith("tls:"))).toBe(false);
     const volumes = inputs(deployed.container("backup")).volumes as {
