@@ -91,7 +91,8 @@ export function rabbitmqWorkload(ctx: PlanContext): WorkloadPlan {
       { name: "prometheus", containerPort: 15692, protocol: "tcp" },
     ],
     health: {
-      command: ["rabbitmq-diagnostics", "-q", "ping"],
+      // Listeners accept connections (the app is up), not just the Erlang node: `ping` answers earlier.
+      command: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"],
       intervalSeconds: 30,
       timeoutSeconds: 30,
       retries: 5,
