@@ -5,12 +5,13 @@
 # then `docker import`ed as one layer.
 #
 #   mkimage.sh IMAGE[:TAG] [--label KEY=VALUE]...
+#   mkimage.sh --print-mirrors     (suite and mirrors it would use; an input of the cache hash)
 #
 # Mirror: DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR, else the ones this host's apt uses,
 # else deb.debian.org. The image's apt is pointed at the same mirrors.
 set -euo pipefail
 
-image=${1:?usage: mkimage.sh IMAGE[:TAG] [--label KEY=VALUE]...}
+image=${1:?usage: mkimage.sh IMAGE[:TAG] [--label KEY=VALUE]... | mkimage.sh --print-mirrors}
 shift
 changes=(--change 'CMD ["bash"]')
 while (($#)); do
@@ -42,6 +43,7 @@ mirror=${DEBIAN_MIRROR:-$(host_mirror debian)}
 mirror=${mirror:-http://deb.debian.org/debian}
 security=${DEBIAN_SECURITY_MIRROR:-$(host_mirror debian-security)}
 security=${security:-http://deb.debian.org/debian-security}
+if [[ $image == --print-mirrors ]]; then echo "$suite $mirror $security"; exit 0; fi
 
 if ! command -v debootstrap >/dev/null; then
   echo "debootstrap is missing: installing it (apt-get install debootstrap)" >&2

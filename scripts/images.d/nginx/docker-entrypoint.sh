@@ -13,7 +13,7 @@ if [ "$1" = nginx ] || [ "$1" = nginx-debug ]; then
     entrypoint_log "$0: /docker-entrypoint.d/ is not empty, will attempt to perform configuration"
     for f in $(find /docker-entrypoint.d/ -mindepth 1 -maxdepth 1 -type f | sort -V); do
       case $f in
-        *.envsh)
+        *.envsh) # shellcheck disable=SC1090 # hooks are the user's
           if [ -x "$f" ]; then entrypoint_log "$0: Sourcing $f"; . "$f"
           else entrypoint_log "$0: Ignoring $f, not executable"; fi ;;
         *.sh)

@@ -82,7 +82,7 @@ EOM
 }
 
 psql_init() { # psql on the temporary server, as the superuser
-  PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
+  PGHOST='' PGHOSTADDR='' psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
 }
 
 temp_server_start() {
@@ -100,6 +100,7 @@ setup_db() {
   fi
 }
 
+# shellcheck disable=SC1090 # sourced init scripts are the user's
 process_init_files() {
   local f
   for f in /docker-entrypoint-initdb.d/*; do

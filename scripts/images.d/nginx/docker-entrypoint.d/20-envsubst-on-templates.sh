@@ -10,6 +10,7 @@ output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
 filter=${NGINX_ENVSUBST_FILTER:-}
 
 [ -d "$template_dir" ] || exit 0
+# shellcheck disable=SC2016,SC2046 # a literal ${NAME} per variable name, names split on purpose
 defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print ( name ~ /^${filter}/ ) ? name : \"\" } }" </dev/null))
 find "$template_dir" -follow -type f -name "*$suffix" -print | while read -r template; do
   relative=${template#"$template_dir/"}
