@@ -54,7 +54,7 @@ export class KubernetesStack extends pulumi.ComponentResource {
   constructor(name: string, args: KubernetesStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:kubernetes:Stack", name, {}, opts);
     const { plan } = args;
-    this.namespace = new Namespace(plan.kubernetes.namespace, { plan }, { parent: this });
+    this.namespace = new Namespace(`${plan.prefix}-namespace`, { plan }, { parent: this });
     const base = [this.namespace];
     this.secretObjects = new SecretObjects(
       `${plan.prefix}-secret-objects`,

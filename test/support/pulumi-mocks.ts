@@ -33,6 +33,11 @@ export function installMocks(): MockState {
         state.captured.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies });
         const outputs: Record<string, unknown> = { ...args.inputs };
         const h = hash(args.name);
+        const metadata = args.inputs.metadata as Record<string, unknown> | undefined;
+        if (args.type.startsWith("kubernetes:") && metadata && metadata.name === undefined) {
+          // The provider's auto-naming: <resource name>-<random suffix>.
+          outputs.metadata = { ...metadata, name: `${args.name}-${h.slice(0, 8)}` };
+        }
         switch (args.type) {
           case "random:index/randomPassword:RandomPassword": {
             const value = `Pw${h.slice(0, Number(args.inputs.length ?? 32) - 2)}`;
