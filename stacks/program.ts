@@ -6,6 +6,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type DockerStack, deployDocker } from "../components/docker";
 import { renderFirewall } from "../components/firewall/render-firewall";
+import { type KubernetesStack, deployKubernetes } from "../components/kubernetes";
 import { buildPlan } from "../components/plan/build-plan";
 import type { DeploymentPlan } from "../components/plan/types";
 import { StackSecrets } from "../components/secrets/stack-secrets";
@@ -67,6 +68,7 @@ export interface ProgramResult {
   plan: DeploymentPlan;
   secrets: StackSecrets;
   docker?: DockerStack;
+  kubernetes?: KubernetesStack;
 }
 
 export function runProgram(input: ProgramInput): ProgramResult {
@@ -80,6 +82,7 @@ export function runProgram(input: ProgramInput): ProgramResult {
   const secrets = new StackSecrets(`${plan.prefix}-secrets`, { plan, config: configSecrets });
 
   let docker: DockerStack | undefined;
+  let kubernetes: KubernetesStack | undefined;
   if (plan.target === "docker") {
     docker = deployDocker({
       plan,
@@ -88,9 +91,7 @@ export function runProgram(input: ProgramInput): ProgramResult {
       projectDir: input.projectDir,
     });
   } else {
-    throw new TargetUnavailableError(
-      `stack "${plan.stack}": its config is valid, but the kubernetes target's components are not in this build yet`,
-    );
+    kubernetes = deployKubernetes({ plan, secrets: secrets.values, generated: secrets.generated });
   }
 
   const firewall = renderFirewall(plan.firewall);
@@ -116,5 +117,5 @@ export function runProgram(input: ProgramInput): ProgramResult {
     },
     firewall: { ...firewall, files },
   };
-  return { outputs, plan, secrets, ...(docker ? { docker } : {}) };
+  return { outputs, plan, secrets, ...(docker ? { docker } : {}), ...(kubernetes ? { kubernetes } : {}) };
 }

@@ -121,8 +121,7 @@ describe("deployment plan", () => {
     });
     expect(plan.tls).toEqual({
       mode: "acme",
-      email: "ops@example.com",
-      server: "https://acme-v02.api.letsencrypt.org/directory",
+      issuer: { existing: true, name: "letsencrypt-prod", kind: "ClusterIssuer" },
     });
     expect(plan.images.app).toEqual({ ref: "registry.example.com/chatapi:1.0.0", pull: true });
   });

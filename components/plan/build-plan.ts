@@ -6,7 +6,7 @@ import { attachNetworks, planFlows, planNetworks } from "./flows";
 import { planImages } from "./images";
 import { stackPrefix } from "./names";
 import { planSecrets } from "./secrets";
-import type { DeploymentPlan, TlsPlan } from "./types";
+import type { DeploymentPlan, KubernetesPlan, TlsPlan } from "./types";
 import {
   apiWorkload,
   appVolumes,
@@ -28,7 +28,20 @@ export interface PlanInput {
 function tlsPlan(ctx: PlanContext): TlsPlan {
   const s = ctx.settings;
   if (s.tls.mode === "provided") return { mode: "provided" };
-  if (s.tls.mode === "acme") return { mode: "acme", email: s.tls.acmeEmail ?? "", server: s.tls.acmeServer };
+  if (s.tls.mode === "acme") {
+    return {
+      mode: "acme",
+      issuer: s.tls.issuerName
+        ? { existing: true, name: s.tls.issuerName, kind: s.tls.issuerKind }
+        : {
+            existing: false,
+            name: `${ctx.prefix}-acme`,
+            kind: "Issuer",
+            email: s.tls.acmeEmail ?? "",
+            server: s.tls.acmeServer,
+          },
+    };
+  }
   const local = s.domain === "localhost";
   return {
     mode: "self-signed",
@@ -36,6 +49,29 @@ function tlsPlan(ctx: PlanContext): TlsPlan {
     dnsNames: local ? ["localhost"] : [s.domain],
     ipAddresses: local ? ["127.0.0.1", "::1"] : [],
     validityHours: s.tls.selfSignedValidityDays * 24,
+  };
+}
+
+function kubernetesPlan(ctx: PlanContext): KubernetesPlan {
+  const k = ctx.settings.kubernetes;
+  const optional = <K extends "storageClassName" | "gatewayClassName">(key: K) =>
+    k[key] ? { [key]: k[key] } : {};
+  return {
+    namespace: k.namespace,
+    ...optional("storageClassName"),
+    ...optional("gatewayClassName"),
+    nginxReplicas: ctx.settings.nginx.replicas,
+    serviceType: k.serviceType,
+    imagePullPolicy: k.imagePullPolicy,
+    pdbMaxUnavailable: k.pdbMaxUnavailable,
+    prometheusScrape: k.prometheusScrape,
+    prometheusNamespace: k.prometheusNamespace,
+    tlsSecretName: `${ctx.prefix}-tls`,
+    provider: {
+      ...(k.context ? { context: k.context } : {}),
+      ...(k.kubeconfig ? { kubeconfig: k.kubeconfig } : {}),
+      ...(k.renderYamlToDirectory ? { renderYamlToDirectory: k.renderYamlToDirectory } : {}),
+    },
   };
 }
 
@@ -53,7 +89,8 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     bootstrapAdminWorkload(ctx),
     api,
     workerWorkload(ctx),
-    nginxWorkload(ctx, lb),
+    // A Gateway (Kubernetes, kubernetes.gatewayClassName) replaces the nginx load balancer.
+    ...(s.target === "kubernetes" && s.kubernetes.gatewayClassName ? [] : [nginxWorkload(ctx, lb)]),
     ...(s.backup.enabled ? [backupWorkload(ctx)] : []),
   ];
   const flows = planFlows(s, workloads, provided.has("sentryDsn"));
@@ -110,12 +147,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       sshOpts: s.docker.sshOpts,
       log: { driver: "json-file", maxSize: s.docker.logMaxSize, maxFiles: s.docker.logMaxFiles },
     },
-    kubernetes: {
-      namespace: s.kubernetes.namespace,
-      ...(s.kubernetes.storageClassName ? { storageClassName: s.kubernetes.storageClassName } : {}),
-      ...(s.kubernetes.gatewayClassName ? { gatewayClassName: s.kubernetes.gatewayClassName } : {}),
-      nginxReplicas: s.nginx.replicas,
-    },
+    kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },
   };
 }

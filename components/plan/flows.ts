@@ -9,9 +9,10 @@ const STORE_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672 } as const;
 
 export function planFlows(s: StackSettings, workloads: WorkloadPlan[], sentry: boolean): FlowPlan[] {
   const present = new Set(workloads.map((w) => w.role));
-  const flows: FlowPlan[] = [
-    { from: "nginx", to: "api", port: API_PORT, purpose: "REST and WebSocket traffic" },
-  ];
+  // Without nginx (Kubernetes with a Gateway) the Gateway's data plane reaches the API instead.
+  const flows: FlowPlan[] = present.has("nginx")
+    ? [{ from: "nginx", to: "api", port: API_PORT, purpose: "REST and WebSocket traffic" }]
+    : [];
   const uses: Record<string, ("postgres" | "redis" | "rabbitmq")[]> = {
     api: ["postgres", "redis", "rabbitmq"],
     worker: ["postgres", "redis", "rabbitmq"],

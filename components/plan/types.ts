@@ -228,7 +228,14 @@ export type TlsPlan =
       validityHours: number;
     }
   | { mode: "provided" }
-  | { mode: "acme"; email: string; server: string };
+  | {
+      mode: "acme";
+      /** cert-manager issuer that signs the certificate. */
+      issuer:
+        | { existing: true; name: string; kind: "ClusterIssuer" | "Issuer" }
+        /** An ACME Issuer the stack creates, answering HTTP-01 challenges through its Gateway. */
+        | { existing: false; name: string; kind: "Issuer"; email: string; server: string };
+    };
 
 export interface UpstreamServerPlan {
   host: string;
@@ -314,11 +321,25 @@ export interface DeploymentPlan {
     sshOpts: string[];
     log: { driver: "json-file"; maxSize: string; maxFiles: number };
   };
-  kubernetes: {
-    namespace: string;
-    storageClassName?: string;
-    gatewayClassName?: string;
-    nginxReplicas: number;
-  };
+  kubernetes: KubernetesPlan;
   admin: { name: string; email: string };
+}
+
+/** Settings only the Kubernetes target reads. */
+export interface KubernetesPlan {
+  namespace: string;
+  storageClassName?: string;
+  /** Clients reach the API through a Gateway of this class instead of the nginx workload. */
+  gatewayClassName?: string;
+  nginxReplicas: number;
+  serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  imagePullPolicy: "IfNotPresent" | "Always" | "Never";
+  pdbMaxUnavailable: number;
+  prometheusScrape: boolean;
+  /** Namespace whose pods may scrape /metrics. */
+  prometheusNamespace: string;
+  /** Name of the Secret with the load balancer's certificate (kubernetes.io/tls). */
+  tlsSecretName: string;
+  /** Where the provider sends objects: a cluster (kubeconfig/context) or a folder (render mode). */
+  provider: { context?: string; kubeconfig?: string; renderYamlToDirectory?: string };
 }

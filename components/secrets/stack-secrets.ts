@@ -81,7 +81,9 @@ export class StackSecrets extends pulumi.ComponentResource {
       values[secretName] = pulumi.secret(value);
       return values[secretName]!;
     };
-    for (const secret of plan.secrets) resolve(secret.name);
+    // In acme mode cert-manager issues the certificate into the cluster: no value here.
+    for (const secret of plan.secrets)
+      if (!(secret.source.kind === "tls" && plan.tls.mode === "acme")) resolve(secret.name);
     this.values = values;
 
     const generated: Partial<GeneratedValues> = {};

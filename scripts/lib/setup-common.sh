@@ -182,3 +182,43 @@ build_workspace() {
   step "building the app (tsc)"
   (cd "$ROOT" && npm run --silent build) >&2
 }
+
+# Kubernetes JSON schemas (strict: unknown fields rejected) from the kubernetes-validate
+# package on PyPI (maintained; generated from each Kubernetes release's OpenAPI spec). Only the
+# schemas of the version the project targets are kept, outside the checkout.
+KUBERNETES_VALIDATE_VERSION=1.37.0
+KUBERNETES_VALIDATE_SHA256=85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
+KUBERNETES_SCHEMA_VERSION=v1.33.0
+
+ensure_kubernetes_schemas() {
+  local dir=$CHATAPI_CACHE/kubernetes-json-schema/$KUBERNETES_SCHEMA_VERSION-local-strict state=reused
+  if [ ! -f "$dir/_definitions.json" ]; then
+    command -v python3 >/dev/null || die "python3 is needed to fetch the Kubernetes schemas"
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    step "fetching Kubernetes $KUBERNETES_SCHEMA_VERSION JSON schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION from PyPI)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.schemas.XXXXXX")
+    printf 'kubernetes-validate==%s --hash=sha256:%s\n' "$KUBERNETES_VALIDATE_VERSION" "$KUBERNETES_VALIDATE_SHA256" >"$tmp/requirements.txt"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+      -r "$tmp/requirements.txt" -d "$tmp" >&2 ||
+      die "downloading kubernetes-validate from PyPI failed (is PyPI reachable?)"
+    python3 - "$tmp" "$KUBERNETES_SCHEMA_VERSION-local-strict" <<'PY' >&2
+import glob, os, sys, zipfile
+tmp, flavour = sys.argv[1], sys.argv[2]
+prefix = f"kubernetes_validate/kubernetes-json-schema/{flavour}/"
+with zipfile.ZipFile(glob.glob(os.path.join(tmp, "*.whl"))[0]) as wheel:
+    names = [n for n in wheel.namelist() if n.startswith(prefix) and n.endswith(".json")]
+    if not names:
+        sys.exit(f"the wheel has no {flavour} schemas")
+    out = os.path.join(tmp, flavour)
+    os.makedirs(out)
+    for name in names:
+        with open(os.path.join(out, name[len(prefix):]), "wb") as f:
+            f.write(wheel.read(name))
+PY
+    mkdir -p "$(dirname "$dir")"
+    rm -rf "$dir" && mv "$tmp/$KUBERNETES_SCHEMA_VERSION-local-strict" "$dir" && rm -rf "$tmp"
+    state=fetched
+  fi
+  summary_line k8s-schema "$dir" "$state" "Kubernetes $KUBERNETES_SCHEMA_VERSION strict JSON schemas ($(find "$dir" -name '*.json' | wc -l) files)"
+}

@@ -256,6 +256,85 @@ const badCases: BadCase[] = [
     ],
   },
   {
+    name: "Kubernetes: API replicas 0",
+    stack: "prod",
+    changes: () => ({ "chatapi:api": JSON.stringify({ replicas: 0 }) }),
+    expect: ["chatapi:api.replicas: is out of range; expected an integer from 1 to 50; got 0"],
+  },
+  {
+    name: "Kubernetes: HPA minimum 0",
+    stack: "prod",
+    changes: () => ({ "chatapi:api": JSON.stringify({ autoscaling: { minReplicas: 0 } }) }),
+    expect: ["chatapi:api.autoscaling.minReplicas: is out of range; expected an integer from 1 to 50; got 0"],
+  },
+  {
+    name: "Kubernetes: provided TLS without the certificate and key",
+    stack: "prod",
+    changes: () => ({ "chatapi:tls": JSON.stringify({ mode: "provided" }) }),
+    expect: [
+      'chatapi:tlsCertificate: is required when chatapi:tls.mode is "provided"',
+      'chatapi:tlsPrivateKey: is required when chatapi:tls.mode is "provided"',
+    ],
+  },
+  {
+    name: "Kubernetes: ACME without an issuer and without a Gateway to answer HTTP-01",
+    stack: "prod",
+    changes: () => ({ "chatapi:tls": JSON.stringify({ mode: "acme", acmeEmail: "ops@example.com" }) }),
+    expect: [
+      'chatapi:tls.issuerName: is required when chatapi:tls.mode is "acme" and chatapi:kubernetes.gatewayClassName is unset',
+    ],
+  },
+  {
+    name: "Kubernetes: an ACME Issuer of the stack's own without an e-mail",
+    stack: "prod",
+    changes: () => ({
+      "chatapi:tls": JSON.stringify({ mode: "acme" }),
+      "chatapi:kubernetes": JSON.stringify({ gatewayClassName: "eg" }),
+    }),
+    expect: [
+      'chatapi:tls.acmeEmail: is required when chatapi:tls.mode is "acme" and the stack creates the ACME Issuer',
+    ],
+  },
+  {
+    name: "Kubernetes: an issuer name while TLS is provided",
+    stack: "prod",
+    changes: () => ({
+      "chatapi:tls": JSON.stringify({ mode: "self-signed", issuerName: "letsencrypt-prod" }),
+    }),
+    expect: ['chatapi:tls.issuerName: is set but chatapi:tls.mode is "self-signed" (it would be ignored)'],
+  },
+  {
+    name: "Kubernetes: the default namespace",
+    stack: "prod",
+    changes: () => ({ "chatapi:kubernetes": JSON.stringify({ namespace: "default" }) }),
+    expect: [
+      'chatapi:kubernetes.namespace: is not valid; expected a DNS label other than default; got "default"',
+    ],
+  },
+  {
+    name: "Kubernetes: an unknown Service type",
+    stack: "prod",
+    changes: () => ({ "chatapi:kubernetes": JSON.stringify({ serviceType: "Ingress" }) }),
+    expect: [
+      'chatapi:kubernetes.serviceType: is not an allowed value; expected one of "LoadBalancer", "NodePort", "ClusterIP"; got "Ingress"',
+    ],
+  },
+  {
+    name: "Kubernetes: PDB maxUnavailable 0 (would block every drain)",
+    stack: "prod",
+    changes: () => ({ "chatapi:kubernetes": JSON.stringify({ pdbMaxUnavailable: 0 }) }),
+    expect: [
+      "chatapi:kubernetes.pdbMaxUnavailable: is out of range; expected an integer from 1 to 10; got 0",
+    ],
+  },
+  {
+    name: "Kubernetes render mode on the Docker target",
+    changes: () => ({ "chatapi:kubernetes": JSON.stringify({ renderYamlToDirectory: "out" }) }),
+    expect: [
+      'chatapi:kubernetes.renderYamlToDirectory: only applies to the kubernetes target; expected unset; got "out"',
+    ],
+  },
+  {
     name: "a data store running as root",
     changes: () => ({ "chatapi:postgres": JSON.stringify({ runAs: "0:0" }) }),
     expect: [
@@ -339,5 +418,22 @@ describe("bad stack config", () => {
       expect(message).toContain(`  - ${key}:`);
     }
     expect(message).toMatch(/\(5 problems\)/);
+  });
+});
+
+describe("secrets that are set but cannot be read (scripts/render without the Pulumi CLI)", () => {
+  it("count as set, so the plan includes them, and their content is not checked", () => {
+    const source = stackConfig("prod", { "chatapi:tls": JSON.stringify({ mode: "provided" }) });
+    const config = loadStackConfig({
+      ...source,
+      secretKeys: [
+        ...source.secretKeys,
+        "chatapi:tlsCertificate",
+        "chatapi:tlsPrivateKey",
+        "chatapi:smtpPassword",
+      ],
+      unreadableSecrets: ["chatapi:tlsCertificate", "chatapi:tlsPrivateKey", "chatapi:smtpPassword"],
+    });
+    expect(Object.keys(config.secrets).sort()).toEqual(["smtpPassword", "tlsCertificate", "tlsPrivateKey"]);
   });
 });

@@ -117,6 +117,7 @@ export function defaultsFor(ctx: DefaultsContext): StackSettings {
       mode: prod ? "provided" : "self-signed",
       selfSignedValidityDays: 365,
       acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
+      issuerKind: "ClusterIssuer",
     },
     backup: {
       enabled: true,
@@ -140,7 +141,14 @@ export function defaultsFor(ctx: DefaultsContext): StackSettings {
     },
     admin: { name: "Admin", email: "" },
     docker: { host: "unix:///var/run/docker.sock", sshOpts: [], logMaxSize: "10m", logMaxFiles: 5 },
-    kubernetes: { namespace: "chatapi" },
+    kubernetes: {
+      namespace: "chatapi",
+      serviceType: "LoadBalancer",
+      imagePullPolicy: "IfNotPresent",
+      pdbMaxUnavailable: 1,
+      prometheusScrape: true,
+      prometheusNamespace: "monitoring",
+    },
     firewall: { sshPort: 22, sshAllowFrom: ["0.0.0.0/0"], externalInterface: "eth0" },
   };
 }

@@ -15,6 +15,9 @@ export interface ConfigIssue {
 
 export const REDACTED = "[secret]";
 
+/** Stands for a secret that is set but cannot be read here (encrypted in the stack file). */
+export const UNREADABLE_SECRET = "[encrypted in the stack file]";
+
 /** A value as shown in an error: JSON, cut short, or [secret]. */
 export function showValue(value: unknown, secret: boolean): string {
   if (secret) return REDACTED;

@@ -2,7 +2,7 @@
 // Pure: it takes the config map as Pulumi hands it over, so tests and scripts can feed it a
 // stack file without the Pulumi engine (see ./stack-file.ts).
 import { deriveDefaults, defaultsFor } from "./defaults";
-import { ConfigError, type ConfigIssue, NAMESPACE } from "./issues";
+import { ConfigError, type ConfigIssue, NAMESPACE, UNREADABLE_SECRET } from "./issues";
 import { parseConfigMap } from "./parse";
 import { crossFieldIssues } from "./rules";
 import { type ConfigInput, type SecretConfigKey, secretConfigKeys } from "./schema";
@@ -19,6 +19,12 @@ export interface ConfigSource {
   appVersion: string;
   /** For certificate expiry checks. */
   now?: Date;
+  /**
+   * Secret keys that are set (encrypted in the stack file) but whose values this reader
+   * cannot decrypt (scripts/render runs without the Pulumi CLI): they count as set, and checks
+   * of their content are skipped.
+   */
+  unreadableSecrets?: readonly string[];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -70,6 +76,12 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
         actual: "[secret]",
       });
     }
+  }
+
+  for (const fullKey of source.unreadableSecrets ?? []) {
+    const key = fullKey.slice(NAMESPACE.length + 1) as SecretConfigKey;
+    if (fullKey.startsWith(`${NAMESPACE}:`) && secretConfigKeys.includes(key) && !(key in secrets))
+      secrets[key] = UNREADABLE_SECRET;
   }
 
   // Defaults and cross-key rules still run when the schema found problems, so one run lists

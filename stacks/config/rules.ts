@@ -1,7 +1,7 @@
 // Rules that involve more than one key (the schema checks each key alone). They run on the
 // settings after defaults, so they also catch a default that does not fit a user's choice.
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { type ConfigIssue, NAMESPACE, REDACTED } from "./issues";
+import { type ConfigIssue, NAMESPACE, REDACTED, UNREADABLE_SECRET } from "./issues";
 import type { SecretConfigKey, StackSettings } from "./types";
 
 type Secrets = Partial<Record<SecretConfigKey, string>>;
@@ -66,6 +66,7 @@ function providedTlsIssues(s: StackSettings, secrets: Secrets, now: Date): Confi
     });
   }
   if (!certPem || !keyPem) return missing;
+  if (certPem === UNREADABLE_SECRET || keyPem === UNREADABLE_SECRET) return [];
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -127,13 +128,61 @@ function tlsRules(s: StackSettings, secrets: Secrets, now: Date): ConfigIssue[] 
         actual: '"acme"',
       });
     }
-    if (!s.tls.acmeEmail) {
-      issues.push({
-        key: k("tls.acmeEmail"),
-        problem: `is required when ${k("tls.mode")} is "acme"`,
-        expected: "an e-mail address",
-      });
-    }
+    issues.push(...acmeIssuerRules(s));
+  } else if (s.tls.issuerName) {
+    issues.push({
+      key: k("tls.issuerName"),
+      problem: `is set but ${k("tls.mode")} is "${s.tls.mode}" (it would be ignored)`,
+      expected: `set ${k("tls.mode")} to acme, or remove it`,
+      actual: JSON.stringify(s.tls.issuerName),
+    });
+  }
+  return issues;
+}
+
+/**
+ * acme on Kubernetes: cert-manager signs the certificate. Either an existing issuer (any
+ * solver, typically DNS-01) or an ACME Issuer the stack creates, whose HTTP-01 challenges are
+ * answered through the stack's Gateway (nginx is not an ingress controller cert-manager can
+ * drive, and ingress-nginx is retired).
+ */
+function acmeIssuerRules(s: StackSettings): ConfigIssue[] {
+  if (s.target !== "kubernetes") return [];
+  if (s.tls.issuerName) {
+    return s.tls.acmeEmail
+      ? [
+          {
+            key: k("tls.acmeEmail"),
+            problem: `is set but ${k("tls.issuerName")} names an existing issuer, which holds its own ACME account (it would be ignored)`,
+            expected: "remove it",
+            actual: JSON.stringify(s.tls.acmeEmail),
+          },
+        ]
+      : [];
+  }
+  const issues: ConfigIssue[] = [];
+  if (!s.kubernetes.gatewayClassName) {
+    issues.push({
+      key: k("tls.issuerName"),
+      problem: `is required when ${k("tls.mode")} is "acme" and ${k("kubernetes.gatewayClassName")} is unset (HTTP-01 challenges of an Issuer the stack creates are answered through a Gateway)`,
+      expected:
+        "an existing cert-manager ClusterIssuer or Issuer, e.g. letsencrypt-prod with a DNS-01 solver",
+    });
+  }
+  if (!s.tls.acmeEmail) {
+    issues.push({
+      key: k("tls.acmeEmail"),
+      problem: `is required when ${k("tls.mode")} is "acme" and the stack creates the ACME Issuer (no ${k("tls.issuerName")})`,
+      expected: "an e-mail address",
+    });
+  }
+  if (s.tls.issuerKind === "Issuer" && !s.tls.issuerName) {
+    issues.push({
+      key: k("tls.issuerKind"),
+      problem: `names the kind of ${k("tls.issuerName")}, which is unset`,
+      expected: "unset, or set tls.issuerName",
+      actual: '"Issuer"',
+    });
   }
   return issues;
 }
@@ -225,13 +274,16 @@ function miscRules(s: StackSettings, secrets: Secrets): ConfigIssue[] {
       expected: "a DNS host name",
     });
   }
-  if (s.kubernetes.gatewayClassName && s.target !== "kubernetes") {
-    issues.push({
-      key: k("kubernetes.gatewayClassName"),
-      problem: "only applies to the kubernetes target",
-      expected: "unset",
-      actual: JSON.stringify(s.kubernetes.gatewayClassName),
-    });
+  for (const key of ["gatewayClassName", "context", "kubeconfig", "renderYamlToDirectory"] as const) {
+    const value = s.kubernetes[key];
+    if (value && s.target !== "kubernetes") {
+      issues.push({
+        key: k(`kubernetes.${key}`),
+        problem: "only applies to the kubernetes target",
+        expected: "unset",
+        actual: JSON.stringify(value),
+      });
+    }
   }
   return issues;
 }

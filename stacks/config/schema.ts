@@ -281,8 +281,30 @@ export const configSchema = {
           maximum: 825,
           description: "Validity of the self-signed server certificate.",
         },
-        acmeEmail: { type: "string", format: "email", description: "ACME account e-mail (acme mode)." },
-        acmeServer: { type: "string", format: "uri", description: "ACME directory URL (acme mode)." },
+        acmeEmail: {
+          type: "string",
+          format: "email",
+          description:
+            "ACME account e-mail of the Issuer the stack creates (acme mode without tls.issuerName).",
+        },
+        acmeServer: {
+          type: "string",
+          format: "uri",
+          description:
+            "ACME directory URL of the Issuer the stack creates (acme mode without tls.issuerName).",
+        },
+        issuerName: {
+          type: "string",
+          pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+          expected: "the name of a cert-manager Issuer or ClusterIssuer",
+          description:
+            "acme mode: an existing cert-manager issuer that signs the certificate (e.g. a DNS-01 ClusterIssuer); unset: the stack creates an ACME Issuer solved over HTTP-01 through its Gateway.",
+        },
+        issuerKind: {
+          type: "string",
+          enum: ["ClusterIssuer", "Issuer"],
+          description: "Kind of tls.issuerName (an Issuer must live in the stack's namespace).",
+        },
       },
     },
     backup: {
@@ -454,7 +476,51 @@ export const configSchema = {
         gatewayClassName: {
           type: "string",
           minLength: 1,
-          description: "Serve through a Gateway API route of this GatewayClass instead of the nginx Service.",
+          description:
+            "Serve through a Gateway API Gateway of this GatewayClass (HTTPRoutes to the API) instead of the nginx load balancer.",
+        },
+        serviceType: {
+          type: "string",
+          enum: ["LoadBalancer", "NodePort", "ClusterIP"],
+          description: "Type of the nginx Service clients reach.",
+        },
+        imagePullPolicy: {
+          type: "string",
+          enum: ["IfNotPresent", "Always", "Never"],
+          description: "imagePullPolicy of every container (Never: images imported into the nodes).",
+        },
+        pdbMaxUnavailable: {
+          type: "integer",
+          minimum: 1,
+          maximum: 10,
+          description: "maxUnavailable of the PodDisruptionBudgets of the API, workers and nginx.",
+        },
+        prometheusScrape: {
+          type: "boolean",
+          description: "prometheus.io/scrape, port and path annotations on pods that serve /metrics.",
+        },
+        prometheusNamespace: {
+          type: "string",
+          pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+          expected: "a namespace name",
+          description:
+            "Namespace whose pods may scrape /metrics (NetworkPolicy ingress to the metrics ports).",
+        },
+        context: {
+          type: "string",
+          minLength: 1,
+          description: "kubeconfig context to deploy to (default: the kubeconfig's current context).",
+        },
+        kubeconfig: {
+          type: "string",
+          minLength: 1,
+          description: "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
+        },
+        renderYamlToDirectory: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Render mode: the provider writes every object as YAML into this folder instead of deploying (no cluster needed).",
         },
       },
     },

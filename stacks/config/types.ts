@@ -64,7 +64,14 @@ export interface StackSettings {
     trustedProxies: string[];
     runAs: string;
   };
-  tls: { mode: TlsMode; selfSignedValidityDays: number; acmeEmail?: string; acmeServer: string };
+  tls: {
+    mode: TlsMode;
+    selfSignedValidityDays: number;
+    acmeEmail?: string;
+    acmeServer: string;
+    issuerName?: string;
+    issuerKind: "ClusterIssuer" | "Issuer";
+  };
   backup: StorageSettings & {
     enabled: boolean;
     schedule: string;
@@ -88,7 +95,19 @@ export interface StackSettings {
   };
   admin: { name: string; email: string; clientId?: string };
   docker: { host: string; sshOpts: string[]; logMaxSize: string; logMaxFiles: number };
-  kubernetes: { namespace: string; storageClassName?: string; gatewayClassName?: string };
+  kubernetes: {
+    namespace: string;
+    storageClassName?: string;
+    gatewayClassName?: string;
+    serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+    imagePullPolicy: "IfNotPresent" | "Always" | "Never";
+    pdbMaxUnavailable: number;
+    prometheusScrape: boolean;
+    prometheusNamespace: string;
+    context?: string;
+    kubeconfig?: string;
+    renderYamlToDirectory?: string;
+  };
   firewall: { sshPort: number; sshAllowFrom: string[]; externalInterface: string };
 }
 

@@ -8,6 +8,8 @@ export interface Captured {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** Names of the resources this one waits for (dependsOn, components expanded to their children). */
+  dependencies: string[];
 }
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -22,12 +24,20 @@ export interface MockState {
 
 export function installMocks(): MockState {
   const state: MockState = { captured: [], generatedSecrets: [], failingContainers: new Set() };
+  // The mocks' newResource sees no dependencies: the registration request carries them.
+  const pendingDependencies = new Map<string, string[]>();
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        state.captured.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const dependencies = pendingDependencies.get(`${args.type}::${args.name}`) ?? [];
+        state.captured.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies });
         const outputs: Record<string, unknown> = { ...args.inputs };
         const h = hash(args.name);
+        const metadata = args.inputs.metadata as Record<string, unknown> | undefined;
+        if (args.type.startsWith("kubernetes:") && metadata && metadata.name === undefined) {
+          // The provider's auto-naming: <resource name>-<random suffix>.
+          outputs.metadata = { ...metadata, name: `${args.name}-${h.slice(0, 8)}` };
+        }
         switch (args.type) {
           case "random:index/randomPassword:RandomPassword": {
             const value = `Pw${h.slice(0, Number(args.inputs.length ?? 32) - 2)}`;
@@ -71,7 +81,27 @@ export function installMocks(): MockState {
     "test",
     false, // preview=false: unknowns would never resolve
   );
+  recordDependencies(pendingDependencies);
   return state;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/** Wraps the mock monitor's registerResource to note each request's dependency URNs by name. */
+function recordDependencies(into: Map<string, string[]>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: RegisterRequest, callback: unknown) => unknown;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const names = req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2));
+    into.set(`${req.getType()}::${req.getName()}`, names);
+    return original(req, callback);
+  };
 }
 
 /** Resolves an output (the STYLE.md way). */

@@ -1,0 +1,32 @@
+// Scheduled backups: the backups PVC (kept when the stack is destroyed) and the CronJob that
+// runs `chatapi backup` on the plan's schedule.
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { cronJob, persistentVolumeClaim } from "./manifests/workloads";
+import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+
+export class Backup extends WorkloadComponent {
+  readonly cronJob: k8s.batch.v1.CronJob;
+
+  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("chatapi:kubernetes:Backup", name, opts);
+    const { plan, workload, refs } = args;
+    const claims = workload.mounts
+      .map((mount) => plan.volumes.find((v) => v.name === mount.volume))
+      .filter((v) => v !== undefined && !v.perInstance)
+      .map(
+        (v) =>
+          new k8s.core.v1.PersistentVolumeClaim(
+            v!.resourceName,
+            persistentVolumeClaim(plan, v!.name),
+            this.childOptions(args, { retainOnDelete: v!.retain }),
+          ),
+      );
+    this.cronJob = new k8s.batch.v1.CronJob(
+      name,
+      cronJob(plan, workload, refs),
+      this.childOptions(args, { dependsOn: [...args.after, ...claims] }),
+    );
+    this.registerOutputs({ cronJob: this.cronJob.metadata.name });
+  }
+}

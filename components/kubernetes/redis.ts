@@ -1,0 +1,10 @@
+// Redis as a StatefulSet with its PVC, and its Service.
+import type * as pulumi from "@pulumi/pulumi";
+import { DataStore } from "./data-store";
+import type { WorkloadComponentArgs } from "./workload-component";
+
+export class Redis extends DataStore {
+  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("chatapi:kubernetes:Redis", name, args, opts);
+  }
+}

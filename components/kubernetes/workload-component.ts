@@ -1,0 +1,24 @@
+// Base of the components that turn one plan workload into Kubernetes objects: each guide item
+// is a subclass with its own type token (chatapi:kubernetes:<Name>), so the graph reads like
+// the guide. `after` holds what the workload waits for (namespace, secrets, data stores,
+// jobs); every child depends on it, so a Deployment is created only after the Jobs completed.
+import * as pulumi from "@pulumi/pulumi";
+import type { DeploymentPlan, WorkloadPlan } from "../plan/types";
+import type { ObjectRefs } from "./manifests/meta";
+
+export interface WorkloadComponentArgs {
+  plan: DeploymentPlan;
+  workload: WorkloadPlan;
+  refs: ObjectRefs;
+  after: pulumi.Resource[];
+}
+
+export abstract class WorkloadComponent extends pulumi.ComponentResource {
+  constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+  }
+
+  protected childOptions(args: WorkloadComponentArgs, extra: pulumi.CustomResourceOptions = {}) {
+    return { parent: this, dependsOn: args.after, ...extra };
+  }
+}
