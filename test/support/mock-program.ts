@@ -15,7 +15,7 @@ export interface MockProgramInput {
 
 export interface MockProgramRun {
   result: ProgramResult;
-  /** The resources of this stack (named chatapi-<stack>-*), in registration order. */
+  /** The resources this run registered (named chatapi-<stack>-*), in registration order. */
   resources: Captured[];
 }
 
@@ -31,7 +31,11 @@ async function settled(mocks: MockState): Promise<void> {
 }
 
 /** `mocks` from installMocks() (once per test file: the Pulumi runtime is process-wide). */
-export async function runProgramUnderMocks(mocks: MockState, input: MockProgramInput): Promise<MockProgramRun> {
+export async function runProgramUnderMocks(
+  mocks: MockState,
+  input: MockProgramInput,
+): Promise<MockProgramRun> {
+  const start = mocks.captured.length;
   const result = runProgram({
     stack: input.stack,
     config: input.config,
@@ -55,5 +59,5 @@ export async function runProgramUnderMocks(mocks: MockState, input: MockProgramI
   );
   await settled(mocks);
   const prefix = `chatapi-${input.stack}-`;
-  return { result, resources: mocks.captured.filter((r) => r.name.startsWith(prefix)) };
+  return { result, resources: mocks.captured.slice(start).filter((r) => r.name.startsWith(prefix)) };
 }
