@@ -17,13 +17,9 @@ export const messageBody = z
   })
   .meta({ description: `1 to ${MAX_BODY_CHARS} characters`, minLength: 1, maxLength: MAX_BODY_CHARS });
 
-export const clientMsgId = z
-  .string()
-  .min(1)
-  .max(128)
-  .meta({
-    description: "Idempotency key chosen by the sender: the same value again returns the stored message",
-  });
+export const clientMsgId = z.string().min(1).max(128).meta({
+  description: "Idempotency key chosen by the sender: the same value again returns the stored message",
+});
 
 export const uuid = z.uuid();
 export const seq = z.number().int().min(0);

@@ -101,7 +101,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   const limit = createRateLimiter(ctx);
   const api = express.Router();
   api.use(
-    express.json({ limit: MAX_JSON_BYTES, strict: true, type: ["application/json", "application/*+json"] }),
+    express.json({ limit: MAX_JSON_BYTES, strict: false, type: ["application/json", "application/*+json"] }),
   );
   api.use(clientRoutes(ctx, limit));
   api.use(userRoutes(ctx, limit));
