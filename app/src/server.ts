@@ -58,8 +58,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         `the database schema is not up to date (pending: ${pending.join(", ")}); run: chatapi migrate`,
       );
     }
+    // No offline queue: while Redis is down, rate-limit counters fail fast (requests pass)
+    // instead of waiting for the reconnect.
     const redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
+      enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectionName: "chatapi-api",
     });

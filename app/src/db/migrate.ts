@@ -22,6 +22,8 @@ export async function migrateUp(databaseUrl: string, log?: MigrationLog): Promis
     migrationsTable: MIGRATIONS_TABLE,
     direction: "up",
     checkOrder: true,
+    // Wait for the lock (the default fails the second runner): concurrent starts then all succeed.
+    advisoryLockMode: "wait",
     singleTransaction: true,
     logger: {
       debug: quiet,

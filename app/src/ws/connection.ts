@@ -36,6 +36,8 @@ export class Connection implements Recipient {
   closed = false;
   private tokens: number;
   private refilledAt = Date.now();
+  /** Sends run one after another, so a client's pipelined sends keep their order. */
+  private sendQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly ws: WebSocket,
@@ -126,9 +128,11 @@ export class Connection implements Recipient {
         this.deliver(`{"type":"unsubscribed","room_id":${JSON.stringify(frame.room_id)}}`);
         return;
       case "send": {
-        const { message, created } = await this.ctx.track(
+        const write = this.sendQueue.then(() =>
           sendMessage(this.ctx.pool, actor, frame.room_id, frame.body, frame.client_msg_id),
         );
+        this.sendQueue = write.catch(() => undefined);
+        const { message, created } = await this.ctx.track(write);
         const encoded = encodeMessage(message);
         if (created) {
           this.ctx.metrics.messagesSent.inc();

@@ -38,8 +38,9 @@ export async function startAppProcess(
   args: string[] = ["serve"],
 ): Promise<AppProcess> {
   assertBuildCurrent();
+  // INFO at least: the "listening" line tells the port.
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", ...env, LOG_LEVEL: env.LOG_LEVEL === "DEBUG" ? "DEBUG" : "INFO" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
@@ -59,6 +60,10 @@ export async function startAppProcess(
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
     void exited.then((code) => reject(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
+    setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`chatapi serve did not start within 30 s:\n${output.join("\n")}`));
+    }, 30_000).unref();
   });
   return {
     url: `http://127.0.0.1:${port}`,
