@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Express } from "express";
 import { Redis } from "ioredis";
 import type { Config } from "./config/env.js";
 import { pendingMigrations } from "./db/migrate.js";
@@ -23,6 +24,8 @@ import { WebSocketGateway } from "./ws/gateway.js";
 import { Hub } from "./ws/hub.js";
 
 export interface RunningServer {
+  /** The Express application (tests walk its routes). */
+  app: Express;
   port: number;
   url: string;
   hub: Hub;
@@ -168,7 +171,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
         logger.info("shutdown complete");
       })());
-    return { port, url: `${scheme}://127.0.0.1:${port}`, hub, gateway, metrics, stop };
+    return { app, port, url: `${scheme}://127.0.0.1:${port}`, hub, gateway, metrics, stop };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     throw error;
