@@ -1,7 +1,7 @@
 // JSON logs (pino) on stdout and, when LOG_FILE is set, also to that file with the guide's
 // rotation (10 MB, 5 old files: chatapi.log.1 … chatapi.log.5, like Python's RotatingFileHandler).
 import { basename, dirname } from "node:path";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { createStream } from "rotating-file-stream";
 
 export type { Logger } from "pino";
@@ -12,7 +12,7 @@ export interface LoggerOptions {
   environment: string;
   logFile?: string | undefined;
   /** Overrides stdout (tests). */
-  destination?: NodeJS.WritableStream;
+  destination?: DestinationStream;
 }
 
 /** Paths that must never reach a log line: credentials in headers and bodies. */
