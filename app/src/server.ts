@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import type { Config } from "./config/env.js";
 import { pendingMigrations } from "./db/migrate.js";
 import { createPool } from "./db/pool.js";
+import { MessageWriter } from "./domain/message-writer.js";
 import { TokenService } from "./domain/tokens.js";
 import { buildApp } from "./http/app.js";
 import type { AppContext } from "./http/context.js";
@@ -96,6 +97,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       refreshTokenDays: config.REFRESH_TOKEN_EXPIRE_DAYS,
     });
     const hub = new Hub({ pool, fanout, logger, metrics });
+    const writer = new MessageWriter(pool);
     const readiness: ReadinessCheck[] = [
       { name: "postgres", run: async () => void (await pool.query("SELECT 1")) },
       { name: "redis", run: async () => void (await redis.ping()) },
@@ -108,6 +110,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       pool,
       redis,
       tokens,
+      writer,
       hub,
       metrics,
       logger,
@@ -128,6 +131,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.headersTimeout = 66_000;
     const gateway = new WebSocketGateway({
       pool,
+      writer,
       hub,
       metrics,
       logger,

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.js";
+import type { MessageWriter } from "../domain/message-writer.js";
 import type { TokenService } from "../domain/tokens.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ErrorReporter } from "../observability/sentry.js";
@@ -16,6 +17,7 @@ export interface AppContext {
   /** Commands connection (rate-limit counters). */
   redis: Redis;
   tokens: TokenService;
+  writer: MessageWriter;
   hub: Hub;
   metrics: Metrics;
   logger: Logger;

@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { WebSocket } from "ws";
 import { ApiError } from "../domain/errors.js";
-import { sendMessage } from "../domain/messages.js";
+import type { MessageWriter } from "../domain/message-writer.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ackFrame, encodeMessage } from "./encode.js";
 import { errorFrame, parseClientFrame, type ClientFrame } from "./frames.js";
@@ -15,6 +15,7 @@ export const CLOSE_GOING_AWAY = 1001;
 
 export interface ConnectionContext {
   pool: pg.Pool;
+  writer: MessageWriter;
   hub: Hub;
   metrics: Metrics;
   logger: Logger;
@@ -129,7 +130,7 @@ export class Connection implements Recipient {
         return;
       case "send": {
         const write = this.sendQueue.then(() =>
-          sendMessage(this.ctx.pool, actor, frame.room_id, frame.body, frame.client_msg_id),
+          this.ctx.writer.send(actor, frame.room_id, frame.body, frame.client_msg_id),
         );
         this.sendQueue = write.catch(() => undefined);
         const { message, created } = await this.ctx.track(write);

@@ -45,6 +45,7 @@ export async function startAppProcess(
   });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let startTimer: NodeJS.Timeout | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = "";
     const onData = (chunk: Buffer) => {
@@ -60,11 +61,12 @@ export async function startAppProcess(
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
     void exited.then((code) => reject(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
-    setTimeout(() => {
+    startTimer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`chatapi serve did not start within 30 s:\n${output.join("\n")}`));
     }, 30_000).unref();
   });
+  clearTimeout(startTimer);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -1,6 +1,6 @@
 // /rooms: rooms, members and messages, for users (access token) who are members.
 import { Router, type RequestHandler } from "express";
-import { listMessages, sendMessage } from "../../domain/messages.js";
+import { listMessages } from "../../domain/messages.js";
 import { addMember, createRoom, listRooms, removeMember } from "../../domain/rooms.js";
 import { encodeMessage } from "../../ws/encode.js";
 import { actorOf, requireUser } from "../auth.js";
@@ -40,9 +40,7 @@ export function roomRoutes(ctx: AppContext, limit: RequestHandler): Router {
   router.post("/rooms/:id/messages", user, limit, async (req, res) => {
     const roomId = pathId(req, "id", "room");
     const { body, client_msg_id } = parseBody(sendMessageBody, req);
-    const { message, created } = await ctx.track(
-      sendMessage(ctx.pool, actorOf(req), roomId, body, client_msg_id),
-    );
+    const { message, created } = await ctx.track(ctx.writer.send(actorOf(req), roomId, body, client_msg_id));
     const encoded = encodeMessage(message);
     if (created) {
       ctx.metrics.messagesSent.inc();
