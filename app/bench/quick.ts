@@ -8,10 +8,9 @@
 //   npx tsx app/bench/quick.ts [--messages 5000] [--idle 2000]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import "../../test/support/load-services-env.js";
 import { call, setupTenant } from "../test/support/http.js";
 import { startAppProcess, type AppProcess } from "../test/support/process.js";
-import { appEnv, createAdminKey, createTestDatabase } from "../test/support/services.js";
+import { appEnv, createAdminKey, createTestDatabase, loadServicesEnv } from "../test/support/services.js";
 import WebSocket from "ws";
 import { TestSocket } from "../test/support/ws-client.js";
 
@@ -78,6 +77,7 @@ const pct = (sorted: number[], p: number) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
+  loadServicesEnv();
   const db = await createTestDatabase();
   const adminKey = await createAdminKey(db.url);
   const env = appEnv(db.url, {
@@ -90,7 +90,7 @@ async function main() {
   const b = await startAppProcess({ ...env, INSTANCE_NAME: "bench-b" });
   try {
     const t = await setupTenant(a.url, adminKey, "bench");
-    const users = [];
+    const users: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < SUBSCRIBERS; i++) users.push(await t.newUser(`u${i}`));
     const room = await call<{ id: string }>(a.url, "POST", "/api/v1/rooms", {
       token: users[0]!.token,

@@ -138,7 +138,8 @@ describe("app image", () => {
   });
 
   it("migrate, create-client (key from a file) and serve work with every secret given as a *_FILE", async () => {
-    const network = ["--network", "host"];
+    // Read-only root filesystem, as deployed: only /tmp is writable.
+    const network = ["--network", "host", "--read-only", "--tmpfs", "/tmp"];
     const migrated = await docker("run", "--rm", ...network, ...secretMounts(), image, "migrate", "--json");
     expect(JSON.parse(migrated)).toEqual({ applied: ["1700000000000_initial-schema"] });
     const adminKey = `image-test-admin-key-${uniqueSuffix()}${uniqueSuffix()}`;
@@ -175,6 +176,10 @@ describe("app image", () => {
       name,
       ...network,
       ...secretMounts(),
+      "--tmpfs",
+      "/app/logs:uid=10001",
+      "-e",
+      "LOG_FILE=/app/logs/chatapi.log",
       "-e",
       `PORT=${port}`,
       "-e",
@@ -203,6 +208,9 @@ describe("app image", () => {
     }
     const history = await docker("history", "--no-trunc", image);
     expect(history).not.toContain(TEST_SECRET_KEY);
+    expect(await docker("exec", name, "sh", "-c", "head -c 300 /app/logs/chatapi.log")).toContain(
+      '"service":"chatapi"',
+    );
     // docker stop sends SIGTERM: a graceful exit with code 0.
     await docker("stop", "-t", "20", name);
     expect(await docker("inspect", name, "--format", "{{.State.ExitCode}}")).toBe("0");

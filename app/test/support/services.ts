@@ -1,5 +1,8 @@
 // Test databases, environments and app processes against the services scripts/setup started.
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { migrateUp } from "../../src/db/migrate.js";
 
@@ -78,5 +81,18 @@ export async function createAdminKey(databaseUrl: string): Promise<string> {
     return apiKey;
   } finally {
     await pool.end();
+  }
+}
+
+/** Loads the service addresses scripts/setup wrote (vitest does this in its setup file; scripts call it). */
+export function loadServicesEnv(): void {
+  const dir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
+  for (const file of ["services.env", "services.urls.env"]) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!;
+    }
   }
 }
