@@ -141,6 +141,11 @@ describe("loadConfig", () => {
     expect(problems({ ENVIRONMENT: "production" })).toEqual([]);
   });
 
+  it("DEBUG=true means debug logs unless LOG_LEVEL says otherwise", () => {
+    expect(loadConfig({ DEBUG: "true" }).LOG_LEVEL).toBe("debug");
+    expect(loadConfig({ DEBUG: "true", LOG_LEVEL: "ERROR" }).LOG_LEVEL).toBe("error");
+  });
+
   it("needs both TLS files or neither", () => {
     expect(problems({ SSL_CERTFILE: file("cert.pem", "x") })).toEqual([
       "SSL_KEYFILE and SSL_CERTFILE: set both for TLS, or neither",

@@ -577,3 +577,25 @@ describe("tenant isolation", () => {
     expect(history.body.messages.map((m) => m.body)).toEqual(["private"]);
   });
 });
+
+describe("rate limit", () => {
+  it("429 with Retry-After once a principal exceeds RATE_LIMIT_PER_MINUTE; others are unaffected", async () => {
+    const limited = await startInProcess(appEnv(db.url, { RATE_LIMIT_PER_MINUTE: "5" }));
+    try {
+      const t = await setupTenant(base, adminKey, "ratelimit");
+      const u = await t.newUser("busy");
+      const other = await t.newUser("calm");
+      const statuses = [];
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call(limited.url, "GET", `${api}/rooms`, { token: u.token })).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      const r = await call(limited.url, "GET", `${api}/rooms`, { token: u.token });
+      expect(r.status).toBe(429);
+      expect(errorCode(r.body)).toBe("rate_limited");
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await call(limited.url, "GET", `${api}/rooms`, { token: other.token })).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});

@@ -349,8 +349,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   if (problems.length > 0 || !parsed) throw new ConfigError(problems.sort());
   const secretKeyGenerated = parsed.SECRET_KEY === undefined;
+  // DEBUG=true without an explicit LOG_LEVEL means debug logs.
+  const logLevel = parsed.DEBUG && !raw.LOG_LEVEL ? "debug" : parsed.LOG_LEVEL;
   return {
     ...parsed,
+    LOG_LEVEL: logLevel,
     SECRET_KEY: parsed.SECRET_KEY ?? randomKey(),
     secretKeyGenerated,
     isProduction,
