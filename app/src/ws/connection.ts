@@ -37,8 +37,6 @@ export class Connection implements Recipient {
   closed = false;
   private tokens: number;
   private refilledAt = Date.now();
-  /** Sends run one after another, so a client's pipelined sends keep their order. */
-  private sendQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly ws: WebSocket,
@@ -129,11 +127,11 @@ export class Connection implements Recipient {
         this.deliver(`{"type":"unsubscribed","room_id":${JSON.stringify(frame.room_id)}}`);
         return;
       case "send": {
-        const write = this.sendQueue.then(() =>
+        // Queued synchronously, in frame order: the writer keeps a room's queue in order, so a
+        // client's pipelined sends get increasing seqs (and can share one commit).
+        const { message, created } = await this.ctx.track(
           this.ctx.writer.send(actor, frame.room_id, frame.body, frame.client_msg_id),
         );
-        this.sendQueue = write.catch(() => undefined);
-        const { message, created } = await this.ctx.track(write);
         const encoded = encodeMessage(message);
         if (created) {
           this.ctx.metrics.messagesSent.inc();
