@@ -70,6 +70,8 @@ describe("connecting", () => {
     const { users } = await roomWith(server.url, "ready", 1);
     const s = await TestSocket.connect(server.url, users[0]!.token);
     expect(s.frames[0]).toEqual({ type: "ready", user_id: users[0]!.id, instance: "ws-test-a" });
+    // The client offered permessage-deflate (ws does by default); the server declined it.
+    expect(s.ws.extensions).toBe("");
     s.close();
     const viaHeader = await TestSocket.open(`${server.url.replace("http", "ws")}/ws`, {
       headers: { authorization: `Bearer ${users[0]!.token}` },
