@@ -1,15 +1,90 @@
 #!/usr/bin/env node
 // Entry point of the `chatapi` command: one image, one binary, several processes.
-import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError } from "./config/env.js";
+import { UsageError, USAGE } from "./commands/usage.js";
+import { VERSION } from "./version.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-  version: string;
+type Command = (argv: string[]) => Promise<void>;
+
+const notYet =
+  (name: string): Command =>
+  async () => {
+    throw new UsageError(`'${name}' is not available in this build of chatapi ${VERSION}`);
+  };
+
+const COMMANDS: Record<string, Command> = {
+  serve: async (argv) => {
+    const { values } = parseArgs({ args: argv, options: { migrate: { type: "boolean", default: false } } });
+    const { serve } = await import("./commands/serve.js");
+    await serve({ migrate: values.migrate });
+  },
+  migrate: async (argv) => {
+    const { values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false } } });
+    const { migrate } = await import("./commands/migrate.js");
+    await migrate({ json: values.json });
+  },
+  "create-client": async (argv) => {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        name: { type: "string" },
+        email: { type: "string" },
+        admin: { type: "boolean", default: false },
+        "api-key-file": { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+    });
+    const { createClientCommand } = await import("./commands/create-client.js");
+    await createClientCommand({
+      name: values.name,
+      email: values.email,
+      admin: values.admin,
+      apiKeyFile: values["api-key-file"],
+      json: values.json,
+    });
+  },
+  worker: notYet("worker"),
+  backup: notYet("backup"),
+  restore: notYet("restore"),
 };
 
-const [command] = process.argv.slice(2);
-if (command === "--version" || command === "version") {
-  console.log(pkg.version);
-} else {
-  console.error(`chatapi ${pkg.version}: unknown command '${command ?? ""}'`);
-  process.exit(2);
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "--version" || command === "version" || command === "-v") {
+    console.log(VERSION);
+    return 0;
+  }
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`chatapi: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  await run(rest);
+  return -1; // keep running (serve) or let the event loop end
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`chatapi: ${error.message}`);
+      process.exitCode = 78; // EX_CONFIG
+    } else if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`chatapi: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`chatapi: ${(error as Error).message ?? String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

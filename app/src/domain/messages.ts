@@ -1,0 +1,92 @@
+// Messages: per-room gapless seq, idempotent by (room, sender, client_msg_id), paginated history.
+import type pg from "pg";
+import { isUniqueViolation } from "../db/pool.js";
+import type { Actor } from "./rooms.js";
+import { memberLastSeq } from "./rooms.js";
+import { notFound } from "./errors.js";
+
+export interface Message {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  body: string;
+  client_msg_id: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
+
+// One statement: bump the room counter (only if the sender is a member) and insert with the
+// new value. The room row lock lasts only for this statement, so seq is gapless and commits
+// in seq order; a duplicate client_msg_id aborts the whole statement, counter bump included.
+const INSERT_MESSAGE = `
+WITH r AS (
+  UPDATE rooms SET last_seq = last_seq + 1
+   WHERE id = $1 AND client_id = $5
+     AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = $1 AND m.user_id = $2)
+  RETURNING last_seq
+)
+INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
+SELECT $1, r.last_seq, $2, $3, $4 FROM r
+RETURNING ${COLUMNS}`;
+
+export async function sendMessage(
+  pool: pg.Pool,
+  actor: Actor,
+  roomId: string,
+  body: string,
+  clientMsgId: string | undefined,
+): Promise<{ message: Message; created: boolean }> {
+  try {
+    const { rows } = await pool.query<Message>({
+      name: "insert_message",
+      text: INSERT_MESSAGE,
+      values: [roomId, actor.userId, body, clientMsgId ?? null, actor.clientId],
+    });
+    if (!rows[0]) throw notFound("room");
+    return { message: rows[0], created: true };
+  } catch (error) {
+    if (clientMsgId === undefined || !isUniqueViolation(error, "messages_client_msg_id_key")) throw error;
+    const { rows } = await pool.query<Message>(
+      `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND sender_id = $2 AND client_msg_id = $3`,
+      [roomId, actor.userId, clientMsgId],
+    );
+    if (!rows[0]) throw error;
+    return { message: rows[0], created: false };
+  }
+}
+
+export type HistoryQuery = { afterSeq: number; limit: number } | { beforeSeq: number; limit: number };
+
+export async function listMessages(
+  pool: pg.Pool,
+  actor: Actor,
+  roomId: string,
+  query: HistoryQuery,
+): Promise<Message[]> {
+  if ((await memberLastSeq(pool, actor, roomId)) === undefined) throw notFound("room");
+  if ("afterSeq" in query) return messagesAfter(pool, roomId, query.afterSeq, query.limit);
+  const { rows } = await pool.query<Message>({
+    name: "messages_before",
+    text: `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+    values: [roomId, query.beforeSeq, query.limit],
+  });
+  return rows;
+}
+
+/** Messages with seq > afterSeq (and <= upTo when given), ascending. Used by history and replay. */
+export async function messagesAfter(
+  pool: pg.Pool,
+  roomId: string,
+  afterSeq: number,
+  limit: number,
+  upTo: number = Number.MAX_SAFE_INTEGER,
+): Promise<Message[]> {
+  const { rows } = await pool.query<Message>({
+    name: "messages_after",
+    text: `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+    values: [roomId, afterSeq, upTo, limit],
+  });
+  return rows;
+}

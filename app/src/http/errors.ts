@@ -1,0 +1,47 @@
+// The error envelope for everything that goes wrong: {"error": {"code", "message", "details"?}}.
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ApiError } from "../domain/errors.js";
+import type { AppContext } from "./context.js";
+
+export function sendError(
+  res: Parameters<RequestHandler>[1],
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+) {
+  res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(res, 404, "not_found", `no route for ${req.method} ${req.path}`);
+};
+
+/** body-parser failures carry a `type`; map them onto the contract's statuses. */
+function bodyParserError(error: unknown): ApiError | undefined {
+  const e = error as { type?: string; limit?: number; status?: number };
+  switch (e?.type) {
+    case "entity.parse.failed":
+      return new ApiError(400, "malformed_json", "the request body is not valid JSON");
+    case "entity.too.large":
+      return new ApiError(413, "payload_too_large", `the request body is larger than ${e.limit} bytes`);
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new ApiError(400, "malformed_request", "the request body must be UTF-8 JSON");
+    case "request.aborted":
+      return new ApiError(400, "malformed_request", "the request body was not received completely");
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(ctx: AppContext): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = error instanceof ApiError ? error : bodyParserError(error);
+    if (known) return sendError(res, known.status, known.code, known.message, known.details);
+    req.log?.error({ err: error }, "request failed");
+    ctx.reporter.capture(error, { method: req.method, path: req.route?.path ?? "unmatched" });
+    sendError(res, 500, "internal_error", "the server failed to handle the request");
+  };
+}

@@ -1,0 +1,178 @@
+// Room fan-out over Redis pub/sub: one channel per room with local subscribers. Payloads are
+// opaque Buffers (pre-serialised frames) so no instance parses JSON to forward a message.
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Fanout, FanoutHandlers } from "../ws/fanout.js";
+
+export interface RedisFanoutOptions {
+  url: string;
+  prefix: string;
+  logger: Logger;
+  onPublishFailure?: () => void;
+}
+
+export class RedisFanout implements Fanout {
+  private readonly sub: Redis;
+  private readonly pub: Redis;
+  private handlers: FanoutHandlers | undefined;
+  private readonly rooms = new Set<string>();
+  private readonly roomPrefix: string;
+  private readonly probeChannel: string;
+  private readonly probes = new Map<string, () => void>();
+  /** Latest unpublished payload per room while the publisher is down (bounded by rooms). */
+  private readonly unpublished = new Map<string, Buffer>();
+  private subscriberWasReady = false;
+  private subscriptionLive = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisFanoutOptions) {
+    this.roomPrefix = `${options.prefix}room:`;
+    this.probeChannel = `${options.prefix}probe:${randomUUID()}`;
+    const retryStrategy = (times: number) => Math.min(100 * times, 2000);
+    // The subscriber re-subscribes itself after a reconnect, then asks the hub to catch up.
+    this.sub = new Redis(options.url, {
+      lazyConnect: true,
+      autoResubscribe: false,
+      maxRetriesPerRequest: null,
+      retryStrategy,
+      connectionName: "chatapi-fanout-sub",
+    });
+    // Auto-pipelining batches the publishes of one event-loop tick into one write.
+    this.pub = new Redis(options.url, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy,
+      connectionName: "chatapi-fanout-pub",
+    });
+    this.sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
+    this.sub.on("ready", () => void this.onSubscriberReady());
+    this.sub.on("close", () => {
+      this.subscriptionLive = false;
+    });
+    this.sub.on("error", (error: Error) =>
+      options.logger.warn({ err: error.message }, "redis subscriber error"),
+    );
+    this.pub.on("ready", () => this.flushUnpublished());
+    this.pub.on("error", (error: Error) =>
+      options.logger.warn({ err: error.message }, "redis publisher error"),
+    );
+  }
+
+  /** Connects both connections; resolves when the subscriber is live (rejects on failure). */
+  async start(): Promise<void> {
+    await Promise.all([this.sub.connect(), this.pub.connect()]);
+    await this.waitLive(10_000);
+  }
+
+  setHandlers(handlers: FanoutHandlers): void {
+    this.handlers = handlers;
+  }
+
+  async subscribe(roomId: string): Promise<void> {
+    this.rooms.add(roomId);
+    if (this.sub.status !== "ready") return;
+    try {
+      await this.sub.subscribe(this.roomPrefix + roomId);
+    } catch {
+      // The connection dropped meanwhile: onSubscriberReady subscribes again and resyncs.
+    }
+  }
+
+  async unsubscribe(roomId: string): Promise<void> {
+    this.rooms.delete(roomId);
+    if (this.sub.status !== "ready") return;
+    await this.sub.unsubscribe(this.roomPrefix + roomId).catch(() => undefined);
+  }
+
+  publish(roomId: string, payload: Buffer): void {
+    if (this.pub.status !== "ready") {
+      this.unpublished.set(roomId, payload);
+      this.options.onPublishFailure?.();
+      return;
+    }
+    this.pub.publish(this.roomPrefix + roomId, payload).catch(() => {
+      this.unpublished.set(roomId, payload);
+      this.options.onPublishFailure?.();
+    });
+  }
+
+  /** Round trip through Redis: publish on this instance's probe channel and see it arrive. */
+  async check(timeoutMs: number): Promise<void> {
+    if (!this.subscriptionLive) throw new Error("the Redis subscription is down");
+    const token = randomUUID();
+    const arrived = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.probes.delete(token);
+        reject(new Error(`the Redis subscription did not deliver a probe within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.probes.set(token, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await this.pub.publish(this.probeChannel, token);
+    } catch (error) {
+      this.probes.get(token)?.();
+      throw new Error(`cannot publish to Redis (${(error as Error).message})`);
+    }
+    await arrived;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([this.sub.quit(), this.pub.quit()]);
+    this.sub.disconnect();
+    this.pub.disconnect();
+  }
+
+  private onMessage(channel: Buffer, message: Buffer): void {
+    const name = channel.toString("latin1");
+    if (name.startsWith(this.roomPrefix)) {
+      this.handlers?.onMessage(name.slice(this.roomPrefix.length), message);
+    } else if (name === this.probeChannel) {
+      this.probes.get(message.toString("latin1"))?.();
+      this.probes.delete(message.toString("latin1"));
+    }
+  }
+
+  private async onSubscriberReady(): Promise<void> {
+    const channels = [this.probeChannel, ...[...this.rooms].map((room) => this.roomPrefix + room)];
+    try {
+      await this.sub.subscribe(...channels);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: (error as Error).message },
+        "redis re-subscribe failed; will retry on reconnect",
+      );
+      return;
+    }
+    this.subscriptionLive = true;
+    if (this.subscriberWasReady && !this.closed) {
+      this.options.logger.info(
+        { rooms: this.rooms.size },
+        "redis subscription restored; catching up from PostgreSQL",
+      );
+      this.handlers?.onResync();
+    }
+    this.subscriberWasReady = true;
+  }
+
+  /** After the publisher reconnects, the newest payload of each room tells receivers what they missed. */
+  private flushUnpublished(): void {
+    const pending = [...this.unpublished];
+    this.unpublished.clear();
+    for (const [roomId, payload] of pending) this.publish(roomId, payload);
+  }
+
+  private async waitLive(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.subscriptionLive) {
+      if (Date.now() > deadline) throw new Error("Redis subscription did not become ready");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// Composition and lifecycle of `chatapi serve`: pools and clients, the hub and the gateway,
+// HTTP(S) server; graceful shutdown (stop accepting, drain in-flight writes, close with 1001,
+// close pools).
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+import { Redis } from "ioredis";
+import type { Config } from "./config/env.js";
+import { pendingMigrations } from "./db/migrate.js";
+import { createPool } from "./db/pool.js";
+import { MessageWriter } from "./domain/message-writer.js";
+import { TokenService } from "./domain/tokens.js";
+import { buildApp } from "./http/app.js";
+import type { AppContext } from "./http/context.js";
+import type { ReadinessCheck } from "./http/health.js";
+import { RabbitProbe } from "./infra/rabbitmq.js";
+import { RedisFanout } from "./infra/redis-fanout.js";
+import type { Logger } from "./observability/logger.js";
+import { Metrics } from "./observability/metrics.js";
+import { noReporter, type ErrorReporter } from "./observability/sentry.js";
+import { VERSION } from "./version.js";
+import { WebSocketGateway } from "./ws/gateway.js";
+import { Hub } from "./ws/hub.js";
+
+export interface RunningServer {
+  /** The Express application (tests walk its routes). */
+  app: Express;
+  port: number;
+  url: string;
+  hub: Hub;
+  gateway: WebSocketGateway;
+  metrics: Metrics;
+  /** Graceful stop; resolves when everything is closed. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  reporter?: ErrorReporter;
+  /** Bounded wait for in-flight writes and closing sockets on shutdown. */
+  drainTimeoutMs?: number;
+  /** prom-client default process metrics (off for several servers in one test process). */
+  defaultMetrics?: boolean;
+}
+
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    maxOverflow: config.DATABASE_MAX_OVERFLOW,
+    applicationName: `chatapi-${config.INSTANCE_NAME}`.slice(0, 63),
+  });
+  const cleanups: Array<() => Promise<unknown>> = [() => pool.end()];
+  try {
+    const pending = await pendingMigrations(pool);
+    if (pending.length > 0) {
+      throw new Error(
+        `the database schema is not up to date (pending: ${pending.join(", ")}); run: chatapi migrate`,
+      );
+    }
+    // No offline queue: while Redis is down, rate-limit counters fail fast (requests pass)
+    // instead of waiting for the reconnect.
+    const redis = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectionName: "chatapi-api",
+    });
+    redis.on("error", (error: Error) => logger.warn({ err: error.message }, "redis error"));
+    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
+    const fanout = new RedisFanout({
+      url: config.REDIS_URL,
+      prefix: config.REDIS_KEY_PREFIX,
+      logger,
+      onPublishFailure: () => metrics.publishFailures.inc(),
+    });
+    cleanups.push(() => fanout.close());
+    await Promise.all([redis.connect(), fanout.start()]);
+    const rabbit = new RabbitProbe(config.RABBITMQ_URL);
+    cleanups.push(() => rabbit.close());
+
+    const inFlight = new Set<Promise<unknown>>();
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      inFlight.add(work);
+      const forget = () => inFlight.delete(work);
+      work.then(forget, forget);
+      return work;
+    };
+    const lifecycle = { shuttingDown: false };
+    const tokens = new TokenService(pool, {
+      secretKey: config.SECRET_KEY,
+      accessTokenMinutes: config.ACCESS_TOKEN_EXPIRE_MINUTES,
+      refreshTokenDays: config.REFRESH_TOKEN_EXPIRE_DAYS,
+    });
+    const hub = new Hub({ pool, fanout, logger, metrics });
+    const writer = new MessageWriter(pool);
+    const readiness: ReadinessCheck[] = [
+      { name: "postgres", run: async () => void (await pool.query("SELECT 1")) },
+      { name: "redis", run: async () => void (await redis.ping()) },
+      { name: "redis_subscription", run: (ms) => fanout.check(ms) },
+      { name: "rabbitmq", run: (ms) => rabbit.check(ms) },
+    ];
+    const ctx: AppContext = {
+      config,
+      version: VERSION,
+      pool,
+      redis,
+      tokens,
+      writer,
+      hub,
+      metrics,
+      logger,
+      reporter: options.reporter ?? noReporter,
+      readiness,
+      track,
+    };
+    const app = buildApp(ctx, lifecycle);
+    const server =
+      config.SSL_KEYFILE && config.SSL_CERTFILE
+        ? https.createServer(
+            { key: readFileSync(config.SSL_KEYFILE), cert: readFileSync(config.SSL_CERTFILE) },
+            app,
+          )
+        : http.createServer(app);
+    // Idle keep-alive connections longer than a typical LB's (nginx 60 s) avoid 502s on reuse.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    const gateway = new WebSocketGateway({
+      pool,
+      writer,
+      hub,
+      metrics,
+      logger,
+      tokens,
+      instance: config.INSTANCE_NAME,
+      heartbeatMs: config.WS_HEARTBEAT_SECONDS * 1000,
+      ratePerSecond: config.WS_SEND_RATE_PER_SECOND,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      track,
+      lifecycle,
+    });
+    gateway.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.PORT, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const scheme = config.SSL_KEYFILE ? "https" : "http";
+    logger.info(
+      { port, tls: scheme === "https", version: VERSION },
+      `listening on ${scheme}://0.0.0.0:${port}`,
+    );
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        const drainMs = options.drainTimeoutMs ?? 10_000;
+        lifecycle.shuttingDown = true;
+        logger.info({ connections: gateway.size, in_flight: inFlight.size }, "shutting down");
+        gateway.stopAccepting();
+        const closedHttp = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Writes already accepted finish (and are acked) before sockets close.
+        await Promise.race([Promise.allSettled([...inFlight]), sleep(drainMs)]);
+        await gateway.closeAll(drainMs);
+        await Promise.race([closedHttp, sleep(drainMs)]);
+        server.closeAllConnections();
+        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+        logger.info("shutdown complete");
+      })());
+    return { app, port, url: `${scheme}://127.0.0.1:${port}`, hub, gateway, metrics, stop };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,55 @@
+// Frames are serialised once per message and the same bytes go to every recipient; the fan-out
+// payload carries the seq in a small text header so receivers never parse the JSON.
+import type { Message } from "../domain/messages.js";
+
+export interface EncodedMessage {
+  roomId: string;
+  seq: number;
+  /** `{"type":"message","message":{...}}` as UTF-8, shared by all recipients. */
+  frame: Buffer;
+  /** The message object's JSON, reused for the sender's ack. */
+  json: string;
+}
+
+export function encodeMessage(message: Message): EncodedMessage {
+  const json = JSON.stringify(message);
+  return {
+    roomId: message.room_id,
+    seq: message.seq,
+    frame: Buffer.from(`{"type":"message","message":${json}}`),
+    json,
+  };
+}
+
+export function ackFrame(clientMsgId: string | null, messageJson: string): string {
+  return `{"type":"ack","client_msg_id":${JSON.stringify(clientMsgId)},"message":${messageJson}}`;
+}
+
+// Fan-out payloads: "M<seq> <frame>" for a message, "K<userId>" when a member was removed.
+const MESSAGE = 0x4d; // "M"
+const KICK = 0x4b; // "K"
+const SPACE = 0x20;
+
+export function messagePayload(seq: number, frame: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`M${seq} `, "latin1"), frame]);
+}
+
+export function kickPayload(userId: string): Buffer {
+  return Buffer.from(`K${userId}`, "latin1");
+}
+
+export type Payload =
+  { kind: "message"; seq: number; frame: Buffer } | { kind: "kick"; userId: string } | { kind: "unknown" };
+
+export function decodePayload(payload: Buffer): Payload {
+  if (payload[0] === MESSAGE) {
+    const space = payload.indexOf(SPACE, 1);
+    const seq = Number(payload.toString("latin1", 1, space));
+    if (space > 1 && Number.isSafeInteger(seq) && seq > 0) {
+      return { kind: "message", seq, frame: payload.subarray(space + 1) };
+    }
+  } else if (payload[0] === KICK) {
+    return { kind: "kick", userId: payload.toString("latin1", 1) };
+  }
+  return { kind: "unknown" };
+}

@@ -1,0 +1,143 @@
+// The /ws endpoint: authenticates the upgrade, owns the connections, runs the heartbeat and
+// closes everything with 1001 on shutdown.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { AccessClaims, TokenService } from "../domain/tokens.js";
+import { ApiError } from "../domain/errors.js";
+import { CLOSE_BAD_TOKEN, CLOSE_GOING_AWAY, Connection, type ConnectionContext } from "./connection.js";
+
+export const WS_PATH = "/ws";
+/** Frame cap: a 4000-character message is at most ~16 KB of JSON; ws's default is 100 MiB. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export interface GatewayOptions extends ConnectionContext {
+  tokens: TokenService;
+  instance: string;
+  heartbeatMs: number;
+}
+
+export class WebSocketGateway {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    // Compression costs ~300 KB per socket with zlib contexts and CPU per frame; chat frames are small.
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  private readonly connections = new Set<Connection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private accepting = true;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.heartbeat = setInterval(() => this.sweep(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  attach(server: Server): void {
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== WS_PATH) return reject(socket, 404, "Not Found");
+    if (!this.accepting) return reject(socket, 503, "Service Unavailable");
+    const token = url.searchParams.get("token") ?? bearer(req.headers.authorization);
+    const verified: Promise<AccessClaims | ApiError> = token
+      ? this.options.tokens.verifyAccessToken(token).catch((error: unknown) => {
+          if (error instanceof ApiError) return error;
+          throw error;
+        })
+      : Promise.resolve(
+          new ApiError(401, "missing_token", "connect with ?token=<access_token> or Authorization: Bearer"),
+        );
+    verified
+      .then((claims) => {
+        if (!this.accepting) return reject(socket, 503, "Service Unavailable");
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, claims));
+      })
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error }, "WebSocket upgrade failed");
+        reject(socket, 500, "Internal Server Error");
+      });
+  }
+
+  private onOpen(ws: WebSocket, claims: AccessClaims | ApiError): void {
+    if (claims instanceof ApiError) {
+      // The contract signals auth failures with close code 4001 (browsers cannot read a 401).
+      ws.close(CLOSE_BAD_TOKEN, claims.code);
+      return;
+    }
+    const connection = new Connection(ws, claims.userId, claims.clientId, claims.exp, this.options);
+    this.connections.add(connection);
+    this.options.metrics.wsConnections.inc();
+    ws.on("close", () => {
+      connection.closed = true;
+      this.connections.delete(connection);
+      this.options.metrics.wsConnections.dec();
+      this.options.hub.removeRecipient(connection);
+    });
+    ws.on("error", () => ws.terminate());
+    connection.deliver(
+      `{"type":"ready","user_id":${JSON.stringify(claims.userId)},"instance":${JSON.stringify(this.options.instance)}}`,
+    );
+  }
+
+  /** Heartbeat: reap connections that did not answer the last ping; close expired tokens. */
+  private sweep(): void {
+    const now = Date.now() / 1000;
+    for (const connection of this.connections) {
+      if (connection.expiresAt > 0 && connection.expiresAt <= now) {
+        connection.close(CLOSE_BAD_TOKEN, "token_expired");
+        continue;
+      }
+      if (!connection.isAlive) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.isAlive = false;
+      connection.ws.ping();
+    }
+  }
+
+  /** New upgrades are refused from now on (frames are refused through the shared lifecycle). */
+  stopAccepting(): void {
+    this.accepting = false;
+    clearInterval(this.heartbeat);
+  }
+
+  /** Closes every connection with 1001 and waits (bounded) for them to go. */
+  async closeAll(timeoutMs: number): Promise<void> {
+    this.stopAccepting();
+    const closed = [...this.connections].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.ws.readyState === connection.ws.CLOSED) return resolve();
+          connection.ws.once("close", () => resolve());
+          connection.close(CLOSE_GOING_AWAY, "server shutting down");
+        }),
+    );
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.all(closed), timer]);
+    for (const connection of this.connections) connection.ws.terminate();
+  }
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  return match ? match[1]! : null;
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+}

@@ -1,0 +1,334 @@
+// The WebSocket hub: which local connections follow which rooms, and exactly-once, in-order
+// delivery to them.
+//
+// Per room with local subscribers this instance keeps a stream whose `head` is the highest seq
+// delivered, in order, to its live cursors. A message arriving (from a local send or from the
+// fan-out) with seq = head + 1 goes straight out; seq <= head is a duplicate and dropped; a
+// higher seq reveals a gap, which is filled from PostgreSQL (messages are published only after
+// they commit, and seqs commit in order, so the database always has the missing ones). After a
+// fan-out reconnect every stream re-reads from PostgreSQL for the same reason.
+//
+// A new subscriber first replays (after_seq, head] from PostgreSQL, then joins the live set in
+// the same tick it reaches head, so there is no gap and no duplicate at the seam. Each cursor
+// also remembers its own last seq, which filters duplicates once more.
+import type pg from "pg";
+import type { Logger } from "pino";
+import { messagesAfter } from "../domain/messages.js";
+import { memberLastSeq, type Actor } from "../domain/rooms.js";
+import { notFound } from "../domain/errors.js";
+import type { Metrics } from "../observability/metrics.js";
+import { decodePayload, encodeMessage, kickPayload, messagePayload, type EncodedMessage } from "./encode.js";
+import type { Fanout } from "./fanout.js";
+
+/** What the hub writes to: a WebSocket connection, or a fake in tests. */
+export interface Recipient {
+  readonly userId: string;
+  /** True once the connection is gone; the hub then stops tracking it. */
+  readonly closed: boolean;
+  /** Writes a frame; false when the recipient is gone (closed, or dropped as a slow consumer). */
+  deliver(frame: Buffer | string): boolean;
+}
+
+interface Cursor {
+  readonly recipient: Recipient;
+  lastSeq: number;
+  live: boolean;
+  closed: boolean;
+}
+
+interface RoomStream {
+  readonly roomId: string;
+  head: number;
+  /** Resolves once the fan-out subscription is active and head is read. */
+  ready: Promise<void>;
+  initialised: boolean;
+  readonly cursors: Set<Cursor>;
+  /** Messages that arrived ahead of a gap, by seq. */
+  readonly pending: Map<number, Buffer>;
+  syncing: boolean;
+  syncAgain: boolean;
+  releaseTimer: NodeJS.Timeout | undefined;
+}
+
+export interface HubOptions {
+  pool: pg.Pool;
+  fanout: Fanout;
+  logger: Logger;
+  metrics: Metrics;
+  /** Rows per database read during replay and catch-up. */
+  pageSize?: number;
+  /** How long a room stays subscribed on the fan-out after its last local subscriber left. */
+  releaseAfterMs?: number;
+}
+
+const MAX_PENDING = 10_000;
+
+export class Hub {
+  private readonly streams = new Map<string, RoomStream>();
+  private readonly byRecipient = new Map<Recipient, Map<string, Cursor>>();
+  private readonly pageSize: number;
+  private readonly releaseAfterMs: number;
+
+  constructor(private readonly options: HubOptions) {
+    this.pageSize = options.pageSize ?? 500;
+    this.releaseAfterMs = options.releaseAfterMs ?? 30_000;
+    options.fanout.setHandlers({
+      onMessage: (roomId, payload) => this.onFanoutPayload(roomId, payload),
+      onResync: () => this.resyncAll(),
+    });
+  }
+
+  /** Rooms with a local stream (for tests and metrics). */
+  get roomCount(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Subscribes a recipient to a room it is a member of: sends `subscribed`, replays every
+   * message after `afterSeq` (default: none), then live messages. 404 ApiError for non-members.
+   */
+  async subscribe(recipient: Recipient, actor: Actor, roomId: string, afterSeq?: number): Promise<void> {
+    const stream = this.streamFor(roomId);
+    let lastSeq: number | undefined;
+    try {
+      [lastSeq] = await Promise.all([memberLastSeq(this.options.pool, actor, roomId), stream.ready]);
+    } catch (error) {
+      this.maybeRelease(stream);
+      throw error;
+    }
+    if (lastSeq === undefined || recipient.closed) {
+      this.maybeRelease(stream);
+      if (recipient.closed) return;
+      throw notFound("room");
+    }
+    this.removeCursor(recipient, roomId);
+    const head = Math.max(stream.head, lastSeq);
+    const cursor: Cursor = { recipient, lastSeq: afterSeq ?? head, live: false, closed: false };
+    stream.cursors.add(cursor);
+    this.cursorsOf(recipient).set(roomId, cursor);
+    clearTimeout(stream.releaseTimer);
+    recipient.deliver(`{"type":"subscribed","room_id":${JSON.stringify(roomId)},"last_seq":${head}}`);
+    await this.catchUp(stream, cursor);
+  }
+
+  unsubscribe(recipient: Recipient, roomId: string): void {
+    this.removeCursor(recipient, roomId);
+  }
+
+  /** Forgets a recipient entirely (its connection closed). */
+  removeRecipient(recipient: Recipient): void {
+    const cursors = this.byRecipient.get(recipient);
+    if (!cursors) return;
+    for (const roomId of [...cursors.keys()]) this.removeCursor(recipient, roomId);
+    this.byRecipient.delete(recipient);
+  }
+
+  isSubscribed(recipient: Recipient, roomId: string): boolean {
+    return this.byRecipient.get(recipient)?.has(roomId) ?? false;
+  }
+
+  /** Delivers a freshly committed message here and publishes it to every other instance. */
+  publish(encoded: EncodedMessage): void {
+    this.dispatch(encoded.roomId, encoded.seq, encoded.frame);
+    this.options.fanout.publish(encoded.roomId, messagePayload(encoded.seq, encoded.frame));
+  }
+
+  /** A member was removed: their subscriptions to the room end here and on every instance. */
+  kick(roomId: string, userId: string): void {
+    this.kickLocal(roomId, userId);
+    this.options.fanout.publish(roomId, kickPayload(userId));
+  }
+
+  private onFanoutPayload(roomId: string, payload: Buffer): void {
+    const decoded = decodePayload(payload);
+    if (decoded.kind === "message") this.dispatch(roomId, decoded.seq, decoded.frame);
+    else if (decoded.kind === "kick") this.kickLocal(roomId, decoded.userId);
+  }
+
+  private kickLocal(roomId: string, userId: string): void {
+    const stream = this.streams.get(roomId);
+    if (!stream) return;
+    for (const cursor of [...stream.cursors]) {
+      if (cursor.recipient.userId !== userId) continue;
+      this.removeCursor(cursor.recipient, roomId);
+      cursor.recipient.deliver(
+        `{"type":"unsubscribed","room_id":${JSON.stringify(roomId)},"reason":"removed"}`,
+      );
+    }
+  }
+
+  private dispatch(roomId: string, seq: number, frame: Buffer): void {
+    const stream = this.streams.get(roomId);
+    // Before head is known, anything arriving is already covered by the head read.
+    if (!stream || !stream.initialised || seq <= stream.head) return;
+    if (seq === stream.head + 1) {
+      this.advance(stream, seq, frame);
+      this.drainPending(stream);
+      return;
+    }
+    if (stream.pending.size >= MAX_PENDING) stream.pending.clear(); // the sync re-reads them anyway
+    stream.pending.set(seq, frame);
+    void this.sync(stream);
+  }
+
+  /** Hands seq = head + 1 to every live cursor. */
+  private advance(stream: RoomStream, seq: number, frame: Buffer): void {
+    stream.head = seq;
+    let delivered = 0;
+    for (const cursor of stream.cursors) {
+      if (!cursor.live || seq <= cursor.lastSeq) continue;
+      if (seq !== cursor.lastSeq + 1) {
+        // Cannot happen while live cursors sit at head; if it ever does, replay rather than skip.
+        cursor.live = false;
+        void this.catchUp(stream, cursor);
+        continue;
+      }
+      cursor.lastSeq = seq;
+      if (cursor.recipient.deliver(frame)) delivered++;
+    }
+    if (delivered > 0) this.options.metrics.messagesDelivered.inc(delivered);
+  }
+
+  private drainPending(stream: RoomStream): void {
+    for (const seq of [...stream.pending.keys()]) if (seq <= stream.head) stream.pending.delete(seq);
+    let next = stream.pending.get(stream.head + 1);
+    while (next) {
+      stream.pending.delete(stream.head + 1);
+      this.advance(stream, stream.head + 1, next);
+      next = stream.pending.get(stream.head + 1);
+    }
+  }
+
+  /** Reads everything after head from PostgreSQL (one reader per room at a time). */
+  private async sync(stream: RoomStream): Promise<void> {
+    if (stream.syncing) {
+      stream.syncAgain = true;
+      return;
+    }
+    stream.syncing = true;
+    try {
+      do {
+        stream.syncAgain = false;
+        this.options.metrics.catchUpQueries.inc();
+        const rows = await messagesAfter(this.options.pool, stream.roomId, stream.head, this.pageSize);
+        for (const row of rows) {
+          if (row.seq === stream.head + 1) this.advance(stream, row.seq, encodeMessage(row).frame);
+        }
+        this.drainPending(stream);
+        if (rows.length === this.pageSize) stream.syncAgain = true;
+      } while (stream.syncAgain && this.streams.get(stream.roomId) === stream);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: (error as Error).message, room_id: stream.roomId },
+        "catch-up read failed; retrying",
+      );
+      setTimeout(() => void this.sync(stream), 1000).unref();
+    } finally {
+      stream.syncing = false;
+    }
+  }
+
+  /** Replays (cursor.lastSeq, head] to one cursor, then makes it live in the same tick. */
+  private async catchUp(stream: RoomStream, cursor: Cursor): Promise<void> {
+    while (!cursor.closed && cursor.lastSeq < stream.head) {
+      const rows = await messagesAfter(
+        this.options.pool,
+        stream.roomId,
+        cursor.lastSeq,
+        this.pageSize,
+        stream.head,
+      );
+      if (cursor.closed) return;
+      let delivered = 0;
+      for (const row of rows) {
+        if (row.seq !== cursor.lastSeq + 1) break;
+        cursor.lastSeq = row.seq;
+        if (!cursor.recipient.deliver(encodeMessage(row).frame)) return;
+        delivered++;
+      }
+      if (delivered > 0) this.options.metrics.messagesDelivered.inc(delivered);
+      if (rows.length === 0) break;
+    }
+    if (!cursor.closed) cursor.live = true;
+  }
+
+  private streamFor(roomId: string): RoomStream {
+    const existing = this.streams.get(roomId);
+    if (existing) {
+      clearTimeout(existing.releaseTimer);
+      existing.releaseTimer = undefined;
+      return existing;
+    }
+    const stream: RoomStream = {
+      roomId,
+      head: 0,
+      ready: Promise.resolve(),
+      initialised: false,
+      cursors: new Set(),
+      pending: new Map(),
+      syncing: false,
+      syncAgain: false,
+      releaseTimer: undefined,
+    };
+    stream.ready = this.initialise(stream);
+    // A failed initialisation is retried by the next subscriber.
+    stream.ready.catch(() => {
+      if (this.streams.get(roomId) === stream) this.streams.delete(roomId);
+    });
+    this.streams.set(roomId, stream);
+    return stream;
+  }
+
+  /** Subscribe on the fan-out first, then read head: nothing committed after the read is missed. */
+  private async initialise(stream: RoomStream): Promise<void> {
+    await this.options.fanout.subscribe(stream.roomId);
+    const { rows } = await this.options.pool.query<{ last_seq: number }>({
+      name: "room_head",
+      text: "SELECT last_seq FROM rooms WHERE id = $1",
+      values: [stream.roomId],
+    });
+    stream.head = Math.max(stream.head, rows[0]?.last_seq ?? 0);
+    stream.initialised = true;
+    this.drainPending(stream);
+  }
+
+  private resyncAll(): void {
+    for (const stream of this.streams.values()) if (stream.initialised) void this.sync(stream);
+  }
+
+  private cursorsOf(recipient: Recipient): Map<string, Cursor> {
+    let cursors = this.byRecipient.get(recipient);
+    if (!cursors) {
+      cursors = new Map();
+      this.byRecipient.set(recipient, cursors);
+    }
+    return cursors;
+  }
+
+  private removeCursor(recipient: Recipient, roomId: string): void {
+    const cursors = this.byRecipient.get(recipient);
+    const cursor = cursors?.get(roomId);
+    if (!cursor) return;
+    cursor.closed = true;
+    cursor.live = false;
+    cursors!.delete(roomId);
+    if (cursors!.size === 0) this.byRecipient.delete(recipient);
+    const stream = this.streams.get(roomId);
+    if (stream) {
+      stream.cursors.delete(cursor);
+      this.maybeRelease(stream);
+    }
+  }
+
+  /** Drops the fan-out subscription of a room nobody here follows any more (after a grace period). */
+  private maybeRelease(stream: RoomStream): void {
+    if (stream.cursors.size > 0 || stream.releaseTimer) return;
+    stream.releaseTimer = setTimeout(() => {
+      stream.releaseTimer = undefined;
+      if (stream.cursors.size > 0 || this.streams.get(stream.roomId) !== stream) return;
+      this.streams.delete(stream.roomId);
+      void this.options.fanout.unsubscribe(stream.roomId);
+    }, this.releaseAfterMs);
+    stream.releaseTimer.unref();
+  }
+}
