@@ -143,42 +143,35 @@ describe("rendered Kubernetes objects", () => {
     expect(normalise(renderedApi)).toEqual(normalise(plain(pulumiApi.inputs)));
   });
 
-  // Starts tsx in a child process: seconds on a busy machine, more than the unit default of 5 s.
-  it(
-    "scripts/render writes YAML files and create-secrets.sh, with no secret value in them",
-    { timeout: 60_000 },
-    () => {
-      const out = mkdtempSync(join(tmpdir(), "chatapi-render-"));
-      try {
-        execFileSync(join(repoRoot, "scripts", "render"), ["--stack", "prod", "--out", out], {
-          encoding: "utf8",
-        });
-        const dir = join(out, "prod", "kubernetes");
-        const files = readdirSync(dir).sort();
-        expect(files).toEqual([
-          "00-namespace.yaml",
-          "10-base.yaml",
-          "20-data-stores.yaml",
-          "30-migrate.yaml",
-          "31-bootstrap-admin.yaml",
-          "40-apps.yaml",
-          "create-secrets.sh",
-        ]);
-        const docs = files
-          .filter((f) => f.endsWith(".yaml"))
-          .flatMap((f) =>
-            parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as { kind: string }),
-          );
-        expect(docs.map((d) => d.kind)).not.toContain("Secret");
-        expect(docs.length).toBe(
-          renderManifests(plans.prod!).files.reduce((n, f) => n + f.objects.length, 0),
+  it("scripts/render writes YAML files and create-secrets.sh, with no secret value in them", () => {
+    const out = mkdtempSync(join(tmpdir(), "chatapi-render-"));
+    try {
+      execFileSync(join(repoRoot, "scripts", "render"), ["--stack", "prod", "--out", out], {
+        encoding: "utf8",
+      });
+      const dir = join(out, "prod", "kubernetes");
+      const files = readdirSync(dir).sort();
+      expect(files).toEqual([
+        "00-namespace.yaml",
+        "10-base.yaml",
+        "20-data-stores.yaml",
+        "30-migrate.yaml",
+        "31-bootstrap-admin.yaml",
+        "40-apps.yaml",
+        "create-secrets.sh",
+      ]);
+      const docs = files
+        .filter((f) => f.endsWith(".yaml"))
+        .flatMap((f) =>
+          parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as { kind: string }),
         );
-        for (const doc of docs) expect(validator.validate(doc)).toEqual([]);
-      } finally {
-        rmSync(out, { recursive: true, force: true });
-      }
-    },
-  );
+      expect(docs.map((d) => d.kind)).not.toContain("Secret");
+      expect(docs.length).toBe(renderManifests(plans.prod!).files.reduce((n, f) => n + f.objects.length, 0));
+      for (const doc of docs) expect(validator.validate(doc)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 
   it("create-secrets.sh assembles the Secrets from env or generated values, and leaves an existing Secret alone", () => {
     const plan = plans["provided TLS, external PostgreSQL, S3 backups, log files"]!;
