@@ -40,6 +40,10 @@ describe("golden: a config change previewed by the real engine (worker replicas 
     expect(jobs.every((j) => j.properties.every((p) => p.replaces))).toBe(true);
   });
 
+  it("is the sample the README shows", () => {
+    expect(readFileSync(join(repoRoot, "README.md"), "utf8")).toContain(fixture("config-change.md"));
+  });
+
   it("is what the CLI prints", () => {
     const out = execFileSync(
       join(repoRoot, "scripts", "preview-comment"),
