@@ -256,8 +256,9 @@ export function parsePreview(sources: PreviewSources): StackPreview {
   const errors = [
     ...new Set(diagnostics.filter((d) => d.severity === "error").map((d) => stripColour(d.message))),
   ];
+  // Keys look like "chatapi-policies|local|/path/to/policies" (name, source, location).
   const policyPacks = Object.entries(summary?.PolicyPacks ?? {}).map(
-    ([name, version]) => `${name}@${version}`,
+    ([key, version]) => `${key.split("|")[0]}@${version}`,
   );
   const failed =
     (sources.exitCode !== undefined && sources.exitCode !== 0) ||

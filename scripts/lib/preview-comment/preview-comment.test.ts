@@ -146,7 +146,12 @@ describe("masking and parsing rules", () => {
           enforcementLevel: "mandatory",
         },
       },
-      { summaryEvent: { resourceChanges: { same: 3 }, PolicyPacks: { chatapi: "0.1.0" } } },
+      {
+        summaryEvent: {
+          resourceChanges: { same: 3 },
+          PolicyPacks: { "chatapi|local|/src/policies": "0.1.0" },
+        },
+      },
     ]
       .map((e) => JSON.stringify(e))
       .join("\n");
