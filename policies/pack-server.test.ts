@@ -28,14 +28,22 @@ let pack: ChildProcess;
 let client: AnalyzerClient;
 let stderr = "";
 
-function call<Req, Res>(
-  method: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown,
-  req: Req,
-) {
-  return new Promise<Res>((resolve, reject) =>
-    method.call(client, req, (error, response) => (error ? reject(error) : resolve(response))),
-  );
-}
+type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
+const settle =
+  <T>(resolve: (value: T) => void, reject: (error: Error) => void): Callback<T> =>
+  (error, response) =>
+    error ? reject(error) : resolve(response);
+
+const rpc = {
+  info: () =>
+    new Promise<proto.AnalyzerInfo>((ok, fail) => client.getAnalyzerInfo(new Empty(), settle(ok, fail))),
+  analyze: (request: proto.AnalyzeRequest) =>
+    new Promise<proto.AnalyzeResponse>((ok, fail) => client.analyze(request, settle(ok, fail))),
+  analyzeStack: (request: proto.AnalyzeStackRequest) =>
+    new Promise<proto.AnalyzeResponse>((ok, fail) => client.analyzeStack(request, settle(ok, fail))),
+  configure: (request: proto.ConfigureAnalyzerRequest) =>
+    new Promise<Empty>((ok, fail) => client.configure(request, settle(ok, fail))),
+};
 
 const urnOf = (s: Subject) => `urn:pulumi:test::chatapi::${s.type}::${s.name}`;
 
@@ -49,7 +57,7 @@ function analyzeRequest(subject: Subject): proto.AnalyzeRequest {
 }
 
 async function analyze(subject: Subject) {
-  const response = await call(client.analyze, analyzeRequest(subject));
+  const response = await rpc.analyze(analyzeRequest(subject));
   return response.getDiagnosticsList().map((d) => {
     // The SDK sends "<policy description>\n<what reportViolation said>".
     expect(d.getMessage().startsWith(`${d.getDescription()}\n`)).toBe(true);
@@ -89,7 +97,7 @@ afterAll(() => {
 
 describe("the policy pack served as the Pulumi CLI runs it", () => {
   it("describes itself: name, version from package.json, every rule with its level, severity and remediation", async () => {
-    const info = await call(client.getAnalyzerInfo, new Empty());
+    const info = await rpc.info();
     expect(info.getName()).toBe("chatapi-policies");
     expect(info.getVersion()).toBe("0.1.0");
     const policies = info.getPoliciesList();
@@ -147,7 +155,7 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
       .setProperties(Struct.fromJavaScript({ allowedRegistries: ["registry.example.com"] }));
     const request = new proto.ConfigureAnalyzerRequest();
     request.getPolicyconfigMap().set("allowed-registries", config);
-    await call(client.configure, request);
+    await rpc.configure(request);
     expect((await analyze(deployment("api"))).map((d) => d.policy)).not.toContain("allowed-registries");
   });
 
@@ -161,10 +169,7 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
         .setProperties(Struct.fromJavaScript(s.props as never))
         .setOptions(new proto.AnalyzerResourceOptions()),
     );
-    const response = await call(
-      client.analyzeStack,
-      new proto.AnalyzeStackRequest().setResourcesList(resources),
-    );
+    const response = await rpc.analyzeStack(new proto.AnalyzeStackRequest().setResourcesList(resources));
     const denied = response
       .getDiagnosticsList()
       .filter((d) => d.getPolicyname() === "network-policy-default-deny");

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { checkStack, editNamed } from "../test/check";
+import { type Loose, checkStack, editNamed } from "../test/check";
 import { kubernetesSubjects } from "../test/kubernetes-fixtures";
 import { hpaConsistent as rule } from "./hpa-consistent";
 
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
-const editHpa = (edit: (props: Record<string, any>) => void) =>
+const editHpa = (edit: (props: Loose) => void) =>
   kubernetesSubjects().map((s) => {
     if (s.type !== HPA) return s;
     const copy = structuredClone(s);
