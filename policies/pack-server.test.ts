@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rules } from "./rules";
 import { changed } from "./test/check";
 import { container } from "./test/docker-fixtures";
-import { deployment, kubernetesSubjects } from "./test/kubernetes-fixtures";
+import { deployment, kubernetesObject, kubernetesSubjects } from "./test/kubernetes-fixtures";
 import { PLANTED_SECRETS } from "./test/secrets";
 import type { Subject } from "./core/types";
 
@@ -144,8 +144,21 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
 
   it("skips values unknown during preview where another resource is checked instead", async () => {
     const preview = container("api", { image: UNKNOWN });
-    const diagnostics = await analyze(preview);
-    expect(diagnostics.filter((d) => /can't run/.test(d.message))).toEqual([]);
+    const configMap = changed(kubernetesObject("ConfigMap", "chatapi-prod-app"), (p) => {
+      p.data.GENERATED = UNKNOWN;
+    });
+    const build = {
+      type: "docker:index/image:Image",
+      name: "app",
+      props: { imageName: "chatapi:1.0.0", skipPush: true, build: { args: { BASE_IMAGE: UNKNOWN } } },
+    };
+    for (const subject of [preview, configMap, build]) {
+      const diagnostics = await analyze(subject);
+      expect(
+        diagnostics.filter((d) => /can't run/.test(d.message)),
+        subject.name,
+      ).toEqual([]);
+    }
   });
 
   it("applies policy config from the engine (Configure)", async () => {

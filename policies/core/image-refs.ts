@@ -30,8 +30,9 @@ export function imageUses(subject: Subject): ImageUse[] {
     const uses: ImageUse[] = [];
     const name = str(subject.props.imageName);
     if (name) uses.push({ ref: name, where: "imageName", localBuild: subject.props.skipPush === true });
-    for (const [arg, value] of Object.entries(dict(at(subject.props, "build", "args")))) {
-      const ref = str(known(() => value));
+    const args = dict(at(subject.props, "build", "args"));
+    for (const arg of Object.keys(args)) {
+      const ref = str(known(() => args[arg]));
       if (ref && /IMAGE$/i.test(arg)) uses.push({ ref, where: `build argument ${arg}` });
     }
     return uses;

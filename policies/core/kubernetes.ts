@@ -2,7 +2,7 @@
 // (`kubernetes:<group>/<version>:<Kind>`, which is also what ../offline/manifests.ts derives
 // from a manifest's apiVersion/kind), pod templates, containers, labels and selectors.
 import type { Subject } from "./types";
-import { type Dict, at, dict, dicts, isDict, list, str } from "./values";
+import { type Dict, at, dict, dicts, isDict, known, list, str } from "./values";
 
 export interface KubernetesKind {
   group: string;
@@ -68,9 +68,14 @@ export interface PodTemplate {
   workloadLabels: Record<string, string>;
 }
 
+/** A map of strings (labels, ConfigMap data); values unknown during preview are left out. */
 export function stringMap(value: unknown): Record<string, string> {
+  const source = dict(value);
   const out: Record<string, string> = {};
-  for (const [key, v] of Object.entries(dict(value))) if (typeof v === "string") out[key] = v;
+  for (const key of Object.keys(source)) {
+    const v = known(() => source[key]);
+    if (typeof v === "string") out[key] = v;
+  }
   return out;
 }
 

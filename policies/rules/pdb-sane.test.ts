@@ -11,6 +11,18 @@ describe(rule.name, () => {
     expect(checkStack(rule, kubernetesSubjects())).toEqual([]);
   });
 
+  it("accepts a harmless budget on a single-replica store (one disruption allowed)", () => {
+    const postgresBudget = {
+      type: "kubernetes:policy/v1:PodDisruptionBudget",
+      name: "chatapi-prod-postgres-pdb",
+      props: {
+        metadata: { name: "chatapi-prod-postgres", namespace: "chatapi" },
+        spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/component": "postgres" } } },
+      },
+    };
+    expect(checkStack(rule, [...kubernetesSubjects(), postgresBudget])).toEqual([]);
+  });
+
   it("fails a replicated workload without a budget", () => {
     const subjects = kubernetesSubjects().filter((s) => !isPdb("chatapi-prod-worker")(s));
     expect(checkStack(rule, subjects)).toEqual([

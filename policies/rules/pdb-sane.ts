@@ -32,7 +32,12 @@ function allowedDisruptions(pdb: Subject, replicas: number): number | undefined 
   return undefined;
 }
 
-function budgetProblems(pdb: Subject, workload: KubernetesWorkload, replicas: number): string[] {
+function budgetProblems(
+  pdb: Subject,
+  workload: KubernetesWorkload,
+  replicas: number,
+  minReplicas: number,
+): string[] {
   const allowed = allowedDisruptions(pdb, replicas);
   const name = JSON.stringify(objectName(pdb));
   const of = `${workload.kind} ${JSON.stringify(workload.name)} at ${replicas} replica${replicas === 1 ? "" : "s"}`;
@@ -40,7 +45,8 @@ function budgetProblems(pdb: Subject, workload: KubernetesWorkload, replicas: nu
     return [`PodDisruptionBudget ${name} sets neither a valid minAvailable nor maxUnavailable`];
   if (allowed <= 0)
     return [`PodDisruptionBudget ${name} allows no voluntary eviction of ${of}: node drains would block`];
-  if (allowed >= replicas)
+  // A single pod cannot be both kept and evicted: there only a budget that blocks drains is wrong.
+  if (allowed >= replicas && replicas >= minReplicas)
     return [`PodDisruptionBudget ${name} lets every pod of ${of} be evicted at once: it protects nothing`];
   return [];
 }
@@ -89,7 +95,7 @@ export const pdbSane: StackRule<Config> = {
           message: `${budgets.length} PodDisruptionBudgets select the pods of ${workload.kind} ${JSON.stringify(workload.name)}; the eviction API refuses pods covered by more than one`,
         });
       for (const pdb of budgets)
-        for (const message of budgetProblems(pdb, workload, replicas))
+        for (const message of budgetProblems(pdb, workload, replicas, config.minReplicasForPdb))
           findings.push({ subject: pdb, message });
     }
     for (const pdb of pdbs) {
