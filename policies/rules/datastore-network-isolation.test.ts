@@ -44,6 +44,23 @@ describe(rule.name, () => {
     ]);
   });
 
+  it("lets only a monitoring namespace scrape a store's metrics port", () => {
+    const scrape = (namespace: string, port: number) =>
+      editNamed(kubernetesSubjects(), "chatapi-prod-rabbitmq-ingress", (p) => {
+        p.spec.ingress.push({
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } }],
+          ports: [{ protocol: "TCP", port }],
+        });
+      });
+    expect(checkStack(rule, scrape("monitoring", 15692))).toEqual([]);
+    expect(checkStack(rule, scrape("default", 15692))).toEqual([
+      'chatapi-prod-rabbitmq-ingress: NetworkPolicy "chatapi-prod-rabbitmq-ingress" lets pods of other namespaces reach rabbitmq (allowed clients: api, worker, migrate, bootstrap-admin, backup)',
+      'chatapi-prod-rabbitmq-ingress: NetworkPolicy "chatapi-prod-rabbitmq-ingress" opens rabbitmq on port 15692 (allowed: 5672, 5671)',
+    ]);
+    expect(checkStack(rule, scrape("monitoring", 5672))).toHaveLength(1);
+    expect(checkStack(rule, scrape("default", 15692), { monitoringNamespaces: ["default"] })).toEqual([]);
+  });
+
   it("fails a store no ingress policy governs, and one opened by a policy for every pod", () => {
     const ungoverned = kubernetesSubjects().filter(
       (s) => s.name !== "chatapi-prod-redis-ingress" && s.name !== "chatapi-prod-default-deny",

@@ -15,6 +15,36 @@ import { type KubernetesWorkload, dockerWorkloads, kubernetesWorkloads } from ".
 interface Config {
   allowedClients: string[];
   ports: Record<DataStore, number[]>;
+  metricsPorts: Record<DataStore, number[]>;
+  monitoringNamespaces: string[];
+}
+
+/** Exporter ports: RabbitMQ's built-in Prometheus plugin, postgres_exporter, redis_exporter. */
+const METRICS_PORTS: Record<DataStore, number[]> = { postgres: [9187], redis: [9121], rabbitmq: [15692] };
+
+/**
+ * A rule that lets only a monitoring namespace's pods reach only the store's metrics ports
+ * (Prometheus scraping): accepted, it reaches no data.
+ */
+function isScrapeRule(rule: Dict, store: KubernetesWorkload & { role: DataStore }, config: Config): boolean {
+  const metrics = config.metricsPorts[store.role] ?? METRICS_PORTS[store.role];
+  const ports = dicts(rule.ports).map((p) => portNumber(p.port, store));
+  const peers = dicts(rule.from);
+  return (
+    ports.length > 0 &&
+    ports.every((p) => p !== undefined && metrics.includes(p)) &&
+    peers.length > 0 &&
+    peers.every((peer) => {
+      const namespace = stringMap(at(peer, "namespaceSelector", "matchLabels"))[
+        "kubernetes.io/metadata.name"
+      ];
+      return (
+        at(peer, "ipBlock") === undefined &&
+        namespace !== undefined &&
+        config.monitoringNamespaces.includes(namespace)
+      );
+    })
+  );
 }
 
 const INGRESS: Direction = "Ingress";
@@ -69,12 +99,14 @@ function portProblems(rule: Dict, store: KubernetesWorkload, allowed: number[]):
   });
 }
 
+const isStore = (w: KubernetesWorkload): w is KubernetesWorkload & { role: DataStore } => isDataStore(w.role);
+
 function kubernetesFindings(subjects: Subject[], config: Config): StackFinding[] {
   const workloads = kubernetesWorkloads(subjects);
   const policies = networkPolicies(subjects);
   const findings: StackFinding[] = [];
   for (const store of workloads) {
-    if (!isDataStore(store.role)) continue;
+    if (!isStore(store)) continue;
     const allowedPorts = config.ports[store.role] ?? DATA_STORE_PORTS[store.role];
     const governing = policiesSelecting(policies, store.namespace, store.podLabels).filter((p) =>
       directionsOf(p).includes(INGRESS),
@@ -88,6 +120,7 @@ function kubernetesFindings(subjects: Subject[], config: Config): StackFinding[]
     }
     for (const policy of governing) {
       for (const rule of rulesOf(policy, INGRESS)) {
+        if (isScrapeRule(rule, store, config)) continue;
         const peers = dicts(rule.from);
         const name = JSON.stringify(str(at(policy.props, "metadata", "name")) ?? policy.name);
         const sources =
@@ -150,11 +183,11 @@ export const datastoreNetworkIsolation: StackRule<Config> = {
   kind: "stack",
   name: "datastore-network-isolation",
   description:
-    "PostgreSQL, Redis and RabbitMQ accept connections only from the app's processes (API, workers, jobs, backups) on their own ports: Kubernetes NetworkPolicies; on Docker, internal networks shared only with those processes (Docker networks cannot filter ports; the stores listen only on theirs).",
+    "PostgreSQL, Redis and RabbitMQ accept connections only from the app's processes (API, workers, jobs, backups) on their own ports, and their metrics ports only from a monitoring namespace: Kubernetes NetworkPolicies; on Docker, internal networks shared only with those processes (Docker networks cannot filter ports; the stores listen only on theirs).",
   enforcementLevel: "mandatory",
   severity: "high",
   remediation:
-    "Kubernetes: select the store's pods in a NetworkPolicy whose ingress allows only podSelectors of the app's components, with the store's port listed. Docker: attach the store to an internal network only, shared with nothing but the app's containers.",
+    "Kubernetes: select the store's pods in a NetworkPolicy whose ingress allows only podSelectors of the app's components, with the store's port listed (and, for Prometheus, only a monitoring namespace on the metrics port). Docker: attach the store to an internal network only, shared with nothing but the app's containers.",
   targets: ["kubernetes", "docker"],
   config: {
     schema: {
@@ -169,8 +202,25 @@ export const datastoreNetworkIsolation: StackRule<Config> = {
         default: DATA_STORE_PORTS,
         description: "Ports each data store may be reached on.",
       },
+      metricsPorts: {
+        type: "object",
+        default: METRICS_PORTS,
+        description: "Metrics ports of each data store, which only monitoring namespaces may reach.",
+      },
+      monitoringNamespaces: {
+        type: "array",
+        items: { type: "string" },
+        default: ["monitoring"],
+        description:
+          "Namespaces whose pods may scrape the data stores' metrics ports (chatapi:kubernetes.prometheusNamespace).",
+      },
     },
-    defaults: { allowedClients: [...APP_ROLES], ports: DATA_STORE_PORTS },
+    defaults: {
+      allowedClients: [...APP_ROLES],
+      ports: DATA_STORE_PORTS,
+      metricsPorts: METRICS_PORTS,
+      monitoringNamespaces: ["monitoring"],
+    },
   },
   validate(subjects, config) {
     return [...kubernetesFindings(subjects, config), ...dockerFindings(subjects, config)];
