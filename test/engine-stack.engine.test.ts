@@ -3,17 +3,29 @@
 // temp folder with a local file backend, shared by the steps below, which run in order:
 //   1 preview plans exactly the mocks' resources  2 up renders schema-valid objects, state has
 //   no secret  3 second preview: no changes  4 a config change: exactly the expected updates,
-//   no data store replaced  5 policy pack (see below)  6 destroy leaves an empty stack.
+//   no data store replaced  5 the policy pack passes, and fails a weakened config exactly as the
+//   offline runner does  6 destroy leaves an empty stack.
 // Times of every command are printed at the end (benchmark numbers, never asserted).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { evaluate } from "../policies/offline/evaluate";
+import { buildStackGraph } from "../policies/offline/stack-graph";
+import type { PolicyViolation } from "../scripts/lib/preview-comment/model";
 import { parsePreview, urnParts } from "../scripts/lib/preview-comment/parse";
+import { remediationFor } from "../scripts/lib/preview-comment/remediation";
 import { renderComment } from "../scripts/lib/preview-comment/render";
 import { type KubernetesValidator, kubernetesValidator } from "./support/kubernetes-schemas";
 import { runProgramUnderMocks } from "./support/mock-program";
-import { readFixture, reducePreviewJson, updateGolden, writeFixture } from "./support/preview-fixtures";
+import { repoRoot } from "./support/paths";
+import {
+  readFixture,
+  reduceEventLog,
+  reducePreviewJson,
+  updateGolden,
+  writeFixture,
+} from "./support/preview-fixtures";
 import { type Captured, installMocks, plain } from "./support/pulumi-mocks";
 import { EngineProject, resolvePulumiCli } from "./support/pulumi-engine";
 import { leakedSecrets } from "./support/secret-search";
@@ -205,6 +217,103 @@ describe("the engine stack (Pulumi.ci.yaml) under the real Pulumi engine", () =>
     await engine.pulumi("config rm", ["config", "rm", "chatapi:worker"]);
     const shippedImages = JSON.parse(config["chatapi:images"]!) as { app: string };
     await engine.setConfig("chatapi:images.app", shippedImages.app);
+  });
+
+  it("5. the policy pack passes the engine stack and fails a weakened config with exactly the expected mandatory violations, as the offline runner does", async () => {
+    const previewStack = join(repoRoot, "scripts", "preview-stack");
+    const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8");
+    const previewWithPolicies = async (label: string, out: string) => {
+      const run = await engine.run(label, previewStack, ["ci", out, "--cwd", engine.projectDir]);
+      const parsed = parsePreview({
+        stack: "ci",
+        previewJson: read(out, "ci.json"),
+        eventLog: read(out, "ci.events.jsonl"),
+        exitCode: run.exitCode,
+        remediationFor,
+      });
+      return { run, parsed };
+    };
+    /** The offline runner (npm run policy) over the same config, secrets included. */
+    const offline = async (stackConfig: Record<string, string>) => {
+      const graph = await buildStackGraph("ci", {
+        projectDir: repoRoot,
+        secrets: Object.fromEntries(secretKeys.map((k) => [k, stackConfig[k]!])),
+        editConfig: (c) => {
+          for (const k of Object.keys(c)) delete c[k];
+          Object.assign(c, stackConfig);
+        },
+      });
+      expect(graph.placeholders).toEqual([]);
+      return evaluate(graph.subjects).violations.map(
+        (v) => `${v.level} ${v.rule.name} ${v.subject?.name ?? "(stack)"}`,
+      );
+    };
+    const found = (violations: PolicyViolation[]) =>
+      violations.map((v) => `${v.enforcement} ${v.policy} ${v.resource?.name ?? "(stack)"}`).sort();
+    const mandatory = (list: string[]) => list.filter((v) => v.startsWith("mandatory ")).sort();
+    const packVersion = (
+      JSON.parse(readFileSync(join(repoRoot, "policies", "package.json"), "utf8")) as { version: string }
+    ).version;
+
+    // The shipped engine stack: no mandatory violation, the same findings as offline.
+    const shipped = await previewWithPolicies(
+      "preview --policy-pack (engine stack)",
+      join(engine.dir, "policy-pass"),
+    );
+    expect(shipped.run.exitCode, shipped.run.stdout + shipped.run.stderr).toBe(0);
+    expect(shipped.parsed.policyPacks).toEqual([`chatapi-policies@${packVersion}`]);
+    expect(mandatory(found(shipped.parsed.violations))).toEqual([]);
+    expect(found(shipped.parsed.violations)).toEqual((await offline(config)).sort());
+
+    // Weakened: one worker in production, 7-day backups, nginx on every node's port.
+    const weakening: Record<string, string> = {
+      "chatapi:worker.replicas": "1",
+      "chatapi:backup.retentionDays": "7",
+      "chatapi:kubernetes.serviceType": "NodePort",
+    };
+    for (const [k, v] of Object.entries(weakening)) await engine.setConfig(k, v);
+    const weakenedConfig = (await engine.config()).config;
+    const out = join(engine.dir, "policy-fail");
+    const weakened = await previewWithPolicies("preview --policy-pack (weakened)", out);
+    expect(weakened.run.exitCode).not.toBe(0);
+    expect(weakened.parsed.outcome).toBe("failed");
+    expect(mandatory(found(weakened.parsed.violations))).toEqual([
+      "mandatory backup-hygiene chatapi-ci-backup",
+      "mandatory no-nodeport-external-ips chatapi-ci-nginx-service",
+      "mandatory production-min-replicas chatapi-ci-worker",
+    ]);
+    expect(mandatory(await offline(weakenedConfig))).toEqual(mandatory(found(weakened.parsed.violations)));
+    expect(weakened.parsed.violations.every((v) => v.remediation)).toBe(true);
+    expect(leakedSecrets(read(out, "ci.events.jsonl") + read(out, "ci.json"), secrets)).toEqual([]);
+
+    // scripts/preview-comment reads this output as it reads the committed golden files.
+    const comment = renderComment([weakened.parsed]);
+    expect(leakedSecrets(comment, secrets)).toEqual([]);
+    if (updateGolden) {
+      writeFixture("weakened.preview.json", reducePreviewJson(read(out, "ci.json"), engine.dir));
+      writeFixture("weakened.events.jsonl", reduceEventLog(read(out, "ci.events.jsonl"), engine.dir));
+      writeFixture("weakened.exit", `${weakened.run.exitCode}\n`);
+      writeFixture("weakened.md", comment);
+    }
+    expect(weakened.parsed).toEqual(
+      parsePreview({
+        stack: "ci",
+        previewJson: readFixture("weakened.preview.json"),
+        eventLog: readFixture("weakened.events.jsonl"),
+        exitCode: Number(readFixture("weakened.exit")),
+        remediationFor,
+      }),
+    );
+
+    for (const k of ["chatapi:worker", "chatapi:backup"])
+      await engine.pulumi(`config rm ${k}`, ["config", "rm", k]);
+    await engine.pulumi("config rm serviceType", [
+      "config",
+      "rm",
+      "--path",
+      "chatapi:kubernetes.serviceType",
+    ]);
+    expect((await engine.config()).config).toEqual(config);
   });
 
   it("6. destroy leaves an empty stack; of the rendered objects only those marked retainOnDelete stay", async () => {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { StackPreview } from "./model";
 import { type PreviewSources, parsePreview } from "./parse";
+import { remediationFor } from "./remediation";
 import { renderComment } from "./render";
 
 const USAGE =
@@ -39,7 +40,7 @@ export function parseArgs(argv: string[]): { groups: PreviewSources[]; title?: s
     };
     switch (option) {
       case "--stack":
-        groups.push({ stack: value });
+        groups.push({ stack: value, remediationFor });
         break;
       case "--preview":
         needGroup().previewJson = readInput(option, value);

@@ -253,17 +253,22 @@ export function parsePreview(sources: PreviewSources): StackPreview {
     ...(json?.diagnostics ?? []),
     ...events.flatMap((e) => (e.diagnosticEvent ? [e.diagnosticEvent] : [])),
   ];
+  const mandatoryFailed = violations.some((v) => v.enforcement === "mandatory");
   const errors = [
-    ...new Set(diagnostics.filter((d) => d.severity === "error").map((d) => stripColour(d.message))),
-  ];
+    ...new Set(
+      diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => stripColour(d.message).replace(/^error: /, "")),
+    ),
+  ]
+    // The engine's closing "preview failed" says nothing the violations do not.
+    .filter((message) => !(mandatoryFailed && message === "preview failed"));
   // Keys look like "chatapi-policies|local|/path/to/policies" (name, source, location).
   const policyPacks = Object.entries(summary?.PolicyPacks ?? {}).map(
     ([key, version]) => `${key.split("|")[0]}@${version}`,
   );
   const failed =
-    (sources.exitCode !== undefined && sources.exitCode !== 0) ||
-    errors.length > 0 ||
-    violations.some((v) => v.enforcement === "mandatory");
+    (sources.exitCode !== undefined && sources.exitCode !== 0) || errors.length > 0 || mandatoryFailed;
   const order = (c: ResourceChange) => `${c.type}\u0000${c.name}`;
   return {
     stack: sources.stack,

@@ -8,6 +8,7 @@ import { repoRoot } from "../../../test/support/paths";
 import { fixtureDir } from "../../../test/support/preview-fixtures";
 import { main, parseArgs } from "./cli";
 import { parsePreview } from "./parse";
+import { remediationFor } from "./remediation";
 import { parsePropertyPath } from "./property-path";
 import { COMMENT_MARKER, changeSummary, renderComment } from "./render";
 
@@ -52,6 +53,54 @@ describe("golden: a config change previewed by the real engine (worker replicas 
     );
     expect(out).toBe(fixture("config-change.md"));
   }, 60_000);
+});
+
+describe("golden: a weakened config previewed by the real engine with the policy pack", () => {
+  const sources = {
+    stack: "ci",
+    previewJson: fixture("weakened.preview.json"),
+    eventLog: fixture("weakened.events.jsonl"),
+    exitCode: Number(fixture("weakened.exit")),
+    remediationFor,
+  };
+  const parsed = parsePreview(sources);
+
+  it("re-renders the committed comment exactly", () => {
+    expect(renderComment([parsed])).toBe(fixture("weakened.md"));
+  });
+
+  it("is the second sample the README shows", () => {
+    expect(readFileSync(join(repoRoot, "README.md"), "utf8")).toContain(fixture("weakened.md"));
+  });
+
+  it("reports the failed preview, the mandatory violations with the rule's remediation, no leftover error", () => {
+    expect(parsed.outcome).toBe("failed");
+    expect(sources.exitCode).not.toBe(0);
+    const mandatory = parsed.violations.filter((v) => v.enforcement === "mandatory");
+    expect(mandatory.map((v) => `${v.policy} ${v.resource?.name}`).sort()).toEqual([
+      "backup-hygiene chatapi-ci-backup",
+      "no-nodeport-external-ips chatapi-ci-nginx-service",
+      "production-min-replicas chatapi-ci-worker",
+    ]);
+    expect(mandatory.every((v) => v.remediation && v.remediation === remediationFor(v.policy))).toBe(true);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.policyPacks).toEqual([expect.stringMatching(/^chatapi-policies@\d+\.\d+\.\d+$/)]);
+  });
+
+  it("reads the same changes from the event log alone as from the --json output", () => {
+    const fromEvents = parsePreview({ ...sources, previewJson: undefined });
+    expect(fromEvents.changes).toEqual(parsed.changes);
+    expect(fromEvents.counts).toEqual(parsed.counts);
+  });
+
+  it("holds no debug diagnostics and no readable Secret data (what scripts/preview-stack keeps)", () => {
+    const events = fixture("weakened.events.jsonl")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, { severity?: string }>);
+    expect(events.filter((e) => e.diagnosticEvent?.severity === "debug")).toEqual([]);
+    expect(fixture("weakened.events.jsonl")).not.toMatch(/"data":\{"(?!4dabf18193072939515e22adb298388d)/);
+  });
 });
 
 describe("masking and parsing rules", () => {
