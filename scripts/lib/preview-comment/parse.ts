@@ -246,9 +246,13 @@ export function parsePreview(sources: PreviewSources): StackPreview {
   if (json?.changeSummary) counts = { ...json.changeSummary };
   else if (summary?.resourceChanges) counts = { ...summary.resourceChanges };
 
+  // The pack reports in whatever order its checks finish: sort for a stable comment.
+  const violationOrder = (v: PolicyViolation) =>
+    [v.enforcement === "mandatory" ? 0 : 1, v.policy, v.resource?.name ?? "", v.violation].join("\u0000");
   const violations = events
     .filter((e) => e.policyEvent)
-    .map((e) => violationOf(e.policyEvent!, sources.remediationFor));
+    .map((e) => violationOf(e.policyEvent!, sources.remediationFor))
+    .sort((a, b) => violationOrder(a).localeCompare(violationOrder(b)));
   const diagnostics = [
     ...(json?.diagnostics ?? []),
     ...events.flatMap((e) => (e.diagnosticEvent ? [e.diagnosticEvent] : [])),
