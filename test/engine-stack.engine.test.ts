@@ -71,7 +71,9 @@ function renderedObjects(dir: string): Record<string, unknown>[] {
 const inputsByKey = (resources: Captured[]) =>
   new Map(resources.map((r) => [key(r.type, r.name), JSON.stringify(plain(r.inputs))]));
 
-describe("the engine stack (Pulumi.ci.yaml) under the real Pulumi engine", () => {
+// Hang guards, not speed targets: a preview with the policy pack takes a minute on a busy
+// 2-core machine.
+describe("the engine stack (Pulumi.ci.yaml) under the real Pulumi engine", { timeout: 600_000 }, () => {
   let engine: EngineProject;
   let config: Record<string, string>;
   let secretKeys: string[];
