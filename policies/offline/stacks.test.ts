@@ -1,8 +1,6 @@
 // The shipped stacks through the offline runner: each passes every mandatory rule, and
 // deliberately weakened versions (through their config, or a resource edited the way a
 // transform would) fail with exactly the expected violations.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../stacks/config/stack-file";
 import { repoRoot } from "../../test/support/paths";
@@ -13,9 +11,6 @@ import type { Subject } from "../core/types";
 import { type Loose, changed } from "../test/check";
 import { evaluate, mandatoryViolations } from "./evaluate";
 import { type StackGraph, buildStackGraph, stackNames } from "./stack-graph";
-
-/** The Kubernetes target's components (issue 6); until they exist its stacks cannot be built. */
-const kubernetesTargetBuilt = existsSync(join(repoRoot, "components", "kubernetes"));
 
 const build = (stack: string, editConfig?: (config: Record<string, string>) => void) =>
   buildStackGraph(stack, { projectDir: repoRoot, ...(editConfig ? { editConfig } : {}) });
@@ -55,12 +50,6 @@ describe("every shipped stack passes every mandatory rule", () => {
 
   for (const stack of stacks) {
     const target = readStackFile(repoRoot, stack).config["chatapi:target"];
-    if (target === "kubernetes" && !kubernetesTargetBuilt) {
-      it(`${stack}: the kubernetes target is not in this build, so its graph cannot be built yet`, async () => {
-        await expect(build(stack)).rejects.toThrow(/stack "prod"|kubernetes target/);
-      });
-      continue;
-    }
     it(`${stack} (${target})`, async () => {
       const graph = await build(stack);
       expect(graph.subjects.length).toBeGreaterThan(20);
@@ -149,81 +138,77 @@ describe("weakened Docker stacks fail with exactly the expected violations", () 
   }, 60_000);
 });
 
-// These run once the Kubernetes target (issue 6) is in the build; until then they are skipped.
-describe.skipIf(!kubernetesTargetBuilt)(
-  "weakened Kubernetes production stacks fail with exactly the expected violations",
-  () => {
-    let prod: StackGraph;
-    beforeAll(async () => {
-      prod = await build("prod");
-    }, 120_000);
+describe("weakened Kubernetes production stacks fail with exactly the expected violations", () => {
+  let prod: StackGraph;
+  beforeAll(async () => {
+    prod = await build("prod");
+  }, 120_000);
 
-    /** Edits a Kubernetes object by kind and metadata.name. */
-    const editObject = (subjects: Subject[], kind: string, name: string, change: (props: Loose) => void) => {
-      const target = (s: Subject) => isKind(s, kind) && objectName(s) === name;
-      expect(subjects.filter(target), `${kind}/${name}`).toHaveLength(1);
-      return subjects.map((s) => (target(s) ? changed(s, change) : s));
-    };
+  /** Edits a Kubernetes object by kind and metadata.name. */
+  const editObject = (subjects: Subject[], kind: string, name: string, change: (props: Loose) => void) => {
+    const target = (s: Subject) => isKind(s, kind) && objectName(s) === name;
+    expect(subjects.filter(target), `${kind}/${name}`).toHaveLength(1);
+    return subjects.map((s) => (target(s) ? changed(s, change) : s));
+  };
 
-    it("one API replica in production (config): the autoscaler's minimum", async () => {
-      const graph = await build("prod", (config) => patchJson(config, "chatapi:api", { replicas: 1 }));
-      expect(mandatory(graph.subjects)).toEqual([
-        'hpa-consistent HorizontalPodAutoscaler/chatapi-prod-api: HorizontalPodAutoscaler "chatapi-prod-api" keeps as few as 1 pod in production (at least 3)',
-      ]);
-    }, 60_000);
+  it("one API replica in production (config): the autoscaler's minimum", async () => {
+    const graph = await build("prod", (config) => patchJson(config, "chatapi:api", { replicas: 1 }));
+    expect(mandatory(graph.subjects)).toEqual([
+      'hpa-consistent HorizontalPodAutoscaler/chatapi-prod-api: HorizontalPodAutoscaler "chatapi-prod-api" keeps as few as 1 pod in production (at least 3)',
+    ]);
+  }, 60_000);
 
-    it("one worker in production (config)", async () => {
-      const graph = await build("prod", (config) => patchJson(config, "chatapi:worker", { replicas: 1 }));
-      expect(mandatory(graph.subjects)).toEqual([
-        'production-min-replicas Deployment/chatapi-prod-worker: Deployment "chatapi-prod-worker" (worker) runs 1 replica in production; at least 2',
-      ]);
-    }, 60_000);
+  it("one worker in production (config)", async () => {
+    const graph = await build("prod", (config) => patchJson(config, "chatapi:worker", { replicas: 1 }));
+    expect(mandatory(graph.subjects)).toEqual([
+      'production-min-replicas Deployment/chatapi-prod-worker: Deployment "chatapi-prod-worker" (worker) runs 1 replica in production; at least 2',
+    ]);
+  }, 60_000);
 
-    it("a 5-minute HSTS, a 10-minute WebSocket timeout and 7-day backups (config)", async () => {
-      const graph = await build("prod", (config) => {
-        patchJson(config, "chatapi:nginx", { hstsMaxAgeSeconds: 300, wsReadTimeoutSeconds: 600 });
-        patchJson(config, "chatapi:backup", { retentionDays: 7 });
-      });
-      const found = mandatory(graph.subjects);
-      expect(found).toHaveLength(3);
-      expect(found[0]).toBe(
-        'backup-hygiene CronJob/chatapi-prod-backup: CronJob "chatapi-prod-backup" container "backup" keeps backups 7 days (BACKUP_RETENTION_DAYS); at least 30',
-      );
-      expect(found[1]).toMatch(
-        /^lb-tls ConfigMap\/\S+: nginx config \(data key "nginx.conf"\): server chat.example.com \(listen 8443\) sends Strict-Transport-Security with max-age 300; at least 31536000$/,
-      );
-      expect(found[2]).toMatch(
-        /^websocket-sticky-timeouts ConfigMap\/\S+: .*location = \/ws closes idle WebSockets after 600s \(proxy_read_timeout\); at least 3600s$/,
-      );
-    }, 60_000);
-
-    it("a privileged API container", () => {
-      const subjects = editObject(prod.subjects, "Deployment", "chatapi-prod-api", (p) => {
-        p.spec.template.spec.containers[0].securityContext.privileged = true;
-      });
-      expect(mandatory(subjects)).toEqual([
-        'no-privileged-containers Deployment/chatapi-prod-api: container "api" runs privileged (securityContext.privileged: true)',
-      ]);
+  it("a 5-minute HSTS, a 10-minute WebSocket timeout and 7-day backups (config)", async () => {
+    const graph = await build("prod", (config) => {
+      patchJson(config, "chatapi:nginx", { hstsMaxAgeSeconds: 300, wsReadTimeoutSeconds: 600 });
+      patchJson(config, "chatapi:backup", { retentionDays: 7 });
     });
+    const found = mandatory(graph.subjects);
+    expect(found).toHaveLength(3);
+    expect(found[0]).toBe(
+      'backup-hygiene CronJob/chatapi-prod-backup: CronJob "chatapi-prod-backup" container "backup" keeps backups 7 days (BACKUP_RETENTION_DAYS); at least 30',
+    );
+    expect(found[1]).toMatch(
+      /^lb-tls ConfigMap\/\S+: nginx config \(data key "nginx.conf"\): server chat.example.com \(listen 8443\) sends Strict-Transport-Security with max-age 300; at least 31536000$/,
+    );
+    expect(found[2]).toMatch(
+      /^websocket-sticky-timeouts ConfigMap\/\S+: .*location = \/ws closes idle WebSockets after 600s \(proxy_read_timeout\); at least 3600s$/,
+    );
+  }, 60_000);
 
-    it("PostgreSQL behind a LoadBalancer Service", () => {
-      const service = prod.subjects.find((s) => isKind(s, "Service") && /postgres/.test(objectName(s)))!;
-      const subjects = editObject(prod.subjects, "Service", objectName(service), (p) => {
-        p.spec.type = "LoadBalancer";
-      });
-      expect(mandatory(subjects)).toEqual([
-        `datastore-ports-not-exposed Service/${objectName(service)}: the LoadBalancer Service exposes postgres outside the cluster`,
-      ]);
+  it("a privileged API container", () => {
+    const subjects = editObject(prod.subjects, "Deployment", "chatapi-prod-api", (p) => {
+      p.spec.template.spec.containers[0].securityContext.privileged = true;
     });
+    expect(mandatory(subjects)).toEqual([
+      'no-privileged-containers Deployment/chatapi-prod-api: container "api" runs privileged (securityContext.privileged: true)',
+    ]);
+  });
 
-    it("no default-deny NetworkPolicy: every workload is reported", () => {
-      const defaultDeny = (s: Subject) =>
-        isKind(s, "NetworkPolicy") && deniesAll(s, "Ingress") && deniesAll(s, "Egress");
-      const subjects = prod.subjects.filter((s) => !defaultDeny(s));
-      expect(subjects.length).toBe(prod.subjects.length - 1);
-      const found = mandatory(subjects);
-      expect(found.length).toBeGreaterThanOrEqual(9);
-      expect(found.every((f) => f.startsWith("network-policy-default-deny "))).toBe(true);
+  it("PostgreSQL behind a LoadBalancer Service", () => {
+    const service = prod.subjects.find((s) => isKind(s, "Service") && /postgres/.test(objectName(s)))!;
+    const subjects = editObject(prod.subjects, "Service", objectName(service), (p) => {
+      p.spec.type = "LoadBalancer";
     });
-  },
-);
+    expect(mandatory(subjects)).toEqual([
+      `datastore-ports-not-exposed Service/${objectName(service)}: the LoadBalancer Service exposes postgres outside the cluster`,
+    ]);
+  });
+
+  it("no default-deny NetworkPolicy: every workload is reported", () => {
+    const defaultDeny = (s: Subject) =>
+      isKind(s, "NetworkPolicy") && deniesAll(s, "Ingress") && deniesAll(s, "Egress");
+    const subjects = prod.subjects.filter((s) => !defaultDeny(s));
+    expect(subjects.length).toBe(prod.subjects.length - 1);
+    const found = mandatory(subjects);
+    expect(found.length).toBeGreaterThanOrEqual(9);
+    expect(found.every((f) => f.startsWith("network-policy-default-deny "))).toBe(true);
+  });
+});
