@@ -44,7 +44,11 @@ const COMMANDS: Record<string, Command> = {
       json: values.json,
     });
   },
-  worker: notYet("worker"),
+  worker: async (argv) => {
+    parseArgs({ args: argv, options: {} });
+    const { worker } = await import("./commands/worker.js");
+    await worker();
+  },
   backup: notYet("backup"),
   restore: notYet("restore"),
 };

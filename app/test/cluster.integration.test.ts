@@ -171,7 +171,7 @@ describe("migrations", () => {
       );
       const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
       expect(applied.filter((x) => x.length > 0)).toHaveLength(1);
-      expect(applied.flat()).toEqual(["1700000000000_initial-schema"]);
+      expect(applied.flat()).toEqual(["1700000000000_initial-schema", "1700000000001_background-jobs"]);
       const client = new pg.Client({ connectionString: fresh.url });
       await client.connect();
       const { rows } = await client.query<{ table_name: string }>(

@@ -141,7 +141,9 @@ describe("app image", () => {
     // Read-only root filesystem, as deployed: only /tmp is writable.
     const network = ["--network", "host", "--read-only", "--tmpfs", "/tmp"];
     const migrated = await docker("run", "--rm", ...network, ...secretMounts(), image, "migrate", "--json");
-    expect(JSON.parse(migrated)).toEqual({ applied: ["1700000000000_initial-schema"] });
+    expect(JSON.parse(migrated)).toEqual({
+      applied: ["1700000000000_initial-schema", "1700000000001_background-jobs"],
+    });
     const adminKey = `image-test-admin-key-${uniqueSuffix()}${uniqueSuffix()}`;
     const keyFile = secretFile("admin_api_key", adminKey);
     const bootstrap = [
