@@ -171,7 +171,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         await relay.stop();
         const result = await consumer.stop(config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000);
         logger.info(result, "jobs finished or returned to the queue");
-        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+        // Bounded: a connection still held by a job that did not finish must not block the exit.
+        for (const cleanup of cleanups.reverse()) await bounded(cleanup(), 5000);
         logger.info("worker stopped");
       })());
     return { port, metrics, stop };
@@ -200,3 +201,6 @@ async function outboxBacklog(pool: pg.Pool): Promise<{ pending: number; oldestAg
   );
   return { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
 }
+
+const bounded = (work: Promise<unknown>, ms: number) =>
+  Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);

@@ -11,7 +11,7 @@ export interface SessionHooks {
 }
 
 /**
- * One AMQP connection at a time, reopened with exponential backoff (0.5 s … 30 s) whenever it
+ * One AMQP connection at a time, reopened with exponential backoff (0.5 s … 10 s) whenever it
  * or one of its channels closes. The consumer and relay are re-attached to the new channels.
  */
 export class AmqpSession {
@@ -95,7 +95,7 @@ export class AmqpSession {
 
   private schedule(): void {
     if (!this.reconnect) return;
-    const delay = Math.min(30_000, 500 * 2 ** this.attempt++);
+    const delay = Math.min(10_000, 500 * 2 ** this.attempt++);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.open(), delay);
   }

@@ -2,15 +2,18 @@
 // jobs survive a broker restart.
 //
 //   chatapi.jobs (direct exchange) ──"job"──► chatapi.jobs (quorum queue) ──► workers
-//   chatapi.jobs.delay.<ms>ms (classic queues, x-message-ttl = ms, no consumers) ──expire──► chatapi.jobs
+//   chatapi.jobs.delay.<ms>ms (queues with x-message-ttl = ms, no consumers) ──expire──► chatapi.jobs
 //   chatapi.jobs.dead (fanout exchange) ──► chatapi.jobs.dead (queue, kept for an operator)
 //
 // Delays (digest windows and retry backoff) use one queue per delay value: a queue whose
 // messages all share one TTL expires them in order, which per-message TTLs in a shared queue
-// would not. The work queue is a quorum queue for its delivery counter: `x-delivery-limit`
-// dead-letters a job that keeps killing its worker (a crash is a redelivery, not a failure
-// the worker could count), while failures the worker sees go through the delay queues, because
-// a quorum queue redelivers a rejected message at once, without backoff.
+// would not. Every queue is a quorum queue with at-least-once dead-lettering (RabbitMQ 3.10+):
+// a classic queue dead-letters at most once, and a delayed job that expired while the broker
+// was down was lost on restart (the target queue was not up yet); a quorum queue keeps it until
+// the target has it. The work queue's delivery counter (`x-delivery-limit`) dead-letters a job
+// that keeps killing its worker (a crash is a redelivery, not a failure the worker could count);
+// failures the worker sees go through the delay queues instead, because a quorum queue
+// redelivers a rejected message at once, without backoff.
 import type { Channel } from "amqplib";
 
 export const JOB_EXCHANGE = "chatapi.jobs";
@@ -21,17 +24,24 @@ export const DEAD_QUEUE = "chatapi.jobs.dead";
 /** Redeliveries (crashes, shutdown requeues) after which RabbitMQ dead-letters a job. */
 export const DELIVERY_LIMIT = 20;
 
+/** Quorum queue whose dead-lettering is at-least-once (needs reject-publish overflow). */
+const QUORUM_SAFE_DEAD_LETTERING = {
+  "x-queue-type": "quorum",
+  "x-dead-letter-strategy": "at-least-once",
+  "x-overflow": "reject-publish",
+};
+
 export const delayQueueName = (delayMs: number) => `chatapi.jobs.delay.${delayMs}ms`;
 
 export async function declareTopology(channel: Channel): Promise<void> {
   await channel.assertExchange(JOB_EXCHANGE, "direct", { durable: true });
   await channel.assertExchange(DEAD_EXCHANGE, "fanout", { durable: true });
-  await channel.assertQueue(DEAD_QUEUE, { durable: true });
+  await channel.assertQueue(DEAD_QUEUE, { durable: true, arguments: { "x-queue-type": "quorum" } });
   await channel.bindQueue(DEAD_QUEUE, DEAD_EXCHANGE, "");
   await channel.assertQueue(JOB_QUEUE, {
     durable: true,
     arguments: {
-      "x-queue-type": "quorum",
+      ...QUORUM_SAFE_DEAD_LETTERING,
       "x-delivery-limit": DELIVERY_LIMIT,
       "x-dead-letter-exchange": DEAD_EXCHANGE,
     },
@@ -45,6 +55,7 @@ export async function declareDelayQueue(channel: Channel, delayMs: number): Prom
   await channel.assertQueue(name, {
     durable: true,
     arguments: {
+      ...QUORUM_SAFE_DEAD_LETTERING,
       "x-message-ttl": delayMs,
       "x-dead-letter-exchange": JOB_EXCHANGE,
       "x-dead-letter-routing-key": JOB_ROUTING_KEY,
