@@ -27,6 +27,11 @@ export interface S3Settings {
   secretAccessKey?: string | undefined;
 }
 
+// The SDK warns once per process that releases after January 2027 need Node 22; the image runs
+// Node 20 and the lockfile pins a release that supports it, so the multi-line warning would only
+// break up the JSON logs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 export class S3BackupStore {
   private readonly client: S3Client;
 
