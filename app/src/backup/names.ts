@@ -29,6 +29,8 @@ export function parseBackupName(name: string): ParsedBackupName | undefined {
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const takenAt = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  if (Number.isNaN(takenAt.getTime()) || takenAt.getUTCDate() !== d) return undefined;
+  if (Number.isNaN(takenAt.getTime()) || takenAt.getUTCDate() !== d || takenAt.getUTCMonth() !== mo - 1) {
+    return undefined;
+  }
   return { name, takenAt, format: m[7] === "dump" ? "custom" : "plain-gz" };
 }
