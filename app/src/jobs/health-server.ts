@@ -14,7 +14,8 @@ export async function startHealthServer(port: number, metrics: WorkerMetrics, re
       res.end(JSON.stringify(body));
     };
     if (req.method !== "GET" && req.method !== "HEAD") return json(405, { detail: "method not allowed" });
-    if (path === "/health") return json(200, { status: "ok", version: VERSION });
+    if (path === "/health")
+      return json(200, { status: "healthy", timestamp: new Date().toISOString(), version: VERSION });
     if (path === "/health/ready") {
       void ready().then(
         (failures) =>
