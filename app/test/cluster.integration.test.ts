@@ -181,7 +181,11 @@ describe("migrations", () => {
       expect(rows.map((r) => r.table_name)).toEqual([
         "api_keys",
         "clients",
+        "email_deliveries",
+        "job_runs",
         "messages",
+        "notification_batches",
+        "outbox",
         "refresh_tokens",
         "room_members",
         "rooms",

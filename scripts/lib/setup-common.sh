@@ -164,7 +164,8 @@ ensure_s3_server() {
     mkdir -p "$dir" && mv "$tmp/versitygw" "$dir/versitygw" && rm -rf "$tmp"
     state=built
   fi
-  echo "CHATAPI_TEST_VERSITYGW=$dir/versitygw" >>"$CHATAPI_CACHE/services.urls.env"
+  # Its own file: services.urls.env is rewritten by every setup run.
+  echo "CHATAPI_TEST_VERSITYGW=$dir/versitygw" >"$CHATAPI_CACHE/tools.env"
   summary_line "s3 server" "$dir/versitygw" "$state" "versitygw $VERSITYGW_VERSION (tests start private instances)"
 }
 
