@@ -99,7 +99,19 @@ try {
     "SELECT count(*)::int AS n FROM notification_batches WHERE status = 'sent'",
     ROOMS,
   );
+  const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
   await worker.stop();
+  const sample = (name: string, type: string) =>
+    Number(
+      new RegExp(`^${name}\\{type="${type.replace(".", "\\.")}"\\} ([0-9.e+-]+)$`, "m").exec(metrics)?.[1] ??
+        NaN,
+    );
+  const avgMs = (type: string) =>
+    (
+      (sample("chatapi_job_duration_seconds_sum", type) /
+        sample("chatapi_job_duration_seconds_count", type)) *
+      1000
+    ).toFixed(1);
 
   const s = (ms: number) => (ms / 1000).toFixed(2);
   const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
@@ -112,6 +124,9 @@ try {
   );
   console.log(
     `  digest jobs (e-mail each, SMTP):        ${ROOMS} in ${s(mailed - firstDigest)} s → ${rate(ROOMS, mailed - firstDigest)} jobs/s (e-mails/s)`,
+  );
+  console.log(
+    `  mean time per job in the handler: message.posted ${avgMs("message.posted")} ms, notification.digest ${avgMs("notification.digest")} ms`,
   );
   console.log(
     `  whole pipeline: ${2 * ROOMS} jobs in ${s(mailed - started)} s (incl. the 0.5 s window) → ${rate(2 * ROOMS, mailed - started)} jobs/s`,

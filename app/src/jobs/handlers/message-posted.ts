@@ -3,7 +3,7 @@
 // messages and had joined before them; those connected anywhere (presence in Redis) are left
 // out. Each remaining user's pending batch for the room is opened or widened; opening one also
 // schedules its digest job (an outbox row with the batching delay). All of it, and the job id,
-// commit in one transaction: a redelivered job finds its id and changes nothing.
+// commit in one statement: a redelivered job finds its id and changes nothing.
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { z } from "zod";
@@ -46,11 +46,16 @@ SELECT m.user_id, min(msg.seq) AS first_seq, max(msg.seq) AS last_seq, count(*):
  WHERE m.room_id = $1
  GROUP BY m.user_id`;
 
-// Opens or widens each user's pending batch; a newly opened batch schedules its digest.
-// (xmax = 0 tells a row this statement inserted from one it updated.)
-const UPSERT_BATCHES = `
-WITH input AS (
+// One statement, so one round trip and one implicit transaction: claims the job id, then (only
+// if the claim is new) opens or widens each user's pending batch, and schedules the digest of
+// every batch it opened. A duplicate delivery finds the id taken (waiting for a twin still in
+// flight) and changes nothing. (xmax = 0 tells a row this statement inserted from one it updated.)
+const RECORD_BATCHES = `
+WITH claimed AS (
+  INSERT INTO job_runs (job_id, type) VALUES ($7, $8) ON CONFLICT DO NOTHING RETURNING job_id
+), input AS (
   SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::int[]) AS i(user_id, first_seq, last_seq, n)
+   WHERE EXISTS (SELECT 1 FROM claimed)
 ), upserted AS (
   INSERT INTO notification_batches AS b (user_id, room_id, first_seq, last_seq, message_count)
   SELECT i.user_id, $1, i.first_seq, i.last_seq, i.n FROM input i
@@ -59,9 +64,11 @@ WITH input AS (
                 last_seq = GREATEST(b.last_seq, EXCLUDED.last_seq),
                 message_count = b.message_count + EXCLUDED.message_count
   RETURNING b.id, (b.xmax = 0) AS opened
+), scheduled AS (
+  INSERT INTO outbox (type, payload, delay_ms)
+  SELECT '${NOTIFICATION_DIGEST}', jsonb_build_object('batch_id', id), $6 FROM upserted WHERE opened
 )
-INSERT INTO outbox (type, payload, delay_ms)
-SELECT '${NOTIFICATION_DIGEST}', jsonb_build_object('batch_id', id), $6 FROM upserted WHERE opened`;
+SELECT (SELECT count(*) FROM claimed)::int AS claimed`;
 
 export function messagePostedHandler(deps: MessagePostedDeps) {
   return async (job: Job): Promise<JobOutcome> => {
@@ -84,37 +91,21 @@ export function messagePostedHandler(deps: MessagePostedDeps) {
     );
     const offline = candidates.filter((c) => !online.has(c.user_id));
 
-    const db = await deps.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await db.query("BEGIN");
-      const claimed = await db.query(
-        "INSERT INTO job_runs (job_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [job.id, job.type],
-      );
-      if (claimed.rowCount === 0) {
-        await db.query("ROLLBACK");
-        return "duplicate";
-      }
-      if (offline.length > 0) {
-        await db.query(UPSERT_BATCHES, [
-          roomId,
-          offline.map((c) => c.user_id),
-          offline.map((c) => c.first_seq),
-          offline.map((c) => c.last_seq),
-          offline.map((c) => c.count),
-          deps.batchDelayMs,
-        ]);
-      }
-      await db.query("COMMIT");
-      return offline.length > 0 ? "done" : "skipped";
-    } catch (error) {
-      await db.query("ROLLBACK").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      db.release(broken);
-    }
+    const { rows } = await deps.pool.query<{ claimed: number }>({
+      name: "notify_record_batches",
+      text: RECORD_BATCHES,
+      values: [
+        roomId,
+        offline.map((c) => c.user_id),
+        offline.map((c) => c.first_seq),
+        offline.map((c) => c.last_seq),
+        offline.map((c) => c.count),
+        deps.batchDelayMs,
+        job.id,
+        job.type,
+      ],
+    });
+    if (rows[0]?.claimed !== 1) return "duplicate";
+    return offline.length > 0 ? "done" : "skipped";
   };
 }

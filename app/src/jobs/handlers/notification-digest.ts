@@ -76,9 +76,9 @@ export function notificationDigestHandler(deps: DigestDeps) {
     const db = await deps.pool.connect();
     let broken: Error | undefined;
     try {
-      await db.query("BEGIN");
-      // A twin delivery of this job waits here for our commit or rollback, never longer than this.
-      await db.query("SET LOCAL lock_timeout = '120s'");
+      // A twin delivery of this job waits on the claim for our commit or rollback, never longer
+      // than the lock timeout. (One round trip for both statements.)
+      await db.query("BEGIN; SET LOCAL lock_timeout = '120s'");
       const claim = await db.query(
         `INSERT INTO email_deliveries (idempotency_key, recipient, subject) VALUES ($1, $2, $3)
          ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -96,10 +96,12 @@ export function notificationDigestHandler(deps: DigestDeps) {
         messageId: `<${key.replace(":", ".")}@${deps.mailer.domain}>`,
       });
       await db.query(
-        "UPDATE email_deliveries SET smtp_message_id = $2, smtp_response = $3 WHERE idempotency_key = $1",
-        [key, sent.messageId, sent.response.slice(0, 500)],
+        `WITH delivery AS (
+           UPDATE email_deliveries SET smtp_message_id = $3, smtp_response = $4 WHERE idempotency_key = $2
+         )
+         UPDATE notification_batches SET status = 'sent', finished_at = now() WHERE id = $1`,
+        [batchId, key, sent.messageId, sent.response.slice(0, 500)],
       );
-      await markFinished(db, batchId, "sent", null);
       await db.query("COMMIT");
       deps.onSent?.();
       return "done";
