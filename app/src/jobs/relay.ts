@@ -46,8 +46,14 @@ export class OutboxRelay {
     channel.on("return", (message: Message) => {
       if (message.properties.messageId) this.returned.add(message.properties.messageId as string);
     });
+    this.ensureLoop();
+  }
+
+  private ensureLoop(): void {
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
+      // Re-attached while the old loop was winding down: keep relaying on the new channel.
+      if (this.channel && !this.stopped) this.ensureLoop();
     });
   }
 
