@@ -172,9 +172,15 @@ describe("chatapi", () => {
     expect(w.stderr).toContain("at least 24 characters");
   });
 
-  it("commands of later releases answer clearly", async () => {
-    const r = await chatapi(["backup"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("'backup' is not available");
+  it("worker, backup and restore reject unknown options and missing arguments with exit 2", async () => {
+    const worker = await chatapi(["worker", "--bogus"]);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toContain("--bogus");
+    const daemon = await chatapi(["backup", "--daemon"]);
+    expect(daemon.code).toBe(2);
+    expect(daemon.stderr).toContain("--daemon needs BACKUP_SCHEDULE");
+    const restore = await chatapi(["restore", "a.sql.gz", "b.sql.gz"]);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toContain("restore takes one backup, got 2");
   });
 });

@@ -147,6 +147,28 @@ ensure_smtp_sink() {
   summary_line "smtp sink" 127.0.0.1:1025 "$state" "mailpit $MAILPIT_VERSION, API http://127.0.0.1:8025"
 }
 
+# An S3-compatible server for the backup tests: Versity S3 Gateway (Apache-2.0), built from Go
+# modules like mailpit. Tests start their own instance (random port, private directory); setup
+# only builds it and records its path.
+VERSITYGW_VERSION=v1.8.0
+
+ensure_s3_server() {
+  local state=reused dir=$CHATAPI_CACHE/versitygw-$VERSITYGW_VERSION
+  if [ ! -x "$dir/versitygw" ]; then
+    command -v go >/dev/null || die "Go is needed to build the S3 test server (versitygw) and is not on PATH"
+    step "building versitygw $VERSITYGW_VERSION from Go modules (about 5 min, once)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.versitygw-build.XXXXXX")
+    (cd "$tmp" && GOBIN=$tmp go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION") >&2 ||
+      die "building versitygw failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    mkdir -p "$dir" && mv "$tmp/versitygw" "$dir/versitygw" && rm -rf "$tmp"
+    state=built
+  fi
+  # Its own file: services.urls.env is rewritten by every setup run.
+  echo "CHATAPI_TEST_VERSITYGW=$dir/versitygw" >"$CHATAPI_CACHE/tools.env"
+  summary_line "s3 server" "$dir/versitygw" "$state" "versitygw $VERSITYGW_VERSION (tests start private instances)"
+}
+
 describe_nginx() {
   command -v nginx >/dev/null || die "nginx is not installed"
   summary_line nginx "$(command -v nginx)" ready "$(nginx -v 2>&1 | sed 's/.*version: //') (tests run their own instances on loopback)"

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Actor } from "./rooms.js";
-import { sendMessage, type Message } from "./messages.js";
+import { OUTBOX_MESSAGE_POSTED, sendMessage, type Message } from "./messages.js";
 
 export interface SendResult {
   message: Message;
@@ -25,7 +25,8 @@ interface Pending {
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
 
 // Only members' messages whose client_msg_id is new are inserted; seqs follow the input order.
-// Message ids come from the caller so each returned row maps back to its request.
+// Message ids come from the caller so each returned row maps back to its request. The batch's
+// outbox row (one per batch) commits with it, in the same statement.
 const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS i(id, sender_id, body, client_msg_id, ord)
@@ -40,12 +41,14 @@ WITH input AS (
   UPDATE rooms SET last_seq = last_seq + counted.total FROM counted
    WHERE rooms.id = $1 AND counted.total > 0
   RETURNING rooms.last_seq, counted.total
-)
-INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id)
-SELECT v.id, $1, r.last_seq - r.total + v.n, v.sender_id, v.body, v.client_msg_id
-  FROM valid v CROSS JOIN r
- ORDER BY v.n
-RETURNING ${COLUMNS}`;
+), inserted AS (
+  INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id)
+  SELECT v.id, $1, r.last_seq - r.total + v.n, v.sender_id, v.body, v.client_msg_id
+    FROM valid v CROSS JOIN r
+   ORDER BY v.n
+  RETURNING ${COLUMNS}
+), ${OUTBOX_MESSAGE_POSTED}
+SELECT ${COLUMNS} FROM inserted`;
 
 export class MessageWriter {
   private readonly queues = new Map<string, Pending[]>();

@@ -17,6 +17,17 @@ export interface Message {
 
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
 
+/**
+ * CTE fragment for a statement whose `inserted` CTE returns new messages of one room: writes the
+ * one outbox row (job `message.posted`) that makes the workers send notifications, atomically
+ * with the messages and without another round trip.
+ */
+export const OUTBOX_MESSAGE_POSTED = `outboxed AS (
+  INSERT INTO outbox (type, payload)
+  SELECT 'message.posted', jsonb_build_object('room_id', min(room_id::text), 'from_seq', min(seq), 'to_seq', max(seq))
+    FROM inserted HAVING count(*) > 0
+)`;
+
 // One statement: bump the room counter (only if the sender is a member) and insert with the
 // new value. The room row lock lasts only for this statement, so seq is gapless and commits
 // in seq order; a duplicate client_msg_id aborts the whole statement, counter bump included.
@@ -26,10 +37,12 @@ WITH r AS (
    WHERE id = $1 AND client_id = $5
      AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = $1 AND m.user_id = $2)
   RETURNING last_seq
-)
-INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
-SELECT $1, r.last_seq, $2, $3, $4 FROM r
-RETURNING ${COLUMNS}`;
+), inserted AS (
+  INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
+  SELECT $1, r.last_seq, $2, $3, $4 FROM r
+  RETURNING ${COLUMNS}
+), ${OUTBOX_MESSAGE_POSTED}
+SELECT ${COLUMNS} FROM inserted`;
 
 export async function sendMessage(
   pool: pg.Pool,
