@@ -32,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
         email: { type: "string" },
         admin: { type: "boolean", default: false },
         "api-key-file": { type: "string" },
+        id: { type: "string" },
         json: { type: "boolean", default: false },
       },
     });
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
       email: values.email,
       admin: values.admin,
       apiKeyFile: values["api-key-file"],
+      id: values.id,
       json: values.json,
     });
   },
