@@ -29,7 +29,10 @@ function mayMatchUnder(pattern: string, dir: string): boolean {
     if (part === undefined) return true; // the pattern names `dir` itself or a parent: everything under it
     if (part === "**") return true;
     const regex = new RegExp(
-      `^${part.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}$`,
+      `^${part
+        .replace(/[.+^${}()|\\]/g, "\\$&")
+        .replace(/\*/g, "[^/]*")
+        .replace(/\?/g, "[^/]")}$`,
     );
     if (!regex.test(have[i]!)) return false;
   }
@@ -83,7 +86,8 @@ export async function appImageHash(spec: AppImageSpec): Promise<string> {
   hash.update(`recipe 1\ndockerfile ${readFileSync(spec.dockerfile, "utf8")}\n`);
   for (const [name, value] of Object.entries(spec.args).sort()) {
     const id = await imageId(value);
-    if (!id) throw new Error(`build argument ${name}=${value}: no such image on this engine (run scripts/images)`);
+    if (!id)
+      throw new Error(`build argument ${name}=${value}: no such image on this engine (run scripts/images)`);
     hash.update(`arg ${name}=${value} ${id}\n`);
   }
   for (const file of contextFiles(spec.context)) {

@@ -58,7 +58,11 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
     child.stdout.on("data", collect("out"));
     child.stderr.on("data", collect("err"));
     child.on("error", (error) =>
-      reject(new Error(`cannot run ${file}: ${error.message}${"code" in error && error.code === "ENOENT" ? " (not installed?)" : ""}`)),
+      reject(
+        new Error(
+          `cannot run ${file}: ${error.message}${"code" in error && error.code === "ENOENT" ? " (not installed?)" : ""}`,
+        ),
+      ),
     );
     child.on("close", (code, signal) => {
       if (partial && options.onLine) options.onLine(partial);
