@@ -43,7 +43,9 @@ const adminApiKey = values["admin-key-file"]
   : process.env.CHATAPI_ADMIN_API_KEY?.trim();
 if (!adminApiKey) fail("no admin API key: pass --admin-key-file FILE or set CHATAPI_ADMIN_API_KEY", 2);
 
-console.log(`smoke: ${values.url}${values.ca ? ` (TLS verified against ${values.ca})` : " (TLS verified against the system CAs)"}`);
+console.log(
+  `smoke: ${values.url}${values.ca ? ` (TLS verified against ${values.ca})` : " (TLS verified against the system CAs)"}`,
+);
 const started = Date.now();
 runSmoke(
   {

@@ -35,7 +35,10 @@ export function httpCall<T = unknown>(
   path: string,
   options: Credentials & { body?: unknown; timeoutMs?: number } = {},
 ): Promise<HttpResult<T>> {
-  const url = new URL(path.replace(/^\//, ""), endpoint.baseUrl.endsWith("/") ? endpoint.baseUrl : `${endpoint.baseUrl}/`);
+  const url = new URL(
+    path.replace(/^\//, ""),
+    endpoint.baseUrl.endsWith("/") ? endpoint.baseUrl : `${endpoint.baseUrl}/`,
+  );
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: "application/json" };
   if (payload !== undefined) headers["content-type"] = "application/json";
@@ -66,7 +69,9 @@ export function httpCall<T = unknown>(
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${options.timeoutMs ?? 15_000} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`${method} ${url.pathname}: no answer within ${options.timeoutMs ?? 15_000} ms`)),
+    );
     req.on("error", (error) => reject(new Error(`${method} ${url.href}: ${error.message}`)));
     req.end(payload);
   });
@@ -116,7 +121,10 @@ export class ChatSocket {
   static connect(endpoint: Endpoint, token: string, timeoutMs = 15_000): Promise<ChatSocket> {
     const base = new URL(endpoint.baseUrl);
     const url = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}/ws?token=${encodeURIComponent(token)}`;
-    const ws = new WebSocket(url, { ...(endpoint.ca ? { ca: endpoint.ca } : {}), handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, {
+      ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+      handshakeTimeout: timeoutMs,
+    });
     return new Promise((resolve, reject) => {
       let socket: ChatSocket | undefined;
       const early: Frame[] = [];
@@ -170,9 +178,13 @@ export class ChatSocket {
     for (;;) {
       const found = this.frames.slice(from).find(match);
       if (found) return found;
-      if (this.closed) throw new Error(`the WebSocket closed (${this.closed.code} ${this.closed.reason}) while waiting`);
+      if (this.closed)
+        throw new Error(`the WebSocket closed (${this.closed.code} ${this.closed.reason}) while waiting`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms (last: ${JSON.stringify(this.frames.at(-1))})`);
+      if (left <= 0)
+        throw new Error(
+          `no matching frame within ${timeoutMs} ms (last: ${JSON.stringify(this.frames.at(-1))})`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

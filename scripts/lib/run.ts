@@ -37,7 +37,7 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     });
     let stdout = "";
@@ -55,8 +55,8 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
         for (const line of lines) options.onLine(line);
       }
     };
-    child.stdout.on("data", collect("out"));
-    child.stderr.on("data", collect("err"));
+    child.stdout?.on("data", collect("out"));
+    child.stderr?.on("data", collect("err"));
     child.on("error", (error) =>
       reject(
         new Error(
@@ -70,7 +70,10 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
       if (result.exitCode !== 0 && options.check !== false) reject(new CommandError(result));
       else resolve(result);
     });
-    child.stdin.end(options.input ?? "");
+    if (child.stdin) {
+      child.stdin.on("error", () => undefined); // the command may exit before reading it all
+      child.stdin.end(options.input);
+    }
   });
 }
 

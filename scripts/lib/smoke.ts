@@ -20,7 +20,11 @@ export type SmokeReporter = (line: string) => void;
 
 export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Promise<SmokeResult> {
   let checks = 0;
-  const step = async <T>(what: string, action: () => Promise<T>, describe?: (value: T) => string): Promise<T> => {
+  const step = async <T>(
+    what: string,
+    action: () => Promise<T>,
+    describe?: (value: T) => string,
+  ): Promise<T> => {
     const started = Date.now();
     try {
       const value = await action();
@@ -32,7 +36,10 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
     }
   };
   const api = (path: string) => apiPath(options, path);
-  const tag = `smoke-${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomUUID().slice(0, 6)}`;
+  const tag = `smoke-${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, "")
+    .slice(0, 14)}-${randomUUID().slice(0, 6)}`;
 
   await step(
     "GET /health",
@@ -43,11 +50,20 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
     },
     (b) => `healthy, version ${b.version}`,
   );
-  await step("GET /health/ready", async () => {
-    const result = await httpCall<{ checks?: Record<string, { ok: boolean }> }>(options, "GET", "/health/ready");
-    if (result.status !== 200) throw new Error(`expected 200, got ${result.status} ${JSON.stringify(result.body)}`);
-    return Object.keys(result.body.checks ?? {}).join(", ");
-  }, (names) => `ready (${names})`);
+  await step(
+    "GET /health/ready",
+    async () => {
+      const result = await httpCall<{ checks?: Record<string, { ok: boolean }> }>(
+        options,
+        "GET",
+        "/health/ready",
+      );
+      if (result.status !== 200)
+        throw new Error(`expected 200, got ${result.status} ${JSON.stringify(result.body)}`);
+      return Object.keys(result.body.checks ?? {}).join(", ");
+    },
+    (names) => `ready (${names})`,
+  );
 
   const client = await step(
     "POST /clients (admin key)",
@@ -67,10 +83,16 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
             apiKey: client.api_key,
             body: { external_id: `${tag}-${name}`, display_name: name },
           });
-          const tokens = await expectStatus<{ access_token: string }>(options, 200, "POST", api("/auth/token"), {
-            apiKey: client.api_key,
-            body: { user_id: user.id },
-          });
+          const tokens = await expectStatus<{ access_token: string }>(
+            options,
+            200,
+            "POST",
+            api("/auth/token"),
+            {
+              apiKey: client.api_key,
+              body: { user_id: user.id },
+            },
+          );
           return { id: user.id, token: tokens.access_token };
         }),
       ),
@@ -122,7 +144,9 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
           token: bob.token,
           body: { body: reply, client_msg_id: randomUUID() },
         });
-        const frame = await a.waitFor((f) => f.type === "message" && (f.message as { body: string }).body === reply);
+        const frame = await a.waitFor(
+          (f) => f.type === "message" && (f.message as { body: string }).body === reply,
+        );
         return (frame.message as { seq: number }).seq;
       },
       (seq) => `seq ${seq}`,
