@@ -112,6 +112,8 @@ export class ChatSocket {
   readonly frames: Frame[] = [];
   closed: { code: number; reason: string } | undefined;
   private waiters: (() => void)[] = [];
+  private frameListeners: ((frame: Frame) => void)[] = [];
+  private closeListeners: ((code: number) => void)[] = [];
 
   private constructor(
     readonly ws: WebSocket,
@@ -160,16 +162,32 @@ export class ChatSocket {
 
   private receive(frame: Frame): void {
     this.frames.push(frame);
+    for (const listener of this.frameListeners) listener(frame);
     for (const wake of this.waiters.splice(0)) wake();
   }
 
   private onClose(code: number, reason: string): void {
     this.closed = { code, reason };
+    for (const listener of this.closeListeners) listener(code);
     for (const wake of this.waiters.splice(0)) wake();
   }
 
-  send(frame: Frame): void {
+  /** Called with every frame from now on (after `ready`). */
+  onFrame(listener: (frame: Frame) => void): void {
+    this.frameListeners.push(listener);
+  }
+
+  /** Called once when the connection closes (by either side, or because it broke). */
+  onClosed(listener: (code: number) => void): void {
+    if (this.closed) listener(this.closed.code);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Sends when the connection is open; false when it is not (nothing sent). */
+  send(frame: Frame): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
+    return true;
   }
 
   /** The first frame (from index `from`) that matches; rejects on timeout or close. */
