@@ -229,8 +229,8 @@ describe.each([
     // Edit the rendered file itself and let docker-compose read it again.
     const original = readFileSync(sides.composeFile, "utf8");
     const edited = original
-      .replace(/(\n  api-2:\n(?:.*\n)*?    mem_limit: )\d+/, "$1123456789")
-      .replace(/(\n  worker-1:\n(?:.*\n)*?      LOG_LEVEL: )\S+/, "$1WARNING");
+      .replace(/(\n {2}api-2:\n(?:.*\n)*? {4}mem_limit: )\d+/, "$1123456789")
+      .replace(/(\n {2}worker-1:\n(?:.*\n)*? {6}LOG_LEVEL: )\S+/, "$1WARNING");
     expect(edited).not.toBe(original);
     const path = join(sides.dir, "edited.yml");
     writeFileSync(path, edited);
