@@ -233,7 +233,8 @@ async function status(): Promise<void> {
 const commands: Record<string, () => Promise<void>> = { up, down, status };
 commands[command]!().catch((error: unknown) => {
   if (error instanceof ConfigError) {
-    console.error(error.message);
+    const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;
+    console.error(`${error.message}${/--secret/.test(error.message) ? hint : ""}`);
     process.exit(2);
   }
   console.error(

@@ -70,6 +70,11 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : `render-compose: ${(error as Error).message}`);
+  const hint = `\nWithout Pulumi, give a config secret with --secret-file <key>=<path> (kept in ${join(resolve(values.out ?? stackDir(values.stack)), "secrets", "config")}/<key>).`;
+  console.error(
+    error instanceof ConfigError
+      ? `${error.message}${/--secret/.test(error.message) ? hint : ""}`
+      : `render-compose: ${(error as Error).message}`,
+  );
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -3,7 +3,7 @@
 // three times as long as the server certificate it signs, and the server chain (server, CA).
 // Made with @peculiar/x509 on Node's WebCrypto; kept between runs so the CA stays trusted.
 import "reflect-metadata"; // @peculiar/x509 needs it loaded first
-import { webcrypto } from "node:crypto";
+import { X509Certificate as NodeX509, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import type { TlsPlan } from "../plan/types";
 
@@ -132,7 +132,8 @@ export function serverCertificateUsable(
 ): boolean {
   try {
     const cert = new x509.X509Certificate(chain);
-    if (cert.issuer !== new x509.X509Certificate(ca.certificate).subject) return false;
+    // Signed by this CA's key (a new CA has the same name, not the same key).
+    if (!new NodeX509(chain).verify(new NodeX509(ca.certificate).publicKey)) return false;
     if (cert.notAfter.getTime() - now.getTime() < EARLY_RENEWAL_HOURS * HOUR) return false;
     const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
     const have = (san?.names.toJSON() ?? []).map((n) => `${n.type}:${n.value}`).sort();
