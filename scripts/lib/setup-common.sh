@@ -228,10 +228,10 @@ PY
 # second run takes seconds.
 ensure_images() {
   step "offline images (scripts/images: about 5 min the first time, then cached)"
-  "$ROOT/scripts/images" | sed 's/^/  /' >&2 || die "building the offline images failed (see above)"
+  "$ROOT/scripts/images" | sed -u 's/^/  /' >&2 || die "building the offline images failed (see above)"
   step "app image (scripts/app-image: about 2 min the first time, then cached)"
-  "$ROOT/scripts/app-image" | sed 's/^/  /' >&2 || die "building the app image failed (see above)"
+  "$ROOT/scripts/app-image" | sed -u 's/^/  /' >&2 || die "building the app image failed (see above)"
   local count
   count=$("$ROOT/scripts/images" --list | wc -l)
-  summary_line images "chatapi-local/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"
+  summary_line images "${CHATAPI_IMAGE_PREFIX:-chatapi-local}/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"
 }

@@ -17,12 +17,25 @@ import {
   apiPath,
   expectStatus,
 } from "../../scripts/lib/chat-client";
+import * as pulumi from "@pulumi/pulumi";
 import { docker, run } from "../../scripts/lib/run";
+import { applyOverrides } from "../../scripts/lib/stack-plan";
+import { readStackFile } from "../../stacks/config/stack-file";
+import { runProgram } from "../../stacks/program";
+import {
+  type InspectedContainer,
+  type InspectedImage,
+  diffSpecs,
+  fromInspect,
+  fromPulumi,
+} from "../support/container-spec";
+import { installMocks, valueOf } from "../support/pulumi-mocks";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { repoRoot } from "../support/paths";
 import { freePort, waitFor } from "../support/ports";
 
+const mocks = installMocks();
 const stack = `lt${randomUUID().slice(0, 6)}`;
 const prefix = `chatapi-${stack}`;
 const dir = stackDir(stack);
@@ -151,6 +164,46 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     );
     expect(untrusted.exitCode).toBe(1);
     expect(untrusted.stderr).toMatch(/self-signed certificate|unable to verify/);
+  });
+
+  it("runs exactly the containers the Pulumi Docker target would create from the same plan (docker inspect)", async () => {
+    // The Pulumi program under runtime mocks, from the same stack file and overrides.
+    const file = readStackFile(repoRoot, "local");
+    const result = runProgram({
+      stack,
+      config: applyOverrides(file.config, [`nginx.httpPort=${ports.http}`, `nginx.httpsPort=${ports.https}`]),
+      secretKeys: file.secretKeys,
+      projectDir: repoRoot,
+    });
+    const groups = Object.values(result.docker?.groups ?? {});
+    const pulumiAdminId = await valueOf(
+      pulumi
+        .all([...groups.flatMap((g) => g!.containers.map((c) => c.id)), result.outputs.adminClientId])
+        .apply((v) => v.at(-1) as string),
+    );
+    const realAdminId = (
+      JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { admin_client_id: string }
+    ).admin_client_id;
+    const all = mocks.captured.filter((r) => r.name.startsWith(`${prefix}-`));
+    const containers = all.filter(
+      (r) => r.type === "docker:index/container:Container" && !r.name.endsWith("-files"),
+    );
+    const differences: string[] = [];
+    for (const captured of containers) {
+      const expected = { ...fromPulumi(captured, { containers, all }, new Set()), dependsOn: {} };
+      expected.command = expected.command.map((a) => (a === pulumiAdminId ? "<admin id>" : a));
+      const [inspected] = JSON.parse(await docker("inspect", captured.name)) as InspectedContainer[];
+      const [image] = JSON.parse(
+        await docker("image", "inspect", inspected!.Config.Image),
+      ) as InspectedImage[];
+      const actual = fromInspect(inspected!, image!, join(dir, "files"));
+      actual.command = actual.command.map((a) => (a === realAdminId ? "<admin id>" : a));
+      differences.push(...diffSpecs(expected, actual, captured.name, ["pulumi", "running"]));
+      // The pids limit, which only compose can set, is on the running container too.
+      expect(inspected!.HostConfig.PidsLimit, captured.name).toBeGreaterThanOrEqual(32);
+    }
+    expect(containers.length).toBe(10);
+    expect(differences).toEqual([]);
   });
 
   it("runs every process as its non-root user", async () => {

@@ -361,3 +361,125 @@ export function diffSpecs(
   }
   return [`${path}: ${names[0]} ${JSON.stringify(a)} != ${names[1]} ${JSON.stringify(b)}`];
 }
+
+// ---------------------------------------------------------------------------------------------
+// docker inspect (a running stack)
+
+export interface InspectedContainer {
+  Name: string;
+  Config: {
+    Hostname: string;
+    Image: string;
+    User: string;
+    Entrypoint: string[] | null;
+    Cmd: string[] | null;
+    Env: string[] | null;
+    Labels: Record<string, string> | null;
+    StopTimeout?: number;
+    Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
+  };
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[] | null;
+    CapAdd: string[] | null;
+    SecurityOpt: string[] | null;
+    Privileged: boolean;
+    Init: boolean | null;
+    Tmpfs: Record<string, string> | null;
+    Memory: number;
+    MemoryReservation: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    CpuShares: number;
+    PidsLimit: number | null;
+    RestartPolicy: { Name: string };
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]> | null;
+    LogConfig: { Type: string; Config: Record<string, string> };
+  };
+  Mounts: { Type: string; Name?: string; Source: string; Destination: string; RW: boolean }[];
+  NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> };
+}
+
+export interface InspectedImage {
+  Config: { Entrypoint: string[] | null; Env: string[] | null; Labels: Record<string, string> | null };
+}
+
+const envRecord = (env: string[] | null) =>
+  Object.fromEntries((env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
+/**
+ * What the engine really runs. The image's own env, labels and entrypoint are removed where the
+ * container did not set them; aliases Docker adds (the container ID) and anonymous volumes are
+ * dropped; start order is not visible here (dependsOn is left empty).
+ */
+export function fromInspect(c: InspectedContainer, image: InspectedImage, filesDir: string): ContainerSpec {
+  const ns = (n: number) => `${Math.round(n / 1e9)}s`;
+  const imageEnv = envRecord(image.Config.Env);
+  const env = Object.fromEntries(
+    Object.entries(envRecord(c.Config.Env)).filter(([k, v]) => imageEnv[k] !== v),
+  );
+  const imageLabels = image.Config.Labels ?? {};
+  const labels = Object.fromEntries(
+    Object.entries(c.Config.Labels ?? {}).filter(([k, v]) => imageLabels[k] !== v),
+  );
+  const files: Record<string, FileSpec> = {};
+  const volumes: ContainerSpec["volumes"] = {};
+  for (const m of c.Mounts) {
+    if (m.Type === "bind" && m.Source.startsWith(`${filesDir}/`)) {
+      const stat = statSync(m.Source);
+      const secret = (stat.mode & 0o777) === 0o400;
+      files[m.Destination] = fileSpecOnHost(m.Source, secret);
+    } else if (m.Type === "volume" && /^[0-9a-f]{64}$/.test(m.Name ?? "")) {
+      continue; // anonymous: an image VOLUME nobody mounted over
+    } else {
+      volumes[m.Destination] = { source: m.Type === "volume" ? String(m.Name) : m.Source, readOnly: !m.RW };
+    }
+  }
+  const health = c.Config.Healthcheck;
+  const networks: Record<string, string[]> = {};
+  for (const [name, n] of Object.entries(c.NetworkSettings.Networks))
+    networks[name] = (n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort();
+  const h = c.HostConfig;
+  return {
+    name: c.Name.replace(/^\//, ""),
+    hostname: c.Config.Hostname,
+    image: c.Config.Image,
+    entrypoint:
+      JSON.stringify(c.Config.Entrypoint) === JSON.stringify(image.Config.Entrypoint)
+        ? null
+        : c.Config.Entrypoint,
+    command: c.Config.Cmd ?? [],
+    env: sortObject(env),
+    files: sortObject(files),
+    user: c.Config.User,
+    readOnly: h.ReadonlyRootfs,
+    capDrop: [...(h.CapDrop ?? [])].sort(),
+    capAdd: [...(h.CapAdd ?? [])].sort(),
+    securityOpt: [...(h.SecurityOpt ?? [])].sort(),
+    privileged: h.Privileged,
+    init: Boolean(h.Init),
+    tmpfs: sortObject(h.Tmpfs ?? {}),
+    memory: { limit: h.Memory, reservation: h.MemoryReservation, swap: h.MemorySwap },
+    cpus: h.NanoCpus / 1e9,
+    cpuShares: h.CpuShares,
+    restart: h.RestartPolicy.Name || "no",
+    healthcheck: health
+      ? {
+          test: health.Test,
+          interval: ns(health.Interval),
+          timeout: ns(health.Timeout),
+          retries: health.Retries,
+          startPeriod: ns(health.StartPeriod),
+        }
+      : null,
+    networks: sortObject(networks),
+    ports: Object.entries(h.PortBindings ?? {})
+      .flatMap(([port, bindings]) => bindings.map((b) => `${b.HostIp}:${b.HostPort}:${port}`))
+      .sort(),
+    volumes: sortObject(volumes),
+    log: { driver: h.LogConfig.Type, options: sortObject(h.LogConfig.Config) },
+    stopGraceSeconds: Number(c.Config.StopTimeout),
+    labels: labelsOf(labels),
+    dependsOn: {},
+  };
+}
