@@ -45,7 +45,8 @@ export interface ComposeService {
   cpu_shares: number;
   pids_limit: number;
   restart: "unless-stopped" | "on-failure" | "no";
-  healthcheck?: ComposeHealthCheck;
+  /** `disable: true` switches the image's HEALTHCHECK off (workloads without a check of their own). */
+  healthcheck: ComposeHealthCheck | { disable: true };
   networks: Record<string, ComposeServiceNetwork>;
   /** "<host address>:<host port>:<container port>/<protocol>" */
   ports?: string[];

@@ -53,6 +53,9 @@ describe("renderCompose", () => {
     });
     expect(compose.services["bootstrap-admin"]!.command).toContain(generated.admin_client_id);
     expect(compose.services.migrate!.restart).toBe("no");
+    // No check of their own: the image's HTTP HEALTHCHECK is switched off, not inherited.
+    for (const name of ["migrate", "bootstrap-admin", "backup"])
+      expect(compose.services[name]!.healthcheck, name).toEqual({ disable: true });
   });
 
   it("orders the start with depends_on: healthy data stores, completed jobs, healthy API before nginx", () => {
@@ -119,7 +122,7 @@ describe("renderCompose", () => {
   it("escapes $ for compose interpolation, and carries a files version label when given", () => {
     const { compose } = renderCompose({ plan: local().plan, generated, filesVersion: { redis: "abc123" } });
     const redis = compose.services.redis!;
-    expect(redis.healthcheck!.test.join(" ")).toContain(
+    expect((redis.healthcheck as { test: string[] }).test.join(" ")).toContain(
       'REDISCLI_AUTH="$$(cat /run/secrets/redis_password)"',
     );
     expect(redis.labels["chatapi.files"]).toBe("abc123");

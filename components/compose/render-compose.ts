@@ -167,17 +167,17 @@ function serviceFor(
     cpu_shares: Math.max(2, Math.round((workload.resources.cpu.requestMillis / 1000) * 1024)),
     pids_limit: workload.resources.pidsLimit,
     restart: workload.restart,
-    ...(health
+    // Without a check of its own, the image's HEALTHCHECK (HTTP on PORT, for `serve`) would
+    // call a one-shot or scheduled container unhealthy: switched off, as the Docker target does.
+    healthcheck: health
       ? {
-          healthcheck: {
-            test: ["CMD", ...health.command],
-            interval: seconds(health.intervalSeconds),
-            timeout: seconds(health.timeoutSeconds),
-            retries: health.retries,
-            start_period: seconds(health.startPeriodSeconds),
-          },
+          test: ["CMD", ...health.command],
+          interval: seconds(health.intervalSeconds),
+          timeout: seconds(health.timeoutSeconds),
+          retries: health.retries,
+          start_period: seconds(health.startPeriodSeconds),
         }
-      : {}),
+      : { disable: true },
     networks: Object.fromEntries(
       workload.networks.map((attachment) => [
         attachment.network,

@@ -366,18 +366,11 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     const seqs = receiver.received.map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(receiver.received.map((m) => m.client_msg_id)).toEqual(sentIds);
-    const history = await expectStatus<{ messages: ChatMessage[] }>(
-      endpoint,
-      200,
-      "GET",
-      apiPath(endpoint, `/rooms/${room.id}/messages?after_seq=0&limit=200`),
-      { token: bob.token },
-    );
-    expect(history.messages.map((m) => m.client_msg_id)).toEqual(sentIds);
     sender.stop();
     receiver.stop();
 
-    // Put the stack back: the killed instance running again, nginx re-reading its upstream.
+    // Put the stack back: the killed instance running again, nginx re-reading its upstream
+    // (it resolved the instances' addresses at start; a restarted container may have another).
     const state = await docker("inspect", "--format", "{{.State.Status}}", `${prefix}-${victim}`);
     if (state !== "running") await docker("start", `${prefix}-${victim}`);
     await waitFor(
@@ -388,6 +381,21 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       90_000,
     );
     await docker("restart", `${prefix}-nginx`);
+    await waitFor(
+      "nginx healthy again",
+      async () =>
+        (await docker("inspect", "--format", "{{.State.Health.Status}}", `${prefix}-nginx`)) === "healthy",
+      60_000,
+    );
+    // The stored history is the same conversation.
+    const history = await expectStatus<{ messages: ChatMessage[] }>(
+      endpoint,
+      200,
+      "GET",
+      apiPath(endpoint, `/rooms/${room.id}/messages?after_seq=0&limit=200`),
+      { token: bob.token },
+    );
+    expect(history.messages.map((m) => m.client_msg_id)).toEqual(sentIds);
     killTest = { room: room.id, token: bob.token, ids: sentIds };
   }, 300_000);
 

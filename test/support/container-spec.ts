@@ -50,13 +50,11 @@ export interface ContainerSpec {
   cpus: number;
   cpuShares: number;
   restart: string;
-  healthcheck: {
-    test: string[];
-    interval: string;
-    timeout: string;
-    retries: number;
-    startPeriod: string;
-  } | null;
+  /** "disabled": the image's HEALTHCHECK switched off; null: none set (the image's applies). */
+  healthcheck:
+    | { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string }
+    | "disabled"
+    | null;
   networks: Record<string, string[]>;
   ports: string[];
   volumes: Record<string, { source: string; readOnly: boolean }>;
@@ -155,6 +153,7 @@ export function fromPulumi(
   }
   const health = args.healthcheck as
     { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string } | undefined;
+  const disabled = health?.tests[0] === "NONE";
   const images = imageNames(resources.all);
   const image = String(args.image);
   const workloadNames = new Set(resources.containers.map((c) => c.name));
@@ -195,15 +194,17 @@ export function fromPulumi(
     cpus: Number(args.cpus),
     cpuShares: Number(args.cpuShares),
     restart: String(args.restart),
-    healthcheck: health
-      ? {
-          test: health.tests,
-          interval: duration(health.interval),
-          timeout: duration(health.timeout),
-          retries: health.retries,
-          startPeriod: duration(health.startPeriod),
-        }
-      : null,
+    healthcheck: disabled
+      ? "disabled"
+      : health
+        ? {
+            test: health.tests,
+            interval: duration(health.interval),
+            timeout: duration(health.timeout),
+            retries: health.retries,
+            startPeriod: duration(health.startPeriod),
+          }
+        : null,
     networks: sortObject(
       Object.fromEntries(
         ((args.networksAdvanced ?? []) as { name: string; aliases?: string[] }[]).map((n) => [
@@ -281,7 +282,15 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
     volumes[target] = { source: named ?? source, readOnly: mode === "ro" };
   }
   const health = s.healthcheck as
-    { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined;
+    | {
+        test: string[];
+        interval: string;
+        timeout: string;
+        retries: number;
+        start_period: string;
+        disable?: boolean;
+      }
+    | undefined;
   const networks: Record<string, string[]> = {};
   for (const [key, attachment] of Object.entries(
     (s.networks ?? {}) as Record<string, { aliases?: string[] } | null>,
@@ -323,15 +332,17 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
     cpus: Number(s.cpus),
     cpuShares: Number(s.cpu_shares),
     restart: String(s.restart),
-    healthcheck: health
-      ? {
-          test: health.test,
-          interval: duration(health.interval),
-          timeout: duration(health.timeout),
-          retries: health.retries,
-          startPeriod: duration(health.start_period),
-        }
-      : null,
+    healthcheck: health?.disable
+      ? "disabled"
+      : health
+        ? {
+            test: health.test,
+            interval: duration(health.interval),
+            timeout: duration(health.timeout),
+            retries: health.retries,
+            startPeriod: duration(health.start_period),
+          }
+        : null,
     networks: sortObject(networks),
     ports: [...((s.ports ?? []) as string[])].sort(),
     volumes: sortObject(volumes),
@@ -463,15 +474,18 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
     cpus: h.NanoCpus / 1e9,
     cpuShares: h.CpuShares,
     restart: h.RestartPolicy.Name || "no",
-    healthcheck: health
-      ? {
-          test: health.Test,
-          interval: ns(health.Interval),
-          timeout: ns(health.Timeout),
-          retries: health.Retries,
-          startPeriod: ns(health.StartPeriod),
-        }
-      : null,
+    healthcheck:
+      health?.Test[0] === "NONE"
+        ? "disabled"
+        : health
+          ? {
+              test: health.Test,
+              interval: ns(health.Interval),
+              timeout: ns(health.Timeout),
+              retries: health.Retries,
+              startPeriod: ns(health.StartPeriod),
+            }
+          : null,
     networks: sortObject(networks),
     ports: Object.entries(h.PortBindings ?? {})
       .flatMap(([port, bindings]) => bindings.map((b) => `${b.HostIp}:${b.HostPort}:${port}`))
