@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
         email: { type: "string" },
         admin: { type: "boolean", default: false },
         "api-key-file": { type: "string" },
+        id: { type: "string" },
         json: { type: "boolean", default: false },
       },
     });
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
       email: values.email,
       admin: values.admin,
       apiKeyFile: values["api-key-file"],
+      id: values.id,
       json: values.json,
     });
   },

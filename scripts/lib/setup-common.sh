@@ -280,3 +280,16 @@ ensure_actionlint() {
   fi
   summary_line actionlint "$dir/actionlint" "$state" "$("$dir/actionlint" --version | head -n1)"
 }
+
+# The offline images (scripts/images: chatapi-local/*, from Debian packages) and the app image
+# built from app/Dockerfile on them (scripts/app-image). Both are cached by their inputs: a
+# second run takes seconds.
+ensure_images() {
+  step "offline images (scripts/images: about 5 min the first time, then cached)"
+  "$ROOT/scripts/images" | sed -u 's/^/  /' >&2 || die "building the offline images failed (see above)"
+  step "app image (scripts/app-image: about 2 min the first time, then cached)"
+  "$ROOT/scripts/app-image" | sed -u 's/^/  /' >&2 || die "building the app image failed (see above)"
+  local count
+  count=$("$ROOT/scripts/images" --list | wc -l)
+  summary_line images "${CHATAPI_IMAGE_PREFIX:-chatapi-local}/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"
+}

@@ -124,6 +124,10 @@ export const configSchema = {
         app: { ...imageRef, description: "Prebuilt app image; when unset the stack builds app/Dockerfile." },
         appBuildName: { ...imageRef, description: "Name given to the app image built from app/Dockerfile." },
         appBaseImage: { ...imageRef, description: "BASE_IMAGE build argument of app/Dockerfile." },
+        appBuildImage: {
+          ...imageRef,
+          description: "BUILD_IMAGE build argument of app/Dockerfile: the image of the stages that run npm.",
+        },
         postgres: { ...imageRef, description: "PostgreSQL image (official postgres contract)." },
         redis: { ...imageRef, description: "Redis image (official redis contract)." },
         rabbitmq: { ...imageRef, description: "RabbitMQ image (official rabbitmq contract)." },

@@ -8,7 +8,7 @@ export const USAGE = `Usage: chatapi <command> [options]
 Commands:
   serve [--migrate]       API + WebSocket server on PORT (default 8000); --migrate first applies migrations
   migrate [--json]        bring the database schema up to date (safe to repeat, safe in parallel)
-  create-client --name NAME --email EMAIL [--admin] [--api-key-file PATH] [--json]
+  create-client --name NAME --email EMAIL [--admin] [--api-key-file PATH] [--id UUID] [--json]
                           register a client; idempotent by email. Without --api-key-file a key is
                           generated and shown once; with it, the file's key is registered (never printed)
   worker                  job consumer and outbox relay (e-mail notifications); health/metrics on METRICS_PORT
