@@ -3,6 +3,7 @@
 // values.yaml). `npm run docs:chart` writes them; a unit test checks they are current.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import { format } from "prettier";
 import { parse } from "yaml";
 import { withValuesTable } from "./chart-docs";
@@ -24,4 +25,18 @@ export async function generatedChartFiles(
     [join(CHART_DIR, "values.schema.json")]: await format(schema, { parser: "json" }),
     [join(CHART_DIR, "README.md")]: withValuesTable(readme, chartValues()),
   };
+}
+
+let validator: ValidateFunction | undefined;
+
+/** Validates values against the chart's values.schema.json as helm does (ajv, draft 2020-12). */
+export function chartSchemaValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    for (const name of ["int32", "int64", "double", "byte"]) ajv.addFormat(name, true);
+    validator = ajv.compile(
+      JSON.parse(readFileSync(join(CHART_DIR, "values.schema.json"), "utf8")) as object,
+    );
+  }
+  return validator;
 }

@@ -222,3 +222,17 @@ PY
   fi
   summary_line k8s-schema "$dir" "$state" "Kubernetes $KUBERNETES_SCHEMA_VERSION strict JSON schemas ($(find "$dir" -name '*.json' | wc -l) files)"
 }
+
+# helm for the chart tests (*.helm.test.ts): built from Go modules by scripts/pulumi-toolchain
+# into the tool cache outside the checkout (about 4 minutes cold, a second when cached).
+ensure_helm() {
+  local out helm state=built
+  step "helm: scripts/pulumi-toolchain build --only helm"
+  out=$("$ROOT/scripts/pulumi-toolchain" build --only helm 2>&1) || {
+    printf '%s\n' "$out" >&2
+    die "building helm failed (above)"
+  }
+  grep -q '^helm .*: cached' <<<"$out" && state=reused
+  helm=$("$ROOT/scripts/pulumi-toolchain" paths | awk '$1 == "helm" { print $2 }')
+  summary_line helm "$helm" "$state" "$("$helm" version --template '{{.Version}}') (chart tests)"
+}

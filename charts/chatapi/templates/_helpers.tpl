@@ -189,14 +189,14 @@ annotations:
 
 {{/* A writable in-memory folder for a read-only root filesystem. */}}
 {{- define "chatapi.tmpfsVolume" -}}
-- name: tmp-{{ .path | trimPrefix "/" | regexReplaceAll "[^A-Za-z0-9]+" "-" }}
+- name: tmp-{{ regexReplaceAll "[^A-Za-z0-9]+" (trimPrefix "/" .path) "-" }}
   emptyDir:
     medium: Memory
     sizeLimit: {{ .size }}
 {{- end }}
 
 {{- define "chatapi.tmpfsMount" -}}
-- name: tmp-{{ .path | trimPrefix "/" | regexReplaceAll "[^A-Za-z0-9]+" "-" }}
+- name: tmp-{{ regexReplaceAll "[^A-Za-z0-9]+" (trimPrefix "/" .path) "-" }}
   mountPath: {{ .path }}
 {{- end }}
 
