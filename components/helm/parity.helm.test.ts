@@ -3,8 +3,13 @@
 // render of that stack, field by field: images, commands, env, secret references, ports,
 // probes, resources, security contexts, replicas/HPA, NetworkPolicies, Jobs, CronJob, the
 // nginx config. A deliberate difference fails with the field's path.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { helmTemplate } from "../../test/support/helm";
+import { repoRoot } from "../../test/support/paths";
 import { helmStacks, loadHelmStack } from "../../test/support/helm-stacks";
 import { type Manifest, compareRenders, formatDifferences } from "./parity";
 import { type ParityInputs, parityInputs } from "./stack-parity";
@@ -77,5 +82,15 @@ describe("the chart and the Pulumi Kubernetes target", () => {
       "Deployment/<prefix>-worker spec.template.spec.containers[worker].readinessProbe.periodSeconds",
       "NetworkPolicy/<prefix>-redis spec.ingress[0].ports[0].port",
     ]);
+  });
+
+  it("npm run chart:values prints those values for a stack file", async () => {
+    const { stdout } = await promisify(execFile)(
+      join(repoRoot, "node_modules", ".bin", "tsx"),
+      [join(repoRoot, "scripts", "chart-values.ts"), "--stack", "prod"],
+      { cwd: repoRoot },
+    );
+    expect(stdout).toMatch(/^# charts\/chatapi values derived from Pulumi.prod.yaml/);
+    expect(parse(stdout)).toEqual(inputs.prod!.values);
   });
 });
