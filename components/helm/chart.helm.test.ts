@@ -53,6 +53,34 @@ describe("helm lint --strict", () => {
   });
 });
 
+describe("helm package", () => {
+  it("packages the chart with its schema, README, NOTES and the create-secrets script", async () => {
+    const out = mkdtempSync(join(tmpdir(), "chatapi-package-"));
+    try {
+      const result = await helm(["package", CHART, "--destination", out]);
+      expect(result.stderr).toBe("");
+      const archive = join(out, "chatapi-0.1.0.tgz");
+      expect(result.stdout).toContain(archive);
+      const { stdout } = await run("tar", ["-tzf", archive]);
+      for (const file of [
+        "chatapi/Chart.yaml",
+        "chatapi/values.yaml",
+        "chatapi/values.schema.json",
+        "chatapi/README.md",
+        "chatapi/templates/NOTES.txt",
+        "chatapi/templates/tests/test-health.yaml",
+        "chatapi/files/dhparam.pem",
+        "chatapi/scripts/create-secrets.sh",
+      ])
+        expect(stdout.split("\n"), file).toContain(file);
+      const lint = await helm(["lint", "--strict", archive]);
+      expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("helm template", () => {
   it.each(Object.keys(VALUE_SETS))(
     "renders %s values into objects valid against the Kubernetes schema",
