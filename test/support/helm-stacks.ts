@@ -1,7 +1,7 @@
-// Kubernetes stacks the Helm chart is compared with: the shipped prod stack, and a variant that
+// Kubernetes stacks the Helm chart is compared with: the shipped prod stack, a variant that
 // turns on what prod leaves off (provided TLS, an external PostgreSQL, S3 backups with keys,
 // SMTP and Sentry secrets, log files, fixed API replicas, trusted proxies, a ClusterIP Service,
-// a StorageClass, a fixed admin client id).
+// a StorageClass, a fixed admin client id), and the offline images with their older nginx.
 import { type StackSource, loadStack } from "../../components/helm/stack-parity";
 import { repoRoot } from "./paths";
 import { makeCertificate } from "./tls-fixture";
@@ -39,6 +39,14 @@ export const helmStacks = (): Record<string, StackSource> => {
         "chatapi:backupS3SecretAccessKey": "secretsecret",
         "chatapi:smtpPassword": "smtp-secret",
         "chatapi:sentryDsn": "https://key@sentry.example.com/1",
+      },
+    },
+    "offline images (nginx 1.22: no upstream re-resolution, old http2 syntax)": {
+      file: "prod",
+      stack: "offline",
+      changes: {
+        "chatapi:images": JSON.stringify({ preset: "offline", app: "chatapi-local/chatapi:1.0.0" }),
+        "chatapi:kubernetes": JSON.stringify({ namespace: "chatapi", imagePullPolicy: "Never" }),
       },
     },
   };
