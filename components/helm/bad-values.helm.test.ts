@@ -74,6 +74,21 @@ const cases: [string, Record<string, unknown>, string][] = [
     { worker: { tolerations: { key: "x" } } },
     "- at '/worker/tolerations': got object, want array",
   ],
+  [
+    "a container running as root",
+    { worker: { containerSecurityContext: { runAsUser: 0 } } },
+    "- at '/worker/containerSecurityContext/runAsUser': minimum: got 0, want 1",
+  ],
+  [
+    "an SMTP password without an SMTP server",
+    { smtp: { existingSecret: "chatapi-smtp" } },
+    "- at '/smtp/host': value must be 'an SMTP server, required when smtp.existingSecret is set'",
+  ],
+  [
+    "S3 credentials without a bucket",
+    { backup: { s3: { existingSecret: "chatapi-s3" } } },
+    "- at '/backup/s3/bucket': value must be 'a bucket, required when backup.s3.existingSecret is set'",
+  ],
 ];
 
 describe("bad values", () => {
@@ -88,6 +103,18 @@ describe("bad values", () => {
       expect(output, `helm ${command[0]}`).toContain(message);
       expect(output).not.toContain(PASSWORD);
     }
+  });
+
+  // What JSON Schema cannot compare (two ports) fails the render in templates/validate.yaml;
+  // helm lint only reports a template's fail as [INFO], so this is for template/install.
+  it("refuses HTTP and HTTPS on one port at template/install time", async () => {
+    const result = await helmWithValues(["template", "prod", CHART], {
+      nginx: { service: { httpPort: 443 } },
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      "nginx.service.httpsPort: equals nginx.service.httpPort (443); give HTTP and HTTPS two different ports",
+    );
   });
 
   it("accepts the same keys with good values (the cases fail for their value, not their shape)", async () => {

@@ -16,6 +16,7 @@ interface Node {
   additionalProperties?: boolean | Node;
   items?: Node;
   anyOf?: Node[];
+  allOf?: Node[];
   $ref?: string;
 }
 
@@ -29,7 +30,8 @@ export interface ValueDoc {
 const kubernetesType = (ref: string) => ref.slice(ref.lastIndexOf(".") + 1);
 
 function typeOf(node: Node): string {
-  if (node.$ref) return `Kubernetes ${kubernetesType(node.$ref)}`;
+  const ref = node.$ref ?? node.allOf?.[0]?.$ref;
+  if (ref) return `Kubernetes ${kubernetesType(ref)}`;
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
   if (node.anyOf) return "quantity";
   if (node.type === "array") {

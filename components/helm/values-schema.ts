@@ -115,15 +115,21 @@ const resources = (who: string): Schema =>
     required: ["requests", "limits"],
   }) as Schema;
 
+/** A Kubernetes security context that never runs as root (uid 0). */
+const nonRoot = (definition: string, description: string): Schema => ({
+  description,
+  allOf: [k8sRef(`${CORE}.${definition}`), { properties: { runAsUser: { minimum: 1 } } }],
+});
+
 const securityContexts = (who: string): Record<string, Schema> => ({
-  podSecurityContext: {
-    ...k8sRef(`${CORE}.PodSecurityContext`),
-    description: `Pod securityContext of ${who}, merged over the chart-wide podSecurityContext (its uid, gid and fsGroup).`,
-  },
-  containerSecurityContext: {
-    ...k8sRef(`${CORE}.SecurityContext`),
-    description: `Container securityContext of ${who}, merged over the chart-wide containerSecurityContext.`,
-  },
+  podSecurityContext: nonRoot(
+    "PodSecurityContext",
+    `Pod securityContext of ${who}, merged over the chart-wide podSecurityContext (its uid, gid and fsGroup).`,
+  ),
+  containerSecurityContext: nonRoot(
+    "SecurityContext",
+    `Container securityContext of ${who}, merged over the chart-wide containerSecurityContext.`,
+  ),
 });
 
 const placement = (who: string, spread: boolean): Record<string, Schema> => ({
@@ -151,6 +157,17 @@ const placement = (who: string, spread: boolean): Record<string, Schema> => ({
       }
     : {}),
 });
+
+/**
+ * `field` must be set when `when` is: the message names `field` and says why (helm lint does
+ * not fail on a template's `fail`, so rules across values it must catch live here).
+ */
+const requiredWhen = (field: string, when: string, expected: string): Schema => ({
+  if: { properties: { [when]: { minLength: 1 } }, required: [when] },
+  then: { properties: { [field]: { if: { const: "" }, then: { const: expected } } } },
+});
+
+const withRules = (schema: Schema, rules: Schema[]): Schema => ({ ...schema, allOf: rules });
 
 const replicaCount = (description: string): Schema => integer(description, 1, 50);
 
@@ -284,14 +301,17 @@ export const valuesSchema: Schema = {
       existingSecret: secretName("Secret with its API key; empty: secrets.existingSecret."),
       apiKeyKey: secretKey("Key of the admin API key in that Secret", "admin_api_key"),
     }),
-    smtp: object("Outgoing e-mail of the workers.", {
-      host: string("SMTP server; empty: no e-mail is sent.", { pattern: `^$|${HOSTNAME}` }),
-      port: integer("SMTP port (the workers' NetworkPolicy allows it).", 1, 65535),
-      user: string("SMTP user.", { maxLength: 253 }),
-      from: string("Sender address; empty: noreply@<domain>.", { pattern: EMAIL }),
-      existingSecret: secretName("Secret with the SMTP password; empty: no SMTP_PASSWORD_FILE."),
-      passwordKey: secretKey("Key of the password in that Secret", "smtp_password"),
-    }),
+    smtp: withRules(
+      object("Outgoing e-mail of the workers.", {
+        host: string("SMTP server; empty: no e-mail is sent.", { pattern: `^$|${HOSTNAME}` }),
+        port: integer("SMTP port (the workers' NetworkPolicy allows it).", 1, 65535),
+        user: string("SMTP user.", { maxLength: 253 }),
+        from: string("Sender address; empty: noreply@<domain>.", { pattern: EMAIL }),
+        existingSecret: secretName("Secret with the SMTP password; empty: no SMTP_PASSWORD_FILE."),
+        passwordKey: secretKey("Key of the password in that Secret", "smtp_password"),
+      }),
+      [requiredWhen("host", "existingSecret", "an SMTP server, required when smtp.existingSecret is set")],
+    ),
     sentry: object("Error reporting to Sentry.", {
       existingSecret: secretName("Secret with the Sentry DSN; empty: no Sentry (no SENTRY_DSN_FILE)."),
       dsnKey: secretKey("Key of the DSN in that Secret", "sentry_dsn"),
@@ -304,16 +324,14 @@ export const valuesSchema: Schema = {
       }),
       annotations: stringMap("Annotations (e.g. a cloud IAM role)."),
     }),
-    podSecurityContext: {
-      ...k8sRef(`${CORE}.PodSecurityContext`),
-      description:
-        "Pod securityContext of every pod (the restricted profile); components merge theirs over it.",
-    },
-    containerSecurityContext: {
-      ...k8sRef(`${CORE}.SecurityContext`),
-      description:
-        "Container securityContext of every container (the restricted profile); components merge theirs over it.",
-    },
+    podSecurityContext: nonRoot(
+      "PodSecurityContext",
+      "Pod securityContext of every pod (the restricted profile); components merge theirs over it.",
+    ),
+    containerSecurityContext: nonRoot(
+      "SecurityContext",
+      "Container securityContext of every container (the restricted profile); components merge theirs over it.",
+    ),
     api: object("The API pods (REST + WebSocket).", {
       replicaCount: replicaCount("Pods when autoscaling is off (with autoscaling the HPA owns the count)."),
       autoscaling,
@@ -449,23 +467,26 @@ export const valuesSchema: Schema = {
       retentionDays: integer("Days a backup is kept.", 1, 3650),
       format: { type: "string", enum: ["plain-gz", "custom"], description: "pg_dump format." },
       persistence: persistence("backups"),
-      s3: object("A copy of every backup in S3 (or an S3-compatible store).", {
-        bucket: string("Bucket; empty: no copy.", {
-          maxLength: 63,
-          pattern: "^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+      s3: withRules(
+        object("A copy of every backup in S3 (or an S3-compatible store).", {
+          bucket: string("Bucket; empty: no copy.", {
+            maxLength: 63,
+            pattern: "^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+          }),
+          prefix: string("Key prefix.", { maxLength: 200, pattern: "^[A-Za-z0-9!_.*'()/-]*$" }),
+          endpoint: string("Endpoint URL of an S3-compatible store; empty: AWS.", {
+            pattern: "^$|^https?://\\S+$",
+          }),
+          region: string("Region.", { maxLength: 40, pattern: "^$|^[a-z0-9-]+$" }),
+          forcePathStyle: boolean("Path-style URLs (most S3-compatible stores)."),
+          existingSecret: secretName(
+            "Secret with the access key id and secret key; empty: the pod's own credentials.",
+          ),
+          accessKeyIdKey: secretKey("Key of the access key id", "backup_s3_access_key_id"),
+          secretAccessKeyKey: secretKey("Key of the secret access key", "backup_s3_secret_access_key"),
         }),
-        prefix: string("Key prefix.", { maxLength: 200, pattern: "^[A-Za-z0-9!_.*'()/-]*$" }),
-        endpoint: string("Endpoint URL of an S3-compatible store; empty: AWS.", {
-          pattern: "^$|^https?://\\S+$",
-        }),
-        region: string("Region.", { maxLength: 40, pattern: "^$|^[a-z0-9-]+$" }),
-        forcePathStyle: boolean("Path-style URLs (most S3-compatible stores)."),
-        existingSecret: secretName(
-          "Secret with the access key id and secret key; empty: the pod's own credentials.",
-        ),
-        accessKeyIdKey: secretKey("Key of the access key id", "backup_s3_access_key_id"),
-        secretAccessKeyKey: secretKey("Key of the secret access key", "backup_s3_secret_access_key"),
-      }),
+        [requiredWhen("bucket", "existingSecret", "a bucket, required when backup.s3.existingSecret is set")],
+      ),
       resources: resources("a backup pod"),
       ...securityContexts("the backups"),
       ...placement("the backups", false),
