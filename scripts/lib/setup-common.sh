@@ -223,16 +223,38 @@ PY
   summary_line k8s-schema "$dir" "$state" "Kubernetes $KUBERNETES_SCHEMA_VERSION strict JSON schemas ($(find "$dir" -name '*.json' | wc -l) files)"
 }
 
-# helm for the chart tests (*.helm.test.ts): built from Go modules by scripts/pulumi-toolchain
-# into the tool cache outside the checkout (about 4 minutes cold, a second when cached).
-ensure_helm() {
-  local out helm state=built
-  step "helm: scripts/pulumi-toolchain build --only helm"
-  out=$("$ROOT/scripts/pulumi-toolchain" build --only helm 2>&1) || {
-    printf '%s\n' "$out" >&2
-    die "building helm failed (above)"
-  }
-  grep -q '^helm .*: cached' <<<"$out" && state=reused
-  helm=$("$ROOT/scripts/pulumi-toolchain" paths | awk '$1 == "helm" { print $2 }')
-  summary_line helm "$helm" "$state" "$("$helm" version --template '{{.Version}}') (chart tests)"
+# The real Pulumi engine (CLI, Node.js language host, policy analyzer, Kubernetes provider) and
+# helm, compiled from Go modules into the cache by scripts/pulumi-toolchain: long the first time
+# on a machine (docs/pulumi-toolchain.md has the times), about a second when cached. The engine
+# and helm tests need them; a failed build stops setup.
+ensure_pulumi_toolchain() {
+  local tool=$ROOT/scripts/pulumi-toolchain state=reused
+  command -v go >/dev/null || die "Go is needed to build the Pulumi toolchain and is not on PATH"
+  if ! "$tool" check >/dev/null 2>&1; then
+    step "building the Pulumi engine toolchain and helm from Go modules (long the first time; cached in $CHATAPI_CACHE)"
+    state=built
+  fi
+  "$tool" build >&2 || die "building the Pulumi toolchain failed (logs: $CHATAPI_CACHE/log/pulumi-toolchain/)"
+  "$tool" check >&2 || die "the Pulumi toolchain does not work after the build (see above)"
+  # shellcheck source=scripts/toolchain-versions
+  . "$ROOT/scripts/toolchain-versions"
+  summary_line pulumi "$CHATAPI_CACHE/pulumi-$PULUMI_VERSION" "$state" "CLI $PULUMI_VERSION, nodejs host $PULUMI_LANGUAGE_NODEJS_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, helm $HELM_VERSION"
+}
+
+# actionlint checks .github/workflows (test/workflows.test.ts); built from its Go module.
+ACTIONLINT_VERSION=v1.7.12
+
+ensure_actionlint() {
+  local dir=$CHATAPI_CACHE/actionlint-$ACTIONLINT_VERSION state=reused
+  if [ ! -x "$dir/actionlint" ]; then
+    command -v go >/dev/null || die "Go is needed to build actionlint and is not on PATH"
+    step "building actionlint $ACTIONLINT_VERSION from Go modules (about 30 s, once)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.actionlint-build.XXXXXX")
+    (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >&2 ||
+      die "building actionlint failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    mkdir -p "$dir" && mv "$tmp/actionlint" "$dir/actionlint" && rm -rf "$tmp"
+    state=built
+  fi
+  summary_line actionlint "$dir/actionlint" "$state" "$("$dir/actionlint" --version | head -n1)"
 }

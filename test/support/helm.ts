@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import type { Manifest } from "../../components/helm/parity";
+import { KUBERNETES_SCHEMA_VERSION } from "./kubernetes-schemas";
 import { cacheDir, repoRoot } from "./paths";
 
 const run = promisify(execFile);
@@ -37,10 +38,17 @@ export interface HelmResult {
   stderr: string;
 }
 
-/** Runs helm; resolves with its exit code and output (a non-zero exit is a result, not an error). */
+/**
+ * Runs helm; resolves with its exit code and output (a non-zero exit is a result, not an
+ * error). `helm template` and `helm lint` render for the Kubernetes version the schema tests
+ * use, whatever version this helm build assumes without a cluster.
+ */
 export async function helm(args: string[]): Promise<HelmResult> {
+  const forVersion = ["template", "lint"].includes(args[0] ?? "")
+    ? ["--kube-version", KUBERNETES_SCHEMA_VERSION]
+    : [];
   try {
-    const { stdout, stderr } = await run(helmBinary(), args, {
+    const { stdout, stderr } = await run(helmBinary(), [...args, ...forVersion], {
       maxBuffer: 64 * 1024 * 1024,
       // No cluster, no user config: helm works from the chart alone.
       env: { ...process.env, KUBECONFIG: "/dev/null", HELM_CACHE_HOME: tmpdir(), HELM_CONFIG_HOME: tmpdir() },
