@@ -38,33 +38,52 @@ const { values } = parseArgs({
     out: { type: "string", default: join(ROOT, "bench", "RESULTS.md") },
     json: { type: "string", default: join(ROOT, "bench", "results.json") },
     quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
   },
 });
 
 const num = (name: keyof typeof values) => {
   const n = Number(values[name]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got ${String(values[name])})`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} must be a positive number (got ${String(values[name])})`);
   return n;
 };
-const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const systems = list(values.systems!) as SystemName[];
-for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`--systems: unknown system ${s}; known: ${SYSTEMS.join(", ")}`);
+for (const s of systems)
+  if (!SYSTEMS.includes(s)) throw new Error(`--systems: unknown system ${s}; known: ${SYSTEMS.join(", ")}`);
 const scenarios = list(values.scenarios!);
-for (const s of scenarios) if (!["idle", "fanout", "ack", "history"].includes(s)) throw new Error(`--scenarios: unknown scenario ${s}`);
+for (const s of scenarios)
+  if (!["idle", "fanout", "ack", "history"].includes(s))
+    throw new Error(`--scenarios: unknown scenario ${s}`);
 const quick = values.quick!;
 const rates = quick ? [100, 300] : list(values.rates!).map(Number);
 const rooms = quick ? 4 : num("rooms");
 const members = quick ? 10 : num("members");
-const timing: StepTiming = { warmupS: quick ? 1 : num("warmup"), durationS: quick ? 4 : num("duration"), bodySize: num("body"), drainS: num("drain") };
+const timing: StepTiming = {
+  warmupS: quick ? 1 : num("warmup"),
+  durationS: quick ? 4 : num("duration"),
+  bodySize: num("body"),
+  drainS: num("drain"),
+};
 const idleConnections = quick ? 500 : num("idle");
 
-const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}]`, ...parts);
+const log = (...parts: unknown[]) =>
+  console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}]`, ...parts);
 
 async function main(): Promise<void> {
   const services = loadServices();
   const logDir = mkdtempSync(join(tmpdir(), "chatapi-bench-"));
   log(`server logs in ${logDir}`);
+  // --profile: every server writes a V8 CPU profile on exit (open in Chrome DevTools or
+  // speedscope; npx tsx bench/tools/profile-summary.ts <file> prints the hot functions).
+  const nodeArgs = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, "profiles")}`] : [];
+  if (values.profile) log(`CPU profiles in ${join(logDir, "profiles")}`);
   const results: RunResults = {
     date: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
@@ -77,7 +96,15 @@ async function main(): Promise<void> {
       loadAverageStart: loadavg().map((x) => Math.round(x * 100) / 100),
       loadAverageEnd: [],
     },
-    settings: { rooms, members, rates, ...timing, receiverProcesses: num("receivers"), ackWindow: num("ack-window"), idleConnections },
+    settings: {
+      rooms,
+      members,
+      rates,
+      ...timing,
+      receiverProcesses: num("receivers"),
+      ackWindow: num("ack-window"),
+      idleConnections,
+    },
     labels: {},
     fanout: [],
     ack: [],
@@ -88,7 +115,9 @@ async function main(): Promise<void> {
   };
   const running: RunningSystem[] = [];
   const stopAll = async () => {
-    await Promise.all(running.splice(0).map((s) => s.stop().catch((e: unknown) => console.error(`stopping ${s.name}:`, e))));
+    await Promise.all(
+      running.splice(0).map((s) => s.stop().catch((e: unknown) => console.error(`stopping ${s.name}:`, e))),
+    );
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
@@ -106,8 +135,9 @@ async function main(): Promise<void> {
               // Documented knobs only: tokens outlive the run; the per-socket frame limit (default
               // 200/s) stays above a closed-loop sender's pace.
               env: { ACCESS_TOKEN_EXPIRE_MINUTES: "600", WS_SEND_RATE_PER_SECOND: "1000" },
+              nodeArgs,
             })
-          : await startPeer(name, { redisUrl: services.redisUrl, logDir, rooms, members });
+          : await startPeer(name, { redisUrl: services.redisUrl, logDir, rooms, members, nodeArgs });
       running.push(system);
       results.labels[name] = system.label;
     }
@@ -128,10 +158,17 @@ async function main(): Promise<void> {
         for (const system of rotated(round)) {
           if (failed.has(system.name)) continue;
           log(`fan-out: ${system.name} at ${rate} msgs/s (${rooms} rooms × ${members} members)`);
-          const r = await fanoutStep(system, rate, { membersPerRoom: members, receiverProcesses: num("receivers"), timing });
-          log(`  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`);
+          const r = await fanoutStep(system, rate, {
+            membersPerRoom: members,
+            receiverProcesses: num("receivers"),
+            timing,
+          });
+          log(
+            `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+          );
           results.fanout.push(r);
-          if (passes(r)) results.highestGoodRate[system.name] = Math.max(results.highestGoodRate[system.name] ?? 0, rate);
+          if (passes(r))
+            results.highestGoodRate[system.name] = Math.max(results.highestGoodRate[system.name] ?? 0, rate);
           else failed.add(system.name);
         }
       }
@@ -140,8 +177,14 @@ async function main(): Promise<void> {
     if (scenarios.includes("ack")) {
       for (const system of rotated(1)) {
         log(`acked sends (closed loop): ${system.name}`);
-        const r = await ackStep(system, { window: num("ack-window"), membersPerRoom: num("ack-members"), timing });
-        log(`  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%${r.firstError ? `, first error ${r.firstError}` : ""}`);
+        const r = await ackStep(system, {
+          window: num("ack-window"),
+          membersPerRoom: num("ack-members"),
+          timing,
+        });
+        log(
+          `  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+        );
         results.ack.push(r);
       }
     }
@@ -162,7 +205,8 @@ async function main(): Promise<void> {
   writeFileSync(values.json!, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(values.out!, renderMarkdown(results));
   log(`wrote ${values.out} and ${values.json}`);
-  for (const t of results.targets) log(`${t.met === null ? "n/a" : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}`);
+  for (const t of results.targets)
+    log(`${t.met === null ? "n/a" : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}`);
 }
 
 main().catch((error: unknown) => {

@@ -107,7 +107,10 @@ class ChatApiClient extends BaseClient {
   private readonly tag = randomBytes(6).toString("hex");
 
   static async open(base: string, token: string): Promise<ChatApiClient> {
-    const ws = await connect(`${wsUrl(base)}/ws?token=${encodeURIComponent(token)}`, (f) => f[TYPE_AT] === 0x72); // ready
+    const ws = await connect(
+      `${wsUrl(base)}/ws?token=${encodeURIComponent(token)}`,
+      (f) => f[TYPE_AT] === 0x72,
+    ); // ready
     return new ChatApiClient(ws);
   }
 
@@ -144,7 +147,9 @@ class ChatApiClient extends BaseClient {
   }
 
   send(room: string, body: string, ref: number): void {
-    this.ws.send(`{"type":"send","room_id":"${room}","body":${JSON.stringify(body)},"client_msg_id":"b${ref}.${this.tag}"}`);
+    this.ws.send(
+      `{"type":"send","room_id":"${room}","body":${JSON.stringify(body)},"client_msg_id":"b${ref}.${this.tag}"}`,
+    );
   }
 }
 
@@ -174,7 +179,8 @@ class SocketIoClient extends BaseClient {
   static async open(base: string, user: string): Promise<SocketIoClient> {
     const url = `${wsUrl(base)}/socket.io/?EIO=4&transport=websocket&user=${encodeURIComponent(user)}`;
     const ws = await connect(url, (frame, socket) => {
-      if (frame[0] === EIO_OPEN) socket.send("40"); // connect to the main namespace
+      if (frame[0] === EIO_OPEN)
+        socket.send("40"); // connect to the main namespace
       else if (frame[0] === EIO_MESSAGE && frame[1] === SIO_CONNECT) return true;
       else if (frame[0] === EIO_MESSAGE && frame[1] === SIO_CONNECT_ERROR) socket.terminate();
       return false;
@@ -245,6 +251,8 @@ class WsRedisClient extends BaseClient {
   }
 
   send(room: string, body: string, ref: number): void {
-    this.ws.send(`{"type":"send","room":${JSON.stringify(room)},"body":${JSON.stringify(body)},"ref":${ref}}`);
+    this.ws.send(
+      `{"type":"send","room":${JSON.stringify(room)},"body":${JSON.stringify(body)},"ref":${ref}}`,
+    );
   }
 }

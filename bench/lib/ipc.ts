@@ -78,4 +78,5 @@ export interface SenderReport {
   closes: number;
 }
 
-export type FromWorker = OpenedReply | ProgressReply | ReceiverReport | SenderReport | { op: "armed" } | { op: "closed" };
+export type FromWorker =
+  OpenedReply | ProgressReply | ReceiverReport | SenderReport | { op: "armed" } | { op: "closed" };

@@ -25,7 +25,8 @@ export function startMeter(pids: number[]): () => MachineReading {
     const [one, five, fifteen] = loadavg().map((x) => Math.round(x * 100) / 100);
     return {
       loadAverage: [one!, five!, fifteen!],
-      machineBusyPct: Math.round((1000 * (now.busy - jiffies.busy)) / Math.max(1, now.total - jiffies.total)) / 10,
+      machineBusyPct:
+        Math.round((1000 * (now.busy - jiffies.busy)) / Math.max(1, now.total - jiffies.total)) / 10,
       serverCpuPct: Math.round((1000 * used) / seconds) / 10,
       seconds: Math.round(seconds * 10) / 10,
     };

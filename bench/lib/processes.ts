@@ -35,7 +35,9 @@ export async function startServer(options: {
   let port = 0;
   while (!port) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${options.args.join(" ")} exited (${child.exitCode ?? child.signalCode}):\n${tail(options.logFile)}`);
+      throw new Error(
+        `${options.args.join(" ")} exited (${child.exitCode ?? child.signalCode}):\n${tail(options.logFile)}`,
+      );
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");

@@ -7,7 +7,14 @@ export interface RunResults {
   date: string;
   command: string;
   commit: string;
-  machine: { cores: number; cpuModel: string; memoryGb: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  machine: {
+    cores: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
   settings: Record<string, unknown>;
   labels: Record<string, string>;
   fanout: FanoutResult[];
@@ -22,10 +29,17 @@ export interface RunResults {
 export const P99_LIMIT_MS = 250;
 
 export function passes(result: FanoutResult): boolean {
-  return result.lost === 0 && result.duplicates === 0 && result.outOfOrder === 0 && result.errors === 0 && result.latency.p99Ms <= P99_LIMIT_MS;
+  return (
+    result.lost === 0 &&
+    result.duplicates === 0 &&
+    result.outOfOrder === 0 &&
+    result.errors === 0 &&
+    result.latency.p99Ms <= P99_LIMIT_MS
+  );
 }
 
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? "–" : `${(a / b).toFixed(2)}×`);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? "–" : `${(a / b).toFixed(2)}×`;
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
 
 export function evaluateTargets(results: RunResults): RunResults["targets"] {
@@ -39,7 +53,11 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
       target: "600 msgs/s, 20×50, 2 instances: ≥ 30k deliveries/s, 0 lost/dup, order kept, all persisted",
       measured: `${chat.deliveriesPerSecond} deliveries/s, lost ${chat.lost}, dup ${chat.duplicates}, out of order ${chat.outOfOrder}, persisted ${chat.persisted}/${chat.sent - chat.errors}`,
       met:
-        chat.deliveriesPerSecond >= 29_700 && chat.lost === 0 && chat.duplicates === 0 && chat.outOfOrder === 0 && chat.persisted === chat.sent - chat.errors,
+        chat.deliveriesPerSecond >= 29_700 &&
+        chat.lost === 0 &&
+        chat.duplicates === 0 &&
+        chat.outOfOrder === 0 &&
+        chat.persisted === chat.sent - chat.errors,
     });
     targets.push({
       target: "p99 at 600 msgs/s ≤ Socket.IO's p99 in the same run (aim: near raw ws)",
@@ -60,7 +78,11 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
     targets.push({
       target: "≥ 1000 persisted, acked sends/s with ack p99 ≤ 50 ms, < 0.1% errors",
       measured: `${ack.ackedPerSecond}/s, ack p99 ${ack.ack.p99Ms} ms, errors ${ack.errorRatePct}%, persisted ${ack.persisted}/${ack.sent - ack.errors}`,
-      met: ack.ackedPerSecond >= 1000 && ack.ack.p99Ms <= 50 && ack.errorRatePct < 0.1 && ack.persisted === ack.sent - ack.errors,
+      met:
+        ack.ackedPerSecond >= 1000 &&
+        ack.ack.p99Ms <= 50 &&
+        ack.errorRatePct < 0.1 &&
+        ack.persisted === ack.sent - ack.errors,
     });
   }
   const idle = results.idle.find((r) => r.system === "chatapi");
@@ -76,7 +98,11 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
     targets.push({
       target: "history GET p99 ≤ 50 ms at 500 requests/s",
       measured: `p99 ${history.p99Ms} ms at ${history.requestsPerSecond} req/s, ${history.non2xx} non-2xx, ${history.errors} errors`,
-      met: history.p99Ms <= 50 && history.non2xx === 0 && history.errors === 0 && history.requestsPerSecond >= 0.97 * history.offeredRate,
+      met:
+        history.p99Ms <= 50 &&
+        history.non2xx === 0 &&
+        history.errors === 0 &&
+        history.requestsPerSecond >= 0.97 * history.offeredRate,
     });
   }
   return targets;
@@ -89,36 +115,71 @@ export function renderMarkdown(results: RunResults): string {
   out.push("# Fan-out benchmark: ChatAPI against Socket.IO and raw ws", "");
   out.push(`- Date: ${results.date}`);
   out.push(`- Commit: \`${results.commit}\``);
-  out.push(`- Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB, Node ${m.node}; load average (1/5/15 min) ${load(m.loadAverageStart)} at the start, ${load(m.loadAverageEnd)} at the end. The machine is shared with other builds and tests: see each step's load.`);
+  out.push(
+    `- Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB, Node ${m.node}; load average (1/5/15 min) ${load(m.loadAverageStart)} at the start, ${load(m.loadAverageEnd)} at the end. The machine is shared with other builds and tests: see each step's load.`,
+  );
   out.push(`- Command: \`${results.command}\``);
-  out.push(`- Settings: ${Object.entries(results.settings).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")}`);
+  out.push(
+    `- Settings: ${Object.entries(results.settings)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(", ")}`,
+  );
   out.push("", "## Targets", "", "| target | measured | met |", "|---|---|---|");
-  for (const t of results.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
+  for (const t of results.targets)
+    out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
 
   if (results.fanout.length > 0) {
     out.push("", "## Fan-out at a fixed offered rate", "");
-    out.push("Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core); machine busy is all cores, everything on the box.", "");
-    out.push("| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |");
+    out.push(
+      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core); machine busy is all cores, everything on the box.",
+      "",
+    );
+    out.push(
+      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
+    );
     out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.fanout) {
-      const peer = (s: string) => results.fanout.find((x) => x.system === s && x.offeredRate === r.offeredRate)?.latency.p99Ms;
+      const peer = (s: string) =>
+        results.fanout.find((x) => x.system === s && x.offeredRate === r.offeredRate)?.latency.p99Ms;
       const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
       out.push(
         `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
       );
     }
-    out.push("", `Highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, duplicated or reordered: ${Object.entries(results.highestGoodRate).map(([s, r]) => `${name(s)} ${r || "none"}`).join("; ")}.`);
+    out.push(
+      "",
+      `Highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, duplicated or reordered: ${Object.entries(
+        results.highestGoodRate,
+      )
+        .map(([s, r]) => `${name(s)} ${r || "none"}`)
+        .join("; ")}.`,
+    );
     const chat = results.fanout.filter((r) => r.system === "chatapi");
     if (chat.length > 0) {
-      out.push("", "ChatAPI extras per step: acknowledgement latency of the sender (commit included), messages found in PostgreSQL afterwards, and the generator's own lateness (p99 of sends behind schedule).", "");
-      out.push("| offered msgs/s | ack p50 ms | ack p99 ms | persisted / sent | pacer lag p99 ms |", "|---|---|---|---|---|");
-      for (const r of chat) out.push(`| ${r.offeredRate} | ${r.ack.p50Ms} | ${r.ack.p99Ms} | ${r.persisted}/${r.sent - r.errors} | ${r.pacerLag.p99Ms} |`);
+      out.push(
+        "",
+        "ChatAPI extras per step: acknowledgement latency of the sender (commit included), messages found in PostgreSQL afterwards, and the generator's own lateness (p99 of sends behind schedule).",
+        "",
+      );
+      out.push(
+        "| offered msgs/s | ack p50 ms | ack p99 ms | persisted / sent | pacer lag p99 ms |",
+        "|---|---|---|---|---|",
+      );
+      for (const r of chat)
+        out.push(
+          `| ${r.offeredRate} | ${r.ack.p50Ms} | ${r.ack.p99Ms} | ${r.persisted}/${r.sent - r.errors} | ${r.pacerLag.p99Ms} |`,
+        );
     }
   }
   if (results.ack.length > 0) {
     out.push("", "## Persisted sends with acks (closed loop)", "");
-    out.push("One sender per room, each with the next send waiting for the previous ack; one member per room on the other instance checks delivery. Only ChatAPI persists (its ack means committed in PostgreSQL); the peers ack after broadcasting.", "");
-    out.push("| system | acked sends/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | errors % | persisted / acked | lost | dup | out of order | server CPU % | machine busy % | load 1 min |");
+    out.push(
+      "One sender per room, each with the next send waiting for the previous ack; one member per room on the other instance checks delivery. Only ChatAPI persists (its ack means committed in PostgreSQL); the peers ack after broadcasting.",
+      "",
+    );
+    out.push(
+      "| system | acked sends/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | errors % | persisted / acked | lost | dup | out of order | server CPU % | machine busy % | load 1 min |",
+    );
     out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.ack)
       out.push(
@@ -127,17 +188,32 @@ export function renderMarkdown(results: RunResults): string {
   }
   if (results.idle.length > 0) {
     out.push("", "## Idle sockets", "");
-    out.push("| system | connections | RSS before (MB, per instance) | RSS after (MB) | KB per connection |", "|---|---|---|---|---|");
-    for (const r of results.idle) out.push(`| ${name(r.system)} | ${r.connections} | ${r.rssBeforeMb.join(" + ")} | ${r.rssAfterMb.join(" + ")} | ${r.kbPerConnection} |`);
+    out.push(
+      "| system | connections | RSS before (MB, per instance) | RSS after (MB) | KB per connection |",
+      "|---|---|---|---|---|",
+    );
+    for (const r of results.idle)
+      out.push(
+        `| ${name(r.system)} | ${r.connections} | ${r.rssBeforeMb.join(" + ")} | ${r.rssAfterMb.join(" + ")} | ${r.kbPerConnection} |`,
+      );
   }
   if (results.history.length > 0) {
     out.push("", "## History GET (ChatAPI)", "");
-    out.push("| offered req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms (worse instance) | max ms | non-2xx | errors | server CPU % | load 1 min |", "|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push(
+      "| offered req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms (worse instance) | max ms | non-2xx | errors | server CPU % | load 1 min |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+    );
     for (const r of results.history) {
       const worst = r.perInstance.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
-      out.push(`| ${r.offeredRate} | ${r.requestsPerSecond} | ${r.requests} | ${worst.p50Ms} | ${worst.p90Ms} | ${r.p99Ms} | ${worst.maxMs} | ${r.non2xx} | ${r.errors + r.timeouts} | ${r.machine.serverCpuPct} | ${r.machine.loadAverage[0]} |`);
+      out.push(
+        `| ${r.offeredRate} | ${r.requestsPerSecond} | ${r.requests} | ${worst.p50Ms} | ${worst.p90Ms} | ${r.p99Ms} | ${worst.maxMs} | ${r.non2xx} | ${r.errors + r.timeouts} | ${r.machine.serverCpuPct} | ${r.machine.loadAverage[0]} |`,
+      );
     }
   }
-  out.push("", "How this is measured, and how to read it: `bench/README.md`. Raw figures: `bench/results.json`.", "");
+  out.push(
+    "",
+    "How this is measured, and how to read it: `bench/README.md`. Raw figures: `bench/results.json`.",
+    "",
+  );
   return out.join("\n");
 }

@@ -23,7 +23,10 @@ export function loadServices(): Services {
   }
   const get = (name: string) => {
     const value = process.env[name] ?? env[name];
-    if (!value) throw new Error(`${name} is not set: run bash scripts/setup first (it starts PostgreSQL, Redis and RabbitMQ)`);
+    if (!value)
+      throw new Error(
+        `${name} is not set: run bash scripts/setup first (it starts PostgreSQL, Redis and RabbitMQ)`,
+      );
     return value;
   };
   return {

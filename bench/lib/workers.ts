@@ -20,14 +20,27 @@ export class ClientWorker {
 
   static start(): ClientWorker {
     // stderr is inherited so a crash in a worker is visible on the console.
-    return new ClientWorker(fork(WORKER, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] }));
+    return new ClientWorker(
+      fork(WORKER, [], {
+        cwd: ROOT,
+        execArgv: ["--import", "tsx"],
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      }),
+    );
   }
 
   /** Sends a command and waits for the reply of the given kind. */
-  request<K extends FromWorker["op"]>(message: ToWorker, replyOp: K, timeoutMs = 600_000): Promise<Extract<FromWorker, { op: K }>> {
+  request<K extends FromWorker["op"]>(
+    message: ToWorker,
+    replyOp: K,
+    timeoutMs = 600_000,
+  ): Promise<Extract<FromWorker, { op: K }>> {
     if (this.exitError) return Promise.reject(this.exitError);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not answer ${message.op} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`worker did not answer ${message.op} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const exit = () => reject(this.exitError ?? new Error("client worker exited"));
       this.child.once("exit", exit);
       const queue = this.waiting.get(replyOp) ?? [];

@@ -54,7 +54,12 @@ interface ClientFrame {
 }
 
 const http = createServer();
-const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false, maxPayload: 64 * 1024 });
+const wss = new WebSocketServer({
+  server: http,
+  perMessageDeflate: false,
+  clientTracking: false,
+  maxPayload: 64 * 1024,
+});
 wss.on("connection", (ws, req) => {
   const user = new URL(req.url ?? "/", "http://localhost").searchParams.get("user") ?? "anonymous";
   const joined = new Set<string>();

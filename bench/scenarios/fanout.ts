@@ -55,7 +55,12 @@ export interface StepTiming {
 
 let runCounter = randomInt(1000, 9000) * 1000;
 
-function receiverSpecs(system: RunningSystem, membersPerRoom: number, processes: number, otherInstanceOnly: boolean): ClientSpec[][] {
+function receiverSpecs(
+  system: RunningSystem,
+  membersPerRoom: number,
+  processes: number,
+  otherInstanceOnly: boolean,
+): ClientSpec[][] {
   const specs: ClientSpec[][] = Array.from({ length: processes }, () => []);
   system.rooms.forEach((room, r) => {
     for (let j = 0; j < membersPerRoom; j++) {
@@ -80,22 +85,46 @@ function senderSpecs(system: RunningSystem): ClientSpec[] {
   }));
 }
 
-async function open(worker: ClientWorker, system: RunningSystem, clients: ClientSpec[], join: boolean): Promise<void> {
-  const reply = await worker.request({ op: "open", system: system.name, clients, concurrency: 32, join }, "opened");
-  if (reply.failed > 0) throw new Error(`${system.name}: ${reply.failed}/${clients.length} clients failed to connect: ${reply.firstError}`);
+async function open(
+  worker: ClientWorker,
+  system: RunningSystem,
+  clients: ClientSpec[],
+  join: boolean,
+): Promise<void> {
+  const reply = await worker.request(
+    { op: "open", system: system.name, clients, concurrency: 32, join },
+    "opened",
+  );
+  if (reply.failed > 0)
+    throw new Error(
+      `${system.name}: ${reply.failed}/${clients.length} clients failed to connect: ${reply.firstError}`,
+    );
 }
 
 /** Runs one step: open everybody, send (open or closed loop), drain, collect. */
 async function step(
   system: RunningSystem,
-  options: { membersPerRoom: number; receiverProcesses: number; otherInstanceOnly: boolean; timing: StepTiming },
+  options: {
+    membersPerRoom: number;
+    receiverProcesses: number;
+    otherInstanceOnly: boolean;
+    timing: StepTiming;
+  },
   send: (pacer: ClientWorker, run: number, startUs: number) => Promise<import("../lib/ipc").SenderReport>,
 ): Promise<DeliveryFigures & { sentReport: import("../lib/ipc").SenderReport; windowS: number }> {
   const { timing } = options;
-  const groups = receiverSpecs(system, options.membersPerRoom, options.receiverProcesses, options.otherInstanceOnly);
+  const groups = receiverSpecs(
+    system,
+    options.membersPerRoom,
+    options.receiverProcesses,
+    options.otherInstanceOnly,
+  );
   return withWorkers(groups.length + 1, async (workers) => {
     const pacer = workers[groups.length]!;
-    await Promise.all([...groups.map((g, i) => open(workers[i]!, system, g, true)), open(pacer, system, senderSpecs(system), false)]);
+    await Promise.all([
+      ...groups.map((g, i) => open(workers[i]!, system, g, true)),
+      open(pacer, system, senderSpecs(system), false),
+    ]);
     const receivers = workers.slice(0, groups.length);
     const run = ++runCounter;
     const startUs = nowUs() + 500_000;
@@ -120,8 +149,12 @@ async function step(
       last = unique;
       await sleep(250);
     }
-    const reports: ReceiverReport[] = await Promise.all(receivers.map((w) => w.request({ op: "report" }, "report")));
-    const uniquePerRoom = system.rooms.map((_, r) => reports.reduce((sum, rep) => sum + (rep.uniquePerRoom[r] ?? 0), 0));
+    const reports: ReceiverReport[] = await Promise.all(
+      receivers.map((w) => w.request({ op: "report" }, "report")),
+    );
+    const uniquePerRoom = system.rooms.map((_, r) =>
+      reports.reduce((sum, rep) => sum + (rep.uniquePerRoom[r] ?? 0), 0),
+    );
     const lost = expectedPerRoom.reduce((sum, n, r) => sum + n * clientsPerRoom[r]! - uniquePerRoom[r]!, 0);
     const deliveries = uniquePerRoom.reduce((a, b) => a + b, 0);
     const inWindow = reports.reduce((sum, rep) => sum + rep.inWindow, 0);
@@ -158,12 +191,25 @@ export async function fanoutStep(
   const { timing } = options;
   const figures = await step(system, { ...options, otherInstanceOnly: false }, (pacer, run, startUs) =>
     pacer.request(
-      { op: "pace", run, startUs, warmupUs: timing.warmupS * 1e6, durationUs: timing.durationS * 1e6, rate, bodySize: timing.bodySize },
+      {
+        op: "pace",
+        run,
+        startUs,
+        warmupUs: timing.warmupS * 1e6,
+        durationUs: timing.durationS * 1e6,
+        rate,
+        bodySize: timing.bodySize,
+      },
       "sent",
     ),
   );
   const { sentReport: _sent, windowS, ...rest } = figures;
-  return { system: system.name, offeredRate: rate, achievedRate: Math.round(figures.sent / (timing.warmupS + windowS)), ...rest };
+  return {
+    system: system.name,
+    offeredRate: rate,
+    achievedRate: Math.round(figures.sent / (timing.warmupS + windowS)),
+    ...rest,
+  };
 }
 
 export async function ackStep(
@@ -176,7 +222,15 @@ export async function ackStep(
     { membersPerRoom: options.membersPerRoom, receiverProcesses: 1, otherInstanceOnly: true, timing },
     (pacer, run, startUs) =>
       pacer.request(
-        { op: "closed-loop", run, startUs, warmupUs: timing.warmupS * 1e6, durationUs: timing.durationS * 1e6, window: options.window, bodySize: timing.bodySize },
+        {
+          op: "closed-loop",
+          run,
+          startUs,
+          warmupUs: timing.warmupS * 1e6,
+          durationUs: timing.durationS * 1e6,
+          window: options.window,
+          bodySize: timing.bodySize,
+        },
         "sent",
       ),
   );
@@ -184,7 +238,10 @@ export async function ackStep(
   return {
     system: system.name,
     ackedPerSecond: Math.round(sentReport.ackedInWindow / windowS),
-    errorRatePct: figures.sent === 0 ? 0 : Math.round((100_000 * (figures.errors + sentReport.unacked)) / figures.sent) / 1000,
+    errorRatePct:
+      figures.sent === 0
+        ? 0
+        : Math.round((100_000 * (figures.errors + sentReport.unacked)) / figures.sent) / 1000,
     ...rest,
   };
 }

@@ -19,7 +19,12 @@ export interface HistoryResult {
   machine: MachineReading;
 }
 
-export async function historyStep(system: ChatApiSystem, rate: number, durationS: number, limit = 50): Promise<HistoryResult> {
+export async function historyStep(
+  system: ChatApiSystem,
+  rate: number,
+  durationS: number,
+  limit = 50,
+): Promise<HistoryResult> {
   const heads = await system.roomHeads();
   const rooms = system.rooms.map((room) => ({ ...room, head: heads.get(room.key) ?? 0 }));
   const meter = startMeter(system.instances.map((i) => i.pid));
@@ -50,7 +55,12 @@ export async function historyStep(system: ChatApiSystem, rate: number, durationS
     ),
   );
   const machine = meter();
-  const perInstance = results.map((r) => ({ p50Ms: r.latency.p50, p90Ms: r.latency.p90, p99Ms: r.latency.p99, maxMs: r.latency.max }));
+  const perInstance = results.map((r) => ({
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+  }));
   const requests = results.reduce((sum, r) => sum + r.requests.total, 0);
   return {
     system: system.name,

@@ -15,7 +15,11 @@ export interface IdleResult {
   kbPerConnection: number;
 }
 
-export async function idleStep(system: RunningSystem, connections: number, settleS: number): Promise<IdleResult> {
+export async function idleStep(
+  system: RunningSystem,
+  connections: number,
+  settleS: number,
+): Promise<IdleResult> {
   const processes = 2;
   const groups: ClientSpec[][] = Array.from({ length: processes }, () => []);
   for (let i = 0; i < connections; i++) {
@@ -32,10 +36,18 @@ export async function idleStep(system: RunningSystem, connections: number, settl
   const before = system.instances.map((i) => rssKb(i.pid));
   return withWorkers(processes, async (workers) => {
     const opened = await Promise.all(
-      workers.map((w, i) => w.request({ op: "open", system: system.name, clients: groups[i]!, concurrency: 64, join: true }, "opened")),
+      workers.map((w, i) =>
+        w.request(
+          { op: "open", system: system.name, clients: groups[i]!, concurrency: 64, join: true },
+          "opened",
+        ),
+      ),
     );
     const failed = opened.reduce((sum, o) => sum + o.failed, 0);
-    if (failed > 0) throw new Error(`${system.name}: ${failed} idle connections failed: ${opened.find((o) => o.firstError)?.firstError}`);
+    if (failed > 0)
+      throw new Error(
+        `${system.name}: ${failed} idle connections failed: ${opened.find((o) => o.firstError)?.firstError}`,
+      );
     await sleep(settleS * 1000);
     const after = system.instances.map((i) => rssKb(i.pid));
     const grown = after.reduce((sum, kb, i) => sum + kb - before[i]!, 0);

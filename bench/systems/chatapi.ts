@@ -3,6 +3,7 @@
 // production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -22,6 +23,8 @@ export interface ChatApiOptions {
   members: number;
   /** Extra environment for the instances (the benchmark sets only documented knobs). */
   env?: Record<string, string>;
+  /** Node.js flags for the servers (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface ChatApiSystem extends RunningSystem {
@@ -32,7 +35,20 @@ export interface ChatApiSystem extends RunningSystem {
   roomHeads(): Promise<Map<string, number>>;
 }
 
+/** The servers run app/dist: refuse a missing build, or one older than the sources. */
+function assertBuildCurrent(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const built = statSync(CLI).mtimeMs;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
+  const stale = walk(join(ROOT, "app", "src")).find((f) => statSync(f).mtimeMs > built);
+  if (stale) throw new Error(`app/dist is older than ${stale}: run npm run build`);
+}
+
 export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
+  assertBuildCurrent();
   const dbName = `chatapi_t_bench_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
   await admin.connect();
@@ -72,14 +88,19 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       instances.push(
         await startServer({
           command: process.execPath,
-          args: [CLI, "serve"],
+          args: [...(options.nodeArgs ?? []), CLI, "serve"],
           env: { ...env, INSTANCE_NAME: `bench-${name}` },
           logFile: join(options.logDir, `chatapi-${name}.log`),
           portPattern: /"port":(\d+).*listening on/,
         }),
       );
     }
-    const rooms = await createTenant(instances.map((i) => i.base), adminKey, options.rooms, options.members);
+    const rooms = await createTenant(
+      instances.map((i) => i.base),
+      adminKey,
+      options.rooms,
+      options.members,
+    );
     return {
       name: "chatapi",
       label: "ChatAPI (persists every message)",
@@ -109,7 +130,13 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
   }
 }
 
-async function call<T>(base: string, method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<T> {
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  auth: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${base}/api/v1${path}`, {
     method,
     headers: { ...auth, "content-type": "application/json" },
@@ -121,20 +148,36 @@ async function call<T>(base: string, method: string, path: string, auth: Record<
 }
 
 /** One client, R rooms of M distinct users each (REST calls spread over both instances). */
-async function createTenant(bases: string[], adminKey: string, roomCount: number, memberCount: number): Promise<BenchRoom[]> {
+async function createTenant(
+  bases: string[],
+  adminKey: string,
+  roomCount: number,
+  memberCount: number,
+): Promise<BenchRoom[]> {
   const base = (i: number) => bases[i % bases.length]!;
-  const client = await call<{ api_key: string }>(base(0), "POST", "/clients", { "x-api-key": adminKey }, {
-    name: "Bench tenant",
-    email: `bench-${randomBytes(4).toString("hex")}@bench.invalid`,
-  });
+  const client = await call<{ api_key: string }>(
+    base(0),
+    "POST",
+    "/clients",
+    { "x-api-key": adminKey },
+    {
+      name: "Bench tenant",
+      email: `bench-${randomBytes(4).toString("hex")}@bench.invalid`,
+    },
+  );
   const key = { "x-api-key": client.api_key };
   const users: Array<{ id: string; token: string }> = new Array(roomCount * memberCount);
   let next = 0;
   const lane = async () => {
     while (next < users.length) {
       const i = next++;
-      const user = await call<{ id: string }>(base(i), "POST", "/users", key, { external_id: `bench-${i}`, display_name: `Bench ${i}` });
-      const tokens = await call<{ access_token: string }>(base(i), "POST", "/auth/token", key, { user_id: user.id });
+      const user = await call<{ id: string }>(base(i), "POST", "/users", key, {
+        external_id: `bench-${i}`,
+        display_name: `Bench ${i}`,
+      });
+      const tokens = await call<{ access_token: string }>(base(i), "POST", "/auth/token", key, {
+        user_id: user.id,
+      });
       users[i] = { id: user.id, token: tokens.access_token };
     }
   };
@@ -142,10 +185,16 @@ async function createTenant(bases: string[], adminKey: string, roomCount: number
   const rooms: BenchRoom[] = [];
   for (let r = 0; r < roomCount; r++) {
     const members = users.slice(r * memberCount, (r + 1) * memberCount);
-    const room = await call<{ id: string }>(base(r), "POST", "/rooms", { authorization: `Bearer ${members[0]!.token}` }, {
-      name: `bench room ${r}`,
-      member_ids: members.slice(1).map((m) => m.id),
-    });
+    const room = await call<{ id: string }>(
+      base(r),
+      "POST",
+      "/rooms",
+      { authorization: `Bearer ${members[0]!.token}` },
+      {
+        name: `bench room ${r}`,
+        member_ids: members.slice(1).map((m) => m.id),
+      },
+    );
     rooms.push({ key: room.id, members: members.map((m) => m.token) });
   }
   return rooms;

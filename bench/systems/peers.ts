@@ -13,7 +13,7 @@ const SERVERS: Record<Exclude<SystemName, "chatapi">, { file: string; label: str
 
 export async function startPeer(
   name: Exclude<SystemName, "chatapi">,
-  options: { redisUrl: string; logDir: string; rooms: number; members: number },
+  options: { redisUrl: string; logDir: string; rooms: number; members: number; nodeArgs?: string[] },
 ): Promise<RunningSystem> {
   const prefix = `chatapi-bench-${name}-${randomBytes(4).toString("hex")}`;
   const instances: ServerProcess[] = [];
@@ -22,7 +22,7 @@ export async function startPeer(
       instances.push(
         await startServer({
           command: process.execPath,
-          args: ["--import", "tsx", SERVERS[name].file],
+          args: [...(options.nodeArgs ?? []), "--import", "tsx", SERVERS[name].file],
           cwd: ROOT,
           env: { PATH: process.env.PATH ?? "", PORT: "0", REDIS_URL: options.redisUrl, REDIS_PREFIX: prefix },
           logFile: join(options.logDir, `${name}-${n}.log`),

@@ -105,7 +105,8 @@ async function openAll(clients: ClientSpec[], concurrency: number, join: boolean
   let failed = 0;
   let firstError: string | undefined;
   const start = members.length;
-  for (const spec of clients) members.push({ spec, client: undefined, seen: new Uint8Array(1024), maxK: -1, lastSeq: -1 });
+  for (const spec of clients)
+    members.push({ spec, client: undefined, seen: new Uint8Array(1024), maxK: -1, lastSeq: -1 });
   const lane = async () => {
     while (next < clients.length) {
       const member = members[start + next++]!;
@@ -214,7 +215,10 @@ class SendLog {
 
   private grow(): void {
     const size = this.sentAt.length * 2;
-    const grow = <T extends Float64Array | Uint8Array | Uint16Array>(old: T, next: T) => (next.set(old), next);
+    const grow = <T extends Float64Array | Uint8Array | Uint16Array>(old: T, next: T) => (
+      next.set(old),
+      next
+    );
     this.sentAt = grow(this.sentAt, new Float64Array(size));
     this.measured = grow(this.measured, new Uint8Array(size));
     this.roomOf = grow(this.roomOf, new Uint16Array(size));
@@ -255,10 +259,20 @@ async function pace(message: Extract<ToWorker, { op: "pace" }>): Promise<void> {
   await new Promise<void>((done) => {
     const tick = () => {
       const now = nowUs();
-      for (let due = message.startUs + i * intervalUs; due <= now && due < endUs; due = message.startUs + ++i * intervalUs) {
+      for (
+        let due = message.startUs + i * intervalUs;
+        due <= now && due < endUs;
+        due = message.startUs + ++i * intervalUs
+      ) {
         const room = i % out.length;
         record(log.lag, now - due);
-        log.send(out[room]!.client, room, out[room]!.spec, due >= message.startUs + message.warmupUs, message.bodySize);
+        log.send(
+          out[room]!.client,
+          room,
+          out[room]!.spec,
+          due >= message.startUs + message.warmupUs,
+          message.bodySize,
+        );
       }
       if (now >= endUs) done();
       else setTimeout(tick, 1);
