@@ -39,6 +39,7 @@ const { values } = parseArgs({
     json: { type: "string", default: join(ROOT, "bench", "results.json") },
     quick: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 
@@ -141,6 +142,25 @@ async function main(): Promise<void> {
       running.push(system);
       results.labels[name] = system.label;
     }
+    // --baseline DIR: a second ChatAPI build (bench/tools/build-baseline.sh) in the same run,
+    // to measure what an app change did under the same load.
+    if (values.baseline) {
+      log(`starting chatapi-baseline from ${values.baseline}`);
+      const baseline = await startChatApi({
+        adminDatabaseUrl: services.databaseUrl,
+        redisUrl: services.redisUrl,
+        rabbitmqUrl: services.rabbitmqUrl,
+        logDir,
+        rooms,
+        members,
+        env: { ACCESS_TOKEN_EXPIRE_MINUTES: "600", WS_SEND_RATE_PER_SECOND: "1000" },
+        nodeArgs,
+        name: "chatapi-baseline",
+        appDir: values.baseline,
+      });
+      running.push(baseline);
+      results.labels[baseline.name] = `ChatAPI baseline (${values.baseline})`;
+    }
     // Rotate the order every round so no system always runs right after the same neighbour.
     const rotated = (round: number) => running.map((_, i) => running[(i + round) % running.length]!);
 
@@ -164,7 +184,7 @@ async function main(): Promise<void> {
             timing,
           });
           log(
-            `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+            `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
           );
           results.fanout.push(r);
           if (passes(r))
@@ -192,8 +212,14 @@ async function main(): Promise<void> {
       const chat = running.find((s) => s.name === "chatapi") as ChatApiSystem | undefined;
       if (chat) {
         log(`history GET at ${num("history-rate")} req/s`);
-        const r = await historyStep(chat, num("history-rate"), quick ? 5 : num("history-duration"));
-        log(`  ${r.requestsPerSecond} req/s, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}`);
+        const r = await historyStep(chat, num("history-rate"), {
+          warmupS: timing.warmupS,
+          durationS: quick ? 5 : num("history-duration"),
+        });
+        log(
+          `  open loop: ${r.requestsPerSecond} req/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}; ` +
+            `autocannon: ${r.autocannon.requestsPerSecond} req/s, p99 ${r.autocannon.perInstance.map((p) => p.p99Ms).join("/")} ms`,
+        );
         results.history.push(r);
       }
     }

@@ -33,6 +33,18 @@ export type ToWorker =
       window: number;
       bodySize: number;
     }
+  | {
+      op: "http-pace";
+      /** Instance base URLs, used in turn. */
+      bases: string[];
+      /** Requests to draw from at random (path and bearer token). */
+      requests: Array<{ path: string; token: string }>;
+      startUs: number;
+      warmupUs: number;
+      durationUs: number;
+      rate: number;
+      connectionsPerInstance: number;
+    }
   | { op: "progress" }
   | { op: "report" }
   | { op: "close" };
@@ -78,5 +90,24 @@ export interface SenderReport {
   closes: number;
 }
 
+export interface HttpReport {
+  op: "http-done";
+  sent: number;
+  completed: number;
+  non2xx: number;
+  errors: number;
+  /** Responses that arrived inside the measurement window (for requests/s). */
+  inWindow: number;
+  latency: string;
+  lag: string;
+  firstError?: string;
+}
+
 export type FromWorker =
-  OpenedReply | ProgressReply | ReceiverReport | SenderReport | { op: "armed" } | { op: "closed" };
+  | OpenedReply
+  | ProgressReply
+  | ReceiverReport
+  | SenderReport
+  | HttpReport
+  | { op: "armed" }
+  | { op: "closed" };

@@ -97,9 +97,9 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
   if (history) {
     targets.push({
       target: "history GET p99 ≤ 50 ms at 500 requests/s",
-      measured: `p99 ${history.p99Ms} ms at ${history.requestsPerSecond} req/s, ${history.non2xx} non-2xx, ${history.errors} errors`,
+      measured: `p99 ${history.latency.p99Ms} ms at ${history.requestsPerSecond} req/s (open loop), ${history.non2xx} non-2xx, ${history.errors} errors`,
       met:
-        history.p99Ms <= 50 &&
+        history.latency.p99Ms <= 50 &&
         history.non2xx === 0 &&
         history.errors === 0 &&
         history.requestsPerSecond >= 0.97 * history.offeredRate,
@@ -135,15 +135,15 @@ export function renderMarkdown(results: RunResults): string {
       "",
     );
     out.push(
-      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
+      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
     );
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.fanout) {
       const peer = (s: string) =>
         results.fanout.find((x) => x.system === s && x.offeredRate === r.offeredRate)?.latency.p99Ms;
       const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
       out.push(
-        `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
+        `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
       );
     }
     out.push(
@@ -200,13 +200,21 @@ export function renderMarkdown(results: RunResults): string {
   if (results.history.length > 0) {
     out.push("", "## History GET (ChatAPI)", "");
     out.push(
-      "| offered req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms (worse instance) | max ms | non-2xx | errors | server CPU % | load 1 min |",
+      "Open loop: a request due every 1/rate s whatever the earlier ones did, alternating instances; latency send → full response. autocannon (same requests, half the rate per instance) is the cross-check: it sends each connection's per-second quota back to back, so its tail includes those bursts.",
+      "",
+    );
+    out.push(
+      "| generator | offered req/s | achieved req/s | p50 ms | p95 / p90 ms | p99 ms | max ms | non-2xx | errors | server CPU % | load 1 min |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const r of results.history) {
-      const worst = r.perInstance.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
       out.push(
-        `| ${r.offeredRate} | ${r.requestsPerSecond} | ${r.requests} | ${worst.p50Ms} | ${worst.p90Ms} | ${r.p99Ms} | ${worst.maxMs} | ${r.non2xx} | ${r.errors + r.timeouts} | ${r.machine.serverCpuPct} | ${r.machine.loadAverage[0]} |`,
+        `| open loop | ${r.offeredRate} | ${r.requestsPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.non2xx} | ${r.errors} | ${r.machine.serverCpuPct} | ${r.machine.loadAverage[0]} |`,
+      );
+      const ac = r.autocannon;
+      const worst = ac.perInstance.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+      out.push(
+        `| autocannon (worse instance) | ${r.offeredRate} | ${ac.requestsPerSecond} | ${worst.p50Ms} | ${worst.p90Ms} (p90) | ${worst.p99Ms} | ${worst.maxMs} | ${ac.non2xx} | ${ac.errors} | ${ac.machine.serverCpuPct} | ${ac.machine.loadAverage[0]} |`,
       );
     }
   }

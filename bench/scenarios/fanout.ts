@@ -92,7 +92,7 @@ async function open(
   join: boolean,
 ): Promise<void> {
   const reply = await worker.request(
-    { op: "open", system: system.name, clients, concurrency: 32, join },
+    { op: "open", system: system.protocol, clients, concurrency: 32, join },
     "opened",
   );
   if (reply.failed > 0)
@@ -131,7 +131,10 @@ async function step(
     const windowFromUs = startUs + timing.warmupS * 1e6;
     const windowToUs = windowFromUs + timing.durationS * 1e6;
     await Promise.all(receivers.map((w) => w.request({ op: "arm", run, windowFromUs, windowToUs }, "armed")));
-    const meter = startMeter(system.instances.map((i) => i.pid));
+    const meter = startMeter(
+      system.instances.map((i) => i.pid),
+      await system.helperPids(),
+    );
     const sent = await send(pacer, run, startUs);
     const machine = meter();
     const expectedPerRoom = sent.sentPerRoom.map((n, r) => n - sent.errorsPerRoom[r]!);
@@ -159,7 +162,7 @@ async function step(
     const deliveries = uniquePerRoom.reduce((a, b) => a + b, 0);
     const inWindow = reports.reduce((sum, rep) => sum + rep.inWindow, 0);
     let persisted: number | undefined;
-    if (system.name === "chatapi") persisted = await (system as ChatApiSystem).countStored(`~${run}.`);
+    if (system.protocol === "chatapi") persisted = await (system as ChatApiSystem).countStored(`~${run}.`);
     return {
       sent: sent.sentPerRoom.reduce((a, b) => a + b, 0),
       errors: sent.errorsPerRoom.reduce((a, b) => a + b, 0),

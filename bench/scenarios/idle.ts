@@ -38,7 +38,7 @@ export async function idleStep(
     const opened = await Promise.all(
       workers.map((w, i) =>
         w.request(
-          { op: "open", system: system.name, clients: groups[i]!, concurrency: 64, join: true },
+          { op: "open", system: system.protocol, clients: groups[i]!, concurrency: 64, join: true },
           "opened",
         ),
       ),

@@ -12,7 +12,6 @@ import type { BenchRoom, RunningSystem } from "./types";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
-export const CLI = join(ROOT, "app", "dist", "cli.js");
 
 export interface ChatApiOptions {
   adminDatabaseUrl: string;
@@ -25,6 +24,10 @@ export interface ChatApiOptions {
   env?: Record<string, string>;
   /** Node.js flags for the servers (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Results key (default "chatapi"); a second build runs as e.g. "chatapi-baseline". */
+  name?: string;
+  /** The app directory whose dist/cli.js runs (default: this checkout's app/). */
+  appDir?: string;
 }
 
 export interface ChatApiSystem extends RunningSystem {
@@ -36,19 +39,22 @@ export interface ChatApiSystem extends RunningSystem {
 }
 
 /** The servers run app/dist: refuse a missing build, or one older than the sources. */
-function assertBuildCurrent(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-  const built = statSync(CLI).mtimeMs;
+function assertBuildCurrent(appDir: string): void {
+  const cli = join(appDir, "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+  const built = statSync(cli).mtimeMs;
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
     );
-  const stale = walk(join(ROOT, "app", "src")).find((f) => statSync(f).mtimeMs > built);
-  if (stale) throw new Error(`app/dist is older than ${stale}: run npm run build`);
+  const stale = walk(join(appDir, "src")).find((f) => statSync(f).mtimeMs > built);
+  if (stale) throw new Error(`${appDir}/dist is older than ${stale}: run npm run build`);
 }
 
 export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
-  assertBuildCurrent();
+  const appDir = options.appDir ?? join(ROOT, "app");
+  const cli = join(appDir, "dist", "cli.js");
+  assertBuildCurrent(appDir);
   const dbName = `chatapi_t_bench_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
   await admin.connect();
@@ -77,10 +83,10 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       PORT: "0",
       ...options.env,
     };
-    await run(process.execPath, [CLI, "migrate"], { env });
+    await run(process.execPath, [cli, "migrate"], { env });
     const created = await run(
       process.execPath,
-      [CLI, "create-client", "--name", "Bench admin", "--email", "admin@bench.invalid", "--admin", "--json"],
+      [cli, "create-client", "--name", "Bench admin", "--email", "admin@bench.invalid", "--admin", "--json"],
       { env },
     );
     const adminKey = (JSON.parse(created.stdout) as { api_key: string }).api_key;
@@ -88,9 +94,9 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       instances.push(
         await startServer({
           command: process.execPath,
-          args: [...(options.nodeArgs ?? []), CLI, "serve"],
+          args: [...(options.nodeArgs ?? []), cli, "serve"],
           env: { ...env, INSTANCE_NAME: `bench-${name}` },
-          logFile: join(options.logDir, `chatapi-${name}.log`),
+          logFile: join(options.logDir, `${options.name ?? "chatapi"}-${name}.log`),
           portPattern: /"port":(\d+).*listening on/,
         }),
       );
@@ -102,7 +108,8 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       options.members,
     );
     return {
-      name: "chatapi",
+      name: options.name ?? "chatapi",
+      protocol: "chatapi",
       label: "ChatAPI (persists every message)",
       instances,
       rooms,
@@ -113,6 +120,12 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
           [`${prefix.replace(/[%_\\]/g, "\\$&")}%`],
         );
         return Number(rows[0]!.n);
+      },
+      helperPids: async () => {
+        const { rows } = await pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        return rows.map((row) => row.pid);
       },
       roomHeads: async () => {
         const { rows } = await pool.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");

@@ -40,9 +40,11 @@ export async function startPeer(
   }));
   return {
     name,
+    protocol: name,
     label: SERVERS[name].label,
     instances,
     rooms,
+    helperPids: async () => [],
     stop: async () => {
       await Promise.all(instances.map((i) => i.stop()));
     },

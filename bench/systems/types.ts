@@ -10,9 +10,14 @@ export interface BenchRoom {
 
 /** A system under test: two instances, and the rooms the scenarios use. */
 export interface RunningSystem {
-  name: SystemName;
+  /** Key in the results: the protocol's name, or e.g. "chatapi-baseline" for a second build. */
+  name: string;
+  /** How clients talk to it. */
+  protocol: SystemName;
   label: string;
   instances: ServerProcess[];
   rooms: BenchRoom[];
+  /** Other processes that work for this system only (ChatAPI: its PostgreSQL backends). */
+  helperPids(): Promise<number[]>;
   stop(): Promise<void>;
 }

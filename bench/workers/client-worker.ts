@@ -9,6 +9,7 @@ import { openClient, type BenchClient, type SystemName } from "../lib/clients";
 import { encodeHistogram, newHistogram, record } from "../lib/histogram";
 import type { ClientSpec, FromWorker, ReceiverReport, SenderReport, ToWorker } from "../lib/ipc";
 import { markerBody, readIntAfter, readMarker, type Marker } from "../lib/marker";
+import { httpPace } from "./http-pacer";
 
 const SEQ = Buffer.from('"seq":');
 
@@ -327,6 +328,9 @@ process.on("message", (message: ToWorker) => {
       break;
     case "closed-loop":
       void closedLoop(message);
+      break;
+    case "http-pace":
+      void httpPace(message).then(reply);
       break;
     case "progress":
       reply({ op: "progress", unique });
