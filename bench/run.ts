@@ -30,7 +30,7 @@ const { values } = parseArgs({
     drain: { type: "string", default: "20" },
     body: { type: "string", default: "100" },
     receivers: { type: "string", default: "2" },
-    "ack-window": { type: "string", default: "1" },
+    "ack-window": { type: "string", default: "1,8" },
     "ack-members": { type: "string", default: "1" },
     idle: { type: "string", default: "10000" },
     "history-rate": { type: "string", default: "500" },
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     baseline: { type: "string" },
+    "keep-going": { type: "boolean", default: false },
   },
 });
 
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       rates,
       ...timing,
       receiverProcesses: num("receivers"),
-      ackWindow: num("ack-window"),
+      ackWindows: list(values["ack-window"]!).map(Number),
       idleConnections,
     },
     labels: {},
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
       const failed = new Set<string>();
       for (const [round, rate] of rates.entries()) {
         for (const system of rotated(round)) {
-          if (failed.has(system.name)) continue;
+          if (failed.has(system.name) && !values["keep-going"]) continue;
           log(`fan-out: ${system.name} at ${rate} msgs/s (${rooms} rooms × ${members} members)`);
           const r = await fanoutStep(system, rate, {
             membersPerRoom: members,
@@ -195,17 +196,17 @@ async function main(): Promise<void> {
       for (const system of running) results.highestGoodRate[system.name] ??= 0;
     }
     if (scenarios.includes("ack")) {
-      for (const system of rotated(1)) {
-        log(`acked sends (closed loop): ${system.name}`);
-        const r = await ackStep(system, {
-          window: num("ack-window"),
-          membersPerRoom: num("ack-members"),
-          timing,
-        });
-        log(
-          `  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
-        );
-        results.ack.push(r);
+      for (const [round, window] of list(values["ack-window"]!).map(Number).entries()) {
+        if (!Number.isInteger(window) || window < 1)
+          throw new Error(`--ack-window: ${window} is not a positive integer`);
+        for (const system of rotated(round + 1)) {
+          log(`acked sends (closed loop, ${window} in flight per sender): ${system.name}`);
+          const r = await ackStep(system, { window, membersPerRoom: num("ack-members"), timing });
+          log(
+            `  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+          );
+          results.ack.push(r);
+        }
       }
     }
     if (scenarios.includes("history")) {

@@ -73,10 +73,9 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
       met: s === undefined ? null : results.highestGoodRate.chatapi >= s,
     });
   }
-  const ack = results.ack.find((r) => r.system === "chatapi");
-  if (ack) {
+  for (const ack of results.ack.filter((r) => r.system === "chatapi")) {
     targets.push({
-      target: "≥ 1000 persisted, acked sends/s with ack p99 ≤ 50 ms, < 0.1% errors",
+      target: `≥ 1000 persisted, acked sends/s with ack p99 ≤ 50 ms, < 0.1% errors (${ack.window} in flight per sender${ack.window === 1 ? ", the strict reading" : ""})`,
       measured: `${ack.ackedPerSecond}/s, ack p99 ${ack.ack.p99Ms} ms, errors ${ack.errorRatePct}%, persisted ${ack.persisted}/${ack.sent - ack.errors}`,
       met:
         ack.ackedPerSecond >= 1000 &&
@@ -178,12 +177,12 @@ export function renderMarkdown(results: RunResults): string {
       "",
     );
     out.push(
-      "| system | acked sends/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | errors % | persisted / acked | lost | dup | out of order | server CPU % | machine busy % | load 1 min |",
+      "| system | in flight per sender | acked sends/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | errors % | persisted / acked | lost | dup | out of order | server CPU % | DB CPU % | machine busy % | load 1 min |",
     );
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.ack)
       out.push(
-        `| ${name(r.system)} | ${r.ackedPerSecond} | ${r.ack.p50Ms} | ${r.ack.p95Ms} | ${r.ack.p99Ms} | ${r.ack.maxMs} | ${r.errorRatePct} | ${r.persisted === undefined ? "not persisted" : `${r.persisted}/${r.sent - r.errors}`} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.machine.serverCpuPct} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} |`,
+        `| ${name(r.system)} | ${r.window} | ${r.ackedPerSecond} | ${r.ack.p50Ms} | ${r.ack.p95Ms} | ${r.ack.p99Ms} | ${r.ack.maxMs} | ${r.errorRatePct} | ${r.persisted === undefined ? "not persisted" : `${r.persisted}/${r.sent - r.errors}`} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} |`,
       );
   }
   if (results.idle.length > 0) {

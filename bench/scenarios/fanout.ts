@@ -41,6 +41,8 @@ export interface FanoutResult extends DeliveryFigures {
 
 export interface AckResult extends DeliveryFigures {
   system: string;
+  /** Sends each sender keeps in flight. */
+  window: number;
   ackedPerSecond: number;
   errorRatePct: number;
 }
@@ -240,6 +242,7 @@ export async function ackStep(
   const { sentReport, windowS, ...rest } = figures;
   return {
     system: system.name,
+    window: options.window,
     ackedPerSecond: Math.round(sentReport.ackedInWindow / windowS),
     errorRatePct:
       figures.sent === 0
