@@ -4,11 +4,12 @@
 //        [--systems chatapi,socketio,ws-redis] [--duration 15] [--quick] (see bench/README.md)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, setPriority, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SYSTEMS, type SystemName } from "./lib/clients";
 import { evaluateTargets, passes, renderMarkdown, type RunResults } from "./lib/report";
+import { startPrivateServices, type PrivateServices } from "./lib/private-services";
 import { loadServices } from "./lib/services";
 import { ackStep, fanoutStep, type StepTiming } from "./scenarios/fanout";
 import { historyStep } from "./scenarios/history";
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     baseline: { type: "string" },
     "keep-going": { type: "boolean", default: false },
+    "private-services": { type: "boolean", default: false },
+    nice: { type: "string" },
   },
 });
 
@@ -79,7 +82,25 @@ const log = (...parts: unknown[]) =>
   console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}]`, ...parts);
 
 async function main(): Promise<void> {
-  const services = loadServices();
+  // --nice N: this process and everything it starts (servers, generator, private PostgreSQL and
+  // Redis) run at that priority, so unrelated work on a shared machine disturbs the figures less.
+  if (values.nice !== undefined) {
+    const nice = Number(values.nice);
+    if (!Number.isInteger(nice) || nice < -20 || nice > 19)
+      throw new Error(`--nice must be an integer in -20..19 (got ${values.nice})`);
+    if (!values["private-services"])
+      throw new Error(
+        "--nice needs --private-services (the shared PostgreSQL and Redis would keep their priority)",
+      );
+    setPriority(nice);
+  }
+  const shared = loadServices();
+  let privateServices: PrivateServices | undefined;
+  if (values["private-services"]) {
+    log("starting a private PostgreSQL and Redis");
+    privateServices = await startPrivateServices(shared.rabbitmqUrl);
+  }
+  const services = privateServices ?? shared;
   const logDir = mkdtempSync(join(tmpdir(), "chatapi-bench-"));
   log(`server logs in ${logDir}`);
   // --profile: every server writes a V8 CPU profile on exit (open in Chrome DevTools or
@@ -99,6 +120,10 @@ async function main(): Promise<void> {
       loadAverageEnd: [],
     },
     settings: {
+      services: values["private-services"]
+        ? "private PostgreSQL 15 + Redis (fsync on)"
+        : "shared (scripts/setup)",
+      nice: values.nice === undefined ? 0 : Number(values.nice),
       rooms,
       members,
       rates,
@@ -226,6 +251,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopAll();
+    await privateServices?.stop();
   }
   results.machine.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   results.targets = evaluateTargets(results);

@@ -107,6 +107,12 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
   return targets;
 }
 
+/** Servers' (and ChatAPI's database backends') CPU time per delivery: the least load-sensitive figure. */
+function cpuPerDelivery(r: FanoutResult): string {
+  const cpuSeconds = ((r.machine.serverCpuPct + r.machine.helperCpuPct) / 100) * r.machine.seconds;
+  return r.deliveries === 0 ? "–" : String(Math.round((cpuSeconds * 1e6) / r.deliveries));
+}
+
 export function renderMarkdown(results: RunResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -130,19 +136,19 @@ export function renderMarkdown(results: RunResults): string {
   if (results.fanout.length > 0) {
     out.push("", "## Fan-out at a fixed offered rate", "");
     out.push(
-      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core); machine busy is all cores, everything on the box.",
+      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU ChatAPI's PostgreSQL backends; CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
       "",
     );
     out.push(
-      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
+      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
     );
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.fanout) {
       const peer = (s: string) =>
         results.fanout.find((x) => x.system === s && x.offeredRate === r.offeredRate)?.latency.p99Ms;
       const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
       out.push(
-        `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
+        `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
       );
     }
     out.push(
