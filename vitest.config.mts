@@ -19,6 +19,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
+          // A hang guard, not a speed target: mocks and child processes are slow on a busy 2-core box.
+          testTimeout: 60_000,
           exclude: [...ignored, ...tiers.flatMap(tierFiles)],
         },
       },

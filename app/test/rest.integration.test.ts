@@ -64,12 +64,12 @@ describe("clients", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: "Acme", email: "ops@acme.example", is_admin: false });
     expect(created.body.api_key).toMatch(/^cak_[A-Za-z0-9_-]{43}$/);
-    const list = await call<{ clients: Array<Record<string, unknown>> }>(base, "GET", `${api}/clients`, {
+    const list = await call<Array<Record<string, unknown>>>(base, "GET", `${api}/clients`, {
       apiKey: adminKey,
     });
     expect(list.status).toBe(200);
-    expect(list.body.clients.map((c) => c.email)).toContain("ops@acme.example");
-    expect(list.body.clients.every((c) => !("api_key" in c))).toBe(true);
+    expect(list.body.map((c) => c.email)).toContain("ops@acme.example");
+    expect(list.body.every((c) => !("api_key" in c))).toBe(true);
     const one = await call(base, "GET", `${api}/clients/${created.body.id as string}`, { apiKey: adminKey });
     expect(one.status).toBe(200);
     expect(one.body).toEqual({
@@ -330,13 +330,11 @@ describe("rooms, members, messages", () => {
     });
     expect(room.status).toBe(201);
     expect(room.body).toMatchObject({ name: "general", member_ids: [alice.id, bob.id], last_seq: 0 });
-    const bobRooms = await call<{ rooms: Array<{ id: string }> }>(base, "GET", `${api}/rooms`, {
+    const bobRooms = await call<Array<{ id: string }>>(base, "GET", `${api}/rooms`, {
       token: bob.token,
     });
-    expect(bobRooms.body.rooms.map((r) => r.id)).toEqual([room.body.id]);
-    expect(
-      (await call<{ rooms: unknown[] }>(base, "GET", `${api}/rooms`, { token: carol.token })).body.rooms,
-    ).toEqual([]);
+    expect(bobRooms.body.map((r) => r.id)).toEqual([room.body.id]);
+    expect((await call<unknown[]>(base, "GET", `${api}/rooms`, { token: carol.token })).body).toEqual([]);
     // Carol is not a member: the room does not exist for her.
     expect(
       (await call(base, "GET", `${api}/rooms/${room.body.id}/messages`, { token: carol.token })).status,
@@ -459,10 +457,10 @@ describe("rooms, members, messages", () => {
     expect(desc.body.messages.map((m) => m.seq)).toEqual([4, 3, 2]);
     const all = await call<{ messages: Array<{ seq: number }> }>(base, "GET", path, { token: a.token });
     expect(all.body.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const rooms = await call<{ rooms: Array<{ last_seq: number }> }>(base, "GET", `${api}/rooms`, {
+    const rooms = await call<Array<{ last_seq: number }>>(base, "GET", `${api}/rooms`, {
       token: a.token,
     });
-    expect(rooms.body.rooms[0]!.last_seq).toBe(8);
+    expect(rooms.body[0]!.last_seq).toBe(8);
     // Membership is checked in the page's own query: an empty page still tells 404 from [].
     const past = await call<{ messages: unknown[] }>(base, "GET", `${path}?after_seq=8`, { token: a.token });
     expect(past.status).toBe(200);
@@ -552,9 +550,7 @@ describe("tenant isolation", () => {
       await call(base, "DELETE", `${path}/members/${alice.id}`, { token: mallory.token }),
     ];
     expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404]);
-    expect(
-      (await call<{ rooms: unknown[] }>(base, "GET", `${api}/rooms`, { token: mallory.token })).body.rooms,
-    ).toEqual([]);
+    expect((await call<unknown[]>(base, "GET", `${api}/rooms`, { token: mallory.token })).body).toEqual([]);
     // Alice cannot pull B's user into her room, nor create a room with them.
     expect(
       (await call(base, "POST", `${path}/members`, { token: alice.token, body: { user_id: mallory.id } }))

@@ -77,6 +77,8 @@ describe("renderNginxConfig", () => {
     expect(conf).toContain("ssl_prefer_server_ciphers off;");
     expect(conf).toContain("ssl_session_tickets off;");
     expect(conf).toContain('add_header Strict-Transport-Security "max-age=63072000" always;');
+    // one HSTS header reaches clients: the upstream app's copy is hidden
+    expect(conf).toContain("proxy_hide_header Strict-Transport-Security;");
     expect(renderNginxConfig({ ...lb, public: { ...lb.public, https: 8443 } })).toContain(
       "return 301 https://chat.example.com:8443$request_uri;",
     );

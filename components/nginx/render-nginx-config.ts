@@ -146,6 +146,9 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         `ssl_session_cache ${tls.sessionCache};`,
         `ssl_session_tickets ${tls.sessionTickets ? "on" : "off"};`,
         "",
+        // The load balancer owns these headers: drop the app's copies so clients see one value.
+        "proxy_hide_header Strict-Transport-Security;",
+        "proxy_hide_header X-Content-Type-Options;",
         `add_header Strict-Transport-Security "max-age=${lb.hstsMaxAgeSeconds}" always;`,
         'add_header X-Content-Type-Options "nosniff" always;',
         "",

@@ -222,3 +222,39 @@ PY
   fi
   summary_line k8s-schema "$dir" "$state" "Kubernetes $KUBERNETES_SCHEMA_VERSION strict JSON schemas ($(find "$dir" -name '*.json' | wc -l) files)"
 }
+
+# The real Pulumi engine (CLI, Node.js language host, policy analyzer, Kubernetes provider) and
+# helm, compiled from Go modules into the cache by scripts/pulumi-toolchain: long the first time
+# on a machine (docs/pulumi-toolchain.md has the times), about a second when cached. The engine
+# and helm tests need them; a failed build stops setup.
+ensure_pulumi_toolchain() {
+  local tool=$ROOT/scripts/pulumi-toolchain state=reused
+  command -v go >/dev/null || die "Go is needed to build the Pulumi toolchain and is not on PATH"
+  if ! "$tool" check >/dev/null 2>&1; then
+    step "building the Pulumi engine toolchain and helm from Go modules (long the first time; cached in $CHATAPI_CACHE)"
+    state=built
+  fi
+  "$tool" build >&2 || die "building the Pulumi toolchain failed (logs: $CHATAPI_CACHE/log/pulumi-toolchain/)"
+  "$tool" check >&2 || die "the Pulumi toolchain does not work after the build (see above)"
+  # shellcheck source=scripts/toolchain-versions
+  . "$ROOT/scripts/toolchain-versions"
+  summary_line pulumi "$CHATAPI_CACHE/pulumi-$PULUMI_VERSION" "$state" "CLI $PULUMI_VERSION, nodejs host $PULUMI_LANGUAGE_NODEJS_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, helm $HELM_VERSION"
+}
+
+# actionlint checks .github/workflows (test/workflows.test.ts); built from its Go module.
+ACTIONLINT_VERSION=v1.7.12
+
+ensure_actionlint() {
+  local dir=$CHATAPI_CACHE/actionlint-$ACTIONLINT_VERSION state=reused
+  if [ ! -x "$dir/actionlint" ]; then
+    command -v go >/dev/null || die "Go is needed to build actionlint and is not on PATH"
+    step "building actionlint $ACTIONLINT_VERSION from Go modules (about 30 s, once)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.actionlint-build.XXXXXX")
+    (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >&2 ||
+      die "building actionlint failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    mkdir -p "$dir" && mv "$tmp/actionlint" "$dir/actionlint" && rm -rf "$tmp"
+    state=built
+  fi
+  summary_line actionlint "$dir/actionlint" "$state" "$("$dir/actionlint" --version | head -n1)"
+}

@@ -514,13 +514,14 @@ export const configSchema = {
         kubeconfig: {
           type: "string",
           minLength: 1,
-          description: "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
+          description:
+            "Path to the kubeconfig file, relative to the project root (default: $KUBECONFIG, then ~/.kube/config).",
         },
         renderYamlToDirectory: {
           type: "string",
           minLength: 1,
           description:
-            "Render mode: the provider writes every object as YAML into this folder instead of deploying (no cluster needed).",
+            "Render mode: the provider writes every object as YAML into this folder (relative to the project root) instead of deploying (no cluster needed).",
         },
       },
     },

@@ -53,7 +53,8 @@ export const client = z.object({
 export const createdClient = client.extend({
   api_key: z.string().meta({ description: "Shown once; only a hash is stored" }),
 });
-export const clientList = z.object({ clients: z.array(client) });
+// API.md shows a wrapper only for messages; client and room lists are plain JSON arrays.
+export const clientList = z.array(client);
 
 export const user = z.object({
   id,
@@ -77,7 +78,7 @@ export const room = z.object({
   last_seq: z.number().int().meta({ description: "seq of the room's newest message (0 when empty)" }),
   member_ids: z.array(id),
 });
-export const roomList = z.object({ rooms: z.array(room) });
+export const roomList = z.array(room);
 
 export const message = z.object({
   id,

@@ -19,7 +19,7 @@ export function clientRoutes(ctx: AppContext, limit: RequestHandler): Router {
   });
 
   router.get("/clients", admin, limit, async (_req, res) => {
-    res.json({ clients: await listClients(ctx.pool) });
+    res.json(await listClients(ctx.pool));
   });
 
   router.get("/clients/:id", admin, limit, async (req, res) => {

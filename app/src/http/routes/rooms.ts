@@ -19,7 +19,7 @@ export function roomRoutes(ctx: AppContext, limit: RequestHandler): Router {
   });
 
   router.get("/rooms", user, limit, async (req, res) => {
-    res.json({ rooms: await listRooms(ctx.pool, actorOf(req)) });
+    res.json(await listRooms(ctx.pool, actorOf(req)));
   });
 
   router.post("/rooms/:id/members", user, limit, async (req, res) => {
