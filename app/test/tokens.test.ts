@@ -42,7 +42,10 @@ describe("TokenService.verifyAccessToken", () => {
 
   it("never remembers a token that failed", async () => {
     const tokens = service();
-    const forged = await token({ expiresAt: now() + 60, secret: "another-secret-0123456789abcdef0123456789" });
+    const forged = await token({
+      expiresAt: now() + 60,
+      secret: "another-secret-0123456789abcdef0123456789",
+    });
     const refresh = await token({ expiresAt: now() + 60, typ: "refresh" });
     for (let i = 0; i < 2; i++) {
       expect(code(await tokens.verifyAccessToken(forged).catch((e: unknown) => e))).toBe("invalid_token");

@@ -73,7 +73,8 @@ export class TokenService {
       const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp ?? 0 };
       if (claims.exp > 0) {
         // Oldest first out: a Map iterates in insertion order.
-        if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+        if (this.verified.size >= VERIFIED_CACHE_SIZE)
+          this.verified.delete(this.verified.keys().next().value!);
         this.verified.set(token, claims);
       }
       return claims;
