@@ -1,14 +1,15 @@
 import { defineConfig } from "vitest/config";
 
 // One project per tier, chosen by file name, so each can run alone:
-//   npx vitest run --project unit | integration | docker | engine | cluster | helm
+//   npx vitest run --project unit | integration | docker | engine | cluster | helm | chaos
 // unit:        pure code and Pulumi runtime mocks; needs nothing running.
 // integration: real PostgreSQL, Redis, RabbitMQ, SMTP sink, nginx (scripts/setup starts them).
 // docker:      the real Docker engine (images, compose, the local stack).
 // engine:      the real Pulumi CLI built from Go modules (scripts/pulumi-toolchain).
 // cluster:     a real local Kubernetes cluster (scripts/cluster).
 // helm:        the real helm binary.
-const tiers = ["integration", "docker", "engine", "cluster", "helm"] as const;
+// chaos:       the short form of npm run chaos: fault scenarios and attacks on private instances.
+const tiers = ["integration", "docker", "engine", "cluster", "helm", "chaos"] as const;
 const tierFiles = (tier: string) => [`**/*.${tier}.test.ts`];
 const ignored = ["**/node_modules/**", "**/dist/**"];
 
