@@ -28,6 +28,7 @@ import {
   diffSpecs,
   fromInspect,
   fromPulumi,
+  withImageDefaults,
 } from "../support/container-spec";
 import { installMocks, valueOf } from "../support/pulumi-mocks";
 import { stackDir } from "../../scripts/lib/stack-dir";
@@ -190,13 +191,16 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     );
     const differences: string[] = [];
     for (const captured of containers) {
-      const expected = { ...fromPulumi(captured, { containers, all }, new Set()), dependsOn: {} };
-      expected.command = expected.command.map((a) => (a === pulumiAdminId ? "<admin id>" : a));
+      const fromPlan = { ...fromPulumi(captured, { containers, all }, new Set()), dependsOn: {} };
       const [inspected] = JSON.parse(await docker("inspect", captured.name)) as InspectedContainer[];
       const [image] = JSON.parse(
         await docker("image", "inspect", inspected!.Config.Image),
       ) as InspectedImage[];
-      const actual = fromInspect(inspected!, image!, join(dir, "files"));
+      const expected = withImageDefaults(fromPlan, image!);
+      expected.command = expected.command.map((a) => (a === pulumiAdminId ? "<admin id>" : a));
+      // Both sides completed from the image: an entrypoint or env the plan states explicitly may
+      // equal the image's own, which inspect cannot tell apart from an inherited one.
+      const actual = withImageDefaults(fromInspect(inspected!, image!, join(dir, "files")), image!);
       actual.command = actual.command.map((a) => (a === realAdminId ? "<admin id>" : a));
       differences.push(...diffSpecs(expected, actual, captured.name, ["pulumi", "running"]));
       // The pids limit, which only compose can set, is on the running container too.

@@ -332,17 +332,19 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
     cpus: Number(s.cpus),
     cpuShares: Number(s.cpu_shares),
     restart: String(s.restart),
-    healthcheck: health?.disable
-      ? "disabled"
-      : health
-        ? {
-            test: health.test,
-            interval: duration(health.interval),
-            timeout: duration(health.timeout),
-            retries: health.retries,
-            startPeriod: duration(health.start_period),
-          }
-        : null,
+    // docker-compose config writes `disable: true` as `test: ["NONE"]`, as the engine stores it.
+    healthcheck:
+      health?.disable || health?.test[0] === "NONE"
+        ? "disabled"
+        : health
+          ? {
+              test: health.test,
+              interval: duration(health.interval),
+              timeout: duration(health.timeout),
+              retries: health.retries,
+              startPeriod: duration(health.start_period),
+            }
+          : null,
     networks: sortObject(networks),
     ports: [...((s.ports ?? []) as string[])].sort(),
     volumes: sortObject(volumes),
@@ -495,5 +497,18 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
     stopGraceSeconds: Number(c.Config.StopTimeout),
     labels: labelsOf(labels),
     dependsOn: {},
+  };
+}
+
+/**
+ * A spec as the engine completes it from the image (its env, labels and entrypoint), so a
+ * setting the toolkit states explicitly equals the same value inherited from the image.
+ */
+export function withImageDefaults(spec: ContainerSpec, image: InspectedImage): ContainerSpec {
+  return {
+    ...spec,
+    entrypoint: spec.entrypoint ?? image.Config.Entrypoint,
+    env: sortObject({ ...envRecord(image.Config.Env), ...spec.env }),
+    labels: labelsOf({ ...(image.Config.Labels ?? {}), ...spec.labels }),
   };
 }
