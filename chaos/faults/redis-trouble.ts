@@ -57,7 +57,8 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
       subscriberTargets: (n) => [all[n % 2]!, all[(n + 1) % 2]!].map((i) => i.url.replace("http:", "ws:")),
     });
     await load.start();
-    const allReady = async () => (await Promise.all(all.map((i) => readyStatus(i.url)))).every((s) => s === 200);
+    const allReady = async () =>
+      (await Promise.all(all.map((i) => readyStatus(i.url)))).every((s) => s === 200);
     const recovered = (since: number, ackedBefore: number) =>
       timeUntil(since, async () => (await allReady()) && load!.ackedCount > ackedBefore + shape.senders);
     await sleep(shape.beforeMs);
@@ -113,7 +114,11 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
         check("pub/sub connections were killed", Number(killed) >= 2, `${killed} killed`),
         check("/health/ready was 503 while Redis was stalled", degradedStall > 0, `${degradedStall} polls`),
         check("/health/ready was 503 while Redis was down", degradedRestart > 0, `${degradedRestart} polls`),
-        check("ready again after each fault without a restart", recoveries.every((r) => r !== null), JSON.stringify(recoveries)),
+        check(
+          "ready again after each fault without a restart",
+          recoveries.every((r) => r !== null),
+          JSON.stringify(recoveries),
+        ),
       ],
     );
   } catch (error) {

@@ -187,6 +187,8 @@ export class Load {
   private readonly outcomes = new Map<Outcome, number>();
   private readonly attemptsLog: { startedAt: number; at: number; base: string; outcome: Outcome }[] = [];
   private sent = 0;
+  /** The first body seen for each non-2xx status (to check error envelopes). */
+  readonly errorSamples = new Map<string, string>();
   private ackMismatch = 0;
   private abandoned = 0;
   private stopping = false;
@@ -311,6 +313,7 @@ export class Load {
       if (response.status === 200 || response.status === 201) {
         return { outcome, message: JSON.parse(text) as { seq: number } };
       }
+      if (!this.errorSamples.has(outcome)) this.errorSamples.set(outcome, text.slice(0, 500));
       const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
       return { outcome, permanent: !retryable };
     } catch (error) {
