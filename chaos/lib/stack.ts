@@ -22,6 +22,7 @@ export function loadServicesEnv(): void {
 }
 
 export function required(name: string): string {
+  loadServicesEnv();
   const value = process.env[name];
   if (!value)
     throw new Error(`${name} is not set: the test services were never set up; run scripts/setup --for test`);
