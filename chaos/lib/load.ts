@@ -40,6 +40,8 @@ class Subscriber {
   duplicated = 0;
   outOfOrder = 0;
   reconnects = 0;
+  /** The backoff delays chosen before each reconnect (ms). */
+  readonly reconnectDelays: number[] = [];
   connected = false;
   readonly closeCodes = new Map<number, number>();
   private socket: WebSocket | undefined;
@@ -86,7 +88,9 @@ class Subscriber {
       if (this.attempt > 1) this.targetIndex++;
       const cap = Math.min(2000, 100 * 2 ** this.attempt);
       this.reconnects++;
-      this.timer = setTimeout(() => this.start(), Math.random() * cap);
+      const delay = Math.random() * cap;
+      this.reconnectDelays.push(delay);
+      this.timer = setTimeout(() => this.start(), delay);
     });
   }
 
@@ -241,6 +245,11 @@ export class Load {
     const counts: Record<string, number> = {};
     for (const a of this.attemptsLog) if (filter(a)) counts[a.outcome] = (counts[a.outcome] ?? 0) + 1;
     return counts;
+  }
+
+  /** Every backoff delay the subscribers chose before reconnecting (ms). */
+  reconnectDelays(): number[] {
+    return this.subscribers.flatMap((s) => s.reconnectDelays);
   }
 
   /** Acks so far (to wait for traffic to flow again after a fault). */
