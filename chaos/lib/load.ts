@@ -5,6 +5,7 @@
 // finish() drains, compares what each subscriber got with what PostgreSQL holds, and counts
 // lost / duplicated / out-of-order.
 import { randomUUID } from "node:crypto";
+import type { RequestOptions } from "node:https";
 import type pg from "pg";
 import WebSocket, { type ClientOptions } from "ws";
 import type { Tenant } from "./stack";
@@ -21,7 +22,8 @@ export interface LoadOptions {
   senderTargets: () => string[];
   /** WebSocket bases (ws://host:port) for subscriber n: its home first, then fallbacks. */
   subscriberTargets: (n: number) => string[];
-  wsOptions?: ClientOptions;
+  /** TLS options for wss:// (ca, servername). */
+  wsOptions?: ClientOptions & Pick<RequestOptions, "servername">;
   /** Per-attempt timeout of a send. */
   requestTimeoutMs?: number;
 }
@@ -55,7 +57,7 @@ class Subscriber {
     private readonly token: string,
     private readonly rooms: string[],
     private readonly targets: () => string[],
-    private readonly wsOptions: ClientOptions | undefined,
+    private readonly wsOptions: LoadOptions["wsOptions"],
   ) {
     for (const room of rooms) {
       this.last.set(room, 0);
