@@ -33,7 +33,7 @@ interface Ack {
   seq: number;
 }
 
-/** One REST attempt's outcome: the status code, or "network"/"timeout". */
+/** One REST attempt's outcome: the status code, or "refused"/"network"/"timeout". */
 type Outcome = string;
 
 class Subscriber {
@@ -169,7 +169,7 @@ export interface LoadReport {
   lost: number;
   duplicated: number;
   outOfOrder: number;
-  /** Every REST attempt by outcome (status code, "network", "timeout"). */
+  /** Every REST attempt by outcome (status code, "refused" at connect, "network" = cut, "timeout"). */
   outcomes: Record<string, number>;
   /** Stored messages (acked or not) some subscriber never got. */
   missedStored: number;
@@ -329,7 +329,18 @@ export class Load {
       return { outcome, permanent: !retryable };
     } catch (error) {
       const name = (error as Error).name;
-      return { outcome: name === "TimeoutError" || name === "AbortError" ? "timeout" : "network" };
+      if (name === "TimeoutError" || name === "AbortError") return { outcome: "timeout" };
+      // Failed while connecting (refused, or reset in the listen backlog as the listener closed:
+      // nothing was sent, safe to try elsewhere) vs cut after the request went out.
+      const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
+      const outcome = cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
+      if (!this.errorSamples.has(outcome)) {
+        this.errorSamples.set(
+          outcome,
+          `${(error as Error).message}: ${cause?.code ?? ""} ${String(cause)}`.slice(0, 300),
+        );
+      }
+      return { outcome };
     }
   }
 
