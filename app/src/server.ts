@@ -69,6 +69,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A stalled Redis (connection open, no replies) must not stall requests: the rate limit
+      // passes on a store error and presence is best effort, so give up on a command after 1 s
+      // (found by chaos/faults/redis-trouble: REST sends hung for the whole stall).
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       connectionName: "chatapi-api",
     });
     redis.on("error", (error: Error) => logger.warn({ err: error.message }, "redis error"));
@@ -200,6 +204,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     throw error;
   }
 }
+
+/** Longest wait for one Redis command on the shared connection (rate limit, presence). */
+const REDIS_COMMAND_TIMEOUT_MS = 1000;
 
 /** How long a stopping instance keeps its listener open (see stop()). */
 const SHUTDOWN_GRACE_MS = 1000;

@@ -115,6 +115,11 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
         check("/health/ready was 503 while Redis was stalled", degradedStall > 0, `${degradedStall} polls`),
         check("/health/ready was 503 while Redis was down", degradedRestart > 0, `${degradedRestart} polls`),
         check(
+          "REST sends never hung on Redis (no request timed out)",
+          (report.outcomes.timeout ?? 0) === 0,
+          JSON.stringify(report.outcomes),
+        ),
+        check(
           "ready again after each fault without a restart",
           recoveries.every((r) => r !== null),
           JSON.stringify(recoveries),
