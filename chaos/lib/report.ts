@@ -2,6 +2,22 @@
 import { cpus, totalmem } from "node:os";
 import { type AttackResult, passed, type Scale, type ScenarioResult } from "./results";
 
+/** Bugs the fault scenarios caught in the service or the toolkit, and where they were fixed. */
+const FOUND = [
+  "`postgres-restart`: requests while PostgreSQL was down answered **500** `internal_error`. Now 503 `database_unavailable` " +
+    "with `Retry-After` (REST) or an error frame (WebSocket) — app/src/db/unavailable.ts, app/test/database-outage.integration.test.ts.",
+  "`rabbitmq-outage`: after a broker outage the backlog of `message.posted` jobs ran in parallel and out of order, so a late job " +
+    "opened a batch reaching back into one already mailed: some messages were **mailed twice**. A digest now lists only what no " +
+    "older batch covered — app/src/jobs/handlers/notification-digest.ts, app/test/digest-overlap.integration.test.ts.",
+  "`nginx-reload`: the rendered nginx.conf had no `worker_shutdown_timeout`, so after a reload the old workers kept every " +
+    "WebSocket **forever** (they piled up with each reload). Now 10 s, then clients reconnect — components/nginx, the Helm chart.",
+  "`sigterm-api-instance`: a busy keep-alive client kept a stopping instance serving for the whole drain timeout and then had a " +
+    "request **cut mid-flight**. Now responses say `Connection: close` while stopping, the listener closes after a 1 s grace and " +
+    "before idle connections — app/src/server.ts, app/test/cluster.integration.test.ts.",
+  "`redis-trouble`: while Redis was stalled (SIGSTOP) REST requests **hung** in the rate limiter for the whole stall. Redis " +
+    "commands now time out after 1 s and the limiter passes — app/src/server.ts, app/test/redis-restart.integration.test.ts.",
+];
+
 const ms = (v: number | null) => (v === null ? "—" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
 const cell = (v: unknown) => String(v).replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -96,6 +112,12 @@ export function renderReliability(options: {
       "",
     );
   }
+  out.push(
+    "## What the suite found (fixed, each with its own regression test)",
+    "",
+    ...FOUND.map((line) => `- ${line}`),
+    "",
+  );
   out.push("## Attacks", "");
   if (attacks.length === 0) {
     out.push("No attack suite in this checkout (chaos/attacks/index.ts lists none).", "");
