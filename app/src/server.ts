@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import type { Express } from "express";
 import { Redis } from "ioredis";
 import type { Config } from "./config/env.js";
@@ -69,6 +69,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A stalled Redis (connection open, no replies) must not stall requests: the rate limit
+      // passes on a store error and presence is best effort, so give up on a command after 1 s
+      // (found by chaos/faults/redis-trouble: REST sends hung for the whole stall).
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       connectionName: "chatapi-api",
     });
     redis.on("error", (error: Error) => logger.warn({ err: error.message }, "redis error"));
@@ -172,7 +176,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
         lifecycle.shuttingDown = true;
         logger.info({ connections: gateway.size, in_flight: inFlight.size }, "shutting down");
         gateway.stopAccepting();
-        const closedHttp = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A grace period before the listener closes: readiness already says 503 and every
+        // response says Connection: close, so busy keep-alive clients get their next answer and
+        // move on. Then stop accepting first (net.Server's close: http's own close would also
+        // close "idle" connections at once, including ones whose request is still in the
+        // socket, unread), give requests already sent a moment to be read, and only then close
+        // the connections that are really idle. Closing at once cut requests mid-flight (found
+        // by chaos/faults/sigterm-api-instance).
+        await sleep(Math.min(SHUTDOWN_GRACE_MS, drainMs));
+        const closedHttp = new Promise<void>((resolve) =>
+          net.Server.prototype.close.call(server, () => resolve()),
+        );
+        await sleep(IN_TRANSIT_MS);
         server.closeIdleConnections();
         // Writes already accepted finish (and are acked) before sockets close.
         await Promise.race([Promise.allSettled([...inFlight]), sleep(drainMs)]);
@@ -189,5 +204,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
     throw error;
   }
 }
+
+/** Longest wait for one Redis command on the shared connection (rate limit, presence). */
+const REDIS_COMMAND_TIMEOUT_MS = 1000;
+
+/** How long a stopping instance keeps its listener open (see stop()). */
+const SHUTDOWN_GRACE_MS = 1000;
+/** How long a request already sent on an accepted connection may take to be read. */
+const IN_TRANSIT_MS = 200;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -2,6 +2,7 @@
 // cross-instance delivery exactly once and in order, resuming on another instance, graceful
 // shutdown, and migrations started in parallel.
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +159,47 @@ describe("graceful shutdown", () => {
     expect(seqs(history.body.messages)).toEqual(range(1, stored.length));
     // After it left, the others still serve (clients reconnect there).
     expect((await call(a.url, "GET", "/health")).status).toBe(200);
+  });
+});
+
+describe("graceful shutdown of busy keep-alive connections", () => {
+  it("SIGTERM: a client reusing one keep-alive connection is answered with Connection: close, never cut", async () => {
+    const d = await startAppProcess({ ...env, INSTANCE_NAME: "api-d" });
+    const { users, roomId } = await room("keepalive", 1);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (i: number) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = http.request(
+          `${d.url}${api}/rooms/${roomId}/messages`,
+          {
+            method: "POST",
+            agent,
+            headers: { "content-type": "application/json", authorization: `Bearer ${users[0]!.token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify({ body: `k${i}`, client_msg_id: `k${i}` }));
+      });
+    // Busy on one connection, then SIGTERM between two requests on it.
+    for (let i = 0; i < 5; i++) expect((await post(i)).status).toBe(201);
+    const answered = post(5);
+    d.child.kill("SIGTERM");
+    const outcomes: Array<{ status: number; connection: string | undefined } | string> = [await answered];
+    // The same client keeps going until the instance is gone: each request is answered or refused
+    // at connect (ECONNREFUSED: try another instance), never reset mid-request.
+    for (let i = 6; i < 200 && d.child.exitCode === null; i++) {
+      outcomes.push(await post(i).catch((error: NodeJS.ErrnoException) => error.code ?? error.message));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    agent.destroy();
+    expect(await d.exited).toBe(0);
+    const failures = outcomes.filter((o) => typeof o === "string" && o !== "ECONNREFUSED");
+    expect(failures).toEqual([]);
+    expect(outcomes.some((o) => typeof o === "object" && o.connection === "close")).toBe(true);
   });
 });
 

@@ -102,4 +102,27 @@ describe("Redis restarted mid-stream", () => {
     onA.close();
     onB.close();
   });
+
+  it("a stalled Redis (SIGSTOP) does not stall REST requests: the rate limit passes, the send is stored", async () => {
+    const t = await setupTenant(a.url, adminKey, "stall");
+    const user = await t.newUser("writer");
+    const room = await call<{ id: string }>(a.url, "POST", "/api/v1/rooms", {
+      token: user.token,
+      body: { name: "stall" },
+    });
+    redis.signal("SIGSTOP");
+    try {
+      // A hang guard, not a speed target: before the fix the request waited for the whole stall.
+      const response = await fetch(`${a.url}/api/v1/rooms/${room.body.id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ body: "while Redis is stalled", client_msg_id: "stalled-1" }),
+        signal: AbortSignal.timeout(8000),
+      });
+      expect(response.status).toBe(201);
+    } finally {
+      redis.signal("SIGCONT");
+    }
+    await eventually(async () => (await readiness(a.url)).status === 200, "instance A ready after the stall");
+  });
 });

@@ -70,6 +70,12 @@ describe("renderNginxConfig", () => {
     );
   });
 
+  it("bounds how long old workers keep WebSockets after a reload", () => {
+    const conf = renderNginxConfig(lb);
+    const main = conf.split("\nhttp {")[0]!;
+    expect(main).toContain("worker_shutdown_timeout 10s;");
+  });
+
   it("redirects HTTP to HTTPS and speaks Mozilla intermediate TLS with HSTS", () => {
     expect(conf).toContain("return 301 https://chat.example.com$request_uri;");
     expect(conf).toContain("ssl_protocols TLSv1.2 TLSv1.3;");

@@ -17,6 +17,9 @@ export interface NginxRenderOptions {
   accessLog?: string;
 }
 
+/** How long old workers may keep connections after a reload (see the main context below). */
+export const WORKER_SHUTDOWN_TIMEOUT_SECONDS = 10;
+
 function version(text: string): [number, number] {
   const [major, minor] = text.split(".").map(Number);
   return [major ?? 1, minor ?? 0];
@@ -192,6 +195,11 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
   return [
     "# Rendered by the chatapi toolkit from the deployment plan; edit the stack config, not this file.",
     "worker_processes auto;",
+    // A reload starts new workers and lets the old ones finish their connections; a WebSocket
+    // never finishes by itself (heartbeats keep it alive), so without a bound every reload leaves
+    // old workers running for good (found by chaos/faults/nginx-reload.ts). After this long they
+    // close what is left; clients reconnect (with backoff and jitter) and resume with after_seq.
+    `worker_shutdown_timeout ${WORKER_SHUTDOWN_TIMEOUT_SECONDS}s;`,
     `pid ${lb.paths.pidFile};`,
     "error_log stderr warn;",
     "daemon off;",

@@ -45,6 +45,14 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   app.set("etag", false);
   // Behind nginx / a Kubernetes Service: trust forwarded addresses from private networks only.
   app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  // While stopping, every response closes its keep-alive connection: a busy client reusing one
+  // would otherwise keep the instance serving until the drain timeout and then have a request
+  // cut mid-flight (found by chaos/faults/sigterm-api-instance). Requests already sent are
+  // still answered; the client's next one opens a connection elsewhere.
+  app.use((_req, res, next) => {
+    if (lifecycle.shuttingDown) res.setHeader("Connection", "close");
+    next();
+  });
 
   app.use(
     pinoHttp({

@@ -1,5 +1,10 @@
 // The error envelope for everything that goes wrong: {"error": {"code", "message", "details"?}}.
 import type { ErrorRequestHandler, RequestHandler } from "express";
+import {
+  databaseUnavailable,
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+} from "../db/unavailable.js";
 import { ApiError } from "../domain/errors.js";
 import type { AppContext } from "./context.js";
 
@@ -40,6 +45,13 @@ export function errorHandler(ctx: AppContext): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const known = error instanceof ApiError ? error : bodyParserError(error);
     if (known) return sendError(res, known.status, known.code, known.message, known.details);
+    if (isDatabaseUnavailable(error)) {
+      // Not a bug in the service: PostgreSQL is restarting or unreachable. Say so, and when to retry.
+      req.log?.warn({ err: (error as Error).message }, "database unavailable");
+      const unavailable = databaseUnavailable();
+      res.setHeader("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
+      return sendError(res, unavailable.status, unavailable.code, unavailable.message);
+    }
     req.log?.error({ err: error }, "request failed");
     ctx.reporter.capture(error, { method: req.method, path: req.route?.path ?? "unmatched" });
     sendError(res, 500, "internal_error", "the server failed to handle the request");

@@ -164,6 +164,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: "Request body too large",
   422: "Invalid fields (details lists each)",
   429: "Rate limited (see Retry-After)",
+  503: "The database is unreachable right now (database_unavailable; see Retry-After); safe to retry",
 };
 
 const SECURITY: Record<Auth, object[]> = {
@@ -196,7 +197,8 @@ export function openApiDocument(options: { prefix: string; version: string; titl
         ...(r.schema ? { content: json(jsonSchema(r.schema, "output")) } : {}),
       };
     }
-    for (const status of op.errors)
+    // Every operation reads or writes PostgreSQL, so every one can answer 503 while it is down.
+    for (const status of [...op.errors, 503])
       responses[status] = { description: ERROR_TEXT[status], content: json(errorSchema) };
     (paths[`${options.prefix}${op.path}`] ??= {})[op.method] = {
       summary: op.summary,

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { WebSocket } from "ws";
+import { databaseUnavailable, isDatabaseUnavailable } from "../db/unavailable.js";
 import { ApiError } from "../domain/errors.js";
 import type { MessageWriter } from "../domain/message-writer.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -176,6 +177,12 @@ export class Connection implements Recipient {
     const ref = frame.ref ?? (frame.type === "send" ? frame.client_msg_id : undefined);
     if (error instanceof ApiError) {
       this.deliver(errorFrame(error.code, error.message, ref));
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      const unavailable = databaseUnavailable();
+      this.ctx.logger.warn({ err: (error as Error).message, frame_type: frame.type }, "database unavailable");
+      this.deliver(errorFrame(unavailable.code, unavailable.message, ref));
       return;
     }
     this.ctx.logger.error(

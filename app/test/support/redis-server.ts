@@ -76,11 +76,18 @@ export class PrivateRedis {
     }
   }
 
+  /** Sends a signal to the server (SIGSTOP stalls it with its connections open; SIGCONT resumes). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.child?.pid) throw new Error("redis-server is not running");
+    process.kill(this.child.pid, signal);
+  }
+
   /** Kills the server abruptly (connections drop, nothing saved). */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGCONT");
     child.kill("SIGKILL");
     await exited;
   }

@@ -46,6 +46,7 @@ proxy_set_header X-Forwarded-Proto $scheme;
 {{- $redirectPort := ternary "" (printf ":%d" $httpsPort) (eq $httpsPort 443) -}}
 # Rendered by the chatapi toolkit from the deployment plan; edit the stack config, not this file.
 worker_processes auto;
+worker_shutdown_timeout 10s;
 pid /tmp/nginx.pid;
 error_log stderr warn;
 daemon off;

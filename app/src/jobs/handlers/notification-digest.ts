@@ -3,6 +3,12 @@
 //
 // 1. The batch is closed ('pending' → 'sending'): later messages open a new batch.
 // 2. A user who is connected somewhere now is skipped (they are reading the room).
+//    Messages an older batch of the same (user, room) already covers are left out: message.posted
+//    jobs run concurrently and may finish out of order, so a late job can open a new batch whose
+//    range reaches back into one that was already closed (found by chaos/faults/rabbitmq-outage:
+//    after a broker outage the backlog runs in parallel and some messages were mailed twice).
+//    The older batch always keeps its whole range; the newer one mails only the remainder, and
+//    its message_count becomes the number of messages it really covered.
 // 3. In one transaction: the idempotency key `digest:<batch id>` is inserted into
 //    email_deliveries (the claim), the mail is handed to SMTP, the batch is marked 'sent', and
 //    the transaction commits. A crash or an SMTP failure before the commit rolls the claim back
@@ -63,7 +69,9 @@ export function notificationDigestHandler(deps: DigestDeps) {
 
     const content = await loadContent(deps.pool, batch);
     if (!content.email) return finish(deps.pool, batchId, "skipped", "user has no e-mail address");
-    if (content.messages.length === 0) return finish(deps.pool, batchId, "skipped", "messages are gone");
+    if (content.messages.length === 0) {
+      return finish(deps.pool, batchId, "skipped", "messages are gone or were in an earlier digest");
+    }
     const mail = renderDigest({
       projectName: deps.projectName,
       recipientName: content.displayName,
@@ -99,8 +107,9 @@ export function notificationDigestHandler(deps: DigestDeps) {
         `WITH delivery AS (
            UPDATE email_deliveries SET smtp_message_id = $3, smtp_response = $4 WHERE idempotency_key = $2
          )
-         UPDATE notification_batches SET status = 'sent', finished_at = now() WHERE id = $1`,
-        [batchId, key, sent.messageId, sent.response.slice(0, 500)],
+         UPDATE notification_batches SET status = 'sent', finished_at = now(), message_count = $5
+          WHERE id = $1`,
+        [batchId, key, sent.messageId, sent.response.slice(0, 500), content.total],
       );
       await db.query("COMMIT");
       deps.onSent?.();
@@ -157,8 +166,13 @@ async function loadContent(pool: pg.Pool, batch: Batch): Promise<DigestContent> 
       `SELECT s.display_name AS sender, m.body, m.created_at, count(*) OVER ()::int AS total
          FROM messages m JOIN users s ON s.id = m.sender_id
         WHERE m.room_id = $1 AND m.seq BETWEEN $2 AND $3 AND m.sender_id <> $4
+          AND NOT EXISTS (
+                SELECT 1 FROM notification_batches o
+                 WHERE o.user_id = $4 AND o.room_id = $1 AND o.status IN ('sending', 'sent')
+                   AND (o.created_at, o.id) < (SELECT b.created_at, b.id FROM notification_batches b WHERE b.id = $6)
+                   AND m.seq BETWEEN o.first_seq AND o.last_seq)
         ORDER BY m.seq LIMIT $5`,
-      [batch.room_id, batch.first_seq, batch.last_seq, batch.user_id, DIGEST_MAX_LISTED],
+      [batch.room_id, batch.first_seq, batch.last_seq, batch.user_id, DIGEST_MAX_LISTED, batch.id],
     ),
   ]);
   return {
