@@ -27,6 +27,11 @@ export interface TokenPair {
 }
 
 const ISSUER = "chatapi";
+/**
+ * Who access tokens are for. Required on verification, so a token another service mints with a
+ * shared key (or ours for another audience) is refused instead of accepted by default.
+ */
+const AUDIENCE = "chatapi-api";
 /** Verified access tokens remembered per process (a user sends the same token many times). */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -53,6 +58,7 @@ export class TokenService {
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(userId)
       .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
       .setIssuedAt(now)
       .setExpirationTime(now + expiresIn)
       .setJti(randomUUID())
@@ -66,7 +72,11 @@ export class TokenService {
     if (known && known.exp > Date.now() / 1000) return known;
     this.verified.delete(token);
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER });
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      });
       if (payload.typ !== "access" || typeof payload.sub !== "string" || typeof payload.cid !== "string") {
         throw unauthorized("invalid_token", "not an access token");
       }
