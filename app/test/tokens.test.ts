@@ -75,7 +75,10 @@ describe("TokenService.verifyAccessToken", () => {
   it("issues tokens it accepts (issuer and audience set)", async () => {
     const tokens = service();
     const { token: issued } = await tokens.signAccessToken("user-9", "client-9");
-    const payload = JSON.parse(Buffer.from(issued.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const payload = JSON.parse(Buffer.from(issued.split(".")[1]!, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
     expect(payload).toMatchObject({ iss: "chatapi", aud: "chatapi-api", sub: "user-9", cid: "client-9" });
     expect((await tokens.verifyAccessToken(issued)).userId).toBe("user-9");
   });

@@ -5,6 +5,7 @@ import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
+import { TRUSTED_PROXIES } from "./auth-guard.js";
 import type { AppContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { healthRoutes } from "./health.js";
@@ -44,7 +45,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   app.disable("x-powered-by");
   app.set("etag", false);
   // Behind nginx / a Kubernetes Service: trust forwarded addresses from private networks only.
-  app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  app.set("trust proxy", TRUSTED_PROXIES);
 
   app.use(
     pinoHttp({
@@ -103,6 +104,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   api.use(
     express.json({ limit: MAX_JSON_BYTES, strict: false, type: ["application/json", "application/*+json"] }),
   );
+  api.use(ctx.authGuard.middleware());
   api.use(clientRoutes(ctx, limit));
   api.use(userRoutes(ctx, limit));
   api.use(roomRoutes(ctx, limit));
