@@ -11,7 +11,7 @@ const service = () =>
   new TokenService({} as pg.Pool, { secretKey: SECRET, accessTokenMinutes: 60, refreshTokenDays: 30 });
 
 async function token(options: {
-  expiresAt: number;
+  expiresAt: number | null;
   secret?: string;
   typ?: string;
   audience?: string | null;
@@ -22,10 +22,9 @@ async function token(options: {
     .setSubject("user-1")
     .setIssuer(options.issuer ?? "chatapi");
   if (options.audience !== null) jwt.setAudience(options.audience ?? "chatapi-api");
-  return jwt
-    .setIssuedAt()
-    .setExpirationTime(options.expiresAt)
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
+  jwt.setIssuedAt();
+  if (options.expiresAt !== null) jwt.setExpirationTime(options.expiresAt);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
 const code = (error: unknown) => (error instanceof ApiError ? error.code : String(error));
@@ -61,12 +60,13 @@ describe("TokenService.verifyAccessToken", () => {
     }
   });
 
-  it("refuses a token signed with the right key for another audience or issuer, or without an audience", async () => {
+  it("refuses a token signed with the right key for another audience or issuer, or without an audience or an expiry", async () => {
     const tokens = service();
     for (const forged of [
       await token({ expiresAt: now() + 60, audience: "another-service" }),
       await token({ expiresAt: now() + 60, audience: null }),
       await token({ expiresAt: now() + 60, issuer: "someone-else" }),
+      await token({ expiresAt: null }),
     ]) {
       expect(code(await tokens.verifyAccessToken(forged).catch((e: unknown) => e))).toBe("invalid_token");
     }

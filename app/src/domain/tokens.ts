@@ -76,17 +76,16 @@ export class TokenService {
         algorithms: ["HS256"],
         issuer: ISSUER,
         audience: AUDIENCE,
+        // Without exp a token would never expire (and a WebSocket would never be closed for it).
+        requiredClaims: ["exp", "sub"],
       });
       if (payload.typ !== "access" || typeof payload.sub !== "string" || typeof payload.cid !== "string") {
         throw unauthorized("invalid_token", "not an access token");
       }
-      const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp ?? 0 };
-      if (claims.exp > 0) {
-        // Oldest first out: a Map iterates in insertion order.
-        if (this.verified.size >= VERIFIED_CACHE_SIZE)
-          this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, claims);
-      }
+      const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp! };
+      // Oldest first out: a Map iterates in insertion order.
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
       return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
