@@ -1,0 +1,15 @@
+// The attack list `npm run chaos` (chaos/run.ts) runs and reports in docs/RELIABILITY.md; the
+// short form (chaos/attacks.chaos.test.ts) runs each once and asserts its checks.
+import type { AttackResult, Scale } from "../lib/results";
+import { forgedTokens, refreshRace } from "./tokens";
+
+export interface Attack {
+  id: string;
+  title: string;
+  run(scale: Scale): Promise<AttackResult>;
+}
+
+export const attacks: Attack[] = [
+  { id: "forged-tokens", title: "Forged, expired and mis-addressed access tokens", run: forgedTokens },
+  { id: "refresh-race", title: "Concurrent refreshes of one refresh token", run: refreshRace },
+];
