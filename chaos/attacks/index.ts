@@ -1,6 +1,7 @@
 // The attack list `npm run chaos` (chaos/run.ts) runs and reports in docs/RELIABILITY.md; the
 // short form (chaos/attacks.chaos.test.ts) runs each once and asserts its checks.
 import type { AttackResult, Scale } from "../lib/results";
+import { tenantIsolation } from "./tenants";
 import { forgedTokens, refreshRace } from "./tokens";
 
 export interface Attack {
@@ -12,4 +13,9 @@ export interface Attack {
 export const attacks: Attack[] = [
   { id: "forged-tokens", title: "Forged, expired and mis-addressed access tokens", run: forgedTokens },
   { id: "refresh-race", title: "Concurrent refreshes of one refresh token", run: refreshRace },
+  {
+    id: "tenant-isolation",
+    title: "Another tenant's ids and tokens on every endpoint",
+    run: tenantIsolation,
+  },
 ];
