@@ -1,6 +1,7 @@
 // The attack list `npm run chaos` (chaos/run.ts) runs and reports in docs/RELIABILITY.md; the
 // short form (chaos/attacks.chaos.test.ts) runs each once and asserts its checks.
 import type { AttackResult, Scale } from "../lib/results";
+import { inputFuzzing } from "./fuzz";
 import { tenantIsolation } from "./tenants";
 import { forgedTokens, refreshRace } from "./tokens";
 
@@ -17,5 +18,10 @@ export const attacks: Attack[] = [
     id: "tenant-isolation",
     title: "Another tenant's ids and tokens on every endpoint",
     run: tenantIsolation,
+  },
+  {
+    id: "input-fuzzing",
+    title: "Property-based fuzzing of every REST operation and WebSocket frame type",
+    run: inputFuzzing,
   },
 ];
