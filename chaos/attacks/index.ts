@@ -1,6 +1,7 @@
 // The attack list `npm run chaos` (chaos/run.ts) runs and reports in docs/RELIABILITY.md; the
 // short form (chaos/attacks.chaos.test.ts) runs each once and asserts its checks.
 import type { AttackResult, Scale } from "../lib/results";
+import { bruteForce, idleConnections, wsSendFlood } from "./floods";
 import { inputFuzzing } from "./fuzz";
 import { tenantIsolation } from "./tenants";
 import { forgedTokens, refreshRace } from "./tokens";
@@ -24,4 +25,7 @@ export const attacks: Attack[] = [
     title: "Property-based fuzzing of every REST operation and WebSocket frame type",
     run: inputFuzzing,
   },
+  { id: "ws-send-flood", title: "WebSocket frame flood", run: wsSendFlood },
+  { id: "auth-brute-force", title: "Credential brute force and request floods", run: bruteForce },
+  { id: "idle-connections", title: "Many idle WebSockets from one address", run: idleConnections },
 ];
