@@ -10,6 +10,7 @@ import type { AppContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { healthRoutes } from "./health.js";
 import { openApiDocument } from "./openapi.js";
+import { redactUrl } from "../observability/logger.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { clientRoutes } from "./routes/clients.js";
 import { roomRoutes } from "./routes/rooms.js";
@@ -61,13 +62,13 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactUrl(req.url),
           remote: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       customSuccessMessage: (req, res, ms) =>
-        `${req.method} ${req.url} ${res.statusCode} ${Math.round(ms)}ms`,
+        `${req.method} ${redactUrl(req.url)} ${res.statusCode} ${Math.round(ms)}ms`,
     }),
   );
   app.use(metricsMiddleware(ctx));
