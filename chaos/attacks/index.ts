@@ -3,6 +3,7 @@
 import type { AttackResult, Scale } from "../lib/results";
 import { bruteForce, idleConnections, wsSendFlood } from "./floods";
 import { inputFuzzing } from "./fuzz";
+import { secretLeaks } from "./secrets";
 import { tenantIsolation } from "./tenants";
 import { forgedTokens, refreshRace } from "./tokens";
 
@@ -28,4 +29,9 @@ export const attacks: Attack[] = [
   { id: "ws-send-flood", title: "WebSocket frame flood", run: wsSendFlood },
   { id: "auth-brute-force", title: "Credential brute force and request floods", run: bruteForce },
   { id: "idle-connections", title: "Many idle WebSockets from one address", run: idleConnections },
+  {
+    id: "secret-leaks",
+    title: "Secrets in logs, /metrics, error bodies, image layers, files in git",
+    run: secretLeaks,
+  },
 ];
