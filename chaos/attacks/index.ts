@@ -3,6 +3,7 @@
 import type { AttackResult, Scale } from "../lib/results";
 import { bruteForce, idleConnections, wsSendFlood } from "./floods";
 import { inputFuzzing } from "./fuzz";
+import { runtimeHardening } from "./hardening";
 import { secretLeaks } from "./secrets";
 import { tenantIsolation } from "./tenants";
 import { forgedTokens, refreshRace } from "./tokens";
@@ -34,4 +35,5 @@ export const attacks: Attack[] = [
     title: "Secrets in logs, /metrics, error bodies, image layers, files in git",
     run: secretLeaks,
   },
+  { id: "runtime-hardening", title: "Runtime hardening of the local Docker stack", run: runtimeHardening },
 ];

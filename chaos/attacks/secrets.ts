@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { EngineProject, resolvePulumiCli } from "../../test/support/pulumi-engine";
 import { leakedSecrets, secretNeedles } from "../../test/support/secret-search";
 import type { AttackResult, Scale } from "../lib/results";
 import { API, call, createTenant } from "./lib/http";
@@ -227,6 +228,34 @@ async function imageLeaks(image: string, needles: string[]): Promise<{ files: nu
   }
 }
 
+/**
+ * Pulumi state: the engine stack (Pulumi.ci.yaml, render mode; scripts/engine-stack generates its
+ * secrets) goes up under the real engine; its exported state, outputs and stack file are searched
+ * for every config secret (they must be there only encrypted).
+ */
+async function pulumiStateLeaks(): Promise<{ searched: number; secrets: number; leaks: string[] }> {
+  const engine = new EngineProject({ cli: await resolvePulumiCli(), stack: "ci" });
+  try {
+    await engine.init();
+    const { config, secretKeys } = await engine.config();
+    const secrets = Object.fromEntries(secretKeys.map((k) => [k, config[k]!]));
+    await engine.pulumi("up", ["up", "--yes", "--skip-preview"]);
+    const state = (await engine.pulumi("stack export", ["stack", "export"])).stdout;
+    const outputs = (await engine.pulumi("stack output", ["stack", "output", "--json"])).stdout;
+    const stackFile = readFileSync(engine.stackFile, "utf8");
+    const leaks = [
+      ...leakedSecrets(state, secrets).map((n) => `state: ${n}`),
+      ...leakedSecrets(outputs, secrets).map((n) => `outputs: ${n}`),
+      ...leakedSecrets(stackFile, secrets).map((n) => `stack file: ${n}`),
+    ];
+    const resources =
+      (JSON.parse(state) as { deployment: { resources?: unknown[] } }).deployment.resources ?? [];
+    return { searched: resources.length, secrets: secretKeys.length, leaks };
+  } finally {
+    await engine.dispose();
+  }
+}
+
 async function trackedFiles(): Promise<string[]> {
   const { stdout } = await exec("git", ["ls-files", "-z"], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
   return stdout.split("\0").filter(Boolean);
@@ -286,13 +315,31 @@ export async function secretLeaks(_scale: Scale): Promise<AttackResult> {
       detail: (error as Error).message.slice(0, 300),
     });
   }
-  const leaks = appLeaks.length + gitFound.length + imageFound.length;
+  let stateFound: string[] = [];
+  let stateResources = 0;
+  try {
+    const scanned = await pulumiStateLeaks();
+    stateFound = scanned.leaks;
+    stateResources = scanned.searched;
+    checks.push({
+      name: `no config secret (${scanned.secrets}) in the engine stack's Pulumi state (${scanned.searched} resources), outputs or stack file`,
+      ok: stateFound.length === 0 && scanned.searched > 0 && scanned.secrets > 0,
+      detail: stateFound.join("; ") || undefined,
+    });
+  } catch (error) {
+    checks.push({
+      name: "the engine stack went up (scripts/pulumi-toolchain, scripts/engine-stack)",
+      ok: false,
+      detail: (error as Error).message.slice(0, 400),
+    });
+  }
+  const leaks = appLeaks.length + gitFound.length + imageFound.length + stateFound.length;
   return {
     id: "secret-leaks",
-    title: "Secrets in logs, /metrics, error bodies, image layers and files in git",
-    attempts: instanceAttempts + tracked.length + imageFiles,
+    title: "Secrets in logs, /metrics, error bodies, image layers, files in git and Pulumi state",
+    attempts: instanceAttempts + tracked.length + imageFiles + stateResources,
     expected: "no secret value anywhere (plain, JSON-escaped or base64)",
-    outcome: `${leaks} leaks: ${instanceAttempts} requests/frames at trace level, ${tracked.length} git files, ${imageFiles} image files searched`,
+    outcome: `${leaks} leaks: ${instanceAttempts} requests/frames at trace level, ${tracked.length} git files, ${imageFiles} image files, Pulumi state of ${stateResources} resources searched`,
     failures: leaks,
     checks,
   };
