@@ -23,6 +23,9 @@ export function machineSecrets(): Record<string, string> {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         if (!statSync(path).isFile() || statSync(path).size > 64 * 1024) continue;
+        // Rendered config files only repeat the passwords around template text (which git holds
+        // legitimately), and certificates are public.
+        if (/_conf$|certificate/.test(name)) continue;
         const value = readFileSync(path, "utf8").trim();
         // Long values only: short ones (a user name) would match by chance.
         if (value.length >= 12) found[`stack ${stack} secret ${name}`] = value;
