@@ -166,6 +166,20 @@ function requestArbitrary(op: Operation, ids: string[], creds: Credentials) {
     });
 }
 
+/** The shrunk counterexample (without the operation's schema) and the seed to replay it. */
+function describeFailure(result: {
+  counterexample: unknown[] | null;
+  seed: number;
+  counterexamplePath: string | null;
+}): string {
+  const [input] = (result.counterexample ?? []) as unknown[];
+  const shown =
+    input && typeof input === "object" && "op" in input
+      ? (({ op: _op, ...rest }) => rest)(input as { op: unknown })
+      : input;
+  return `counterexample ${JSON.stringify(shown)?.slice(0, 500)} (seed ${result.seed}, path ${result.counterexamplePath})`;
+}
+
 async function fuzzRest(
   instance: Instance,
   runs: number,
@@ -213,8 +227,7 @@ async function fuzzRest(
       }),
       { numRuns: runs, interruptAfterTimeLimit: 120_000, markInterruptAsFailure: false },
     );
-    if (result.failed)
-      problems.push(`${op.method} ${op.path}: ${fc.defaultReportMessage(result)?.slice(0, 600)}`);
+    if (result.failed) problems.push(`${op.method} ${op.path}: ${describeFailure(result)}`);
   }
   return attempts;
 }
@@ -295,7 +308,7 @@ async function fuzzWebSocket(
     }),
     { numRuns: runs, interruptAfterTimeLimit: 120_000, markInterruptAsFailure: false },
   );
-  if (result.failed) problems.push(`WebSocket: ${fc.defaultReportMessage(result)?.slice(0, 600)}`);
+  if (result.failed) problems.push(`WebSocket: ${describeFailure(result)}`);
   // Late answers (async sends, subscribes) are checked too.
   await new Promise((r) => setTimeout(r, 500));
   if (socket.frames.some((f) => f.code === "internal_error")) problems.push("a late internal_error frame");

@@ -11,12 +11,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { EngineProject, resolvePulumiCli } from "../../test/support/pulumi-engine";
 import { leakedSecrets, secretNeedles } from "../../test/support/secret-search";
 import type { AttackResult, Scale } from "../lib/results";
 import { API, call, createTenant } from "./lib/http";
 import { cli, repoRoot, startInstance } from "./lib/instance";
 import { machineSecrets, REAL_PRIVATE_KEY } from "./lib/machine-secrets";
+import { engineStackState } from "./lib/pulumi-state";
 import { connect } from "./lib/ws";
 
 type Check = AttackResult["checks"][number];
@@ -234,26 +234,15 @@ async function imageLeaks(image: string, needles: string[]): Promise<{ files: nu
  * for every config secret (they must be there only encrypted).
  */
 async function pulumiStateLeaks(): Promise<{ searched: number; secrets: number; leaks: string[] }> {
-  const engine = new EngineProject({ cli: await resolvePulumiCli(), stack: "ci" });
-  try {
-    await engine.init();
-    const { config, secretKeys } = await engine.config();
-    const secrets = Object.fromEntries(secretKeys.map((k) => [k, config[k]!]));
-    await engine.pulumi("up", ["up", "--yes", "--skip-preview"]);
-    const state = (await engine.pulumi("stack export", ["stack", "export"])).stdout;
-    const outputs = (await engine.pulumi("stack output", ["stack", "output", "--json"])).stdout;
-    const stackFile = readFileSync(engine.stackFile, "utf8");
-    const leaks = [
-      ...leakedSecrets(state, secrets).map((n) => `state: ${n}`),
-      ...leakedSecrets(outputs, secrets).map((n) => `outputs: ${n}`),
-      ...leakedSecrets(stackFile, secrets).map((n) => `stack file: ${n}`),
-    ];
-    const resources =
-      (JSON.parse(state) as { deployment: { resources?: unknown[] } }).deployment.resources ?? [];
-    return { searched: resources.length, secrets: secretKeys.length, leaks };
-  } finally {
-    await engine.dispose();
-  }
+  const { state, outputs, stackFile, secrets } = await engineStackState();
+  const leaks = [
+    ...leakedSecrets(state, secrets).map((n) => `state: ${n}`),
+    ...leakedSecrets(outputs, secrets).map((n) => `outputs: ${n}`),
+    ...leakedSecrets(stackFile, secrets).map((n) => `stack file: ${n}`),
+  ];
+  const resources =
+    (JSON.parse(state) as { deployment: { resources?: unknown[] } }).deployment.resources ?? [];
+  return { searched: resources.length, secrets: Object.keys(secrets).length, leaks };
 }
 
 async function trackedFiles(): Promise<string[]> {
