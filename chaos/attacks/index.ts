@@ -32,7 +32,7 @@ export const attacks: Attack[] = [
   { id: "idle-connections", title: "Many idle WebSockets from one address", run: idleConnections },
   {
     id: "secret-leaks",
-    title: "Secrets in logs, /metrics, error bodies, image layers, files in git",
+    title: "Secrets in logs, /metrics, error bodies, image layers, files in git, Pulumi state",
     run: secretLeaks,
   },
   { id: "runtime-hardening", title: "Runtime hardening of the local Docker stack", run: runtimeHardening },
