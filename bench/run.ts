@@ -168,7 +168,7 @@ async function main(): Promise<void> {
               members,
               // Documented knobs only: tokens outlive the run; the per-socket frame limit (default
               // 200/s) stays above a closed-loop sender's pace; every benchmark client connects from
-              // loopback, so the per-address socket cap (default 100) is lifted.
+              // loopback, so the per-address socket cap (default 1000) is lifted.
               env: BENCH_ENV,
               nodeArgs,
             })
