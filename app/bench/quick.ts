@@ -83,6 +83,8 @@ async function main() {
   const env = appEnv(db.url, {
     RATE_LIMIT_PER_MINUTE: "10000000",
     WS_SEND_RATE_PER_SECOND: "100000",
+    // Every benchmark socket comes from loopback: lift the per-address cap.
+    WS_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
     DATABASE_POOL_SIZE: "10",
     DATABASE_MAX_OVERFLOW: "10",
   });

@@ -13,6 +13,7 @@ import { createPool } from "./db/pool.js";
 import { MessageWriter } from "./domain/message-writer.js";
 import { TokenService } from "./domain/tokens.js";
 import { buildApp } from "./http/app.js";
+import { AuthFailureGuard } from "./http/auth-guard.js";
 import type { AppContext } from "./http/context.js";
 import type { ReadinessCheck } from "./http/health.js";
 import { PresenceTracker } from "./infra/presence.js";
@@ -101,6 +102,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
       accessTokenMinutes: config.ACCESS_TOKEN_EXPIRE_MINUTES,
       refreshTokenDays: config.REFRESH_TOKEN_EXPIRE_DAYS,
     });
+    const authGuard = new AuthFailureGuard(redis, {
+      prefix: config.REDIS_KEY_PREFIX,
+      limit: config.AUTH_FAILURES_PER_MINUTE,
+    });
     const hub = new Hub({ pool, fanout, logger, metrics });
     const presence = new PresenceTracker(redis, {
       prefix: config.REDIS_KEY_PREFIX,
@@ -120,6 +125,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       pool,
       redis,
       tokens,
+      authGuard,
       writer,
       hub,
       metrics,
@@ -146,6 +152,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
       metrics,
       logger,
       tokens,
+      authGuard,
+      maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
       instance: config.INSTANCE_NAME,
       heartbeatMs: config.WS_HEARTBEAT_SECONDS * 1000,
       ratePerSecond: config.WS_SEND_RATE_PER_SECOND,

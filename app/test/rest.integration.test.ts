@@ -241,6 +241,7 @@ describe("users and tokens", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(u.id)
       .setIssuer("chatapi")
+      .setAudience("chatapi-api")
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
       .sign(key);
@@ -251,6 +252,7 @@ describe("users and tokens", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(u.id)
       .setIssuer("chatapi")
+      .setAudience("chatapi-api")
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("another-secret-key-that-is-long-enough!!"));
     const f = await call(base, "GET", `${api}/rooms`, { token: forged });

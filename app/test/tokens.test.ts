@@ -10,14 +10,21 @@ const SECRET = "token-test-secret-0123456789abcdef0123456789";
 const service = () =>
   new TokenService({} as pg.Pool, { secretKey: SECRET, accessTokenMinutes: 60, refreshTokenDays: 30 });
 
-async function token(options: { expiresAt: number; secret?: string; typ?: string }): Promise<string> {
-  return new SignJWT({ cid: "client-1", typ: options.typ ?? "access" })
+async function token(options: {
+  expiresAt: number | null;
+  secret?: string;
+  typ?: string;
+  audience?: string | null;
+  issuer?: string;
+}): Promise<string> {
+  const jwt = new SignJWT({ cid: "client-1", typ: options.typ ?? "access" })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject("user-1")
-    .setIssuer("chatapi")
-    .setIssuedAt()
-    .setExpirationTime(options.expiresAt)
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
+    .setIssuer(options.issuer ?? "chatapi");
+  if (options.audience !== null) jwt.setAudience(options.audience ?? "chatapi-api");
+  jwt.setIssuedAt();
+  if (options.expiresAt !== null) jwt.setExpirationTime(options.expiresAt);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
 const code = (error: unknown) => (error instanceof ApiError ? error.code : String(error));
@@ -51,5 +58,28 @@ describe("TokenService.verifyAccessToken", () => {
       expect(code(await tokens.verifyAccessToken(forged).catch((e: unknown) => e))).toBe("invalid_token");
       expect(code(await tokens.verifyAccessToken(refresh).catch((e: unknown) => e))).toBe("invalid_token");
     }
+  });
+
+  it("refuses a token signed with the right key for another audience or issuer, or without an audience or an expiry", async () => {
+    const tokens = service();
+    for (const forged of [
+      await token({ expiresAt: now() + 60, audience: "another-service" }),
+      await token({ expiresAt: now() + 60, audience: null }),
+      await token({ expiresAt: now() + 60, issuer: "someone-else" }),
+      await token({ expiresAt: null }),
+    ]) {
+      expect(code(await tokens.verifyAccessToken(forged).catch((e: unknown) => e))).toBe("invalid_token");
+    }
+  });
+
+  it("issues tokens it accepts (issuer and audience set)", async () => {
+    const tokens = service();
+    const { token: issued } = await tokens.signAccessToken("user-9", "client-9");
+    const payload = JSON.parse(Buffer.from(issued.split(".")[1]!, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(payload).toMatchObject({ iss: "chatapi", aud: "chatapi-api", sub: "user-9", cid: "client-9" });
+    expect((await tokens.verifyAccessToken(issued)).userId).toBe("user-9");
   });
 });

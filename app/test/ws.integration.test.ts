@@ -91,6 +91,7 @@ describe("connecting", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(users[0]!.id)
       .setIssuer("chatapi")
+      .setAudience("chatapi-api")
       .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
       .sign(new TextEncoder().encode(TEST_SECRET_KEY));
     const s = await TestSocket.open(`${ws}/ws?token=${expired}`);
@@ -104,6 +105,7 @@ describe("connecting", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(users[0]!.id)
       .setIssuer("chatapi")
+      .setAudience("chatapi-api")
       .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
       .sign(new TextEncoder().encode(TEST_SECRET_KEY));
     const s = await TestSocket.connect(strict.url, soon);

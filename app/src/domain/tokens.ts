@@ -27,6 +27,11 @@ export interface TokenPair {
 }
 
 const ISSUER = "chatapi";
+/**
+ * Who access tokens are for. Required on verification, so a token another service mints with a
+ * shared key (or ours for another audience) is refused instead of accepted by default.
+ */
+const AUDIENCE = "chatapi-api";
 /** Verified access tokens remembered per process (a user sends the same token many times). */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -53,6 +58,7 @@ export class TokenService {
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(userId)
       .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
       .setIssuedAt(now)
       .setExpirationTime(now + expiresIn)
       .setJti(randomUUID())
@@ -66,17 +72,20 @@ export class TokenService {
     if (known && known.exp > Date.now() / 1000) return known;
     this.verified.delete(token);
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER });
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        // Without exp a token would never expire (and a WebSocket would never be closed for it).
+        requiredClaims: ["exp", "sub"],
+      });
       if (payload.typ !== "access" || typeof payload.sub !== "string" || typeof payload.cid !== "string") {
         throw unauthorized("invalid_token", "not an access token");
       }
-      const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp ?? 0 };
-      if (claims.exp > 0) {
-        // Oldest first out: a Map iterates in insertion order.
-        if (this.verified.size >= VERIFIED_CACHE_SIZE)
-          this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, claims);
-      }
+      const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp! };
+      // Oldest first out: a Map iterates in insertion order.
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
       return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)

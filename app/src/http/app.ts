@@ -5,10 +5,12 @@ import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
+import { TRUSTED_PROXIES } from "./auth-guard.js";
 import type { AppContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { healthRoutes } from "./health.js";
 import { openApiDocument } from "./openapi.js";
+import { redactUrl } from "../observability/logger.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { clientRoutes } from "./routes/clients.js";
 import { roomRoutes } from "./routes/rooms.js";
@@ -44,7 +46,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   app.disable("x-powered-by");
   app.set("etag", false);
   // Behind nginx / a Kubernetes Service: trust forwarded addresses from private networks only.
-  app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  app.set("trust proxy", TRUSTED_PROXIES);
   // While stopping, every response closes its keep-alive connection: a busy client reusing one
   // would otherwise keep the instance serving until the drain timeout and then have a request
   // cut mid-flight (found by chaos/faults/sigterm-api-instance). Requests already sent are
@@ -68,13 +70,13 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactUrl(req.url),
           remote: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       customSuccessMessage: (req, res, ms) =>
-        `${req.method} ${req.url} ${res.statusCode} ${Math.round(ms)}ms`,
+        `${req.method} ${redactUrl(req.url)} ${res.statusCode} ${Math.round(ms)}ms`,
     }),
   );
   app.use(metricsMiddleware(ctx));
@@ -111,6 +113,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   api.use(
     express.json({ limit: MAX_JSON_BYTES, strict: false, type: ["application/json", "application/*+json"] }),
   );
+  api.use(ctx.authGuard.middleware());
   api.use(clientRoutes(ctx, limit));
   api.use(userRoutes(ctx, limit));
   api.use(roomRoutes(ctx, limit));

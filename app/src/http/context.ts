@@ -8,6 +8,7 @@ import type { TokenService } from "../domain/tokens.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ErrorReporter } from "../observability/sentry.js";
 import type { Hub } from "../ws/hub.js";
+import type { AuthFailureGuard } from "./auth-guard.js";
 import type { ReadinessCheck } from "./health.js";
 
 export interface AppContext {
@@ -17,6 +18,8 @@ export interface AppContext {
   /** Commands connection (rate-limit counters). */
   redis: Redis;
   tokens: TokenService;
+  /** Failed authentications per address (brute-force defence, REST and WebSocket). */
+  authGuard: AuthFailureGuard;
   writer: MessageWriter;
   hub: Hub;
   metrics: Metrics;

@@ -1,20 +1,20 @@
 // Request and response shapes of the REST API. The same zod schemas validate requests and
 // produce the OpenAPI document (openapi.ts), so the two cannot drift apart.
 import { z } from "zod";
-import { clientMsgId, messageBody } from "../domain/validation.js";
+import { clientMsgId, messageBody, storedText } from "../domain/validation.js";
 
 const id = z.uuid().meta({ description: "UUID" });
 const timestamp = z.iso.datetime({ offset: true }).meta({ description: "ISO-8601 timestamp" });
 
 export const createClientBody = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: storedText(1, 200, { trim: true }),
   email: z.email().max(320),
   is_admin: z.boolean().optional(),
 });
 
 export const createUserBody = z.object({
-  external_id: z.string().min(1).max(200),
-  display_name: z.string().trim().min(1).max(200),
+  external_id: storedText(1, 200),
+  display_name: storedText(1, 200, { trim: true }),
   email: z.email().max(320).optional(),
 });
 
@@ -22,7 +22,7 @@ export const tokenBody = z.object({ user_id: z.uuid() });
 export const refreshBody = z.object({ refresh_token: z.string().min(1).max(512) });
 
 export const createRoomBody = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: storedText(1, 200, { trim: true }),
   member_ids: z.array(z.uuid()).max(1000).optional(),
 });
 

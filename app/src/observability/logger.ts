@@ -31,6 +31,35 @@ export const REDACT_PATHS = [
   "*.token",
 ];
 
+/** Query parameters whose values are credentials (`/ws?token=…`, clients that put keys in URLs). */
+const SECRET_PARAM = /token|key|secret|passw|auth|sig|session|code|credential/i;
+
+/**
+ * The URL as it may be logged: values of credential-like query parameters replaced. A client
+ * that puts its token or API key in a query string must not get it written to the logs.
+ */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (!url) return url;
+  const q = url.indexOf("?");
+  if (q < 0) return url;
+  const query = url
+    .slice(q + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // a malformed escape: judge the raw name
+      }
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=[redacted]` : pair;
+    })
+    .join("&");
+  return `${url.slice(0, q)}?${query}`;
+}
+
 export const LOG_FILE_MAX_SIZE = "10M";
 export const LOG_FILE_BACKUPS = 5;
 

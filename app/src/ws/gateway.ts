@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AccessClaims, TokenService } from "../domain/tokens.js";
 import { ApiError } from "../domain/errors.js";
+import { clientAddress, type AuthFailureGuard } from "../http/auth-guard.js";
 import type { PresenceTracker } from "../infra/presence.js";
 import { CLOSE_BAD_TOKEN, CLOSE_GOING_AWAY, Connection, type ConnectionContext } from "./connection.js";
 
@@ -14,6 +15,10 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 export interface GatewayOptions extends ConnectionContext {
   tokens: TokenService;
+  /** Failed authentications per address: a blocked address gets 429 before its token is read. */
+  authGuard?: AuthFailureGuard;
+  /** Open (and opening) WebSockets one client address may hold on this instance; more get 429. */
+  maxConnectionsPerAddress?: number;
   instance: string;
   heartbeatMs: number;
   /** Cluster-wide "connected anywhere" (the worker e-mails only users who are not). */
@@ -29,6 +34,8 @@ export class WebSocketGateway {
     clientTracking: false,
   });
   private readonly connections = new Set<Connection>();
+  /** Open and opening sockets per client address (idle-connection floods from one address). */
+  private readonly perAddress = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
 
@@ -52,21 +59,60 @@ export class WebSocketGateway {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== WS_PATH) return reject(socket, 404, "Not Found");
     if (!this.accepting) return reject(socket, 503, "Service Unavailable");
+    const address = clientAddress(req);
+    const held = this.perAddress.get(address) ?? 0;
+    if (held >= (this.options.maxConnectionsPerAddress ?? Infinity)) {
+      this.options.metrics.wsRateLimited.inc();
+      this.options.logger.warn({ remote: address, held }, "too many WebSockets from one address; refusing");
+      return reject(socket, 429, "Too Many Requests", 10);
+    }
+    // Counted from now: sockets still authenticating hold a slot too.
+    this.perAddress.set(address, held + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    };
+    socket.once("close", release);
     const token = url.searchParams.get("token") ?? bearer(req.headers.authorization);
-    const verified: Promise<AccessClaims | ApiError> = token
-      ? this.options.tokens.verifyAccessToken(token).catch((error: unknown) => {
-          if (error instanceof ApiError) return error;
-          throw error;
-        })
-      : Promise.resolve(
-          new ApiError(401, "missing_token", "connect with ?token=<access_token> or Authorization: Bearer"),
+    const guard = this.options.authGuard;
+    const verify = async (): Promise<AccessClaims | ApiError | number> => {
+      const wait = guard ? await guard.retryAfterSeconds(address) : 0;
+      if (wait > 0) return wait;
+      if (!token)
+        return new ApiError(
+          401,
+          "missing_token",
+          "connect with ?token=<access_token> or Authorization: Bearer",
         );
-    verified
+      try {
+        return await this.options.tokens.verifyAccessToken(token);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        guard?.recordFailure(address);
+        return error;
+      }
+    };
+    verify()
       .then((claims) => {
-        if (!this.accepting) return reject(socket, 503, "Service Unavailable");
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, claims));
+        if (typeof claims === "number") {
+          release();
+          return reject(socket, 429, "Too Many Requests", claims);
+        }
+        if (!this.accepting) {
+          release();
+          return reject(socket, 503, "Service Unavailable");
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.once("close", release);
+          this.onOpen(ws, claims);
+        });
       })
       .catch((error: unknown) => {
+        release();
         this.options.logger.error({ err: error }, "WebSocket upgrade failed");
         reject(socket, 500, "Internal Server Error");
       });
@@ -140,9 +186,10 @@ function bearer(header: string | undefined): string | null {
   return match ? match[1]! : null;
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
+function reject(socket: Duplex, status: number, text: string, retryAfterSeconds?: number): void {
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const retry = retryAfterSeconds ? `Retry-After: ${retryAfterSeconds}\r\n` : "";
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
   }
   socket.destroy();
 }

@@ -1,0 +1,214 @@
+// Real API instances for the attacks: `node app/dist/cli.js serve` as a child process on a random
+// loopback port, each with a throwaway database on the shared PostgreSQL and its own Redis key
+// prefix, every line it logs kept (the secret-leak attack greps them).
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+
+export const repoRoot = resolve(__dirname, "..", "..", "..");
+const CLI = join(repoRoot, "app", "dist", "cli.js");
+
+/** The service addresses scripts/setup wrote (vitest's setup file does the same). */
+export function loadServicesEnv(): void {
+  const dir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
+  for (const file of ["services.env", "services.urls.env", "tools.env"]) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!;
+    }
+  }
+}
+
+function required(name: string): string {
+  loadServicesEnv();
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run scripts/setup --for test first`);
+  return value;
+}
+
+export const suffix = (): string => randomBytes(5).toString("hex");
+
+export interface Database {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createDatabase(): Promise<Database> {
+  const adminUrl = required("CHATAPI_TEST_DATABASE_URL");
+  const name = `chatapi_t_${suffix()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** Runs a one-shot CLI command; resolves with its output, rejects on a non-zero exit. */
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        error
+          ? fail(new Error(`chatapi ${args[0]} failed: ${error.message}\n${stderr}`))
+          : done({ stdout, stderr }),
+    );
+  });
+}
+
+/** Secrets an instance runs with (the leak attack searches for every one of them). */
+export interface InstanceSecrets {
+  SECRET_KEY: string;
+  DATABASE_URL: string;
+  RABBITMQ_URL: string;
+  adminApiKey: string;
+}
+
+export interface Instance {
+  url: string;
+  pid: number;
+  secrets: InstanceSecrets;
+  /** Every stdout/stderr line so far. */
+  output: string[];
+  /** Resident set size (bytes) from /proc. */
+  rss(): number;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface InstanceOptions {
+  env?: Record<string, string>;
+  logLevel?: string;
+}
+
+/** A fresh database, migrated, with an admin client; then `serve` on a random port. */
+export async function startInstance(options: InstanceOptions = {}): Promise<Instance> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const stale = statSync(join(repoRoot, "app", "src", "server.ts")).mtimeMs > statSync(CLI).mtimeMs;
+  if (stale) throw new Error("app/dist is older than app/src: run npm run build");
+  const db = await createDatabase();
+  const secretKey = `chaos-${randomBytes(24).toString("base64url")}`;
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    REDIS_URL: required("CHATAPI_TEST_REDIS_URL"),
+    RABBITMQ_URL: required("CHATAPI_TEST_RABBITMQ_URL"),
+    SECRET_KEY: secretKey,
+    REDIS_KEY_PREFIX: `chatapi-chaos-${suffix()}:`,
+    LOG_LEVEL: options.logLevel ?? "INFO",
+    PORT: "0",
+    INSTANCE_NAME: `chaos-${suffix()}`,
+    DATABASE_POOL_SIZE: "4",
+    DATABASE_MAX_OVERFLOW: "4",
+    ...options.env,
+  };
+  try {
+    await cli(["migrate"], env);
+    const adminKey = `cak_admin_${randomBytes(24).toString("base64url")}`;
+    const keyFile = join("/tmp", `chaos-admin-key-${suffix()}`);
+    const { writeFileSync, rmSync } = await import("node:fs");
+    writeFileSync(keyFile, adminKey, { mode: 0o600 });
+    try {
+      await cli(
+        [
+          "create-client",
+          "--name",
+          "Admin",
+          "--email",
+          `admin-${suffix()}@example.com`,
+          "--admin",
+          "--api-key-file",
+          keyFile,
+          "--json",
+        ],
+        env,
+      );
+    } finally {
+      rmSync(keyFile, { force: true });
+    }
+    const child = spawn(process.execPath, [CLI, "serve"], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output: string[] = [];
+    const port = await listeningPort(child, output);
+    const exited = new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) done();
+      else child.once("exit", () => done());
+    });
+    return {
+      url: `http://127.0.0.1:${port}`,
+      pid: child.pid!,
+      secrets: {
+        SECRET_KEY: secretKey,
+        DATABASE_URL: db.url,
+        RABBITMQ_URL: env.RABBITMQ_URL!,
+        adminApiKey: adminKey,
+      },
+      output,
+      rss: () => {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      },
+      alive: () => child.exitCode === null && child.signalCode === null,
+      stop: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(timer);
+        await db.drop();
+      },
+    };
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+}
+
+function listeningPort(child: ChildProcess, output: string[]): Promise<number> {
+  return new Promise<number>((done, fail) => {
+    let buffer = "";
+    const collect = (chunk: Buffer) => {
+      buffer += chunk.toString("utf8");
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        output.push(line);
+        const match = /"port":(\d+).*listening on/.exec(line);
+        if (match) done(Number(match[1]));
+      }
+    };
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    child.once("exit", (code) => fail(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
+    setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(new Error(`chatapi serve did not start within 60 s:\n${output.join("\n")}`));
+    }, 60_000).unref();
+  });
+}
