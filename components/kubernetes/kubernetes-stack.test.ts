@@ -507,6 +507,70 @@ describe("prod stack (Pulumi.prod.yaml) on Kubernetes", () => {
   });
 });
 
+describe("offline images: nginx 1.22 cannot re-resolve the API's headless Service", () => {
+  let d: Deployed;
+  beforeAll(async () => {
+    d = await deploy("offline", {
+      "chatapi:images": JSON.stringify({ preset: "offline" }),
+      "chatapi:kubernetes": JSON.stringify({ namespace: "chatapi", imagePullPolicy: "Never" }),
+    });
+  });
+
+  it("runs the upstream watcher beside nginx: same image and hardening, nginx's /tmp, one process namespace", () => {
+    const deployment = d.get("apps/v1:Deployment", "nginx");
+    const pod = podSpec(deployment);
+    expect(pod.shareProcessNamespace).toBe(true); // to signal the nginx master
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(["nginx", "upstream-watcher"]);
+    const [nginx, watcher] = pod.containers as Obj[];
+    expect(watcher).toMatchObject({
+      image: "chatapi-local/nginx-unprivileged:1",
+      imagePullPolicy: "Never",
+      command: ["bash", "/etc/nginx/chatapi/watch-upstream.sh"],
+      resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+    });
+    expect(watcher!.securityContext).toEqual(nginx!.securityContext);
+    expect(watcher!.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    // the pid file nginx writes is in its /tmp; the script comes from the nginx ConfigMap
+    const tmp = (nginx!.volumeMounts as Obj[]).find((m) => m.mountPath === "/tmp")!;
+    expect(watcher!.volumeMounts).toEqual([
+      {
+        name: "config",
+        mountPath: "/etc/nginx/chatapi/watch-upstream.sh",
+        subPath: "watch-upstream.sh",
+        readOnly: true,
+      },
+      { name: tmp.name, mountPath: "/tmp" },
+    ]);
+    expect(watcher!.livenessProbe).toBeUndefined();
+    const items = pod.volumes.find((v: Obj) => v.name === "config").configMap.items as Obj[];
+    expect(items.map((i) => i.key)).toContain("watch-upstream.sh");
+  });
+
+  it("renders a config nginx 1.22 loads, and the watcher script for the headless Service", () => {
+    const config = d.get("core/v1:ConfigMap", "nginx-config");
+    const conf = config.data["nginx.conf"] as string;
+    expect(conf).not.toContain(" resolve ");
+    expect(conf).toContain("server chatapi-offline-api-headless.chatapi.svc.cluster.local:8000 max_fails=3");
+    expect(conf).toContain("hash $remote_addr consistent;");
+    expect(conf).toContain("worker_shutdown_timeout 10m;");
+    const script = config.data["watch-upstream.sh"] as string;
+    expect(script).toContain("name=chatapi-offline-api-headless.chatapi.svc.cluster.local");
+    expect(script).toContain("pidfile=/tmp/nginx.pid");
+    expect(script).toContain("interval=5");
+  });
+
+  it("prod (nginx 1.28) re-resolves by itself: one container, no watcher", async () => {
+    const prod = await deploy("prodwatch");
+    expect(podSpec(prod.get("apps/v1:Deployment", "nginx")).containers).toHaveLength(1);
+    expect(prod.get("core/v1:ConfigMap", "nginx-config").data["watch-upstream.sh"]).toBeUndefined();
+  });
+});
+
 describe("a config that provides every secret and the TLS material", () => {
   let tls: TlsFixture;
   let d: Deployed;
