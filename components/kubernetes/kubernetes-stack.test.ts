@@ -2,6 +2,9 @@
 // guide item exists with the right fields, the Jobs gate the API, no secret value appears in
 // any input except the Secret objects, and a config that provides every secret and the TLS
 // material creates no @pulumi/random or @pulumi/tls resource (what the real engine can run).
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../stacks/config/stack-file";
@@ -483,6 +486,19 @@ describe("prod stack (Pulumi.prod.yaml) on Kubernetes", () => {
       persistentVolumeClaim: { claimName: "chatapi-prod-backups" },
     });
     expect(d.get("core/v1:PersistentVolumeClaim", "backups").spec.resources.requests.storage).toBe("50Gi");
+  });
+
+  it("exports no Docker host firewall and writes no firewall files (a cluster has NetworkPolicies)", () => {
+    const renderDir = mkdtempSync(join(tmpdir(), "chatapi-k8s-render-"));
+    try {
+      const source = readStackFile(repoRoot, "prod");
+      const result = runProgram({ stack: "nofw", ...source, projectDir: repoRoot, renderDir });
+      expect(result.outputs.firewall).toBeUndefined();
+      expect(readdirSync(renderDir)).toEqual([]);
+    } finally {
+      rmSync(renderDir, { recursive: true, force: true });
+    }
+    expect(d.result.outputs.caCertificate).toBeUndefined();
   });
 
   it("uses an explicit provider; a render folder and kubeconfig context come from config", async () => {
