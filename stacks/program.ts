@@ -2,7 +2,7 @@
 // the stack outputs. stacks/index.ts calls it with the engine's config; tests call it under
 // runtime mocks with a stack file's config.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type DockerStack, deployDocker } from "../components/docker";
 import { renderFirewall } from "../components/firewall/render-firewall";
@@ -64,6 +64,27 @@ function writeFirewall(dir: string, rendered: ReturnType<typeof renderFirewall>)
   });
 }
 
+/**
+ * Config paths (kubeconfig, render folder) are relative to the project root, where Pulumi.yaml
+ * is; the engine starts the provider in the program's folder (stacks/). So they are passed on
+ * relative to the working directory: still relative (the state stays the same from any
+ * checkout), but pointing where the user meant.
+ */
+function withProjectRelativePaths(plan: DeploymentPlan, projectDir: string): DeploymentPlan {
+  if (plan.target !== "kubernetes") return plan;
+  const fromCwd = (path: string) =>
+    isAbsolute(path) || path.startsWith("~")
+      ? path
+      : relative(process.cwd(), resolve(projectDir, path)) || ".";
+  const { kubeconfig, renderYamlToDirectory } = plan.kubernetes.provider;
+  const provider = {
+    ...plan.kubernetes.provider,
+    ...(kubeconfig ? { kubeconfig: fromCwd(kubeconfig) } : {}),
+    ...(renderYamlToDirectory ? { renderYamlToDirectory: fromCwd(renderYamlToDirectory) } : {}),
+  };
+  return { ...plan, kubernetes: { ...plan.kubernetes, provider } };
+}
+
 export interface ProgramResult {
   outputs: StackOutputs;
   plan: DeploymentPlan;
@@ -75,7 +96,7 @@ export interface ProgramResult {
 export function runProgram(input: ProgramInput): ProgramResult {
   const appVersion = readAppVersion(input.projectDir);
   const config = loadStackConfig({ ...input, appVersion });
-  const plan = buildPlan({ config, appVersion });
+  const plan = withProjectRelativePaths(buildPlan({ config, appVersion }), input.projectDir);
   const configSecrets: Partial<Record<SecretConfigKey, pulumi.Output<string>>> = {};
   for (const [key, value] of Object.entries(config.secrets) as [SecretConfigKey, string][]) {
     configSecrets[key] = pulumi.secret(value);

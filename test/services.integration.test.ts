@@ -116,4 +116,17 @@ describe("services the test suite needs", () => {
     );
     expect(stdout.trim()).toMatch(/^\d+\.\d+/);
   });
+
+  it("pg_dump, pg_restore and psql are installed (backups), no older than the server", async () => {
+    for (const tool of ["pg_dump", "pg_restore", "psql"]) {
+      const { stdout } = await explain(tool, () => run(tool, ["--version"]));
+      expect(Number(/\(PostgreSQL\) (\d+)/.exec(stdout)?.[1])).toBeGreaterThanOrEqual(15);
+    }
+  });
+
+  it("the S3 test server (versitygw) is built", async () => {
+    const binary = required("CHATAPI_TEST_VERSITYGW");
+    const { stdout } = await explain("versitygw", () => run(binary, ["--version"]));
+    expect(stdout).toContain("Version");
+  });
 });

@@ -2,16 +2,10 @@
 // Entry point of the `chatapi` command: one image, one binary, several processes.
 import { parseArgs } from "node:util";
 import { ConfigError } from "./config/env.js";
-import { UsageError, USAGE } from "./commands/usage.js";
+import { CommandFailure, UsageError, USAGE } from "./commands/usage.js";
 import { VERSION } from "./version.js";
 
 type Command = (argv: string[]) => Promise<void>;
-
-const notYet =
-  (name: string): Command =>
-  async () => {
-    throw new UsageError(`'${name}' is not available in this build of chatapi ${VERSION}`);
-  };
 
 const COMMANDS: Record<string, Command> = {
   serve: async (argv) => {
@@ -32,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
         email: { type: "string" },
         admin: { type: "boolean", default: false },
         "api-key-file": { type: "string" },
+        id: { type: "string" },
         json: { type: "boolean", default: false },
       },
     });
@@ -41,12 +36,36 @@ const COMMANDS: Record<string, Command> = {
       email: values.email,
       admin: values.admin,
       apiKeyFile: values["api-key-file"],
+      id: values.id,
       json: values.json,
     });
   },
-  worker: notYet("worker"),
-  backup: notYet("backup"),
-  restore: notYet("restore"),
+  worker: async (argv) => {
+    parseArgs({ args: argv, options: {} });
+    const { worker } = await import("./commands/worker.js");
+    await worker();
+  },
+  backup: async (argv) => {
+    const { values } = parseArgs({
+      args: argv,
+      options: { schedule: { type: "string" }, daemon: { type: "boolean", default: false } },
+    });
+    const { backupCommand } = await import("./commands/backup.js");
+    await backupCommand({ schedule: values.schedule, daemon: values.daemon });
+  },
+  restore: async (argv) => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        force: { type: "boolean", default: false },
+        "verify-only": { type: "boolean", default: false },
+      },
+    });
+    if (positionals.length > 1) throw new UsageError(`restore takes one backup, got ${positionals.length}`);
+    const { restoreCommand } = await import("./commands/restore.js");
+    await restoreCommand({ source: positionals[0], force: values.force, verifyOnly: values["verify-only"] });
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -73,7 +92,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
+    if (error instanceof CommandFailure) {
+      console.error(`chatapi: ${error.message}`);
+      process.exitCode = error.exitCode;
+    } else if (error instanceof ConfigError) {
       console.error(`chatapi: ${error.message}`);
       process.exitCode = 78; // EX_CONFIG
     } else if (

@@ -1,6 +1,7 @@
 // The image's HEALTHCHECK (`node /app/dist/healthcheck.js`, no curl needed): GET /health on
 // this container's own server. `worker` serves it on METRICS_PORT, `serve` on PORT (HTTPS when
-// SSL_CERTFILE is set); which one runs is read from PID 1's command line.
+// SSL_CERTFILE is set); which one runs is read from PID 1's command line. A `backup` scheduler
+// has no server: it is healthy unless its last run failed (it records each run in /tmp).
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -13,7 +14,17 @@ function mainCommand(): string {
   }
 }
 
-const isWorker = /\bworker\b/.test(mainCommand());
+const command = mainCommand();
+if (/\b(backup|restore|migrate|create-client)\b/.test(command)) {
+  let healthy = true;
+  try {
+    healthy = (JSON.parse(readFileSync("/tmp/chatapi-backup-status.json", "utf8")) as { ok: boolean }).ok;
+  } catch {
+    // No run finished yet (or not a scheduler): the process being there is all there is to check.
+  }
+  process.exit(healthy ? 0 : 1);
+}
+const isWorker = /\bworker\b/.test(command);
 const port = Number((isWorker ? process.env.METRICS_PORT : process.env.PORT) || (isWorker ? 9000 : 8000));
 const tls = !isWorker && Boolean(process.env.SSL_CERTFILE);
 // The certificate names the public host, not 127.0.0.1: verifying it here proves nothing.

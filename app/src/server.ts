@@ -15,6 +15,7 @@ import { TokenService } from "./domain/tokens.js";
 import { buildApp } from "./http/app.js";
 import type { AppContext } from "./http/context.js";
 import type { ReadinessCheck } from "./http/health.js";
+import { PresenceTracker } from "./infra/presence.js";
 import { RabbitProbe } from "./infra/rabbitmq.js";
 import { RedisFanout } from "./infra/redis-fanout.js";
 import type { Logger } from "./observability/logger.js";
@@ -97,6 +98,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
       refreshTokenDays: config.REFRESH_TOKEN_EXPIRE_DAYS,
     });
     const hub = new Hub({ pool, fanout, logger, metrics });
+    const presence = new PresenceTracker(redis, {
+      prefix: config.REDIS_KEY_PREFIX,
+      instance: config.INSTANCE_NAME,
+      logger,
+    });
     const writer = new MessageWriter(pool);
     const readiness: ReadinessCheck[] = [
       { name: "postgres", run: async () => void (await pool.query("SELECT 1")) },
@@ -142,6 +148,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
       track,
       lifecycle,
+      presence,
     });
     gateway.attach(server);
     await new Promise<void>((resolve, reject) => {
@@ -170,6 +177,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         // Writes already accepted finish (and are acked) before sockets close.
         await Promise.race([Promise.allSettled([...inFlight]), sleep(drainMs)]);
         await gateway.closeAll(drainMs);
+        await presence.close();
         await Promise.race([closedHttp, sleep(drainMs)]);
         server.closeAllConnections();
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

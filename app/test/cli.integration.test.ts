@@ -144,6 +144,30 @@ describe("chatapi", () => {
     expect(other.stderr).not.toContain("another-key");
   });
 
+  it("create-client --id gives the new client that id; again, or with another id, it changes nothing", async () => {
+    const id = "3f0c9a52-4b1e-4d7a-9a63-0f6a8c1d2e4b";
+    const args = ["create-client", "--name", "Fixed", "--email", "fixed@example.com", "--id", id, "--json"];
+    const first = await chatapi(args);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ id, created: true });
+    expect(JSON.parse((await chatapi(args)).stdout)).toEqual({ id, created: false });
+    const other = await chatapi([
+      ...args.slice(0, -3),
+      "--id",
+      "9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d0e",
+      "--json",
+    ]);
+    expect(JSON.parse(other.stdout)).toEqual({ id, created: false });
+    expect(other.stderr).toContain(`its id is ${id}`);
+    // The id of an existing client cannot be taken by a new email.
+    const clash = await chatapi(["create-client", "--name", "B", "--email", "b@example.com", "--id", id]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain(`a client with id ${id} already exists`);
+    const bad = await chatapi(["create-client", "--name", "B", "--email", "b@example.com", "--id", "42"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--id must be a UUID");
+  });
+
   it("create-client names what is wrong with its arguments", async () => {
     const r = await chatapi([
       "create-client",
@@ -172,9 +196,15 @@ describe("chatapi", () => {
     expect(w.stderr).toContain("at least 24 characters");
   });
 
-  it("commands of later releases answer clearly", async () => {
-    const r = await chatapi(["backup"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("'backup' is not available");
+  it("worker, backup and restore reject unknown options and missing arguments with exit 2", async () => {
+    const worker = await chatapi(["worker", "--bogus"]);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toContain("--bogus");
+    const daemon = await chatapi(["backup", "--daemon"]);
+    expect(daemon.code).toBe(2);
+    expect(daemon.stderr).toContain("--daemon needs BACKUP_SCHEDULE");
+    const restore = await chatapi(["restore", "a.sql.gz", "b.sql.gz"]);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toContain("restore takes one backup, got 2");
   });
 });

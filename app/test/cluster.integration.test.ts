@@ -171,7 +171,7 @@ describe("migrations", () => {
       );
       const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
       expect(applied.filter((x) => x.length > 0)).toHaveLength(1);
-      expect(applied.flat()).toEqual(["1700000000000_initial-schema"]);
+      expect(applied.flat()).toEqual(["1700000000000_initial-schema", "1700000000001_background-jobs"]);
       const client = new pg.Client({ connectionString: fresh.url });
       await client.connect();
       const { rows } = await client.query<{ table_name: string }>(
@@ -181,7 +181,11 @@ describe("migrations", () => {
       expect(rows.map((r) => r.table_name)).toEqual([
         "api_keys",
         "clients",
+        "email_deliveries",
+        "job_runs",
         "messages",
+        "notification_batches",
+        "outbox",
         "refresh_tokens",
         "room_members",
         "rooms",

@@ -2,7 +2,7 @@
 // PostgreSQL and Redis (host network): commands, secrets as files, non-root user, healthcheck,
 // graceful stop, and nothing in it that should not be there.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "./support/http.js";
 import { freePort } from "./support/redis-server.js";
 import { APP_DIR } from "./support/process.js";
+import { createTestVhost } from "./support/rabbitmq.js";
 import {
   createTestDatabase,
   required,
@@ -141,7 +142,9 @@ describe("app image", () => {
     // Read-only root filesystem, as deployed: only /tmp is writable.
     const network = ["--network", "host", "--read-only", "--tmpfs", "/tmp"];
     const migrated = await docker("run", "--rm", ...network, ...secretMounts(), image, "migrate", "--json");
-    expect(JSON.parse(migrated)).toEqual({ applied: ["1700000000000_initial-schema"] });
+    expect(JSON.parse(migrated)).toEqual({
+      applied: ["1700000000000_initial-schema", "1700000000001_background-jobs"],
+    });
     const adminKey = `image-test-admin-key-${uniqueSuffix()}${uniqueSuffix()}`;
     const keyFile = secretFile("admin_api_key", adminKey);
     const bootstrap = [
@@ -214,5 +217,98 @@ describe("app image", () => {
     // docker stop sends SIGTERM: a graceful exit with code 0.
     await docker("stop", "-t", "20", name);
     expect(await docker("inspect", name, "--format", "{{.State.ExitCode}}")).toBe("0");
+  });
+
+  it("backup and restore run in the image (its own pg_dump/psql) on a read-only root with BACKUP_DIR mounted", async () => {
+    const backups = mkdtempSync(join(tmpdir(), "chatapi-image-backups-"));
+    chmodSync(backups, 0o777); // writable by uid 10001
+    const network = ["--network", "host", "--read-only", "--tmpfs", "/tmp"];
+    const versions = await docker(
+      "run",
+      "--rm",
+      "--entrypoint",
+      "sh",
+      image,
+      "-c",
+      "pg_dump --version; psql --version",
+    );
+    expect(versions).toMatch(/pg_dump \(PostgreSQL\) 1[5-9]/);
+    const out = await docker(
+      "run",
+      "--rm",
+      ...network,
+      ...secretMounts(),
+      "-v",
+      `${backups}:/backups`,
+      image,
+      "backup",
+    );
+    expect(out).toContain('"msg":"backup complete"');
+    const file = readdirSync(backups).find((n) => n.endsWith(".sql.gz"))!;
+    expect(readdirSync(backups)).toContain(`${file}.sha256`);
+    const target = await createTestDatabase({ migrate: false });
+    try {
+      const restored = await docker(
+        "run",
+        "--rm",
+        ...network,
+        "-e",
+        `DATABASE_URL_FILE=/run/secrets/database_url`,
+        "-v",
+        `${secretFile("target_database_url", target.url)}:/run/secrets/database_url:ro`,
+        "-v",
+        `${backups}:/backups:ro`,
+        image,
+        "restore",
+        `/backups/${file}`,
+      );
+      expect(restored).toContain('"msg":"restore complete"');
+      expect(restored).not.toContain(new URL(target.url).password);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it("the worker runs in the image: health and metrics on METRICS_PORT, the healthcheck passes, SIGTERM exits 0", async () => {
+    const vhost = await createTestVhost();
+    const port = await freePort();
+    const name = `chatapi-image-worker-${uniqueSuffix()}`;
+    containers.push(name);
+    try {
+      await docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        ...secretMounts().map((arg) =>
+          arg.endsWith(":/run/secrets/rabbitmq_url:ro")
+            ? `${secretFile("worker_rabbitmq_url", vhost.url)}:/run/secrets/rabbitmq_url:ro`
+            : arg,
+        ),
+        "-e",
+        `METRICS_PORT=${port}`,
+        image,
+        "worker",
+      );
+      let ready;
+      for (let i = 0; i < 150; i++) {
+        ready = await call(`http://127.0.0.1:${port}`, "GET", "/health/ready").catch(() => undefined);
+        if (ready?.status === 200) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(ready?.status).toBe(200);
+      await docker("exec", name, "node", "/app/dist/healthcheck.js");
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain("chatapi_jobs_in_flight");
+      await docker("stop", "-t", "30", name);
+      expect(await docker("inspect", name, "--format", "{{.State.ExitCode}}")).toBe("0");
+    } finally {
+      await vhost.drop();
+    }
   });
 });

@@ -1,5 +1,6 @@
-// Batched writes to one room: gapless seqs in request order, per-item answers (created,
-// duplicate, not a member) even when one batch mixes them.
+// Batched writes: gapless seqs in request order per room, per-item answers (created, duplicate,
+// not a member, another client's room) even when one batch mixes them and several rooms; two
+// writers (two instances) on overlapping rooms neither deadlock nor break a room's order.
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool } from "../src/db/pool.js";
@@ -35,7 +36,7 @@ describe("MessageWriter", () => {
     const existing = await writer.send(alice, room.id, "first", "dup-old");
     expect(existing).toMatchObject({ created: true, message: { seq: 1 } });
 
-    // All queued in one tick: the first goes alone, the rest form one batch behind it.
+    // All queued in one tick: one batch.
     const results = await Promise.allSettled([
       writer.send(alice, room.id, "a1", "a1"),
       writer.send(bob, room.id, "b1", undefined),
@@ -62,5 +63,91 @@ describe("MessageWriter", () => {
       room.id,
     ]);
     expect(rows[0]!.last_seq).toBe(1 + created.length);
+  });
+
+  it("writes several rooms in one batch, each room gapless and in order, refusing what is not allowed", async () => {
+    const { client } = await createClient(pool, { name: "M", email: "m@example.com" });
+    const { client: other } = await createClient(pool, { name: "O", email: "o@example.com" });
+    const user = async (clientId: string, id: string) => ({
+      userId: (await upsertUser(pool, clientId, { external_id: id, display_name: id })).user.id,
+      clientId,
+    });
+    const [ann, ben] = [await user(client.id, "ann"), await user(client.id, "ben")];
+    const outsider = await user(other.id, "olga");
+    const rooms = [
+      await createRoom(pool, ann, "r1", [ben.userId]),
+      await createRoom(pool, ann, "r2", []),
+      await createRoom(pool, ben, "r3", [ann.userId]),
+    ];
+    const theirs = await createRoom(pool, outsider, "theirs", []);
+    const writer = new MessageWriter(pool);
+    const sends = Array.from({ length: 60 }, (_, i) => {
+      const room = rooms[i % 3]!;
+      return { room, promise: writer.send(ann, room.id, `${room.name}-${Math.floor(i / 3)}`, `m${i}`) };
+    });
+    const refusals = await Promise.allSettled([
+      writer.send(ben, rooms[1]!.id, "ben is not in r2", "x1"),
+      writer.send(ann, theirs.id, "another client's room", "x2"),
+      writer.send(ann, rooms[0]!.id, "repeat", "m0"),
+    ]);
+    const results = await Promise.all(sends.map((s) => s.promise));
+    expect(refusals[0]).toMatchObject({ status: "rejected", reason: { status: 404 } });
+    expect(refusals[1]).toMatchObject({ status: "rejected", reason: { status: 404 } });
+    expect(refusals[2]).toEqual({
+      status: "fulfilled",
+      value: { created: false, message: results[0]!.message },
+    });
+    for (const room of rooms) {
+      const mine = results.filter((r, i) => sends[i]!.room === room).map((r) => r.message);
+      expect(mine.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(mine.map((m) => m.body)).toEqual(Array.from({ length: 20 }, (_, i) => `${room.name}-${i}`));
+    }
+    const { rows } = await pool.query<{ id: string; last_seq: number }>(
+      "SELECT id, last_seq FROM rooms WHERE id = ANY($1)",
+      [[...rooms, theirs].map((r) => r.id)],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.last_seq]))).toEqual({
+      [rooms[0]!.id]: 20,
+      [rooms[1]!.id]: 20,
+      [rooms[2]!.id]: 20,
+      [theirs.id]: 0,
+    });
+  });
+
+  it("two writers on overlapping rooms (two instances) keep every room gapless without deadlocks", async () => {
+    const { client } = await createClient(pool, { name: "C", email: "c@example.com" });
+    const actor = {
+      userId: (await upsertUser(pool, client.id, { external_id: "c", display_name: "c" })).user.id,
+      clientId: client.id,
+    };
+    const rooms = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => createRoom(pool, actor, `c${i}`, [])),
+    );
+    // Statements that failed (a deadlock would be retried one by one and go unnoticed otherwise).
+    const failures: string[] = [];
+    const watched = {
+      query: (...args: Parameters<pg.Pool["query"]>) =>
+        (pool.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((error: { code?: string }) => {
+          failures.push(error.code ?? "?");
+          throw error;
+        }),
+    } as unknown as pg.Pool;
+    const writers = [new MessageWriter(watched), new MessageWriter(watched)];
+    const sends: Array<Promise<{ message: { room_id: string; seq: number } }>> = [];
+    for (let round = 0; round < 20; round++) {
+      // Each writer queues the rooms in a different order, so naive locking would deadlock.
+      for (const [w, writer] of writers.entries()) {
+        const order = w === 0 ? rooms : [...rooms].reverse();
+        for (const room of order)
+          sends.push(writer.send(actor, room.id, `w${w} r${round}`, `w${w}-${round}-${room.id}`));
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const results = await Promise.all(sends);
+    expect(failures).toEqual([]);
+    for (const room of rooms) {
+      const seqs = results.filter((r) => r.message.room_id === room.id).map((r) => r.message.seq);
+      expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    }
   });
 });

@@ -461,6 +461,15 @@ describe("rooms, members, messages", () => {
       token: a.token,
     });
     expect(rooms.body[0]!.last_seq).toBe(8);
+    // Membership is checked in the page's own query: an empty page still tells 404 from [].
+    const past = await call<{ messages: unknown[] }>(base, "GET", `${path}?after_seq=8`, { token: a.token });
+    expect(past.status).toBe(200);
+    expect(past.body.messages).toEqual([]);
+    const outsider = await t.newUser("outsider");
+    for (const query of ["", "?after_seq=8", "?before_seq=5", "?before_seq=1"]) {
+      const r = await call(base, "GET", `${path}${query}`, { token: outsider.token });
+      expect([query, r.status]).toEqual([query, 404]);
+    }
   });
 
   it("concurrent sends to one room still get gapless, unique seqs", async () => {

@@ -176,7 +176,9 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
           wait: true,
           waitTimeout: health.startPeriodSeconds + health.intervalSeconds * (health.retries + 1) + 60,
         }
-      : {}),
+      : // No check of its own: the image's HEALTHCHECK (HTTP on PORT, for `serve`) would call a
+        // one-shot or scheduled container unhealthy, so it is switched off.
+        { healthcheck: { tests: ["NONE"] } }),
     // One-shot jobs: wait for the end; the exit code is checked by the component.
     ...(job ? { attach: true, mustRun: false, logs: false } : { mustRun: true }),
     networksAdvanced,

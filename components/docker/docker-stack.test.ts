@@ -180,6 +180,10 @@ function commonChecks(get: () => Deployed, stack: string) {
     for (const container of get().containers) {
       const args = inputs(container);
       const job = /-(migrate|bootstrap-admin)$/.test(container.name);
+      if (job || container.name.endsWith("-backup")) {
+        // The image's HTTP HEALTHCHECK would call them unhealthy: switched off.
+        expect(args.healthcheck, container.name).toEqual({ tests: ["NONE"] });
+      }
       if (job) {
         expect(args.restart, container.name).toBe("no");
         expect(args.attach).toBe(true);
@@ -243,6 +247,13 @@ function commonChecks(get: () => Deployed, stack: string) {
     expect(internal[`chatapi-${stack}-backend`]).toBe(true);
     expect(internal[`chatapi-${stack}-frontend`]).toBe(true);
     expect(internal[`chatapi-${stack}-public`]).toBe(false);
+    // The host has no address on the internal networks: it cannot connect to the data stores.
+    const options = Object.fromEntries(networks.map((n) => [n.name, inputs(n).options]));
+    for (const name of ["backend", "frontend"])
+      expect(options[`chatapi-${stack}-${name}`]).toEqual({
+        "com.docker.network.bridge.inhibit_ipv4": "true",
+      });
+    expect(options[`chatapi-${stack}-public`]).toBeUndefined();
     for (const store of ["postgres", "redis", "rabbitmq"]) {
       expect(networksOf(get().container(store))).toEqual({ [`chatapi-${stack}-backend`]: [store] });
     }

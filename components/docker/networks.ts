@@ -1,8 +1,12 @@
 // The stack's private networks: data stores sit on an internal network (no route out, no
-// published ports); only nginx is on the network its ports are published from.
+// published ports, no address of the host on it); only nginx is on the network its ports are
+// published from.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeploymentPlan, NetworkName } from "../plan/types";
+
+/** Bridge option: the host gets no address on the network (NetworkPlan.isolatedFromHost). */
+export const hostIsolation = { "com.docker.network.bridge.inhibit_ipv4": "true" } as const;
 
 export class Networks extends pulumi.ComponentResource {
   readonly names: Partial<Record<NetworkName, pulumi.Output<string>>> = {};
@@ -16,6 +20,7 @@ export class Networks extends pulumi.ComponentResource {
           name: network.resourceName,
           driver: "bridge",
           internal: network.internal,
+          ...(network.isolatedFromHost ? { options: hostIsolation } : {}),
           labels: [
             { label: "chatapi.stack", value: args.plan.stack },
             { label: "chatapi.purpose", value: network.purpose },

@@ -5,12 +5,12 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../stacks/config/stack-file";
 import { type ProgramResult, runProgram } from "../../stacks/program";
+import { runProgramUnderMocks } from "../../test/support/mock-program";
 import { repoRoot } from "../../test/support/paths";
-import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
+import { type Captured, installMocks, isSecretInput, plain } from "../../test/support/pulumi-mocks";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 
 const mocks = installMocks();
@@ -32,24 +32,12 @@ async function deploy(
   secrets: Record<string, string> = {},
 ): Promise<Deployed> {
   const source = readStackFile(repoRoot, "prod", secrets);
-  const result = runProgram({
+  const { result, resources } = await runProgramUnderMocks(mocks, {
     stack,
     config: { ...source.config, ...changes },
     secretKeys: source.secretKeys,
-    projectDir: repoRoot,
   });
-  const k = result.kubernetes!;
-  await valueOf(
-    pulumi.all([
-      result.outputs.adminClientId,
-      k.secretObjects.appSecretName,
-      k.secretObjects.tlsSecretName,
-      ...Object.values(k.components).map((c) => c!.urn),
-    ]),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let the last registrations land
   const prefix = `chatapi-${stack}-`;
-  const resources = mocks.captured.filter((r) => r.name.startsWith(prefix));
   const of = (type: string) => resources.filter((r) => r.type === `kubernetes:${type}`);
   const get = (type: string, name: string) => {
     const found = of(type).find((r) => r.name === `${prefix}${name}`);

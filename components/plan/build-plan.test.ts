@@ -45,6 +45,20 @@ describe("deployment plan", () => {
     });
   });
 
+  it("builds the app image with the offline build image, or the base image everywhere upstream", () => {
+    expect(planFor("local").images.app.build?.args).toEqual({
+      BASE_IMAGE: "chatapi-local/node:20-bookworm",
+      BUILD_IMAGE: "chatapi-local/node:20-bookworm-build",
+    });
+    const upstream = planFor("local", {
+      "chatapi:images": JSON.stringify({ appBaseImage: "registry.example.com/node:20.20-slim" }),
+    });
+    expect(upstream.images.app.build?.args).toEqual({
+      BASE_IMAGE: "registry.example.com/node:20.20-slim",
+      BUILD_IMAGE: "registry.example.com/node:20.20-slim",
+    });
+  });
+
   it("lists workloads after everything they depend on", () => {
     for (const stack of ["local", "prod"]) {
       const plan = planFor(stack);

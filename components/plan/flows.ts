@@ -49,24 +49,28 @@ export function planNetworks(prefix: string, flows: FlowPlan[]): NetworkPlan[] {
       name: "public",
       resourceName: `${prefix}-public`,
       internal: false,
+      isolatedFromHost: false,
       purpose: "published ports of nginx",
     },
     {
       name: "frontend",
       resourceName: `${prefix}-frontend`,
       internal: true,
+      isolatedFromHost: true,
       purpose: "nginx to the API instances",
     },
     {
       name: "backend",
       resourceName: `${prefix}-backend`,
       internal: true,
+      isolatedFromHost: true,
       purpose: "the app to its data stores",
     },
     {
       name: "egress",
       resourceName: `${prefix}-egress`,
       internal: false,
+      isolatedFromHost: false,
       purpose: "outbound: SMTP, S3, Sentry, managed services",
     },
   ];

@@ -1,5 +1,6 @@
 // Image plan: every reference from config; the app image is either prebuilt (config) or
-// built from app/Dockerfile with its base image as the BASE_IMAGE build argument.
+// built from app/Dockerfile with its runtime and build-stage images as the BASE_IMAGE and
+// BUILD_IMAGE build arguments.
 import type { StackSettings } from "../../stacks/config/types";
 import type { ImageKey, ImagePlan } from "./types";
 
@@ -11,7 +12,11 @@ export function planImages(s: StackSettings): Record<ImageKey, ImagePlan> {
     : {
         ref: s.images.appBuildName,
         pull: false,
-        build: { context: ".", dockerfile: "app/Dockerfile", args: { BASE_IMAGE: s.images.appBaseImage } },
+        build: {
+          context: ".",
+          dockerfile: "app/Dockerfile",
+          args: { BASE_IMAGE: s.images.appBaseImage, BUILD_IMAGE: s.images.appBuildImage },
+        },
       };
   return {
     app,

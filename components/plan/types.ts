@@ -120,6 +120,12 @@ export interface NetworkPlan {
   resourceName: string;
   /** No route out of the host (Docker `internal: true`). */
   internal: boolean;
+  /**
+   * The host itself has no address on this network, so nothing on the host reaches its
+   * containers (Docker: bridge option inhibit_ipv4). An internal bridge otherwise still gets
+   * the gateway address, and any host process can connect to the data stores through it.
+   */
+  isolatedFromHost: boolean;
   purpose: string;
 }
 

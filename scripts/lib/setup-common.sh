@@ -147,6 +147,28 @@ ensure_smtp_sink() {
   summary_line "smtp sink" 127.0.0.1:1025 "$state" "mailpit $MAILPIT_VERSION, API http://127.0.0.1:8025"
 }
 
+# An S3-compatible server for the backup tests: Versity S3 Gateway (Apache-2.0), built from Go
+# modules like mailpit. Tests start their own instance (random port, private directory); setup
+# only builds it and records its path.
+VERSITYGW_VERSION=v1.8.0
+
+ensure_s3_server() {
+  local state=reused dir=$CHATAPI_CACHE/versitygw-$VERSITYGW_VERSION
+  if [ ! -x "$dir/versitygw" ]; then
+    command -v go >/dev/null || die "Go is needed to build the S3 test server (versitygw) and is not on PATH"
+    step "building versitygw $VERSITYGW_VERSION from Go modules (about 5 min, once)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.versitygw-build.XXXXXX")
+    (cd "$tmp" && GOBIN=$tmp go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION") >&2 ||
+      die "building versitygw failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    mkdir -p "$dir" && mv "$tmp/versitygw" "$dir/versitygw" && rm -rf "$tmp"
+    state=built
+  fi
+  # Its own file: services.urls.env is rewritten by every setup run.
+  echo "CHATAPI_TEST_VERSITYGW=$dir/versitygw" >"$CHATAPI_CACHE/tools.env"
+  summary_line "s3 server" "$dir/versitygw" "$state" "versitygw $VERSITYGW_VERSION (tests start private instances)"
+}
+
 describe_nginx() {
   command -v nginx >/dev/null || die "nginx is not installed"
   summary_line nginx "$(command -v nginx)" ready "$(nginx -v 2>&1 | sed 's/.*version: //') (tests run their own instances on loopback)"
@@ -221,4 +243,53 @@ PY
     state=fetched
   fi
   summary_line k8s-schema "$dir" "$state" "Kubernetes $KUBERNETES_SCHEMA_VERSION strict JSON schemas ($(find "$dir" -name '*.json' | wc -l) files)"
+}
+
+# The real Pulumi engine (CLI, Node.js language host, policy analyzer, Kubernetes provider) and
+# helm, compiled from Go modules into the cache by scripts/pulumi-toolchain: long the first time
+# on a machine (docs/pulumi-toolchain.md has the times), about a second when cached. The engine
+# and helm tests need them; a failed build stops setup.
+ensure_pulumi_toolchain() {
+  local tool=$ROOT/scripts/pulumi-toolchain state=reused
+  command -v go >/dev/null || die "Go is needed to build the Pulumi toolchain and is not on PATH"
+  if ! "$tool" check >/dev/null 2>&1; then
+    step "building the Pulumi engine toolchain and helm from Go modules (long the first time; cached in $CHATAPI_CACHE)"
+    state=built
+  fi
+  "$tool" build >&2 || die "building the Pulumi toolchain failed (logs: $CHATAPI_CACHE/log/pulumi-toolchain/)"
+  "$tool" check >&2 || die "the Pulumi toolchain does not work after the build (see above)"
+  # shellcheck source=scripts/toolchain-versions
+  . "$ROOT/scripts/toolchain-versions"
+  summary_line pulumi "$CHATAPI_CACHE/pulumi-$PULUMI_VERSION" "$state" "CLI $PULUMI_VERSION, nodejs host $PULUMI_LANGUAGE_NODEJS_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, helm $HELM_VERSION"
+}
+
+# actionlint checks .github/workflows (test/workflows.test.ts); built from its Go module.
+ACTIONLINT_VERSION=v1.7.12
+
+ensure_actionlint() {
+  local dir=$CHATAPI_CACHE/actionlint-$ACTIONLINT_VERSION state=reused
+  if [ ! -x "$dir/actionlint" ]; then
+    command -v go >/dev/null || die "Go is needed to build actionlint and is not on PATH"
+    step "building actionlint $ACTIONLINT_VERSION from Go modules (about 30 s, once)"
+    local tmp
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.actionlint-build.XXXXXX")
+    (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >&2 ||
+      die "building actionlint failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    mkdir -p "$dir" && mv "$tmp/actionlint" "$dir/actionlint" && rm -rf "$tmp"
+    state=built
+  fi
+  summary_line actionlint "$dir/actionlint" "$state" "$("$dir/actionlint" --version | head -n1)"
+}
+
+# The offline images (scripts/images: chatapi-local/*, from Debian packages) and the app image
+# built from app/Dockerfile on them (scripts/app-image). Both are cached by their inputs: a
+# second run takes seconds.
+ensure_images() {
+  step "offline images (scripts/images: about 5 min the first time, then cached)"
+  "$ROOT/scripts/images" | sed -u 's/^/  /' >&2 || die "building the offline images failed (see above)"
+  step "app image (scripts/app-image: about 2 min the first time, then cached)"
+  "$ROOT/scripts/app-image" | sed -u 's/^/  /' >&2 || die "building the app image failed (see above)"
+  local count
+  count=$("$ROOT/scripts/images" --list | wc -l)
+  summary_line images "${CHATAPI_IMAGE_PREFIX:-chatapi-local}/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"
 }

@@ -17,6 +17,8 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
       images: {
         appBuildName: `chatapi-local/chatapi:${appVersion}`,
         appBaseImage: "chatapi-local/node:20-bookworm",
+        // Trusts this machine's extra CAs (a TLS-intercepting proxy) so npm reaches the registry.
+        appBuildImage: "chatapi-local/node:20-bookworm-build",
         postgres: "chatapi-local/postgres:15",
         redis: "chatapi-local/redis:7",
         rabbitmq: "chatapi-local/rabbitmq:3",
@@ -29,6 +31,7 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
     images: {
       appBuildName: `chatapi:${appVersion}`,
       appBaseImage: "node:20-bookworm-slim",
+      appBuildImage: "node:20-bookworm-slim", // = appBaseImage unless set (deriveDefaults)
       postgres: "postgres:15-bookworm",
       redis: "redis:7-bookworm",
       rabbitmq: "rabbitmq:3.13",
@@ -171,5 +174,7 @@ export function deriveDefaults(settings: StackSettings, given: DeepPartial<Stack
   if (!given.smtp?.from) out.smtp.from = `noreply@${mailDomain(out.domain)}`;
   if (!given.admin?.email) out.admin.email = `admin@${mailDomain(out.domain)}`;
   if (!given.api?.autoscaling?.minReplicas) out.api.autoscaling.minReplicas = out.api.replicas;
+  if (!given.images?.appBuildImage && out.images.preset === "upstream")
+    out.images.appBuildImage = out.images.appBaseImage;
   return out;
 }

@@ -124,6 +124,10 @@ export const configSchema = {
         app: { ...imageRef, description: "Prebuilt app image; when unset the stack builds app/Dockerfile." },
         appBuildName: { ...imageRef, description: "Name given to the app image built from app/Dockerfile." },
         appBaseImage: { ...imageRef, description: "BASE_IMAGE build argument of app/Dockerfile." },
+        appBuildImage: {
+          ...imageRef,
+          description: "BUILD_IMAGE build argument of app/Dockerfile: the image of the stages that run npm.",
+        },
         postgres: { ...imageRef, description: "PostgreSQL image (official postgres contract)." },
         redis: { ...imageRef, description: "Redis image (official redis contract)." },
         rabbitmq: { ...imageRef, description: "RabbitMQ image (official rabbitmq contract)." },
@@ -514,13 +518,14 @@ export const configSchema = {
         kubeconfig: {
           type: "string",
           minLength: 1,
-          description: "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
+          description:
+            "Path to the kubeconfig file, relative to the project root (default: $KUBECONFIG, then ~/.kube/config).",
         },
         renderYamlToDirectory: {
           type: "string",
           minLength: 1,
           description:
-            "Render mode: the provider writes every object as YAML into this folder instead of deploying (no cluster needed).",
+            "Render mode: the provider writes every object as YAML into this folder (relative to the project root) instead of deploying (no cluster needed).",
         },
       },
     },

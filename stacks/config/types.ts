@@ -40,6 +40,7 @@ export interface StackSettings {
     app?: string;
     appBuildName: string;
     appBaseImage: string;
+    appBuildImage: string;
     postgres: string;
     redis: string;
     rabbitmq: string;

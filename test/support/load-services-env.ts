@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "./paths.js";
 
-for (const file of ["services.env", "services.urls.env"]) {
+for (const file of ["services.env", "services.urls.env", "tools.env"]) {
   const path = join(cacheDir, file);
   if (!existsSync(path)) continue; // the services check names what is missing
   for (const line of readFileSync(path, "utf8").split("\n")) {

@@ -1,6 +1,7 @@
-// `chatapi create-client --name N --email E [--admin] [--api-key-file PATH] [--json]`:
+// `chatapi create-client --name N --email E [--admin] [--api-key-file PATH] [--id UUID] [--json]`:
 // registers a client (the admin bootstrap). Idempotent by email: the second run changes nothing
-// and says so. A key read from --api-key-file is registered (hashed) and never printed.
+// and says so. A key read from --api-key-file is registered (hashed) and never printed. --id
+// fixes the new client's id (a deployment tool generated it and reports it).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { loadConfig } from "../config/env.js";
@@ -15,6 +16,7 @@ export interface CreateClientArgs {
   email?: string | undefined;
   admin: boolean;
   apiKeyFile?: string | undefined;
+  id?: string | undefined;
   json: boolean;
 }
 
@@ -35,6 +37,8 @@ export async function createClientCommand(args: CreateClientArgs): Promise<void>
       );
     }
   }
+  if (args.id !== undefined && !z.uuid().safeParse(args.id).success)
+    problems.push(`--id must be a UUID (e.g. 3f0c9a52-4b1e-4d7a-9a63-0f6a8c1d2e4b), not "${args.id}"`);
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
 
   const config = loadConfig();
@@ -44,6 +48,8 @@ export async function createClientCommand(args: CreateClientArgs): Promise<void>
     if (existing) {
       const notes: string[] = [];
       if (args.admin && !existing.is_admin) notes.push("it is not an admin client (--admin changes nothing)");
+      if (args.id !== undefined && args.id.toLowerCase() !== existing.id)
+        notes.push(`its id is ${existing.id}, not ${args.id} (--id changes nothing)`);
       if (suppliedKey !== undefined && !(await clientHasApiKey(pool, existing.id, suppliedKey))) {
         notes.push("the key in --api-key-file is not one of its keys (it was not added)");
       }
@@ -62,6 +68,7 @@ export async function createClientCommand(args: CreateClientArgs): Promise<void>
         email: args.email!,
         is_admin: args.admin,
         ...(suppliedKey !== undefined ? { apiKey: suppliedKey } : {}),
+        ...(args.id !== undefined ? { id: args.id.toLowerCase() } : {}),
       });
     } catch (error) {
       // Another run created it between our lookup and insert: same answer as the lookup.

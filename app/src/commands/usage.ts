@@ -8,11 +8,26 @@ export const USAGE = `Usage: chatapi <command> [options]
 Commands:
   serve [--migrate]       API + WebSocket server on PORT (default 8000); --migrate first applies migrations
   migrate [--json]        bring the database schema up to date (safe to repeat, safe in parallel)
-  create-client --name NAME --email EMAIL [--admin] [--api-key-file PATH] [--json]
+  create-client --name NAME --email EMAIL [--admin] [--api-key-file PATH] [--id UUID] [--json]
                           register a client; idempotent by email. Without --api-key-file a key is
                           generated and shown once; with it, the file's key is registered (never printed)
-  worker                  RabbitMQ consumers (email notifications)
-  backup, restore <file>  database backups
+  worker                  job consumer and outbox relay (e-mail notifications); health/metrics on METRICS_PORT
+  backup [--schedule "<cron>" | --daemon]
+                          verified pg_dump backup into BACKUP_DIR (+ S3), retention applied; with a
+                          schedule it keeps running (--daemon uses BACKUP_SCHEDULE)
+  restore <file | s3://bucket/key> [--force] [--verify-only]
+                          restore a backup into an empty database (--force: replace it), then migrate
   --version               print the version
 
 Configuration comes from the environment (see app/README.md); every secret also accepts <NAME>_FILE.`;
+
+/** A command that failed in a way it has its own exit code for (see README: exit codes). */
+export class CommandFailure extends Error {
+  override name = "CommandFailure";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

@@ -3,6 +3,7 @@
 // secret values are never echoed back.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { Cron } from "croner";
 import { z } from "zod";
 
 /** Variables that may carry a secret: each also accepts `<NAME>_FILE` (a path to read it from). */
@@ -235,6 +236,81 @@ const sentryDsn = z
     return v.trim();
   });
 
+/** A cron expression (5 fields, or 6 with seconds), checked by the scheduler that runs it. */
+const cronSchedule = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    const problem = cronProblem(v.trim());
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    return v.trim();
+  });
+
+/** Why a cron expression is unusable, or undefined when it is fine. */
+export function cronProblem(expression: string): string | undefined {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return undefined;
+  } catch (error) {
+    return `must be a cron expression such as "0 2 * * *" (got "${expression}": ${(error as Error).message})`;
+  }
+}
+
+const backupFormat = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const value = v === undefined || v.trim() === "" ? "plain-gz" : v.trim();
+    if (value !== "plain-gz" && value !== "custom") {
+      ctx.addIssue({ code: "custom", message: `must be plain-gz or custom (got "${v}")` });
+      return z.NEVER;
+    }
+    return value as "plain-gz" | "custom";
+  });
+
+const s3Bucket = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v.trim())) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens; got "${v}")`,
+      });
+      return z.NEVER;
+    }
+    return v.trim();
+  });
+
+/** A key prefix inside the bucket: no leading slash, stored with one trailing slash. */
+const s3Prefix = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const p = (v ?? "").trim().replace(/^\/+/, "").replace(/\/+$/, "");
+    return p === "" ? "" : `${p}/`;
+  });
+
+const httpUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    try {
+      const url = new URL(v.trim());
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+    } catch {
+      ctx.addIssue({ code: "custom", message: `must be an http:// or https:// URL (got "${v}")` });
+      return z.NEVER;
+    }
+    return v.trim();
+  });
+
 const schema = z.object({
   ENVIRONMENT: z
     .string()
@@ -280,6 +356,26 @@ const schema = z.object({
   WS_SEND_RATE_PER_SECOND: int(200, 1, 1_000_000),
   WS_HEARTBEAT_SECONDS: positiveNumber(30),
   WS_MAX_BUFFERED_BYTES: int(1024 * 1024, 1024, 1024 * 1024 * 1024),
+  // Worker (RabbitMQ jobs, e-mail notifications).
+  WORKER_CONCURRENCY: int(4, 1, 1000),
+  WORKER_PREFETCH: int(20, 1, 65535),
+  WORKER_MAX_ATTEMPTS: int(5, 1, 100),
+  WORKER_RETRY_BASE_SECONDS: positiveNumber(10),
+  WORKER_SHUTDOWN_TIMEOUT_SECONDS: positiveNumber(20),
+  OUTBOX_POLL_INTERVAL_MS: int(250, 10, 60_000),
+  NOTIFICATION_BATCH_SECONDS: positiveNumber(60),
+  // Backups.
+  BACKUP_DIR: text("/backups"),
+  BACKUP_RETENTION_DAYS: positiveNumber(30),
+  BACKUP_FORMAT: backupFormat,
+  BACKUP_SCHEDULE: cronSchedule,
+  BACKUP_S3_BUCKET: s3Bucket,
+  BACKUP_S3_PREFIX: s3Prefix,
+  BACKUP_S3_ENDPOINT: httpUrl,
+  BACKUP_S3_REGION: text("us-east-1"),
+  BACKUP_S3_ACCESS_KEY_ID: optionalText,
+  BACKUP_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  BACKUP_S3_FORCE_PATH_STYLE: bool(false),
 });
 
 type Parsed = z.output<typeof schema>;
@@ -342,6 +438,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (parsed) {
     if ((parsed.SSL_KEYFILE === undefined) !== (parsed.SSL_CERTFILE === undefined)) {
       problems.push("SSL_KEYFILE and SSL_CERTFILE: set both for TLS, or neither");
+    }
+    if (parsed.WORKER_PREFETCH < parsed.WORKER_CONCURRENCY) {
+      problems.push(
+        `WORKER_PREFETCH: must be at least WORKER_CONCURRENCY (${parsed.WORKER_CONCURRENCY}), or the extra concurrency never gets a job (got ${parsed.WORKER_PREFETCH})`,
+      );
+    }
+    const hasKeyId = parsed.BACKUP_S3_ACCESS_KEY_ID !== undefined;
+    const hasSecret = (parsed.BACKUP_S3_SECRET_ACCESS_KEY ?? "") !== "";
+    if (hasKeyId !== hasSecret) {
+      problems.push(
+        "BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY: set both (or neither, to use the default AWS credential chain)",
+      );
+    }
+    if (parsed.BACKUP_S3_BUCKET === undefined && (parsed.BACKUP_S3_ENDPOINT || hasKeyId)) {
+      problems.push("BACKUP_S3_BUCKET: required when other BACKUP_S3_* settings are given");
     }
     if (options.needsSecretKey && isProduction && parsed.SECRET_KEY === undefined) {
       problems.push("SECRET_KEY: required when ENVIRONMENT=production (set SECRET_KEY or SECRET_KEY_FILE)");

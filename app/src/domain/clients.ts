@@ -20,6 +20,8 @@ export interface NewClient {
   is_admin?: boolean;
   /** An operator-supplied key; a random one is generated when absent. */
   apiKey?: string;
+  /** A caller-chosen id (a deployment tool that generated it); the database picks one when absent. */
+  id?: string;
 }
 
 /** Creates a client and its first API key in one transaction; 409 when the email is taken. */
@@ -32,8 +34,8 @@ export async function createClient(
   try {
     await db.query("BEGIN");
     const { rows } = await db.query<Client>(
-      `INSERT INTO clients (name, email, is_admin) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [input.name, input.email, input.is_admin ?? false],
+      `INSERT INTO clients (id, name, email, is_admin) VALUES (COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3) RETURNING ${COLUMNS}`,
+      [input.name, input.email, input.is_admin ?? false, input.id ?? null],
     );
     const client = rows[0]!;
     await db.query("INSERT INTO api_keys (client_id, key_hash) VALUES ($1, $2)", [client.id, digest(apiKey)]);
@@ -43,6 +45,9 @@ export async function createClient(
     await db.query("ROLLBACK").catch(() => undefined);
     if (isUniqueViolation(error, "clients_email_key")) {
       throw new ApiError(409, "client_exists", `a client with email ${input.email} already exists`);
+    }
+    if (isUniqueViolation(error, "clients_pkey")) {
+      throw new ApiError(409, "client_exists", `a client with id ${input.id ?? ""} already exists`);
     }
     if (isUniqueViolation(error, "api_keys_key_hash_key")) {
       throw new ApiError(409, "api_key_exists", "that API key is already registered");

@@ -1,12 +1,23 @@
-// Batched message writes. Every message of a room bumps the same rooms.last_seq row, so writes
-// to one room serialise on that row lock for the duration of a commit (an fsync). To keep one
-// busy room fast, sends to a room that arrive while its previous write is in flight are written
-// together: one statement, one counter bump by n, one commit. An idle room pays no extra wait:
-// a lone send is written at once.
+// Batched message writes: group commit across rooms.
+//
+// Every message bumps its room's rooms.last_seq row and needs a commit (an fsync) before it is
+// acknowledged. Writing each send as its own statement makes the commit, the round trip and the
+// database backend's wake-up the cost of every message. Instead, sends are queued and written
+// together: one statement takes whatever is queued for any number of rooms (each room's counter
+// bumped once by its count, rows locked in room-id order so two instances never deadlock), and
+// one commit makes them all durable. A lone send on an idle instance is written at once; under
+// load, sends arriving while statements are in flight form the next batch, so batches grow with
+// the load instead of the queue.
+//
+// A room is in at most one statement at a time, so its messages commit, are acknowledged and
+// are published in seq order. At most MAX_CONCURRENT statements run per instance: close to the
+// pool size (10), since PostgreSQL already merges concurrent commits into one WAL flush, and a
+// lower cap (4) halved a closed loop of one send per room, whose sends then waited for a free
+// statement; the rest of the pool serves subscriptions and REST.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Actor } from "./rooms.js";
-import { sendMessage, type Message } from "./messages.js";
+import { OUTBOX_MESSAGE_POSTED, sendMessage, type Message } from "./messages.js";
 
 export interface SendResult {
   message: Message;
@@ -15,6 +26,7 @@ export interface SendResult {
 
 interface Pending {
   id: string;
+  roomId: string;
   actor: Actor;
   body: string;
   clientMsgId: string | undefined;
@@ -23,88 +35,131 @@ interface Pending {
 }
 
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
+const MAX_CONCURRENT = 8;
 
-// Only members' messages whose client_msg_id is new are inserted; seqs follow the input order.
-// Message ids come from the caller so each returned row maps back to its request.
+// Only members' messages whose client_msg_id is new are inserted, into rooms of the sender's own
+// client; each room's seqs follow the input order. Message ids come from the caller so each
+// returned row maps back to its request. `locked` takes the room rows in id order first (a
+// FOR UPDATE CTE is materialised, and its rows are locked in the sorted order), so concurrent
+// batches over overlapping rooms wait for each other instead of deadlocking. Each room's outbox row commits with its messages, in the same statement.
 const INSERT_BATCH = `
 WITH input AS (
-  SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS i(id, sender_id, body, client_msg_id, ord)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
+    WITH ORDINALITY AS i(id, room_id, client_id, sender_id, body, client_msg_id, ord)
+), locked AS (
+  SELECT r.id, r.client_id FROM rooms r
+   WHERE r.id IN (SELECT DISTINCT room_id FROM input)
+   ORDER BY r.id
+     FOR UPDATE
 ), valid AS (
-  SELECT i.*, row_number() OVER (ORDER BY i.ord) AS n FROM input i
-   WHERE EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = $1 AND m.user_id = i.sender_id)
+  SELECT i.*, row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS n
+    FROM input i JOIN locked l ON l.id = i.room_id AND l.client_id = i.client_id
+   WHERE EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = i.room_id AND m.user_id = i.sender_id)
      AND (i.client_msg_id IS NULL OR NOT EXISTS (
-          SELECT 1 FROM messages x WHERE x.room_id = $1 AND x.sender_id = i.sender_id AND x.client_msg_id = i.client_msg_id))
+          SELECT 1 FROM messages x
+           WHERE x.room_id = i.room_id AND x.sender_id = i.sender_id AND x.client_msg_id = i.client_msg_id))
 ), counted AS (
-  SELECT count(*) AS total FROM valid
-), r AS (
-  UPDATE rooms SET last_seq = last_seq + counted.total FROM counted
-   WHERE rooms.id = $1 AND counted.total > 0
-  RETURNING rooms.last_seq, counted.total
-)
-INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id)
-SELECT v.id, $1, r.last_seq - r.total + v.n, v.sender_id, v.body, v.client_msg_id
-  FROM valid v CROSS JOIN r
- ORDER BY v.n
-RETURNING ${COLUMNS}`;
+  SELECT room_id, count(*) AS total FROM valid GROUP BY room_id
+), bumped AS (
+  UPDATE rooms SET last_seq = rooms.last_seq + counted.total
+    FROM counted
+   WHERE rooms.id = counted.room_id
+  RETURNING rooms.id, rooms.last_seq, counted.total
+), inserted AS (
+  INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id)
+  SELECT v.id, v.room_id, b.last_seq - b.total + v.n, v.sender_id, v.body, v.client_msg_id
+    FROM valid v JOIN bumped b ON b.id = v.room_id
+   ORDER BY v.room_id, v.n
+  RETURNING ${COLUMNS}
+), ${OUTBOX_MESSAGE_POSTED}
+SELECT ${COLUMNS} FROM inserted`;
 
 export class MessageWriter {
+  /** Queued sends per room, in arrival order (a Map keeps rooms in the order they queued). */
   private readonly queues = new Map<string, Pending[]>();
+  /** Rooms with a statement in flight. */
   private readonly writing = new Set<string>();
+  private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly maxBatch = 200,
+    private readonly maxBatch = 500,
   ) {}
 
   send(actor: Actor, roomId: string, body: string, clientMsgId: string | undefined): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
-      const queue = this.queues.get(roomId) ?? [];
-      queue.push({ id: randomUUID(), actor, body, clientMsgId, resolve, reject });
-      this.queues.set(roomId, queue);
-      if (!this.writing.has(roomId)) void this.drain(roomId);
+      const queue = this.queues.get(roomId);
+      const pending = { id: randomUUID(), roomId, actor, body, clientMsgId, resolve, reject };
+      if (queue) queue.push(pending);
+      else this.queues.set(roomId, [pending]);
+      this.schedule();
     });
   }
 
-  private async drain(roomId: string): Promise<void> {
-    this.writing.add(roomId);
-    try {
-      for (;;) {
-        const queue = this.queues.get(roomId);
-        if (!queue || queue.length === 0) break;
-        const batch = queue.splice(0, this.maxBatch);
-        if (queue.length === 0) this.queues.delete(roomId);
-        await this.write(roomId, batch);
-      }
-    } finally {
-      this.writing.delete(roomId);
-      // Something may have been queued between the last check and now.
-      if (this.queues.get(roomId)?.length) void this.drain(roomId);
+  /** Starts statements at the end of this tick, so the sends of one tick share one. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    while (this.inFlight < MAX_CONCURRENT) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const rooms = new Set(batch.map((p) => p.roomId));
+      for (const room of rooms) this.writing.add(room);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        for (const room of rooms) this.writing.delete(room);
+        if (this.queues.size > 0) this.schedule();
+      });
     }
   }
 
-  private async write(roomId: string, batch: Pending[]): Promise<void> {
-    if (batch.length === 1) return this.writeOne(roomId, batch[0]!);
-    // The same (sender, client_msg_id) twice in one batch: the first is written, the rest
+  /** Up to maxBatch queued sends of rooms that have no statement in flight. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    for (const [roomId, queue] of this.queues) {
+      if (this.writing.has(roomId)) continue;
+      const taken = queue.splice(0, this.maxBatch - batch.length);
+      batch.push(...taken);
+      if (queue.length === 0) this.queues.delete(roomId);
+      if (batch.length >= this.maxBatch) break;
+    }
+    return batch;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) return this.writeOne(batch[0]!);
+    // The same (room, sender, client_msg_id) twice in one batch: the first is written, the rest
     // answer with its stored message afterwards.
-    const seen = new Map<string, Pending>();
+    const seen = new Set<string>();
     const unique: Pending[] = [];
     const repeats: Pending[] = [];
     for (const p of batch) {
-      const key = p.clientMsgId === undefined ? undefined : `${p.actor.userId}\n${p.clientMsgId}`;
+      const key =
+        p.clientMsgId === undefined ? undefined : `${p.roomId}\n${p.actor.userId}\n${p.clientMsgId}`;
       if (key !== undefined && seen.has(key)) repeats.push(p);
       else {
-        if (key !== undefined) seen.set(key, p);
+        if (key !== undefined) seen.add(key);
         unique.push(p);
       }
     }
     let rows: Message[];
     try {
       ({ rows } = await this.pool.query<Message>({
-        name: "insert_message_batch",
+        name: "insert_message_batch_rooms",
         text: INSERT_BATCH,
         values: [
-          roomId,
           unique.map((p) => p.id),
+          unique.map((p) => p.roomId),
+          unique.map((p) => p.actor.clientId),
           unique.map((p) => p.actor.userId),
           unique.map((p) => p.body),
           unique.map((p) => p.clientMsgId ?? null),
@@ -112,7 +167,7 @@ export class MessageWriter {
       }));
     } catch {
       // A concurrent duplicate (unique violation) or another failure: settle one by one.
-      for (const p of [...unique, ...repeats]) await this.writeOne(roomId, p);
+      for (const p of [...unique, ...repeats]) await this.writeOne(p);
       return;
     }
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -120,14 +175,14 @@ export class MessageWriter {
       const row = byId.get(p.id);
       // Not inserted: not a member (404) or a client_msg_id already stored (200): the single path says which.
       if (row) p.resolve({ message: row, created: true });
-      else await this.writeOne(roomId, p);
+      else await this.writeOne(p);
     }
-    for (const p of repeats) await this.writeOne(roomId, p);
+    for (const p of repeats) await this.writeOne(p);
   }
 
-  private async writeOne(roomId: string, p: Pending): Promise<void> {
+  private async writeOne(p: Pending): Promise<void> {
     try {
-      p.resolve(await sendMessage(this.pool, p.actor, roomId, p.body, p.clientMsgId));
+      p.resolve(await sendMessage(this.pool, p.actor, p.roomId, p.body, p.clientMsgId));
     } catch (error) {
       p.reject(error);
     }

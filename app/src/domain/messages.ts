@@ -17,6 +17,17 @@ export interface Message {
 
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
 
+/**
+ * CTE fragment for a statement whose `inserted` CTE returns new messages: writes one outbox row
+ * per room (job `message.posted`) that makes the workers send notifications, atomically with the
+ * messages and without another round trip.
+ */
+export const OUTBOX_MESSAGE_POSTED = `outboxed AS (
+  INSERT INTO outbox (type, payload)
+  SELECT 'message.posted', jsonb_build_object('room_id', room_id::text, 'from_seq', min(seq), 'to_seq', max(seq))
+    FROM inserted GROUP BY room_id
+)`;
+
 // One statement: bump the room counter (only if the sender is a member) and insert with the
 // new value. The room row lock lasts only for this statement, so seq is gapless and commits
 // in seq order; a duplicate client_msg_id aborts the whole statement, counter bump included.
@@ -26,10 +37,12 @@ WITH r AS (
    WHERE id = $1 AND client_id = $5
      AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = $1 AND m.user_id = $2)
   RETURNING last_seq
-)
-INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
-SELECT $1, r.last_seq, $2, $3, $4 FROM r
-RETURNING ${COLUMNS}`;
+), inserted AS (
+  INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
+  SELECT $1, r.last_seq, $2, $3, $4 FROM r
+  RETURNING ${COLUMNS}
+), ${OUTBOX_MESSAGE_POSTED}
+SELECT ${COLUMNS} FROM inserted`;
 
 export async function sendMessage(
   pool: pg.Pool,
@@ -59,19 +72,27 @@ export async function sendMessage(
 
 export type HistoryQuery = { afterSeq: number; limit: number } | { beforeSeq: number; limit: number };
 
+// History reads check membership in the same statement (an uncorrelated EXISTS, evaluated once),
+// so a page costs one round trip; only an empty page needs a second look to tell "not a
+// member" (404) from "nothing there".
+const MEMBER = `EXISTS (SELECT 1 FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $4
+                 WHERE r.id = $1 AND r.client_id = $5)`;
+
 export async function listMessages(
   pool: pg.Pool,
   actor: Actor,
   roomId: string,
   query: HistoryQuery,
 ): Promise<Message[]> {
-  if ((await memberLastSeq(pool, actor, roomId)) === undefined) throw notFound("room");
-  if ("afterSeq" in query) return messagesAfter(pool, roomId, query.afterSeq, query.limit);
+  const after = "afterSeq" in query;
   const { rows } = await pool.query<Message>({
-    name: "messages_before",
-    text: `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-    values: [roomId, query.beforeSeq, query.limit],
+    name: after ? "history_after" : "history_before",
+    text: after
+      ? `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 AND ${MEMBER} ORDER BY seq LIMIT $3`
+      : `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 AND ${MEMBER} ORDER BY seq DESC LIMIT $3`,
+    values: [roomId, after ? query.afterSeq : query.beforeSeq, query.limit, actor.userId, actor.clientId],
   });
+  if (rows.length === 0 && (await memberLastSeq(pool, actor, roomId)) === undefined) throw notFound("room");
   return rows;
 }
 

@@ -27,9 +27,17 @@ export interface TokenPair {
 }
 
 const ISSUER = "chatapi";
+/** Verified access tokens remembered per process (a user sends the same token many times). */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * Claims of tokens this process already verified, until they expire. Verifying is an HMAC on
+   * libuv's thread pool per request; a cached token is only looked up. Access tokens cannot be
+   * revoked before they expire (API.md), so a remembered verification never outlives its truth.
+   */
+  private readonly verified = new Map<string, AccessClaims>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -54,12 +62,22 @@ export class TokenService {
 
   /** Verifies an access token; throws a 401 ApiError (code token_expired or invalid_token). */
   async verifyAccessToken(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known && known.exp > Date.now() / 1000) return known;
+    this.verified.delete(token);
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER });
       if (payload.typ !== "access" || typeof payload.sub !== "string" || typeof payload.cid !== "string") {
         throw unauthorized("invalid_token", "not an access token");
       }
-      return { userId: payload.sub, clientId: payload.cid, exp: payload.exp ?? 0 };
+      const claims = { userId: payload.sub, clientId: payload.cid, exp: payload.exp ?? 0 };
+      if (claims.exp > 0) {
+        // Oldest first out: a Map iterates in insertion order.
+        if (this.verified.size >= VERIFIED_CACHE_SIZE)
+          this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, claims);
+      }
+      return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
         throw unauthorized("token_expired", "the access token has expired");

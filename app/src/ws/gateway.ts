@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AccessClaims, TokenService } from "../domain/tokens.js";
 import { ApiError } from "../domain/errors.js";
+import type { PresenceTracker } from "../infra/presence.js";
 import { CLOSE_BAD_TOKEN, CLOSE_GOING_AWAY, Connection, type ConnectionContext } from "./connection.js";
 
 export const WS_PATH = "/ws";
@@ -15,6 +16,8 @@ export interface GatewayOptions extends ConnectionContext {
   tokens: TokenService;
   instance: string;
   heartbeatMs: number;
+  /** Cluster-wide "connected anywhere" (the worker e-mails only users who are not). */
+  presence?: PresenceTracker;
 }
 
 export class WebSocketGateway {
@@ -78,11 +81,13 @@ export class WebSocketGateway {
     const connection = new Connection(ws, claims.userId, claims.clientId, claims.exp, this.options);
     this.connections.add(connection);
     this.options.metrics.wsConnections.inc();
+    this.options.presence?.connected(claims.userId);
     ws.on("close", () => {
       connection.closed = true;
       this.connections.delete(connection);
       this.options.metrics.wsConnections.dec();
       this.options.hub.removeRecipient(connection);
+      this.options.presence?.disconnected(claims.userId);
     });
     ws.on("error", () => ws.terminate());
     connection.deliver(

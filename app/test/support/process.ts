@@ -36,6 +36,7 @@ export interface AppProcess {
 export async function startAppProcess(
   env: Record<string, string>,
   args: string[] = ["serve"],
+  options: { ready?: RegExp } = {},
 ): Promise<AppProcess> {
   assertBuildCurrent();
   // INFO at least: the "listening" line tells the port.
@@ -56,14 +57,17 @@ export async function startAppProcess(
         output.push(line);
         const match = /"port":(\d+).*listening on/.exec(line);
         if (match) resolve(Number(match[1]));
+        else if (options.ready?.test(line)) resolve(0);
       }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
-    void exited.then((code) => reject(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
+    void exited.then((code) =>
+      reject(new Error(`chatapi ${args[0]} exited with ${code}:\n${output.join("\n")}`)),
+    );
     startTimer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`chatapi serve did not start within 30 s:\n${output.join("\n")}`));
+      reject(new Error(`chatapi ${args[0]} did not start within 30 s:\n${output.join("\n")}`));
     }, 30_000).unref();
   });
   clearTimeout(startTimer);

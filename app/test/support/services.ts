@@ -87,7 +87,7 @@ export async function createAdminKey(databaseUrl: string): Promise<string> {
 /** Loads the service addresses scripts/setup wrote (vitest does this in its setup file; scripts call it). */
 export function loadServicesEnv(): void {
   const dir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
-  for (const file of ["services.env", "services.urls.env"]) {
+  for (const file of ["services.env", "services.urls.env", "tools.env"]) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
     for (const line of readFileSync(path, "utf8").split("\n")) {

@@ -1,0 +1,108 @@
+// `chatapi backup [--schedule "<cron>" | --daemon]`: one verified pg_dump backup (exit code says
+// how it went), or, with a schedule, a long-running process that makes one at every tick and
+// never two at once. Exit codes: 0 done; 1 failed (no new backup); 3 the backup is good locally
+// but the S3 upload or pruning failed; 75 another backup or restore holds the lock.
+import { writeFileSync } from "node:fs";
+import { Cron } from "croner";
+import { cronProblem, loadConfig, type Config } from "../config/env.js";
+import { LockBusyError } from "../backup/lock.js";
+import { runBackup, type BackupReport } from "../backup/run-backup.js";
+import { createLogger, type Logger } from "../observability/logger.js";
+import { CommandFailure, UsageError } from "./usage.js";
+
+export const EXIT_PARTIAL = 3;
+export const EXIT_LOCKED = 75; // EX_TEMPFAIL
+
+/** Where the scheduler records its last run; the image's HEALTHCHECK reads it. */
+export const BACKUP_STATUS_FILE = "/tmp/chatapi-backup-status.json";
+
+export async function backupCommand(args: { schedule?: string | undefined; daemon: boolean }): Promise<void> {
+  const config = loadConfig();
+  const schedule = args.schedule ?? (args.daemon ? config.BACKUP_SCHEDULE : undefined);
+  if (args.daemon && !schedule) throw new UsageError("--daemon needs BACKUP_SCHEDULE (or use --schedule)");
+  if (schedule) {
+    const problem = cronProblem(schedule);
+    if (problem) throw new UsageError(`--schedule ${problem}`);
+  }
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    instance: config.INSTANCE_NAME,
+    environment: config.ENVIRONMENT,
+    logFile: config.LOG_FILE,
+  });
+  if (!schedule) {
+    const code = await backupOnce(config, logger);
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    if (code !== 0)
+      throw new CommandFailure(
+        `backup ${code === EXIT_PARTIAL ? "done with problems" : "failed"} (see the log)`,
+        code,
+      );
+    return;
+  }
+  await runScheduled(config, logger, schedule);
+}
+
+/** One run, logged; returns the exit code it deserves. */
+async function backupOnce(config: Config, logger: Logger, signal?: AbortSignal): Promise<number> {
+  let report: BackupReport;
+  try {
+    report = await runBackup(config, logger, signal);
+  } catch (error) {
+    if (error instanceof LockBusyError) {
+      logger.warn({ err: error.message }, "backup skipped: another one is running");
+      return EXIT_LOCKED;
+    }
+    logger.error({ err: (error as Error).message }, "backup failed; no new backup was kept");
+    return 1;
+  }
+  const summary = {
+    file: report.file,
+    bytes: report.bytes,
+    sha256: report.sha256,
+    format: report.format,
+    duration_ms: report.durationMs,
+    pruned: report.pruned,
+    uploaded: report.uploaded,
+    s3_pruned: report.s3Pruned,
+  };
+  if (report.problems.length > 0) {
+    logger.error({ ...summary, problems: report.problems }, "backup written and verified, with problems");
+    return EXIT_PARTIAL;
+  }
+  logger.info(summary, "backup complete");
+  return 0;
+}
+
+function recordStatus(ok: boolean, code: number): void {
+  try {
+    writeFileSync(BACKUP_STATUS_FILE, JSON.stringify({ ok, code, at: new Date().toISOString() }));
+  } catch {
+    // /tmp not writable: the health check then only sees the process.
+  }
+}
+
+/** Runs until SIGTERM/SIGINT; a run in progress then is aborted (its partial file removed). */
+async function runScheduled(config: Config, logger: Logger, schedule: string): Promise<void> {
+  const abort = new AbortController();
+  let running: Promise<number> | undefined;
+  const job = new Cron(schedule, { protect: true }, async () => {
+    running = backupOnce(config, logger, abort.signal);
+    const code = await running;
+    running = undefined;
+    recordStatus(code === 0, code);
+    logger.info({ next_run: job.nextRun()?.toISOString() }, "next backup scheduled");
+  });
+  logger.info({ schedule, next_run: job.nextRun()?.toISOString() }, "backup scheduler started");
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal, running: running !== undefined }, "signal received: stopping the scheduler");
+      job.stop();
+      abort.abort();
+      void Promise.resolve(running).then(() => resolve());
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+}

@@ -1,0 +1,64 @@
+// A loopback TCP proxy that can hold traffic: while holding, bytes in either direction are kept
+// (not forwarded) until released. A test uses it to catch a worker in the middle of its SMTP
+// conversation (a new connection waits for the greeting, a pooled one for its reply).
+import { createServer, connect, type Server, type Socket } from "node:net";
+
+export class HoldingProxy {
+  private holding = false;
+  private readonly held: Array<() => void> = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetHost: string, targetPort: number): Promise<HoldingProxy> {
+    const self: { proxy?: HoldingProxy } = {};
+    const server = createServer((client) => {
+      const proxy = self.proxy;
+      const upstream = connect({ host: targetHost, port: targetPort });
+      for (const socket of [client, upstream]) {
+        proxy!.sockets.add(socket);
+        socket.on("close", () => {
+          proxy!.sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+        socket.on("error", () => socket.destroy());
+      }
+      const relay = (from: Socket, to: Socket) =>
+        from.on("data", (chunk: Buffer) => {
+          const send = () => {
+            if (!to.destroyed) to.write(chunk);
+          };
+          if (proxy!.holding) proxy!.held.push(send);
+          else send();
+        });
+      relay(client, upstream);
+      relay(upstream, client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    self.proxy = new HoldingProxy(server, (server.address() as { port: number }).port);
+    return self.proxy;
+  }
+
+  /** Chunks waiting to be forwarded: more than 0 means somebody is stuck mid-conversation. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const send of this.held.splice(0)) send();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

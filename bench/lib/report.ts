@@ -1,0 +1,232 @@
+// RESULTS.md and results.json from one run.
+import type { AckResult, FanoutResult } from "../scenarios/fanout";
+import type { HistoryResult } from "../scenarios/history";
+import type { IdleResult } from "../scenarios/idle";
+
+export interface RunResults {
+  date: string;
+  command: string;
+  commit: string;
+  machine: {
+    cores: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
+  settings: Record<string, unknown>;
+  labels: Record<string, string>;
+  fanout: FanoutResult[];
+  ack: AckResult[];
+  idle: IdleResult[];
+  history: HistoryResult[];
+  /** Per system: the highest offered rate with p99 <= 250 ms and nothing lost. */
+  highestGoodRate: Record<string, number>;
+  targets: Array<{ target: string; measured: string; met: boolean | null }>;
+}
+
+export const P99_LIMIT_MS = 250;
+
+export function passes(result: FanoutResult): boolean {
+  return (
+    result.lost === 0 &&
+    result.duplicates === 0 &&
+    result.outOfOrder === 0 &&
+    result.errors === 0 &&
+    result.latency.p99Ms <= P99_LIMIT_MS
+  );
+}
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? "–" : `${(a / b).toFixed(2)}×`;
+const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
+
+export function evaluateTargets(results: RunResults): RunResults["targets"] {
+  const targets: RunResults["targets"] = [];
+  const at600 = (system: string) => results.fanout.find((r) => r.system === system && r.offeredRate === 600);
+  const chat = at600("chatapi");
+  const sio = at600("socketio");
+  const ws = at600("ws-redis");
+  if (chat) {
+    targets.push({
+      target: "600 msgs/s, 20×50, 2 instances: ≥ 30k deliveries/s, 0 lost/dup, order kept, all persisted",
+      measured: `${chat.deliveriesPerSecond} deliveries/s, lost ${chat.lost}, dup ${chat.duplicates}, out of order ${chat.outOfOrder}, persisted ${chat.persisted}/${chat.sent - chat.errors}`,
+      met:
+        chat.deliveriesPerSecond >= 29_700 &&
+        chat.lost === 0 &&
+        chat.duplicates === 0 &&
+        chat.outOfOrder === 0 &&
+        chat.persisted === chat.sent - chat.errors,
+    });
+    targets.push({
+      target: "p99 at 600 msgs/s ≤ Socket.IO's p99 in the same run (aim: near raw ws)",
+      measured: `ChatAPI ${chat.latency.p99Ms} ms, Socket.IO ${sio?.latency.p99Ms ?? "–"} ms, raw ws ${ws?.latency.p99Ms ?? "–"} ms`,
+      met: sio ? chat.latency.p99Ms <= sio.latency.p99Ms : null,
+    });
+  }
+  if (results.highestGoodRate.chatapi !== undefined) {
+    const s = results.highestGoodRate.socketio;
+    targets.push({
+      target: `highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms and 0 loss ≥ Socket.IO's`,
+      measured: `ChatAPI ${results.highestGoodRate.chatapi}, Socket.IO ${s ?? "–"}, raw ws ${results.highestGoodRate["ws-redis"] ?? "–"} msgs/s`,
+      met: s === undefined ? null : results.highestGoodRate.chatapi >= s,
+    });
+  }
+  for (const ack of results.ack.filter((r) => r.system === "chatapi")) {
+    targets.push({
+      target: `≥ 1000 persisted, acked sends/s with ack p99 ≤ 50 ms, < 0.1% errors (${ack.window} in flight per sender${ack.window === 1 ? ", the strict reading" : ""})`,
+      measured: `${ack.ackedPerSecond}/s, ack p99 ${ack.ack.p99Ms} ms, errors ${ack.errorRatePct}%, persisted ${ack.persisted}/${ack.sent - ack.errors}`,
+      met:
+        ack.ackedPerSecond >= 1000 &&
+        ack.ack.p99Ms <= 50 &&
+        ack.errorRatePct < 0.1 &&
+        ack.persisted === ack.sent - ack.errors,
+    });
+  }
+  const idle = results.idle.find((r) => r.system === "chatapi");
+  if (idle) {
+    targets.push({
+      target: `${idle.connections} idle sockets at ≤ 15 KB RSS each`,
+      measured: `${idle.kbPerConnection} KB per connection`,
+      met: idle.kbPerConnection <= 15,
+    });
+  }
+  const history = results.history[0];
+  if (history) {
+    targets.push({
+      target: "history GET p99 ≤ 50 ms at 500 requests/s",
+      measured: `p99 ${history.latency.p99Ms} ms at ${history.requestsPerSecond} req/s (open loop), ${history.non2xx} non-2xx, ${history.errors} errors`,
+      met:
+        history.latency.p99Ms <= 50 &&
+        history.non2xx === 0 &&
+        history.errors === 0 &&
+        history.requestsPerSecond >= 0.97 * history.offeredRate,
+    });
+  }
+  return targets;
+}
+
+/** Servers' (and ChatAPI's database backends') CPU time per delivery: the least load-sensitive figure. */
+function cpuPerDelivery(r: FanoutResult): string {
+  const cpuSeconds = ((r.machine.serverCpuPct + r.machine.helperCpuPct) / 100) * r.machine.seconds;
+  return r.deliveries === 0 ? "–" : String(Math.round((cpuSeconds * 1e6) / r.deliveries));
+}
+
+export function renderMarkdown(results: RunResults): string {
+  const out: string[] = [];
+  const m = results.machine;
+  const name = (system: string) => results.labels[system] ?? system;
+  out.push("# Fan-out benchmark: ChatAPI against Socket.IO and raw ws", "");
+  out.push(`- Date: ${results.date}`);
+  out.push(`- Commit: \`${results.commit}\``);
+  out.push(
+    `- Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB, Node ${m.node}; load average (1/5/15 min) ${load(m.loadAverageStart)} at the start, ${load(m.loadAverageEnd)} at the end. The machine is shared with other builds and tests: see each step's load.`,
+  );
+  out.push(`- Command: \`${results.command}\``);
+  out.push(
+    `- Settings: ${Object.entries(results.settings)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(", ")}`,
+  );
+  out.push("", "## Targets", "", "| target | measured | met |", "|---|---|---|");
+  for (const t of results.targets)
+    out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
+
+  if (results.fanout.length > 0) {
+    out.push("", "## Fan-out at a fixed offered rate", "");
+    out.push(
+      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU ChatAPI's PostgreSQL backends; CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
+      "",
+    );
+    out.push(
+      "| offered msgs/s | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
+    );
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const r of results.fanout) {
+      const peer = (s: string) =>
+        results.fanout.find((x) => x.system === s && x.offeredRate === r.offeredRate)?.latency.p99Ms;
+      const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
+      out.push(
+        `| ${r.offeredRate} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
+      );
+    }
+    out.push(
+      "",
+      `Highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, duplicated or reordered: ${Object.entries(
+        results.highestGoodRate,
+      )
+        .map(([s, r]) => `${name(s)} ${r || "none"}`)
+        .join("; ")}.`,
+    );
+    const chat = results.fanout.filter((r) => r.system === "chatapi");
+    if (chat.length > 0) {
+      out.push(
+        "",
+        "ChatAPI extras per step: acknowledgement latency of the sender (commit included), messages found in PostgreSQL afterwards, and the generator's own lateness (p99 of sends behind schedule).",
+        "",
+      );
+      out.push(
+        "| offered msgs/s | ack p50 ms | ack p99 ms | persisted / sent | pacer lag p99 ms |",
+        "|---|---|---|---|---|",
+      );
+      for (const r of chat)
+        out.push(
+          `| ${r.offeredRate} | ${r.ack.p50Ms} | ${r.ack.p99Ms} | ${r.persisted}/${r.sent - r.errors} | ${r.pacerLag.p99Ms} |`,
+        );
+    }
+  }
+  if (results.ack.length > 0) {
+    out.push("", "## Persisted sends with acks (closed loop)", "");
+    out.push(
+      "One sender per room, each with the next send waiting for the previous ack; one member per room on the other instance checks delivery. Only ChatAPI persists (its ack means committed in PostgreSQL); the peers ack after broadcasting.",
+      "",
+    );
+    out.push(
+      "| system | in flight per sender | acked sends/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | errors % | persisted / acked | lost | dup | out of order | server CPU % | DB CPU % | machine busy % | load 1 min |",
+    );
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const r of results.ack)
+      out.push(
+        `| ${name(r.system)} | ${r.window} | ${r.ackedPerSecond} | ${r.ack.p50Ms} | ${r.ack.p95Ms} | ${r.ack.p99Ms} | ${r.ack.maxMs} | ${r.errorRatePct} | ${r.persisted === undefined ? "not persisted" : `${r.persisted}/${r.sent - r.errors}`} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} |`,
+      );
+  }
+  if (results.idle.length > 0) {
+    out.push("", "## Idle sockets", "");
+    out.push(
+      "| system | connections | RSS before (MB, per instance) | RSS after (MB) | KB per connection |",
+      "|---|---|---|---|---|",
+    );
+    for (const r of results.idle)
+      out.push(
+        `| ${name(r.system)} | ${r.connections} | ${r.rssBeforeMb.join(" + ")} | ${r.rssAfterMb.join(" + ")} | ${r.kbPerConnection} |`,
+      );
+  }
+  if (results.history.length > 0) {
+    out.push("", "## History GET (ChatAPI)", "");
+    out.push(
+      "Open loop: a request due every 1/rate s whatever the earlier ones did, alternating instances; latency send → full response. autocannon (same requests, half the rate per instance) is the cross-check: it sends each connection's per-second quota back to back, so its tail includes those bursts.",
+      "",
+    );
+    out.push(
+      "| generator | offered req/s | achieved req/s | p50 ms | p95 / p90 ms | p99 ms | max ms | non-2xx | errors | server CPU % | load 1 min |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const r of results.history) {
+      out.push(
+        `| open loop | ${r.offeredRate} | ${r.requestsPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.non2xx} | ${r.errors} | ${r.machine.serverCpuPct} | ${r.machine.loadAverage[0]} |`,
+      );
+      const ac = r.autocannon;
+      const worst = ac.perInstance.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+      out.push(
+        `| autocannon (worse instance) | ${r.offeredRate} | ${ac.requestsPerSecond} | ${worst.p50Ms} | ${worst.p90Ms} (p90) | ${worst.p99Ms} | ${worst.maxMs} | ${ac.non2xx} | ${ac.errors} | ${ac.machine.serverCpuPct} | ${ac.machine.loadAverage[0]} |`,
+      );
+    }
+  }
+  out.push(
+    "",
+    "How this is measured, and how to read it: `bench/README.md`. Raw figures: `bench/results.json`.",
+    "",
+  );
+  return out.join("\n");
+}

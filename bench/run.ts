@@ -1,0 +1,268 @@
+// npm run bench: ChatAPI against Socket.IO (+ redis adapter) and raw ws + Redis, same machine,
+// same generator, two instances each, scenarios interleaved so all systems see the same load.
+// Usage: npm run bench -- [--scenarios idle,fanout,ack,history] [--rates 200,600,1200,...]
+//        [--systems chatapi,socketio,ws-redis] [--duration 15] [--quick] (see bench/README.md)
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, setPriority, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SYSTEMS, type SystemName } from "./lib/clients";
+import { evaluateTargets, passes, renderMarkdown, type RunResults } from "./lib/report";
+import { startPrivateServices, type PrivateServices } from "./lib/private-services";
+import { loadServices } from "./lib/services";
+import { ackStep, fanoutStep, type StepTiming } from "./scenarios/fanout";
+import { historyStep } from "./scenarios/history";
+import { idleStep } from "./scenarios/idle";
+import { startChatApi, type ChatApiSystem } from "./systems/chatapi";
+import { startPeer } from "./systems/peers";
+import type { RunningSystem } from "./systems/types";
+
+const ROOT = join(__dirname, "..");
+const { values } = parseArgs({
+  options: {
+    systems: { type: "string", default: SYSTEMS.join(",") },
+    scenarios: { type: "string", default: "idle,fanout,ack,history" },
+    rooms: { type: "string", default: "20" },
+    members: { type: "string", default: "50" },
+    rates: { type: "string", default: "200,600,1200,1800,2400,3600" },
+    duration: { type: "string", default: "15" },
+    warmup: { type: "string", default: "3" },
+    drain: { type: "string", default: "20" },
+    body: { type: "string", default: "100" },
+    receivers: { type: "string", default: "2" },
+    "ack-window": { type: "string", default: "1,8" },
+    "ack-members": { type: "string", default: "1" },
+    idle: { type: "string", default: "10000" },
+    "history-rate": { type: "string", default: "500" },
+    "history-duration": { type: "string", default: "20" },
+    out: { type: "string", default: join(ROOT, "bench", "RESULTS.md") },
+    json: { type: "string", default: join(ROOT, "bench", "results.json") },
+    quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    baseline: { type: "string" },
+    "keep-going": { type: "boolean", default: false },
+    "private-services": { type: "boolean", default: false },
+    nice: { type: "string" },
+  },
+});
+
+const num = (name: keyof typeof values) => {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} must be a positive number (got ${String(values[name])})`);
+  return n;
+};
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const systems = list(values.systems!) as SystemName[];
+for (const s of systems)
+  if (!SYSTEMS.includes(s)) throw new Error(`--systems: unknown system ${s}; known: ${SYSTEMS.join(", ")}`);
+const scenarios = list(values.scenarios!);
+for (const s of scenarios)
+  if (!["idle", "fanout", "ack", "history"].includes(s))
+    throw new Error(`--scenarios: unknown scenario ${s}`);
+const quick = values.quick!;
+const rates = quick ? [100, 300] : list(values.rates!).map(Number);
+const rooms = quick ? 4 : num("rooms");
+const members = quick ? 10 : num("members");
+const timing: StepTiming = {
+  warmupS: quick ? 1 : num("warmup"),
+  durationS: quick ? 4 : num("duration"),
+  bodySize: num("body"),
+  drainS: num("drain"),
+};
+const idleConnections = quick ? 500 : num("idle");
+
+const log = (...parts: unknown[]) =>
+  console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}]`, ...parts);
+
+async function main(): Promise<void> {
+  // --nice N: this process and everything it starts (servers, generator, private PostgreSQL and
+  // Redis) run at that priority, so unrelated work on a shared machine disturbs the figures less.
+  if (values.nice !== undefined) {
+    const nice = Number(values.nice);
+    if (!Number.isInteger(nice) || nice < -20 || nice > 19)
+      throw new Error(`--nice must be an integer in -20..19 (got ${values.nice})`);
+    if (!values["private-services"])
+      throw new Error(
+        "--nice needs --private-services (the shared PostgreSQL and Redis would keep their priority)",
+      );
+    setPriority(nice);
+  }
+  const shared = loadServices();
+  let privateServices: PrivateServices | undefined;
+  if (values["private-services"]) {
+    log("starting a private PostgreSQL and Redis");
+    privateServices = await startPrivateServices(shared.rabbitmqUrl);
+  }
+  const services = privateServices ?? shared;
+  const logDir = mkdtempSync(join(tmpdir(), "chatapi-bench-"));
+  log(`server logs in ${logDir}`);
+  // --profile: every server writes a V8 CPU profile on exit (open in Chrome DevTools or
+  // speedscope; npx tsx bench/tools/profile-summary.ts <file> prints the hot functions).
+  const nodeArgs = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, "profiles")}`] : [];
+  if (values.profile) log(`CPU profiles in ${join(logDir, "profiles")}`);
+  const results: RunResults = {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim(),
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageStart: loadavg().map((x) => Math.round(x * 100) / 100),
+      loadAverageEnd: [],
+    },
+    settings: {
+      services: values["private-services"]
+        ? "private PostgreSQL 15 + Redis (fsync on)"
+        : "shared (scripts/setup)",
+      nice: values.nice === undefined ? 0 : Number(values.nice),
+      rooms,
+      members,
+      rates,
+      ...timing,
+      receiverProcesses: num("receivers"),
+      ackWindows: list(values["ack-window"]!).map(Number),
+      idleConnections,
+    },
+    labels: {},
+    fanout: [],
+    ack: [],
+    idle: [],
+    history: [],
+    highestGoodRate: {},
+    targets: [],
+  };
+  const running: RunningSystem[] = [];
+  const stopAll = async () => {
+    await Promise.all(
+      running.splice(0).map((s) => s.stop().catch((e: unknown) => console.error(`stopping ${s.name}:`, e))),
+    );
+  };
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  try {
+    for (const name of systems) {
+      log(`starting ${name} (2 instances)`);
+      const system =
+        name === "chatapi"
+          ? await startChatApi({
+              adminDatabaseUrl: services.databaseUrl,
+              redisUrl: services.redisUrl,
+              rabbitmqUrl: services.rabbitmqUrl,
+              logDir,
+              rooms,
+              members,
+              // Documented knobs only: tokens outlive the run; the per-socket frame limit (default
+              // 200/s) stays above a closed-loop sender's pace.
+              env: { ACCESS_TOKEN_EXPIRE_MINUTES: "600", WS_SEND_RATE_PER_SECOND: "1000" },
+              nodeArgs,
+            })
+          : await startPeer(name, { redisUrl: services.redisUrl, logDir, rooms, members, nodeArgs });
+      running.push(system);
+      results.labels[name] = system.label;
+    }
+    // --baseline DIR: a second ChatAPI build (bench/tools/build-baseline.sh) in the same run,
+    // to measure what an app change did under the same load.
+    if (values.baseline) {
+      log(`starting chatapi-baseline from ${values.baseline}`);
+      const baseline = await startChatApi({
+        adminDatabaseUrl: services.databaseUrl,
+        redisUrl: services.redisUrl,
+        rabbitmqUrl: services.rabbitmqUrl,
+        logDir,
+        rooms,
+        members,
+        env: { ACCESS_TOKEN_EXPIRE_MINUTES: "600", WS_SEND_RATE_PER_SECOND: "1000" },
+        nodeArgs,
+        name: "chatapi-baseline",
+        appDir: values.baseline,
+      });
+      running.push(baseline);
+      results.labels[baseline.name] = `ChatAPI baseline (${values.baseline})`;
+    }
+    // Rotate the order every round so no system always runs right after the same neighbour.
+    const rotated = (round: number) => running.map((_, i) => running[(i + round) % running.length]!);
+
+    if (scenarios.includes("idle")) {
+      for (const system of running) {
+        log(`idle: ${system.name}, ${idleConnections} connections`);
+        const r = await idleStep(system, idleConnections, quick ? 2 : 5);
+        log(`  ${r.kbPerConnection} KB per connection`);
+        results.idle.push(r);
+      }
+    }
+    if (scenarios.includes("fanout")) {
+      const failed = new Set<string>();
+      for (const [round, rate] of rates.entries()) {
+        for (const system of rotated(round)) {
+          if (failed.has(system.name) && !values["keep-going"]) continue;
+          log(`fan-out: ${system.name} at ${rate} msgs/s (${rooms} rooms × ${members} members)`);
+          const r = await fanoutStep(system, rate, {
+            membersPerRoom: members,
+            receiverProcesses: num("receivers"),
+            timing,
+          });
+          log(
+            `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+          );
+          results.fanout.push(r);
+          if (passes(r))
+            results.highestGoodRate[system.name] = Math.max(results.highestGoodRate[system.name] ?? 0, rate);
+          else failed.add(system.name);
+        }
+      }
+      for (const system of running) results.highestGoodRate[system.name] ??= 0;
+    }
+    if (scenarios.includes("ack")) {
+      for (const [round, window] of list(values["ack-window"]!).map(Number).entries()) {
+        if (!Number.isInteger(window) || window < 1)
+          throw new Error(`--ack-window: ${window} is not a positive integer`);
+        for (const system of rotated(round + 1)) {
+          log(`acked sends (closed loop, ${window} in flight per sender): ${system.name}`);
+          const r = await ackStep(system, { window, membersPerRoom: num("ack-members"), timing });
+          log(
+            `  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+          );
+          results.ack.push(r);
+        }
+      }
+    }
+    if (scenarios.includes("history")) {
+      const chat = running.find((s) => s.name === "chatapi") as ChatApiSystem | undefined;
+      if (chat) {
+        log(`history GET at ${num("history-rate")} req/s`);
+        const r = await historyStep(chat, num("history-rate"), {
+          warmupS: timing.warmupS,
+          durationS: quick ? 5 : num("history-duration"),
+        });
+        log(
+          `  open loop: ${r.requestsPerSecond} req/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}; ` +
+            `autocannon: ${r.autocannon.requestsPerSecond} req/s, p99 ${r.autocannon.perInstance.map((p) => p.p99Ms).join("/")} ms`,
+        );
+        results.history.push(r);
+      }
+    }
+  } finally {
+    await stopAll();
+    await privateServices?.stop();
+  }
+  results.machine.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  results.targets = evaluateTargets(results);
+  writeFileSync(values.json!, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(values.out!, renderMarkdown(results));
+  log(`wrote ${values.out} and ${values.json}`);
+  for (const t of results.targets)
+    log(`${t.met === null ? "n/a" : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

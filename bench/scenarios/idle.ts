@@ -1,0 +1,62 @@
+// Idle sockets: N connections (spread over both instances and two client processes), each
+// authenticated where the system authenticates and joined to one room, then silent. The cost
+// per connection is the growth of the servers' resident memory divided by N.
+import { sleep } from "../lib/clock";
+import type { ClientSpec } from "../lib/ipc";
+import { rssKb } from "../lib/processes";
+import { withWorkers } from "../lib/workers";
+import type { RunningSystem } from "../systems/types";
+
+export interface IdleResult {
+  system: string;
+  connections: number;
+  rssBeforeMb: number[];
+  rssAfterMb: number[];
+  kbPerConnection: number;
+}
+
+export async function idleStep(
+  system: RunningSystem,
+  connections: number,
+  settleS: number,
+): Promise<IdleResult> {
+  const processes = 2;
+  const groups: ClientSpec[][] = Array.from({ length: processes }, () => []);
+  for (let i = 0; i < connections; i++) {
+    const r = i % system.rooms.length;
+    const room = system.rooms[r]!;
+    groups[i % processes]!.push({
+      base: system.instances[i % 2]!.base,
+      credential: room.members[Math.floor(i / system.rooms.length) % room.members.length]!,
+      room: room.key,
+      roomIndex: r,
+    });
+  }
+  await sleep(settleS * 1000);
+  const before = system.instances.map((i) => rssKb(i.pid));
+  return withWorkers(processes, async (workers) => {
+    const opened = await Promise.all(
+      workers.map((w, i) =>
+        w.request(
+          { op: "open", system: system.protocol, clients: groups[i]!, concurrency: 64, join: true },
+          "opened",
+        ),
+      ),
+    );
+    const failed = opened.reduce((sum, o) => sum + o.failed, 0);
+    if (failed > 0)
+      throw new Error(
+        `${system.name}: ${failed} idle connections failed: ${opened.find((o) => o.firstError)?.firstError}`,
+      );
+    await sleep(settleS * 1000);
+    const after = system.instances.map((i) => rssKb(i.pid));
+    const grown = after.reduce((sum, kb, i) => sum + kb - before[i]!, 0);
+    return {
+      system: system.name,
+      connections,
+      rssBeforeMb: before.map((kb) => Math.round(kb / 102.4) / 10),
+      rssAfterMb: after.map((kb) => Math.round(kb / 102.4) / 10),
+      kbPerConnection: Math.round((10 * grown) / connections) / 10,
+    };
+  });
+}

@@ -1,0 +1,214 @@
+// ChatAPI under test: a throwaway database on the shared PostgreSQL, `chatapi migrate`, an admin
+// client from `chatapi create-client`, then two `chatapi serve` processes from app/dist with the
+// production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { startServer, type ServerProcess } from "../lib/processes";
+import type { BenchRoom, RunningSystem } from "./types";
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, "..", "..");
+
+export interface ChatApiOptions {
+  adminDatabaseUrl: string;
+  redisUrl: string;
+  rabbitmqUrl: string;
+  logDir: string;
+  rooms: number;
+  members: number;
+  /** Extra environment for the instances (the benchmark sets only documented knobs). */
+  env?: Record<string, string>;
+  /** Node.js flags for the servers (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Results key (default "chatapi"); a second build runs as e.g. "chatapi-baseline". */
+  name?: string;
+  /** The app directory whose dist/cli.js runs (default: this checkout's app/). */
+  appDir?: string;
+}
+
+export interface ChatApiSystem extends RunningSystem {
+  databaseUrl: string;
+  /** Counts the stored messages whose body starts with a prefix (the persistence check). */
+  countStored(bodyPrefix: string): Promise<number>;
+  /** last_seq of every room. */
+  roomHeads(): Promise<Map<string, number>>;
+}
+
+/** The servers run app/dist: refuse a missing build, or one older than the sources. */
+function assertBuildCurrent(appDir: string): void {
+  const cli = join(appDir, "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+  const built = statSync(cli).mtimeMs;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
+  const stale = walk(join(appDir, "src")).find((f) => statSync(f).mtimeMs > built);
+  if (stale) throw new Error(`${appDir}/dist is older than ${stale}: run npm run build`);
+}
+
+export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
+  const appDir = options.appDir ?? join(ROOT, "app");
+  const cli = join(appDir, "dist", "cli.js");
+  assertBuildCurrent(appDir);
+  const dbName = `chatapi_t_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const url = new URL(options.adminDatabaseUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  const instances: ServerProcess[] = [];
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const dropDatabase = async () => {
+    await pool.end().catch(() => undefined);
+    const c = new pg.Client({ connectionString: options.adminDatabaseUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.end();
+  };
+  try {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: options.redisUrl,
+      RABBITMQ_URL: options.rabbitmqUrl,
+      SECRET_KEY: randomBytes(32).toString("hex"),
+      REDIS_KEY_PREFIX: `chatapi-bench-${randomBytes(4).toString("hex")}:`,
+      PORT: "0",
+      ...options.env,
+    };
+    await run(process.execPath, [cli, "migrate"], { env });
+    const created = await run(
+      process.execPath,
+      [cli, "create-client", "--name", "Bench admin", "--email", "admin@bench.invalid", "--admin", "--json"],
+      { env },
+    );
+    const adminKey = (JSON.parse(created.stdout) as { api_key: string }).api_key;
+    for (const name of ["a", "b"]) {
+      instances.push(
+        await startServer({
+          command: process.execPath,
+          args: [...(options.nodeArgs ?? []), cli, "serve"],
+          env: { ...env, INSTANCE_NAME: `bench-${name}` },
+          logFile: join(options.logDir, `${options.name ?? "chatapi"}-${name}.log`),
+          portPattern: /"port":(\d+).*listening on/,
+        }),
+      );
+    }
+    const rooms = await createTenant(
+      instances.map((i) => i.base),
+      adminKey,
+      options.rooms,
+      options.members,
+    );
+    return {
+      name: options.name ?? "chatapi",
+      protocol: "chatapi",
+      label: "ChatAPI (persists every message)",
+      instances,
+      rooms,
+      databaseUrl,
+      countStored: async (prefix) => {
+        const { rows } = await pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM messages WHERE body LIKE $1",
+          [`${prefix.replace(/[%_\\]/g, "\\$&")}%`],
+        );
+        return Number(rows[0]!.n);
+      },
+      helperPids: async () => {
+        const { rows } = await pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        return rows.map((row) => row.pid);
+      },
+      roomHeads: async () => {
+        const { rows } = await pool.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");
+        return new Map(rows.map((row) => [row.id, Number(row.last_seq)]));
+      },
+      stop: async () => {
+        await Promise.all(instances.map((i) => i.stop()));
+        await dropDatabase();
+      },
+    };
+  } catch (error) {
+    await Promise.all(instances.map((i) => i.stop()));
+    await dropDatabase();
+    throw error;
+  }
+}
+
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  auth: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { ...auth, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** One client, R rooms of M distinct users each (REST calls spread over both instances). */
+async function createTenant(
+  bases: string[],
+  adminKey: string,
+  roomCount: number,
+  memberCount: number,
+): Promise<BenchRoom[]> {
+  const base = (i: number) => bases[i % bases.length]!;
+  const client = await call<{ api_key: string }>(
+    base(0),
+    "POST",
+    "/clients",
+    { "x-api-key": adminKey },
+    {
+      name: "Bench tenant",
+      email: `bench-${randomBytes(4).toString("hex")}@bench.invalid`,
+    },
+  );
+  const key = { "x-api-key": client.api_key };
+  const users: Array<{ id: string; token: string }> = new Array(roomCount * memberCount);
+  let next = 0;
+  const lane = async () => {
+    while (next < users.length) {
+      const i = next++;
+      const user = await call<{ id: string }>(base(i), "POST", "/users", key, {
+        external_id: `bench-${i}`,
+        display_name: `Bench ${i}`,
+      });
+      const tokens = await call<{ access_token: string }>(base(i), "POST", "/auth/token", key, {
+        user_id: user.id,
+      });
+      users[i] = { id: user.id, token: tokens.access_token };
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  const rooms: BenchRoom[] = [];
+  for (let r = 0; r < roomCount; r++) {
+    const members = users.slice(r * memberCount, (r + 1) * memberCount);
+    const room = await call<{ id: string }>(
+      base(r),
+      "POST",
+      "/rooms",
+      { authorization: `Bearer ${members[0]!.token}` },
+      {
+        name: `bench room ${r}`,
+        member_ids: members.slice(1).map((m) => m.id),
+      },
+    );
+    rooms.push({ key: room.id, members: members.map((m) => m.token) });
+  }
+  return rooms;
+}

@@ -1,0 +1,23 @@
+import type { SystemName } from "../lib/clients";
+import type { ServerProcess } from "../lib/processes";
+
+export interface BenchRoom {
+  /** Room id (ChatAPI) or name (peers). */
+  key: string;
+  /** One credential per member (ChatAPI access tokens, peers user names). */
+  members: string[];
+}
+
+/** A system under test: two instances, and the rooms the scenarios use. */
+export interface RunningSystem {
+  /** Key in the results: the protocol's name, or e.g. "chatapi-baseline" for a second build. */
+  name: string;
+  /** How clients talk to it. */
+  protocol: SystemName;
+  label: string;
+  instances: ServerProcess[];
+  rooms: BenchRoom[];
+  /** Other processes that work for this system only (ChatAPI: its PostgreSQL backends). */
+  helperPids(): Promise<number[]>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,206 @@
+{{/*
+The chat service's processes (API, workers, migration, admin bootstrap, backups) all run the
+one app image (`chatapi <command>`). Secrets reach them only as files under /run/secrets named
+by <NAME>_FILE variables; the file names are fixed, the Secret and key each comes from are values.
+*/}}
+
+{{/*
+The secret files every app process gets (the app validates its whole configuration at start,
+so they travel together), as a YAML list of {file, env, secret, key}.
+*/}}
+{{- define "chatapi.appSecretFiles" -}}
+{{- $root := . -}}
+{{- $v := .Values -}}
+- file: database_url
+  env: DATABASE_URL_FILE
+  secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.postgresql.auth) }}
+  key: {{ $v.postgresql.auth.databaseUrlKey }}
+- file: redis_url
+  env: REDIS_URL_FILE
+  secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.redis.auth) }}
+  key: {{ $v.redis.auth.urlKey }}
+- file: rabbitmq_url
+  env: RABBITMQ_URL_FILE
+  secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.rabbitmq.auth) }}
+  key: {{ $v.rabbitmq.auth.urlKey }}
+- file: secret_key
+  env: SECRET_KEY_FILE
+  secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.secretKey) }}
+  key: {{ $v.secretKey.key }}
+{{- if $v.smtp.existingSecret }}
+- file: smtp_password
+  env: SMTP_PASSWORD_FILE
+  secret: {{ $v.smtp.existingSecret }}
+  key: {{ $v.smtp.passwordKey }}
+{{- end }}
+{{- if $v.sentry.existingSecret }}
+- file: sentry_dsn
+  env: SENTRY_DSN_FILE
+  secret: {{ $v.sentry.existingSecret }}
+  key: {{ $v.sentry.dsnKey }}
+{{- end }}
+{{- end }}
+
+{{/*
+env of an app process: the plain settings, its own variables (.env), a <NAME>_FILE path per
+secret file (.files), sorted by name; then INSTANCE_NAME (the pod's name) when .instanceEnv.
+*/}}
+{{- define "chatapi.appEnv" -}}
+{{- $v := .root.Values -}}
+{{- $env := dict
+  "ENVIRONMENT" $v.environment
+  "DEBUG" (toString $v.config.debug)
+  "LOG_LEVEL" $v.config.logLevel
+  "PROJECT_NAME" $v.config.projectName
+  "API_V1_STR" $v.config.apiPrefix
+  "ACCESS_TOKEN_EXPIRE_MINUTES" (printf "%d" (int $v.config.accessTokenExpireMinutes))
+  "REFRESH_TOKEN_EXPIRE_DAYS" (printf "%d" (int $v.config.refreshTokenExpireDays))
+  "DATABASE_POOL_SIZE" (printf "%d" (int $v.config.databasePoolSize))
+  "DATABASE_MAX_OVERFLOW" (printf "%d" (int $v.config.databaseMaxOverflow))
+  "BACKEND_CORS_ORIGINS" (toJson (default (list (include "chatapi.origin" .root)) $v.config.corsOrigins))
+  "EMAILS_FROM_EMAIL" (default (printf "noreply@%s" (include "chatapi.mailDomain" .root)) $v.smtp.from)
+-}}
+{{- if $v.smtp.host }}
+{{- $_ := set $env "SMTP_HOST" $v.smtp.host }}
+{{- $_ := set $env "SMTP_PORT" (printf "%d" (int $v.smtp.port)) }}
+{{- with $v.smtp.user }}{{ $_ := set $env "SMTP_USER" . }}{{ end }}
+{{- end }}
+{{- range $name, $value := .env }}{{ $_ := set $env $name $value }}{{ end }}
+{{- range .files }}
+{{- if .env }}{{ $_ := set $env .env (printf "/run/secrets/%s" .file) }}{{ end }}
+{{- end }}
+{{- range $name, $value := $env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- if .instanceEnv }}
+- name: INSTANCE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
+{{- end }}
+
+{{/* The secrets volume of an app process from its secret files. */}}
+{{- define "chatapi.appSecretsVolume" -}}
+{{- $items := list -}}
+{{- range . }}
+{{- $items = append $items (dict "secret" .secret "key" .key "path" .file) }}
+{{- end }}
+{{- include "chatapi.secretsVolume" $items }}
+{{- end }}
+
+{{/*
+The container of an app process. Call with (dict "root" $ "component" "api" "values" <section>
+"args" (list ...) "env" (dict ...) "files" <secret files> "instanceEnv" bool "tmpSize" "64Mi"
+"ports" <YAML> "probes" <YAML> "extraMounts" <YAML>).
+*/}}
+{{- define "chatapi.appContainer" -}}
+- name: {{ .component }}
+  image: {{ include "chatapi.appImage" .root }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  command:
+    - chatapi
+  args:
+    {{- toYaml .args | nindent 4 }}
+  env:
+    {{- include "chatapi.appEnv" . | trim | nindent 4 }}
+  {{- with .ports }}
+  ports:
+    {{- . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml .values.resources | nindent 4 }}
+  securityContext:
+    {{- include "chatapi.containerSecurityContext" . | nindent 4 }}
+  {{- with .probes }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  volumeMounts:
+    {{- include "chatapi.secretsMount" . | nindent 4 }}
+    {{- include "chatapi.tmpfsMount" (dict "path" "/tmp") | nindent 4 }}
+    {{- with .extraMounts }}
+    {{- . | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/* Liveness, readiness and startup probes of an app service (API, workers) over HTTP. */}}
+{{- define "chatapi.appProbes" -}}
+startupProbe:
+  httpGet:
+    path: /health
+    port: {{ .port }}
+  periodSeconds: 5
+  timeoutSeconds: 5
+  failureThreshold: 10
+livenessProbe:
+  httpGet:
+    path: /health
+    port: {{ .port }}
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 3
+readinessProbe:
+  httpGet:
+    path: /health/ready
+    port: {{ .port }}
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 2
+{{- end }}
+
+{{/*
+A Job that runs before the API rolls out: migration and admin bootstrap. Helm hooks: before
+every upgrade, and at install before the release's objects exist when PostgreSQL is external;
+with the chart's own PostgreSQL right after install (a pre-install hook would wait for a
+database that is only created after the hooks). Failed Jobs stay for `kubectl logs`.
+*/}}
+{{- define "chatapi.hookPhases" -}}
+{{- if .Values.postgresql.enabled }}post-install,pre-upgrade{{ else }}pre-install,pre-upgrade{{ end }}
+{{- end }}
+
+{{- define "chatapi.hookJob" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $files := concat (include "chatapi.appSecretFiles" $root | fromYamlArray) (default (list) .extraFiles) -}}
+{{- $ctx := dict "root" $root "component" .component "values" $v.jobs "version" (include "chatapi.appTag" $root) -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "chatapi.fullname" $root }}-{{ .component }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "chatapi.labels" $ctx | nindent 4 }}
+  annotations:
+    helm.sh/hook: {{ include "chatapi.hookPhases" $root }}
+    helm.sh/hook-weight: {{ .weight | quote }}
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  backoffLimit: 3
+  activeDeadlineSeconds: 900
+  template:
+    metadata:
+      labels:
+        {{- include "chatapi.labels" $ctx | nindent 8 }}
+      {{- with include "chatapi.podAnnotations" $ctx | trim }}{{ . | nindent 6 }}{{ end }}
+    spec:
+      {{- include "chatapi.podCommon" $ctx | nindent 6 }}
+      {{- /* Docker's --init: the pause process is PID 1 and reaps zombies. */}}
+      shareProcessNamespace: true
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 30
+      containers:
+        {{- include "chatapi.appContainer" (merge (dict "args" .args "env" (dict) "files" $files) $ctx) | nindent 8 }}
+      volumes:
+        {{- include "chatapi.appSecretsVolume" $files | trim | nindent 8 }}
+        {{- include "chatapi.tmpfsVolume" (dict "path" "/tmp" "size" "64Mi") | nindent 8 }}
+{{- end }}
+
+{{- define "chatapi.apiLifecycle" -}}
+lifecycle:
+  preStop:
+    exec:
+      command:
+        - sleep
+        - "10"
+{{- end }}

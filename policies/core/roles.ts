@@ -1,0 +1,59 @@
+// Which part of ChatAPI a workload is: the toolkit labels every workload with
+// app.kubernetes.io/component (Docker containers also with chatapi.role); the image name is
+// the fallback for objects from elsewhere.
+import { imageBaseName } from "./images";
+
+export const DATA_STORES = ["postgres", "redis", "rabbitmq"] as const;
+export type DataStore = (typeof DATA_STORES)[number];
+
+/** The chat service's own processes (one image, `chatapi <command>`). */
+export const APP_ROLES = ["api", "worker", "migrate", "bootstrap-admin", "backup"] as const;
+export const LOAD_BALANCER_ROLES = ["nginx"] as const;
+
+/** Ports a data store serves its clients on (and the ones it must never expose). */
+export const DATA_STORE_PORTS: Record<DataStore, number[]> = {
+  postgres: [5432],
+  redis: [6379],
+  rabbitmq: [5672, 5671],
+};
+
+/** Every port a data store listens on (clients, management, clustering, metrics). */
+export const DATA_STORE_ALL_PORTS: Record<DataStore, number[]> = {
+  postgres: [5432],
+  redis: [6379, 16379, 26379],
+  rabbitmq: [5672, 5671, 15672, 15671, 15692, 25672, 4369],
+};
+
+export const isDataStore = (role: string | undefined): role is DataStore =>
+  role !== undefined && (DATA_STORES as readonly string[]).includes(role);
+
+export const isLoadBalancer = (role: string | undefined) =>
+  role !== undefined && (LOAD_BALANCER_ROLES as readonly string[]).includes(role);
+
+function roleFromImage(image: string | undefined): string | undefined {
+  const base = image ? imageBaseName(image) : undefined;
+  if (!base) return undefined;
+  for (const role of [...DATA_STORES, ...LOAD_BALANCER_ROLES]) if (base.startsWith(role)) return role;
+  return undefined;
+}
+
+/** The role from labels (component first), else from the image name. */
+export function roleOf(
+  labels: Record<string, string>,
+  images: (string | undefined)[] = [],
+): string | undefined {
+  const labelled = labels["app.kubernetes.io/component"] ?? labels["chatapi.role"];
+  if (labelled) return labelled;
+  for (const image of images) {
+    const role = roleFromImage(image);
+    if (role) return role;
+  }
+  return undefined;
+}
+
+/** Where each data store keeps its data (the official images' paths). */
+export const DATA_PATHS: Record<DataStore, string> = {
+  postgres: "/var/lib/postgresql/data",
+  redis: "/data",
+  rabbitmq: "/var/lib/rabbitmq",
+};

@@ -1,0 +1,216 @@
+// Writes a Docker stack for docker-compose into one folder:
+//
+//   <dir>/docker-compose.yml      the rendered file (no secret values; safe to read)
+//   <dir>/ca.pem                  the CA clients trust (self-signed stacks)
+//   <dir>/secrets/<name>          every secret value (0600, root): generated ones are kept
+//   <dir>/secrets/config/<key>    config secrets the operator supplies (tlsCertificate, ...)
+//   <dir>/files/<role>/<path>     what each container mounts, owned by its uid (0400 / 0444)
+//   <dir>/state.json              deploy-time values (the admin client id)
+//
+// Generated passwords are kept: the data volumes were initialised with them.
+import { createHmac, randomBytes, randomInt, randomUUID } from "node:crypto";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { stringify } from "yaml";
+import { type RenderedCompose, renderCompose } from "../../components/compose/render-compose";
+import { missingConfigSecrets, resolveSecretValues } from "../../components/compose/secret-values";
+import {
+  type CertificateAuthority,
+  caUsable,
+  createCertificateAuthority,
+  issueServerCertificate,
+  serverCertificateUsable,
+} from "../../components/compose/self-signed-tls";
+import type { DeploymentPlan, GeneratedValueName, Role, SecretName } from "../../components/plan/types";
+import { UNREADABLE_SECRET } from "../../stacks/config/issues";
+import type { StackConfig } from "../../stacks/config/types";
+
+export interface ComposeStackFiles {
+  dir: string;
+  composeFile: string;
+  projectName: string;
+  /** The CA certificate clients trust (self-signed TLS only). */
+  caFile?: string;
+  adminApiKeyFile: string;
+  rendered: RenderedCompose;
+  /** Files that could not be given their owner (not run as root): chown them before `up`. */
+  unowned: { path: string; uid: number; gid: number }[];
+  notes: string[];
+}
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Letters and digits, at least two of each kind (as the Pulumi target's RandomPassword). */
+export function generatePassword(length: number): string {
+  for (;;) {
+    const value = Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join("");
+    if (/[A-Z].*[A-Z]/.test(value) && /[a-z].*[a-z]/.test(value) && /[0-9].*[0-9]/.test(value)) return value;
+  }
+}
+
+const readIf = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
+
+/** Writes only when the content differs (a bind-mounted file keeps its inode otherwise). */
+function writeIfChanged(path: string, content: string, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (readIf(path) !== content) writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+}
+
+function readExistingSecrets(dir: string): Partial<Record<SecretName, string>> {
+  if (!existsSync(dir)) return {};
+  const out: Partial<Record<SecretName, string>> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) out[name as SecretName] = readFileSync(path, "utf8");
+  }
+  return out;
+}
+
+async function selfSignedTls(
+  plan: DeploymentPlan,
+  secretsDir: string,
+  existing: Partial<Record<SecretName, string>>,
+) {
+  if (plan.tls.mode !== "self-signed") return undefined;
+  const caKeyPath = join(secretsDir, "tls_ca_private_key");
+  const caCertPath = join(secretsDir, "tls_ca_certificate");
+  const kept = { certificate: readIf(caCertPath), privateKey: readIf(caKeyPath) };
+  let ca: CertificateAuthority;
+  if (kept.certificate && kept.privateKey && caUsable(kept as CertificateAuthority, plan.tls)) {
+    ca = kept as CertificateAuthority;
+  } else {
+    ca = await createCertificateAuthority(plan.tls);
+    writeIfChanged(caKeyPath, ca.privateKey, 0o600);
+    writeIfChanged(caCertPath, ca.certificate, 0o600);
+  }
+  const chain = existing.tls_certificate;
+  const key = existing.tls_private_key;
+  const server =
+    chain && key && serverCertificateUsable(chain, ca, plan.tls)
+      ? { chain, privateKey: key }
+      : await issueServerCertificate(plan.tls, ca);
+  return { ca, server };
+}
+
+function readState(path: string): Partial<Record<GeneratedValueName, string>> {
+  const text = readIf(path);
+  return text ? (JSON.parse(text) as Partial<Record<GeneratedValueName, string>>) : {};
+}
+
+export async function writeComposeStack(
+  plan: DeploymentPlan,
+  config: StackConfig,
+  dir: string,
+): Promise<ComposeStackFiles> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const secretsDir = join(dir, "secrets");
+  mkdirSync(join(secretsDir, "config"), { recursive: true, mode: 0o700 });
+  chmodSync(secretsDir, 0o700);
+
+  const unreadable = Object.entries(config.secrets)
+    .filter(([, value]) => value === UNREADABLE_SECRET)
+    .map(([key]) => key);
+  const given = Object.fromEntries(
+    Object.entries(config.secrets).filter(([, value]) => value !== UNREADABLE_SECRET),
+  );
+  const missing = [...missingConfigSecrets(plan, given), ...unreadable.map((k) => `chatapi:${k}`)];
+  if (missing.length > 0) {
+    throw new Error(
+      `the stack needs config secrets that were not given: ${[...new Set(missing)].join(", ")}.\n` +
+        `Put each value in ${join(secretsDir, "config")}/<key> (e.g. tlsCertificate), or pass --secret-file <key>=<path>.`,
+    );
+  }
+
+  const existing = readExistingSecrets(secretsDir);
+  const tls = await selfSignedTls(plan, secretsDir, existing);
+  const values = resolveSecretValues(plan, {
+    existing,
+    config: given,
+    password: generatePassword,
+    ...(tls ? { selfSigned: tls.server } : {}),
+  });
+  for (const [name, value] of Object.entries(values)) writeIfChanged(join(secretsDir, name), value, 0o600);
+
+  const statePath = join(dir, "state.json");
+  const state = readState(statePath);
+  const generated: Record<GeneratedValueName, string> = { admin_client_id: "" };
+  for (const item of plan.generated) {
+    generated[item.name] =
+      item.source.kind === "fixed" ? item.source.value : (state[item.name] ?? randomUUID());
+  }
+  writeIfChanged(statePath, `${JSON.stringify(generated, null, 2)}\n`, 0o600);
+
+  // A keyed digest of each workload's files: a changed file changes its containers' label
+  // (and so re-creates them) without revealing anything about the values.
+  const digestKeyPath = join(secretsDir, ".files-digest-key");
+  if (!existsSync(digestKeyPath))
+    writeFileSync(digestKeyPath, randomBytes(32).toString("hex"), { mode: 0o600 });
+  const digestKey = readFileSync(digestKeyPath, "utf8");
+  const contentOf = (source: { secret: SecretName } | { content: string }) =>
+    "secret" in source ? values[source.secret] : source.content;
+  const filesVersion: Partial<Record<Role, string>> = {};
+  for (const workload of plan.workloads) {
+    const hmac = createHmac("sha256", digestKey);
+    for (const file of workload.files) hmac.update(`${file.path}\0${contentOf(file.source)}\0`);
+    if (workload.files.length > 0) filesVersion[workload.role] = hmac.digest("hex").slice(0, 16);
+  }
+
+  const rendered = renderCompose({ plan, generated, filesVersion });
+  const root = process.getuid?.() === 0;
+  const unowned: ComposeStackFiles["unowned"] = [];
+  for (const file of rendered.files) {
+    const path = join(dir, file.hostPath);
+    writeIfChanged(path, contentOf(file.source), file.mode);
+    if (root) chownSync(path, file.uid, file.gid);
+    else unowned.push({ path, uid: file.uid, gid: file.gid });
+  }
+
+  const composeFile = join(dir, "docker-compose.yml");
+  const header = [
+    `# ChatAPI stack "${plan.stack}", rendered from its deployment plan by scripts/render-compose.`,
+    `# Run: docker-compose -p ${rendered.projectName} -f ${composeFile} up -d`,
+    "# Secret values are not in this file: it names the files beside it (secrets/, files/).",
+  ].join("\n");
+  // YAML 1.1, as docker-compose (PyYAML) reads it: strings such as "no" stay quoted.
+  writeIfChanged(
+    composeFile,
+    `${header}\n${stringify(rendered.compose, { lineWidth: 0, version: "1.1" })}`,
+    0o644,
+  );
+
+  let caFile: string | undefined;
+  if (tls) {
+    caFile = join(dir, "ca.pem");
+    writeIfChanged(caFile, tls.ca.certificate, 0o644);
+  }
+  const notes = unowned.length
+    ? [
+        `not running as root: the mounted files belong to you, not to the containers' users; before \`up\`, run as root:\n` +
+          [
+            ...new Set(
+              rendered.files.map((f) => `  chown -R ${f.uid}:${f.gid} ${join(dir, "files", f.role)}`),
+            ),
+          ].join("\n"),
+      ]
+    : [];
+  return {
+    dir,
+    composeFile,
+    projectName: rendered.projectName,
+    ...(caFile ? { caFile } : {}),
+    adminApiKeyFile: join(secretsDir, "admin_api_key"),
+    rendered,
+    unowned,
+    notes,
+  };
+}

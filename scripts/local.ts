@@ -1,0 +1,244 @@
+// The local Docker stack in one command (npm run local / npm run local:down). See README,
+// "Local stack".
+//   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]...
+//                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
+//   scripts/local down [--stack local] [--volumes]
+//   scripts/local status [--stack local]
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { dockerInstances } from "../components/plan/names";
+import type { DeploymentPlan } from "../components/plan/types";
+import { ConfigError } from "../stacks/config/issues";
+import { ensureAppImage } from "./lib/app-image";
+import { writeComposeStack } from "./lib/compose-files";
+import { type EngineName, chooseEngine } from "./lib/local-engine";
+import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
+import { docker, run } from "./lib/run";
+import { runSmoke } from "./lib/smoke";
+import { stackContainers, waitForStack } from "./lib/stack-health";
+import { stackDir } from "./lib/stack-dir";
+import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
+
+const root = resolve(__dirname, "..");
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stack: { type: "string", default: "local" },
+    "stack-file": { type: "string" },
+    set: { type: "string", multiple: true, default: [] },
+    engine: { type: "string", default: "auto" },
+    volumes: { type: "boolean", default: false },
+    "no-smoke": { type: "boolean", default: false },
+    "show-admin-key": { type: "boolean", default: false },
+    timeout: { type: "string", default: "600" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+const command = positionals[0] ?? "up";
+const stack = values.stack;
+const dir = stackDir(stack);
+const started = Date.now();
+const say = (line: string) =>
+  console.log(`[local ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
+const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
+
+if (values.help || !["up", "down", "status"].includes(command)) {
+  console.log(
+    readFileSync(__filename, "utf8")
+      .split("\n")
+      .slice(2, 7)
+      .join("\n")
+      .replace(/^\/\/ ?/gm, ""),
+  );
+  process.exit(values.help ? 0 : 2);
+}
+if (!["auto", "compose", "pulumi"].includes(values.engine)) {
+  console.error(`local: --engine must be auto, compose or pulumi, not "${values.engine}"`);
+  process.exit(2);
+}
+
+const composeArgs = (projectName: string, file: string) => ["-p", projectName, "-f", file];
+const engineFile = join(dir, "engine");
+
+/** Every image the plan runs is on the engine: the app image built, offline images made. */
+async function ensureImages(plan: DeploymentPlan): Promise<void> {
+  const missing: string[] = [];
+  for (const [key, image] of Object.entries(plan.images)) {
+    if (image.build) {
+      const result = await ensureAppImage(
+        {
+          ref: image.ref,
+          context: resolve(root, image.build.context),
+          dockerfile: resolve(root, image.build.dockerfile),
+          args: image.build.args,
+        },
+        { onProgress: (line) => say(`  ${line}`) },
+      );
+      say(
+        `image ${key}: ${image.ref} ${result.built ? `built in ${result.seconds.toFixed(0)} s` : "cached"}`,
+      );
+      continue;
+    }
+    const present = (await run("docker", ["image", "inspect", image.ref], { check: false })).exitCode === 0;
+    if (present) continue;
+    if (image.pull) {
+      say(`image ${key}: docker pull ${image.ref}`);
+      await run("docker", ["pull", image.ref]);
+    } else missing.push(image.ref);
+  }
+  if (missing.length > 0) {
+    say(`images missing (${missing.join(", ")}): scripts/images`);
+    await run(join(root, "scripts", "images"), [], { onLine: (line) => say(`  ${line}`) });
+  }
+}
+
+/** nginx reads its static upstream's addresses at start: restart it when an API container is newer. */
+async function restartStaleNginx(): Promise<void> {
+  const containers = await stackContainers(stack);
+  const nginx = containers.find((c) => c.role === "nginx" && c.status === "running");
+  const api = containers.filter((c) => c.role === "api");
+  if (nginx && api.some((c) => c.startedAt > nginx.startedAt)) {
+    say(`${nginx.name}: restarting (API containers were re-created after it started)`);
+    await docker("restart", nginx.name);
+  }
+}
+
+async function up(): Promise<void> {
+  const choice = await chooseEngine(values.engine as EngineName | "auto");
+  say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
+  const { plan, config } = loadStackPlan({
+    root,
+    stack,
+    ...(values["stack-file"] ? { stackFile: values["stack-file"] } : {}),
+    set: values.set,
+    secrets: readConfigSecrets(join(dir, "secrets", "config")),
+  });
+  if (plan.target !== "docker")
+    throw new Error(`stack ${stack} targets ${plan.target}: npm run local runs Docker stacks`);
+  if (plan.docker.host !== "unix:///var/run/docker.sock")
+    throw new Error(`stack ${stack} targets the Docker engine at ${plan.docker.host}, not this machine's`);
+  const expected = plan.workloads.flatMap((w) => dockerInstances(w).map((i) => i.name));
+  say(`plan: stack ${stack} (Pulumi.${values["stack-file"] ?? stack}.yaml): ${expected.length} containers`);
+
+  await ensureImages(plan);
+  let caFile: string | undefined;
+  let adminApiKeyFile: string;
+  if (choice.engine === "pulumi" && choice.pulumi) {
+    ({ caFile, adminApiKeyFile } = await pulumiUp({ ...choice.pulumi, root, stack, dir, report: say }));
+  } else {
+    const files = await writeComposeStack(plan, config, dir);
+    say(`rendered ${tilde(files.composeFile)} (secrets in ${tilde(join(dir, "secrets"))}, mode 600)`);
+    say(`docker-compose -p ${files.projectName} up -d`);
+    await run(
+      "docker-compose",
+      [...composeArgs(files.projectName, files.composeFile), "up", "-d", "--remove-orphans"],
+      {
+        onLine: (line) => line.trim() && say(`  ${line.trim()}`),
+      },
+    );
+    await restartStaleNginx();
+    caFile = files.caFile;
+    adminApiKeyFile = files.adminApiKeyFile;
+  }
+  writeFileSync(engineFile, choice.engine);
+
+  say("waiting until every container is healthy");
+  await waitForStack(stack, {
+    timeoutMs: Number(values.timeout) * 1000,
+    expected,
+    report: (line) => say(`  ${line}`),
+  });
+
+  if (!values["no-smoke"]) {
+    say(`smoke check through ${plan.urls.https}`);
+    const result = await runSmoke(
+      {
+        baseUrl: plan.urls.https,
+        apiPrefix: config.settings.app.apiPrefix,
+        adminApiKey: readFileSync(adminApiKeyFile, "utf8").trim(),
+        ...(caFile ? { ca: readFileSync(caFile, "utf8") } : {}),
+      },
+      (line) => say(`  ${line}`),
+    );
+    say(`smoke check passed (${result.checks} checks)`);
+  }
+
+  const curlCa = caFile ? ` --cacert ${tilde(caFile)}` : "";
+  console.log(`
+The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
+  HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
+  WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
+  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${config.settings.app.apiPrefix}/clients)${
+    values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
+  }
+  stop        npm run local:down${stack === "local" ? "" : ` -- --stack ${stack}`}   (data volumes kept; add --volumes to delete them)`);
+}
+
+async function down(): Promise<void> {
+  const engine = (existsSync(engineFile) ? readFileSync(engineFile, "utf8").trim() : "compose") as EngineName;
+  if (engine === "pulumi") {
+    const choice = await chooseEngine("pulumi");
+    await pulumiDown({ ...choice.pulumi!, root, stack, dir, report: say });
+  } else {
+    const composeFile = join(dir, "docker-compose.yml");
+    if (existsSync(composeFile)) {
+      say(`docker-compose -p chatapi-${stack} down${values.volumes ? " --volumes" : ""}`);
+      await run(
+        "docker-compose",
+        [
+          ...composeArgs(`chatapi-${stack}`, composeFile),
+          "down",
+          "--remove-orphans",
+          ...(values.volumes ? ["--volumes"] : []),
+        ],
+        { onLine: (line) => line.trim() && say(`  ${line.trim()}`) },
+      );
+    }
+  }
+  // Whatever is left with the stack's label (a lost compose file, an interrupted run).
+  const leftovers = (await docker("ps", "-aq", "--filter", `label=chatapi.stack=${stack}`))
+    .split("\n")
+    .filter(Boolean);
+  if (leftovers.length > 0) await docker("rm", "-f", "-v", ...leftovers);
+  const networks = (await docker("network", "ls", "-q", "--filter", `label=chatapi.stack=${stack}`))
+    .split("\n")
+    .filter(Boolean);
+  if (networks.length > 0) await docker("network", "rm", ...networks);
+  const volumes = (await docker("volume", "ls", "-q", "--filter", `label=chatapi.stack=${stack}`))
+    .split("\n")
+    .filter(Boolean);
+  if (values.volumes) {
+    if (volumes.length > 0) await docker("volume", "rm", ...volumes);
+    // The generated passwords belong to the data just deleted: a new stack starts afresh.
+    rmSync(dir, { recursive: true, force: true });
+    say(`stack ${stack} removed with its data volumes and ${tilde(dir)}`);
+  } else {
+    say(
+      `stack ${stack} removed; kept its data volumes (${volumes.length}) and secrets (${tilde(join(dir, "secrets"))})`,
+    );
+  }
+}
+
+async function status(): Promise<void> {
+  const containers = await stackContainers(stack);
+  if (containers.length === 0) return console.log(`stack ${stack}: no containers`);
+  for (const c of containers)
+    console.log(
+      `${c.name.padEnd(40)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}`,
+    );
+}
+
+const commands: Record<string, () => Promise<void>> = { up, down, status };
+commands[command]!().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;
+    console.error(`${error.message}${/--secret/.test(error.message) ? hint : ""}`);
+    process.exit(2);
+  }
+  console.error(
+    `\nlocal ${command}: FAILED after ${((Date.now() - started) / 1000).toFixed(0)} s: ${(error as Error).message}`,
+  );
+  process.exit(1);
+});
