@@ -3,7 +3,7 @@
 // calls, WebSocket connections, and a subscriber that reconnects and resubscribes from the last
 // seq it saw, the way API.md tells clients to. `forwardedFor` names the client address nginx
 // hashes WebSockets on when the first hop is a trusted proxy (chatapi:nginx.trustedProxies).
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import WebSocket from "ws";
 
 export interface ChatEndpoint {
@@ -14,7 +14,15 @@ export interface ChatEndpoint {
   /** PEM the server certificate must chain to. */
   ca: string;
   apiPrefix: string;
+  /**
+   * Awaited before each request: e.g. until a restarted `kubectl port-forward` forwards again.
+   * A request refused on connect (never sent) is then tried again, at most 5 times.
+   */
+  ready?: () => Promise<void>;
 }
+
+/** A connection refused before anything was sent: safe to try again, whatever the method. */
+const neverSent = (error: unknown) => (error as NodeJS.ErrnoException).code === "ECONNREFUSED";
 
 export interface Credentials {
   apiKey?: string;
@@ -41,7 +49,19 @@ export interface ChatMessage {
 }
 
 export class ChatClient {
+  /**
+   * Keep-alive connections, closed by the client after 5 s idle (before nginx's 65 s): a
+   * connection closed per request races the client's TLS close_notify against nginx's close,
+   * and the reset that can follow ends a `kubectl port-forward` with every connection on it.
+   */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: 5_000 });
+
   constructor(readonly endpoint: ChatEndpoint) {}
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
 
   private headers(credentials: Credentials): Record<string, string> {
     return {
@@ -53,7 +73,24 @@ export class ChatClient {
   }
 
   /** One HTTPS request to nginx (a path outside the API prefix when it starts with "/"). */
-  raw<T = unknown>(method: string, path: string, credentials: Credentials = {}, body?: unknown) {
+  async raw<T = unknown>(
+    method: string,
+    path: string,
+    credentials: Credentials = {},
+    body?: unknown,
+  ): Promise<RestResponse<T>> {
+    for (let attempt = 1; ; attempt++) {
+      await this.endpoint.ready?.();
+      try {
+        return await this.once<T>(method, path, credentials, body);
+      } catch (error) {
+        if (!neverSent(error) || attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private once<T>(method: string, path: string, credentials: Credentials, body?: unknown) {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<RestResponse<T>>((resolve, reject) => {
       const req = request(
@@ -64,7 +101,7 @@ export class ChatClient {
           ca: this.endpoint.ca,
           method,
           path,
-          agent: false,
+          agent: this.agent,
           timeout: 30_000,
           headers: {
             ...this.headers(credentials),
@@ -72,6 +109,8 @@ export class ChatClient {
           },
         },
         (res) => {
+          // Read now: with keep-alive the socket goes back to the pool once the body has ended.
+          const tls = (res.socket as { getProtocol?: () => string | null }).getProtocol?.() ?? null;
           let text = "";
           res.on("data", (chunk: Buffer) => (text += chunk.toString()));
           res.on("end", () => {
@@ -81,14 +120,7 @@ export class ChatClient {
             } catch {
               // not JSON (e.g. an nginx error page)
             }
-            const socket = res.socket as { getProtocol?: () => string | null };
-            resolve({
-              status: res.statusCode ?? 0,
-              body: parsed as T,
-              text,
-              headers: res.headers,
-              tls: socket.getProtocol?.() ?? null,
-            });
+            resolve({ status: res.statusCode ?? 0, body: parsed as T, text, headers: res.headers, tls });
           });
           res.on("error", reject);
         },
@@ -114,7 +146,22 @@ export class ChatClient {
   }
 
   /** Opens /ws and resolves with the socket and the API instance named in its `ready` frame. */
-  openSocket(token: string, forwardedFor?: string): Promise<{ socket: WebSocket; instance: string }> {
+  async openSocket(token: string, forwardedFor?: string): Promise<{ socket: WebSocket; instance: string }> {
+    for (let attempt = 1; ; attempt++) {
+      await this.endpoint.ready?.();
+      try {
+        return await this.openSocketOnce(token, forwardedFor);
+      } catch (error) {
+        if (!neverSent(error) || attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private openSocketOnce(
+    token: string,
+    forwardedFor?: string,
+  ): Promise<{ socket: WebSocket; instance: string }> {
     const url = `wss://127.0.0.1:${this.endpoint.port}/ws?token=${encodeURIComponent(token)}`;
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, {
@@ -237,7 +284,7 @@ export class ResilientSubscriber {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.socket?.close();
+    this.socket?.terminate();
     await this.running?.catch(() => undefined);
   }
 }
@@ -366,11 +413,16 @@ export class FrameSocket {
     }
   }
 
+  /**
+   * Drops the connection (TCP close, no close handshake): a client-initiated close handshake
+   * races the client's last bytes against nginx closing the connection, and the reset that can
+   * follow ends a `kubectl port-forward` with every connection on it.
+   */
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.readyState === WebSocket.CLOSED) return resolve();
       this.socket.once("close", () => resolve());
-      this.socket.close();
+      this.socket.terminate();
     });
   }
 }

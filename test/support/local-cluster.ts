@@ -19,11 +19,29 @@ export interface PortForward {
   port: number;
   /** Why kubectl had to be started again (it exits when a forwarded connection fails). */
   restarts: string[];
+  /** Resolves once kubectl forwards again (after a restart); rejects after `timeoutMs`. */
+  ready: (timeoutMs?: number) => Promise<void>;
   close: () => void;
 }
 
 export class LocalCluster {
   private constructor(readonly kubeconfig: string) {}
+
+  /**
+   * Starts the cluster the way a user does (`scripts/cluster up`: idempotent, seconds when it is
+   * already up; it builds whatever binaries scripts/setup --for test did not) and connects to it.
+   * A failure is an error with the script's output, never a skip.
+   */
+  static async up(timeoutMs: number): Promise<LocalCluster> {
+    const started = performance.now();
+    const up = await execa(clusterScript, ["up"], { reject: false, all: true, timeout: timeoutMs });
+    if (up.exitCode !== 0)
+      throw new Error(
+        `scripts/cluster up exited ${up.exitCode ?? "(killed)"}:\n${String(up.all).slice(-6000)}`,
+      );
+    console.log(`scripts/cluster up: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return LocalCluster.connect();
+  }
 
   /** The running cluster; throws with what to run when it is not up. */
   static async connect(): Promise<LocalCluster> {
@@ -34,7 +52,7 @@ export class LocalCluster {
       const status = await execa(clusterScript, ["status"], { reject: false, all: true });
       throw new Error(
         "The local Kubernetes cluster is not running.\n" +
-          "Start it with: scripts/cluster up   (scripts/setup --for test does it; the first build takes 25-50 min)\n" +
+          "Start it with: scripts/cluster up   (scripts/setup --for test builds it; the first build takes 25-50 min)\n" +
           `${where.stderr}${ready?.stderr ?? ""}\n${status.all ?? ""}`,
       );
     }
@@ -79,7 +97,8 @@ export class LocalCluster {
 
   /**
    * `kubectl port-forward` to a Service on 127.0.0.1, kept up: kubectl picks one pod behind the
-   * Service and exits when a connection to it fails (e.g. while that pod restarts), so it is
+   * Service and exits when any one forwarded connection fails (the kubelet reports e.g. a reset
+   * from the pod, and kubectl then drops every connection: "lost connection to pod"), so it is
    * started again on the same local port. `restarts` lists why it had to be.
    */
   async portForward(namespace: string, target: string, remotePort: number): Promise<PortForward> {
@@ -87,6 +106,7 @@ export class LocalCluster {
     const restarts: string[] = [];
     let child: ChildProcess | undefined;
     let closed = false;
+    let forwarding = false;
     const start = () =>
       new Promise<void>((resolve, reject) => {
         let output = "";
@@ -112,6 +132,7 @@ export class LocalCluster {
           output += data.toString();
           if (output.includes(`Forwarding from 127.0.0.1:${port}`)) {
             clearTimeout(timer);
+            forwarding = true;
             resolve();
           }
         };
@@ -119,6 +140,7 @@ export class LocalCluster {
         child.stderr!.on("data", onData);
         child.once("exit", (code) => {
           clearTimeout(timer);
+          forwarding = false;
           if (closed) return;
           restarts.push(
             `exit ${code}: ${output
@@ -135,6 +157,14 @@ export class LocalCluster {
     return {
       port,
       restarts,
+      ready: async (timeoutMs = 60_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!forwarding) {
+          if (Date.now() > deadline)
+            throw new Error(`port-forward ${target} not back within ${timeoutMs} ms: ${restarts.join("; ")}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
       close: () => {
         closed = true;
         child?.kill("SIGTERM");
