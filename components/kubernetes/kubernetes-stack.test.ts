@@ -550,7 +550,17 @@ describe("offline images: nginx 1.22 cannot re-resolve the API's headless Servic
       },
       { name: tmp.name, mountPath: "/tmp" },
     ]);
-    expect(watcher!.livenessProbe).toBeUndefined();
+    // probed by the age of the heartbeat it writes every round (the health-probes policy)
+    const probe = {
+      exec: {
+        command: ["bash", "-c", "[ $(( $(date +%s) - $(stat -c %Y /tmp/upstream-watcher.alive) )) -lt 25 ]"],
+      },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
+    expect(watcher!.livenessProbe).toEqual(probe);
+    expect(watcher!.readinessProbe).toEqual(probe);
     const items = pod.volumes.find((v: Obj) => v.name === "config").configMap.items as Obj[];
     expect(items.map((i) => i.key)).toContain("watch-upstream.sh");
   });

@@ -1,13 +1,19 @@
 // The upstream watcher (nginx before 1.27.3 with a DNS upstream): which load balancers need it,
 // and the rendered script run for real by bash, with a stand-in `getent` whose answers the test
 // changes and a stand-in nginx master that records the SIGHUPs it gets.
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LoadBalancerPlan } from "../plan/types";
-import { needsUpstreamWatcher, nginxResolvesUpstreams, renderUpstreamWatcher } from "./upstream-watcher";
+import {
+  needsUpstreamWatcher,
+  nginxResolvesUpstreams,
+  renderUpstreamWatcher,
+  upstreamWatcherHeartbeat,
+  upstreamWatcherProbe,
+} from "./upstream-watcher";
 
 const NAME = "chatapi-kind-api-headless.chatapi-kind.svc.cluster.local";
 
@@ -146,5 +152,24 @@ describe("the watcher script, run by bash", () => {
     });
     writeFileSync(join(dir, "nginx.pid"), `${nginx.pid}\n`);
     await until("the reload once nginx is there", () => hups() === 1);
+  });
+
+  it("keeps a heartbeat for its probe: passing while it runs, failing when missing or stale", async () => {
+    const lb = loadBalancer("1.22", join(dir, "nginx.pid"));
+    const [command, ...args] = upstreamWatcherProbe(lb, { intervalSeconds: 1 });
+    const probe = () => spawnSync(command!, args).status;
+    expect(probe(), "no heartbeat yet").not.toBe(0);
+    writeFileSync(join(dir, "getent"), `#!/bin/bash\necho "10.244.0.11      STREAM ${NAME}"\n`);
+    chmodSync(join(dir, "getent"), 0o755);
+    writeFileSync(join(dir, "watch.sh"), renderUpstreamWatcher(lb, { intervalSeconds: 1 }));
+    watcher = spawn("bash", [join(dir, "watch.sh")], {
+      env: { PATH: `${dir}:${process.env.PATH}` },
+      stdio: "ignore",
+    });
+    await until("the probe to pass", () => probe() === 0);
+    watcher.kill("SIGKILL");
+    const old = Date.now() / 1000 - 60;
+    utimesSync(upstreamWatcherHeartbeat(lb), old, old);
+    expect(probe(), "a heartbeat a minute old").not.toBe(0);
   });
 });

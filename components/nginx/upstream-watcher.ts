@@ -26,6 +26,21 @@ export interface UpstreamWatcherOptions {
   intervalSeconds: number;
 }
 
+/** The file the watcher touches every round: its liveness and readiness probes check its age. */
+export function upstreamWatcherHeartbeat(lb: LoadBalancerPlan): string {
+  return `${lb.paths.pidFile.slice(0, lb.paths.pidFile.lastIndexOf("/"))}/upstream-watcher.alive`;
+}
+
+/** Probe command: the watcher is alive when its heartbeat is younger than three rounds (plus slack). */
+export function upstreamWatcherProbe(lb: LoadBalancerPlan, options: UpstreamWatcherOptions): string[] {
+  const maxAge = options.intervalSeconds * 3 + 10;
+  return [
+    "bash",
+    "-c",
+    `[ $(( $(date +%s) - $(stat -c %Y ${upstreamWatcherHeartbeat(lb)}) )) -lt ${maxAge} ]`,
+  ];
+}
+
 /**
  * The watcher as a bash script (runs in the nginx image: bash, getent, awk, sort, tr). It
  * signals the nginx master named by the pid file, so it must share the pod's process
@@ -45,8 +60,10 @@ export function renderUpstreamWatcher(lb: LoadBalancerPlan, options: UpstreamWat
     `name=${lb.upstream.name}`,
     `pidfile=${lb.paths.pidFile}`,
     `interval=${interval}`,
+    `heartbeat=${upstreamWatcherHeartbeat(lb)}`,
     "last=",
     "while :; do",
+    '  : >"$heartbeat" # the probes check its age',
     "  # Sorted, de-duplicated IPv4 addresses; empty while the name has none (nginx keeps its set).",
     `  current=$(getent ahostsv4 "$name" | awk '{print $1}' | sort -u | tr '\\n' ' ')`,
     '  if [ -n "$current" ] && [ "$current" != "$last" ]; then',

@@ -192,6 +192,8 @@ export interface SidecarPlan {
   files: string[];
   /** tmpfs paths of the workload (TmpfsPlan paths) shared with the main process. */
   sharedTmpfs: string[];
+  /** Command that exits 0 while the sidecar works (its liveness and readiness probe). */
+  probe: string[];
 }
 
 export interface WorkloadPlan {

@@ -171,7 +171,14 @@ function sidecarContainer(
     resources: resources(sidecar.resources),
     securityContext: containerSecurityContext(w),
     volumeMounts: mounts,
+    // The kubelet restarts a stuck sidecar; readiness keeps a pod whose sidecar stopped out of the Service.
+    livenessProbe: sidecarProbe(sidecar),
+    readinessProbe: sidecarProbe(sidecar),
   };
+}
+
+function sidecarProbe(sidecar: SidecarPlan): k8s.types.input.core.v1.Probe {
+  return { exec: { command: sidecar.probe }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
 }
 
 export interface PodOptions {

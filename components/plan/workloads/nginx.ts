@@ -2,7 +2,11 @@
 // config file is rendered from that plan here, so every target runs the same nginx.conf.
 import { FFDHE2048_PEM } from "../../nginx/mozilla-tls";
 import { renderNginxConfig } from "../../nginx/render-nginx-config";
-import { needsUpstreamWatcher, renderUpstreamWatcher } from "../../nginx/upstream-watcher";
+import {
+  needsUpstreamWatcher,
+  renderUpstreamWatcher,
+  upstreamWatcherProbe,
+} from "../../nginx/upstream-watcher";
 import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
 import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
@@ -70,8 +74,9 @@ function upstreamWatcher(lb: LoadBalancerPlan): { files: FilePlan[]; sidecars: S
           pidsLimit: 32,
         },
         files: [WATCHER_SCRIPT],
-        // nginx's pid file
+        // nginx's pid file (and the watcher's heartbeat)
         sharedTmpfs: [lb.paths.pidFile.slice(0, lb.paths.pidFile.lastIndexOf("/"))],
+        probe: upstreamWatcherProbe(lb, { intervalSeconds: UPSTREAM_WATCH_SECONDS }),
       },
     ],
   };
