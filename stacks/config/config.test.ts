@@ -111,7 +111,7 @@ describe("the shipped stack files", () => {
       imagePullPolicy: "Never",
       storageClassName: "local-path-retain",
     });
-    expect(settings.api.autoscaling).toMatchObject({ enabled: true, minReplicas: 2, maxReplicas: 3 });
+    expect(settings.api.autoscaling).toMatchObject({ enabled: true, minReplicas: 3, maxReplicas: 4 });
   });
 
   it("keeps no secret in plain text in any shipped stack file", () => {
