@@ -35,6 +35,8 @@ const NAMESPACE = "chatapi-kind-e2e";
 const DOMAIN = "chatapi.kind.test";
 const API_PREFIX = "/api/v1";
 const MINUTE = 60_000;
+/** chatapi:api.autoscaling.minReplicas of Pulumi.kind.yaml (the production minimum). */
+const API_PODS = 3;
 const appVersion = readAppVersion(repoRoot);
 /** The app image the stack runs (scripts/setup builds and imports it); override to test another build. */
 const appImage = process.env.CHATAPI_KIND_APP_IMAGE ?? `chatapi-local/chatapi:${appVersion}`;
@@ -130,15 +132,15 @@ async function removeLeftovers(): Promise<void> {
  */
 async function waitUntilNginxSpreads(): Promise<void> {
   await waitFor(
-    "nginx to spread WebSocket clients over 2 API pods",
+    `nginx to spread WebSocket clients over all ${API_PODS} API pods`,
     async () => {
       const seen = new Set<string>();
-      for (let n = 1; n <= 16 && seen.size < 2; n++) {
+      for (let n = 1; n <= 24 && seen.size < API_PODS; n++) {
         const { socket, instance } = await chat.openSocket(people.alice.token, `198.51.100.${n}`);
         socket.terminate();
         seen.add(instance);
       }
-      return seen.size >= 2;
+      return seen.size >= API_PODS;
     },
     2 * MINUTE,
   );
@@ -365,16 +367,16 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
       // starts with one pod, which is what Pulumi awaited; the HPA then brings it to its minimum.
       const scaled = Date.now();
       await waitFor(
-        "the HPA to scale the API to its minimum of 2 ready pods",
-        async () => (await runningApiPods()).length === 2,
+        `the HPA to scale the API to its minimum of ${API_PODS} ready pods`,
+        async () => (await runningApiPods()).length === API_PODS,
         3 * MINUTE,
       );
       console.log(
-        `HPA: 2 ready API pods ${((Date.now() - scaled) / 1000).toFixed(1)} s after pulumi up returned`,
+        `HPA: ${API_PODS} ready API pods ${((Date.now() - scaled) / 1000).toFixed(1)} s after pulumi up returned`,
       );
-      note("2 API pods ready");
+      note(`${API_PODS} API pods ready`);
       const hpa = await cluster.json<K8sObject>(["hpa", `${PREFIX}-api`, "-n", NAMESPACE]);
-      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 3 });
+      expect(hpa.spec).toMatchObject({ minReplicas: API_PODS, maxReplicas: API_PODS + 1 });
 
       // restricted is enforced, and every running pod passes it: a server-side dry run of the
       // label reports any pod that would violate it (as a warning on stderr).
@@ -609,7 +611,7 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
         expect(s.reconnects, `subscriber ${s.forwardedFor} reconnected`).toBeGreaterThanOrEqual(1);
       }
       const after = await runningApiPods();
-      expect(after.length).toBe(2);
+      expect(after.length).toBe(API_PODS);
       expect(after.map((p) => p.metadata.name).filter((n) => before.includes(n))).toEqual([]);
       for (const pod of after) expect(pod.spec.containers[0]!.image).toBe(rolloutImage);
       // the Jobs ran again with the new image, before the new API pods
@@ -647,7 +649,7 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
       const deadline = Date.now() + 3 * MINUTE;
       while (
         a.reconnects < 1 ||
-        (await runningApiPods()).filter((p) => p.metadata.name !== victim).length < 2
+        (await runningApiPods()).filter((p) => p.metadata.name !== victim).length < API_PODS
       ) {
         if (Date.now() > deadline)
           throw new Error(
