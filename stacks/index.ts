@@ -32,13 +32,6 @@ function program() {
 
 const { outputs } = program();
 
-export const target = outputs.target;
-export const environment = outputs.environment;
-export const httpsUrl = outputs.httpsUrl;
-export const websocketUrl = outputs.websocketUrl;
-export const healthUrl = outputs.healthUrl;
-export const adminClientId = outputs.adminClientId;
-export const adminApiKey = outputs.adminApiKey;
-export const caCertificate = outputs.caCertificate;
-export const backups = outputs.backups;
-export const firewall = outputs.firewall;
+// Only the outputs this stack has (caCertificate: self-signed TLS; firewall: a Docker host): an
+// export whose value is undefined makes the engine warn on every update.
+export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));

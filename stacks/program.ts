@@ -24,7 +24,7 @@ export interface ProgramInput {
   config: Record<string, string>;
   secretKeys: readonly string[];
   projectDir: string;
-  /** Folder for rendered files (firewall rules); nothing is written when unset. */
+  /** Folder for rendered files (the Docker host's firewall rules); nothing is written when unset. */
   renderDir?: string;
 }
 
@@ -38,7 +38,8 @@ export interface StackOutputs {
   adminApiKey: pulumi.Output<string>;
   caCertificate?: pulumi.Output<string>;
   backups: { enabled: boolean; schedule: string; retentionDays: number; location: string; s3?: string };
-  firewall: { ufw: string; dockerUserIpv4: string; dockerUserIpv6: string; files: string[] };
+  /** The Docker host's firewall (a cluster has NetworkPolicies instead). */
+  firewall?: { ufw: string; dockerUserIpv4: string; dockerUserIpv6: string; files: string[] };
 }
 
 function backupLocation(plan: DeploymentPlan): string {
@@ -115,8 +116,10 @@ export function runProgram(input: ProgramInput): ProgramResult {
     kubernetes = deployKubernetes({ plan, secrets: secrets.values, generated: secrets.generated });
   }
 
-  const firewall = renderFirewall(plan.firewall);
-  const files = input.renderDir ? writeFirewall(join(input.renderDir, plan.stack, "firewall"), firewall) : [];
+  // Host firewall rules are for a Docker host; a cluster stack writes no files.
+  const firewall = plan.target === "docker" ? renderFirewall(plan.firewall) : undefined;
+  const files =
+    firewall && input.renderDir ? writeFirewall(join(input.renderDir, plan.stack, "firewall"), firewall) : [];
   const adminApiKey = secrets.values.admin_api_key;
   if (!adminApiKey) throw new Error("the plan has no admin_api_key secret");
   const s3 = plan.backup.s3;
@@ -136,7 +139,7 @@ export function runProgram(input: ProgramInput): ProgramResult {
       location: backupLocation(plan),
       ...(s3 ? { s3: `s3://${s3.bucket}/${s3.prefix ?? ""}` } : {}),
     },
-    firewall: { ...firewall, files },
+    ...(firewall ? { firewall: { ...firewall, files } } : {}),
   };
   return { outputs, plan, secrets, ...(docker ? { docker } : {}), ...(kubernetes ? { kubernetes } : {}) };
 }

@@ -104,6 +104,11 @@ export function filesContainerArgs(inputs: ContainerInputs): docker.ContainerArg
 
 export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
   const { plan, workload, instance } = inputs;
+  // Sidecars exist only where a pod shares processes (Kubernetes); the plan gives Docker none.
+  if (workload.sidecars?.length)
+    throw new Error(
+      `${workload.name}: the Docker target cannot run sidecars (${workload.sidecars.map((s) => s.name).join(", ")})`,
+    );
   const job = workload.kind === "job";
   const env = { ...workload.env, ...instance.env };
   for (const file of workload.files) if (file.env) env[file.env] = file.path;

@@ -461,7 +461,7 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
   });
 
   it("exports the firewall rules for the host: SSH from the allowed range, 80 and 443", () => {
-    const { firewall } = deployed.result.outputs;
+    const firewall = deployed.result.outputs.firewall!;
     expect(firewall.ufw).toContain("ufw allow from 203.0.113.0/24 to any port 22 proto tcp");
     expect(firewall.dockerUserIpv4).toContain("--ctorigdstport 443 --ctdir ORIGINAL -j RETURN");
     expect(firewall.dockerUserIpv4).toContain("-A DOCKER-USER -i eth0 -j DROP");

@@ -2,9 +2,12 @@
 // guide item exists with the right fields, the Jobs gate the API, no secret value appears in
 // any input except the Secret objects, and a config that provides every secret and the TLS
 // material creates no @pulumi/random or @pulumi/tls resource (what the real engine can run).
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../stacks/config/stack-file";
-import type { ProgramResult } from "../../stacks/program";
+import { type ProgramResult, runProgram } from "../../stacks/program";
 import { runProgramUnderMocks } from "../../test/support/mock-program";
 import { repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain } from "../../test/support/pulumi-mocks";
@@ -473,6 +476,19 @@ describe("prod stack (Pulumi.prod.yaml) on Kubernetes", () => {
     expect(d.get("core/v1:PersistentVolumeClaim", "backups").spec.resources.requests.storage).toBe("50Gi");
   });
 
+  it("exports no Docker host firewall and writes no firewall files (a cluster has NetworkPolicies)", () => {
+    const renderDir = mkdtempSync(join(tmpdir(), "chatapi-k8s-render-"));
+    try {
+      const source = readStackFile(repoRoot, "prod");
+      const result = runProgram({ stack: "nofw", ...source, projectDir: repoRoot, renderDir });
+      expect(result.outputs.firewall).toBeUndefined();
+      expect(readdirSync(renderDir)).toEqual([]);
+    } finally {
+      rmSync(renderDir, { recursive: true, force: true });
+    }
+    expect(d.result.outputs.caCertificate).toBeUndefined();
+  });
+
   it("uses an explicit provider; a render folder and kubeconfig context come from config", async () => {
     const provider = d.resources.find(
       (r) => r.type === "pulumi:providers:kubernetes" && r.name === "chatapi-prod-cluster",
@@ -492,6 +508,80 @@ describe("prod stack (Pulumi.prod.yaml) on Kubernetes", () => {
       context: "kind-chatapi",
       kubeconfig: "/etc/kube/config",
     });
+  });
+});
+
+describe("offline images: nginx 1.22 cannot re-resolve the API's headless Service", () => {
+  let d: Deployed;
+  beforeAll(async () => {
+    d = await deploy("offline", {
+      "chatapi:images": JSON.stringify({ preset: "offline" }),
+      "chatapi:kubernetes": JSON.stringify({ namespace: "chatapi", imagePullPolicy: "Never" }),
+    });
+  });
+
+  it("runs the upstream watcher beside nginx: same image and hardening, nginx's /tmp, one process namespace", () => {
+    const deployment = d.get("apps/v1:Deployment", "nginx");
+    const pod = podSpec(deployment);
+    expect(pod.shareProcessNamespace).toBe(true); // to signal the nginx master
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(["nginx", "upstream-watcher"]);
+    const [nginx, watcher] = pod.containers as Obj[];
+    expect(watcher).toMatchObject({
+      image: "chatapi-local/nginx-unprivileged:1",
+      imagePullPolicy: "Never",
+      command: ["bash", "/etc/nginx/chatapi/watch-upstream.sh"],
+      resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+    });
+    expect(watcher!.securityContext).toEqual(nginx!.securityContext);
+    expect(watcher!.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    // the pid file nginx writes is in its /tmp; the script comes from the nginx ConfigMap
+    const tmp = (nginx!.volumeMounts as Obj[]).find((m) => m.mountPath === "/tmp")!;
+    expect(watcher!.volumeMounts).toEqual([
+      {
+        name: "config",
+        mountPath: "/etc/nginx/chatapi/watch-upstream.sh",
+        subPath: "watch-upstream.sh",
+        readOnly: true,
+      },
+      { name: tmp.name, mountPath: "/tmp" },
+    ]);
+    // probed by the age of the heartbeat it writes every round (the health-probes policy)
+    const probe = {
+      exec: {
+        command: ["bash", "-c", "[ $(( $(date +%s) - $(stat -c %Y /tmp/upstream-watcher.alive) )) -lt 25 ]"],
+      },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
+    expect(watcher!.livenessProbe).toEqual(probe);
+    expect(watcher!.readinessProbe).toEqual(probe);
+    const items = pod.volumes.find((v: Obj) => v.name === "config").configMap.items as Obj[];
+    expect(items.map((i) => i.key)).toContain("watch-upstream.sh");
+  });
+
+  it("renders a config nginx 1.22 loads, and the watcher script for the headless Service", () => {
+    const config = d.get("core/v1:ConfigMap", "nginx-config");
+    const conf = config.data["nginx.conf"] as string;
+    expect(conf).not.toContain(" resolve ");
+    expect(conf).toContain("server chatapi-offline-api-headless.chatapi.svc.cluster.local:8000 max_fails=3");
+    expect(conf).toContain("hash $remote_addr consistent;");
+    expect(conf).toContain("worker_shutdown_timeout 10m;");
+    const script = config.data["watch-upstream.sh"] as string;
+    expect(script).toContain("name=chatapi-offline-api-headless.chatapi.svc.cluster.local");
+    expect(script).toContain("pidfile=/tmp/nginx.pid");
+    expect(script).toContain("interval=5");
+  });
+
+  it("prod (nginx 1.28) re-resolves by itself: one container, no watcher", async () => {
+    const prod = await deploy("prodwatch");
+    expect(podSpec(prod.get("apps/v1:Deployment", "nginx")).containers).toHaveLength(1);
+    expect(prod.get("core/v1:ConfigMap", "nginx-config").data["watch-upstream.sh"]).toBeUndefined();
   });
 });
 

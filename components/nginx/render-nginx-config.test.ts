@@ -114,9 +114,21 @@ describe("renderNginxConfig", () => {
       "zone chatapi_websocket 64k;",
       "server api.ns.svc.cluster.local:8000 resolve max_fails=3 fail_timeout=10s;",
     ]);
+    expect(modern).not.toContain("worker_shutdown_timeout");
     const old = renderNginxConfig(dns);
     expect(old).not.toContain(" resolve ");
-    expect(old).toContain("server api.ns.svc.cluster.local:8000 max_fails=3 fail_timeout=10s;");
+    expect(old).not.toContain("resolver ");
+    expect(block(old, "upstream chatapi_websocket")).toEqual([
+      "hash $remote_addr consistent;",
+      "server api.ns.svc.cluster.local:8000 max_fails=3 fail_timeout=10s;",
+    ]);
+    // Reloaded by the upstream watcher: retired workers do not keep WebSockets forever.
+    expect(old).toContain("worker_shutdown_timeout 10m;");
+    expect(conf).not.toContain("worker_shutdown_timeout");
+  });
+
+  it("gives up on an unreachable instance after 5 s, so the request moves on to the next", () => {
+    expect(block(conf, "http")).toContain("proxy_connect_timeout 5s;");
   });
 
   it("trusts X-Forwarded-For only from configured proxies", () => {

@@ -9,6 +9,7 @@
 // prefix is spread round-robin over the same instances (with keep-alive connections).
 import type { LoadBalancerPlan } from "../plan/types";
 import { MOZILLA_INTERMEDIATE } from "./mozilla-tls";
+import { needsUpstreamWatcher, nginxResolvesUpstreams } from "./upstream-watcher";
 
 export interface NginxRenderOptions {
   /** Address to listen on (tests bind loopback); all interfaces when unset. */
@@ -51,17 +52,21 @@ function upstreamBlock(lb: LoadBalancerPlan, name: string, balancing: string[], 
       `server ${lb.upstream.name}:${lb.upstream.port} resolve max_fails=3 fail_timeout=10s;`,
     );
   } else {
-    // This nginx cannot re-resolve: the name's addresses are read once at start.
+    // This nginx resolves the name when it loads its configuration; the upstream watcher
+    // (./upstream-watcher.ts) reloads it when the addresses change.
     lines.push(`server ${lb.upstream.name}:${lb.upstream.port} max_fails=3 fail_timeout=10s;`);
   }
   return [`upstream ${name} {`, ...indent(lines, 1), "}"];
 }
 
+/** How long workers retired by a reload keep their open connections (upstream watcher mode). */
+export const WATCHED_WORKER_SHUTDOWN_TIMEOUT = "10m";
+
 export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOptions = {}): string {
   const v = version(lb.nginxVersion);
   const http2On = atLeast(v, 1, 25); // `listen ... http2` is deprecated from 1.25.1
-  const canResolve = atLeast(v, 1, 28); // `resolve` in upstream servers: open-source nginx 1.27.3+
-  const resolve = lb.upstream.kind === "dns" && canResolve;
+  const resolve = lb.upstream.kind === "dns" && nginxResolvesUpstreams(lb);
+  const watched = needsUpstreamWatcher(lb);
   const at = (port: number) => (options.listenAddress ? `${options.listenAddress}:${port}` : String(port));
   const tls = MOZILLA_INTERMEDIATE;
   const redirectPort = lb.public.https === 443 ? "" : `:${lb.public.https}`;
@@ -78,6 +83,8 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     "sendfile on;",
     "keepalive_timeout 65s;",
     `client_max_body_size ${lb.clientMaxBodySize};`,
+    "# An instance that is gone fails fast, and the request moves on to the next one.",
+    "proxy_connect_timeout 5s;",
     "",
     "# One JSON object per request on stdout (the container runtime rotates it).",
     'log_format chatapi_json escape=json \'{"time":"$time_iso8601","remote_addr":"$remote_addr",\'',
@@ -203,6 +210,13 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     `pid ${lb.paths.pidFile};`,
     "error_log stderr warn;",
     "daemon off;",
+    ...(watched
+      ? [
+          "# Reloads (by the upstream watcher) retire old workers: their WebSockets close after this",
+          "# and the clients reconnect through the new ones.",
+          `worker_shutdown_timeout ${WATCHED_WORKER_SHUTDOWN_TIMEOUT};`,
+        ]
+      : []),
     "",
     "events {",
     "    worker_connections 4096;",

@@ -179,6 +179,23 @@ export type WorkloadKind =
   /** Runs on a schedule (Kubernetes CronJob; on Docker a long-running container with its own scheduler). */
   | "scheduled";
 
+/**
+ * A helper process beside a workload's main one, in the same pod (Kubernetes): same image,
+ * user and hardening. It shares the pod's process namespace, so it can signal the main process.
+ */
+export interface SidecarPlan {
+  name: string;
+  description: string;
+  command: string[];
+  resources: ResourcesPlan;
+  /** Plain files of the workload (FilePlan paths) this process reads. */
+  files: string[];
+  /** tmpfs paths of the workload (TmpfsPlan paths) shared with the main process. */
+  sharedTmpfs: string[];
+  /** Command that exits 0 while the sidecar works (its liveness and readiness probe). */
+  probe: string[];
+}
+
 export interface WorkloadPlan {
   role: Role;
   kind: WorkloadKind;
@@ -213,6 +230,8 @@ export interface WorkloadPlan {
   instanceEnv?: string;
   metrics?: { port: number; path: string };
   labels: Record<string, string>;
+  /** Helper processes in the same pod (Kubernetes only; a Docker workload has none). */
+  sidecars?: SidecarPlan[];
   /** kind "scheduled": the cron schedule, and the command for hosts without a scheduler. */
   schedule?: { cron: string; daemonCommand: CommandArg[] };
 }

@@ -293,3 +293,15 @@ ensure_images() {
   count=$("$ROOT/scripts/images" --list | wc -l)
   summary_line images "${CHATAPI_IMAGE_PREFIX:-chatapi-local}/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"
 }
+
+# The local Kubernetes cluster's binaries (scripts/cluster build: Kubernetes, etcd, CoreDNS, ...
+# from Go modules, its Debian packages, its own small images), cached by version in
+# $CHATAPI_CACHE: the cluster tests start it with `scripts/cluster up` in seconds. Long the
+# first time (25-50 min on 2 busy cores), a no-op after.
+ensure_cluster_build() {
+  local state=reused
+  [ -x "$CHATAPI_CACHE/kubernetes-$(sed -n 's/^KUBERNETES_VERSION=//p' "$ROOT/scripts/cluster")/kubelet" ] || state=built
+  step "local Kubernetes cluster binaries (scripts/cluster build: 25-50 min the first time, then cached)"
+  "$ROOT/scripts/cluster" build 2>&1 | sed -u 's/^/  /' >&2 || die "building the local cluster failed (logs: $CHATAPI_CACHE/log/)"
+  summary_line cluster "$CHATAPI_CACHE/cluster" "$state" "scripts/cluster up starts it (the cluster tests do)"
+}

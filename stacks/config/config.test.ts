@@ -93,8 +93,29 @@ describe("the shipped stack files", () => {
     expect(secrets.tlsCertificate).toBe(tls.certificate);
   });
 
+  it("kind (the local cluster) validates once its certificate is set, with the offline app image", () => {
+    const kindTls = makeCertificate("chatapi.kind.test");
+    const secrets = {
+      "chatapi:tlsCertificate": kindTls.certificate,
+      "chatapi:tlsPrivateKey": kindTls.privateKey,
+    };
+    const { settings } = loadStackConfig(stackConfig("kind", {}, secrets));
+    expect(settings).toMatchObject({ target: "kubernetes", environment: "production" });
+    expect(settings.images).toMatchObject({
+      preset: "offline",
+      appBuildName: `chatapi-local/chatapi:${appVersion}`,
+      nginx: "chatapi-local/nginx-unprivileged:1",
+    });
+    expect(settings.images.app).toBeUndefined();
+    expect(settings.kubernetes).toMatchObject({
+      imagePullPolicy: "Never",
+      storageClassName: "local-path-retain",
+    });
+    expect(settings.api.autoscaling).toMatchObject({ enabled: true, minReplicas: 3, maxReplicas: 4 });
+  });
+
   it("keeps no secret in plain text in any shipped stack file", () => {
-    for (const stack of ["local", "prod", "dockerhost"]) {
+    for (const stack of ["local", "prod", "dockerhost", "kind"]) {
       expect(readStackFile(repoRoot, stack).secretKeys, stack).toEqual([]);
     }
   });
@@ -228,6 +249,18 @@ const badCases: BadCase[] = [
     stack: "prod",
     changes: () => ({ "chatapi:images": "{}" }),
     expect: ["chatapi:images.app: is required on the kubernetes target"],
+  },
+  {
+    name: "offline images that a Kubernetes node would try to pull",
+    stack: "prod",
+    changes: () => ({
+      "chatapi:images": JSON.stringify({ preset: "offline" }),
+      "chatapi:kubernetes": JSON.stringify({ imagePullPolicy: "Always" }),
+    }),
+    expect: [
+      "chatapi:kubernetes.imagePullPolicy: cannot be Always with chatapi:images.preset offline",
+      'got "Always"',
+    ],
   },
   {
     name: "an external database without its URL",

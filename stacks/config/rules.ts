@@ -229,11 +229,22 @@ function miscRules(s: StackSettings, secrets: Secrets): ConfigIssue[] {
       expected: "the public host name, e.g. chat.example.com",
     });
   }
-  if (s.target === "kubernetes" && !s.images.app) {
+  // The offline images (and the app image built on them) are imported into the nodes, e.g. by
+  // scripts/cluster on the local cluster; anything else must come from a registry.
+  const offline = s.images.preset === "offline";
+  if (s.target === "kubernetes" && !s.images.app && !offline) {
     issues.push({
       key: k("images.app"),
       problem: "is required on the kubernetes target (a cluster pulls images from a registry)",
-      expected: "a pushed image reference, e.g. registry.example.com/chatapi:1.0.0",
+      expected: `a pushed image reference, e.g. registry.example.com/chatapi:1.0.0 (or ${k("images.preset")} offline with the images imported into the nodes)`,
+    });
+  }
+  if (s.target === "kubernetes" && offline && s.kubernetes.imagePullPolicy === "Always") {
+    issues.push({
+      key: k("kubernetes.imagePullPolicy"),
+      problem: `cannot be Always with ${k("images.preset")} offline (the chatapi-local/* images are in no registry)`,
+      expected: "Never or IfNotPresent, with the images imported into the nodes (scripts/cluster import)",
+      actual: JSON.stringify(s.kubernetes.imagePullPolicy),
     });
   }
   if (s.nginx.httpPort === s.nginx.httpsPort) {

@@ -66,6 +66,8 @@ http {
     sendfile on;
     keepalive_timeout 65s;
     client_max_body_size {{ $v.clientMaxBodySize }};
+    # An instance that is gone fails fast, and the request moves on to the next one.
+    proxy_connect_timeout 5s;
 
     # One JSON object per request on stdout (the container runtime rotates it).
     log_format chatapi_json escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr",'

@@ -3,7 +3,14 @@
 // files, writable emptyDirs for a read-only root filesystem, spread across nodes.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { CommandArg, DeploymentPlan, HealthCheckPlan, WorkloadPlan } from "../../plan/types";
+import type {
+  CommandArg,
+  DeploymentPlan,
+  HealthCheckPlan,
+  ResourcesPlan,
+  SidecarPlan,
+  WorkloadPlan,
+} from "../../plan/types";
 import { fileMounts } from "./files";
 import { type ObjectRefs, bytesQuantity, cpuQuantity, objectNames, selectorLabels } from "./meta";
 
@@ -45,8 +52,7 @@ export function probes(
   };
 }
 
-export function resources(w: WorkloadPlan): k8s.types.input.core.v1.ResourceRequirements {
-  const r = w.resources;
+export function resources(r: ResourcesPlan): k8s.types.input.core.v1.ResourceRequirements {
   return {
     requests: { cpu: cpuQuantity(r.cpu.requestMillis), memory: bytesQuantity(r.memory.requestBytes) },
     limits: { cpu: cpuQuantity(r.cpu.limitMillis), memory: bytesQuantity(r.memory.limitBytes) },
@@ -134,6 +140,47 @@ export function prometheusAnnotations(plan: DeploymentPlan, w: WorkloadPlan): Re
   };
 }
 
+/** A sidecar: the workload's image, user and hardening; its files and the tmpfs it shares. */
+function sidecarContainer(
+  plan: DeploymentPlan,
+  w: WorkloadPlan,
+  sidecar: SidecarPlan,
+): k8s.types.input.core.v1.Container {
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = [];
+  for (const path of sidecar.files) {
+    const file = w.files.find((f) => f.path === path);
+    if (!file || !("content" in file.source))
+      throw new Error(
+        `${w.name}: sidecar ${sidecar.name} reads ${path}, which is not a plain file of the workload`,
+      );
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    mounts.push({ name: "config", mountPath: path, subPath: name, readOnly: true });
+  }
+  for (const path of sidecar.sharedTmpfs) {
+    if (!w.tmpfs.some((t) => t.path === path))
+      throw new Error(
+        `${w.name}: sidecar ${sidecar.name} shares ${path}, which is not a tmpfs of the workload`,
+      );
+    mounts.push({ name: `tmp-${slug(path)}`, mountPath: path });
+  }
+  return {
+    name: sidecar.name,
+    image: plan.images[w.image].ref,
+    imagePullPolicy: plan.kubernetes.imagePullPolicy,
+    command: sidecar.command,
+    resources: resources(sidecar.resources),
+    securityContext: containerSecurityContext(w),
+    volumeMounts: mounts,
+    // The kubelet restarts a stuck sidecar; readiness keeps a pod whose sidecar stopped out of the Service.
+    livenessProbe: sidecarProbe(sidecar),
+    readinessProbe: sidecarProbe(sidecar),
+  };
+}
+
+function sidecarProbe(sidecar: SidecarPlan): k8s.types.input.core.v1.Probe {
+  return { exec: { command: sidecar.probe }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+}
+
 export interface PodOptions {
   restartPolicy: "Always" | "Never" | "OnFailure";
   /** The workload's data volumes come from a StatefulSet's volumeClaimTemplates. */
@@ -167,12 +214,13 @@ export function podTemplate(
     ...(w.ports.length > 0
       ? { ports: w.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: "TCP" })) }
       : {}),
-    resources: resources(w),
+    resources: resources(w.resources),
     securityContext: containerSecurityContext(w),
     ...probes(w),
     ...(drains ? { lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SECONDS)] } } } } : {}),
     volumeMounts: [...files.mounts, ...tmpfs.map((t) => t.mount), ...data.mounts],
   };
+  const sidecars = (w.sidecars ?? []).map((sidecar) => sidecarContainer(plan, w, sidecar));
   const annotations = prometheusAnnotations(plan, w);
   const spread = topologySpread(plan, w);
   return {
@@ -186,8 +234,9 @@ export function podTemplate(
       automountServiceAccountToken: false,
       // Service links would put e.g. RABBITMQ_PORT=tcp://... into every container's env.
       enableServiceLinks: false,
-      // Docker's --init: the pause process is PID 1 and reaps zombies; the app gets signals as on Docker.
-      ...(w.init ? { shareProcessNamespace: true } : {}),
+      // Docker's --init: the pause process is PID 1 and reaps zombies; the app gets signals as on
+      // Docker. Sidecars signal the main process, so they need to see it too.
+      ...(w.init || sidecars.length > 0 ? { shareProcessNamespace: true } : {}),
       restartPolicy: options.restartPolicy,
       terminationGracePeriodSeconds: w.stopGracePeriodSeconds + (drains ? PRE_STOP_SECONDS : 0),
       securityContext: {
@@ -199,7 +248,7 @@ export function podTemplate(
         seccompProfile: { type: "RuntimeDefault" },
       },
       ...(spread.length > 0 ? { topologySpreadConstraints: spread } : {}),
-      containers: [container],
+      containers: [container, ...sidecars],
       volumes: [...files.volumes, ...tmpfs.map((t) => t.volume), ...data.volumes],
     },
   };

@@ -51,6 +51,10 @@ const variants = (): Record<string, DeploymentPlan> => {
         serviceType: "NodePort",
       }),
     }),
+    "offline images (nginx 1.22 with the upstream watcher)": planFor("offline", {
+      "chatapi:images": JSON.stringify({ preset: "offline" }),
+      "chatapi:kubernetes": JSON.stringify({ namespace: "chatapi", imagePullPolicy: "Never" }),
+    }),
     "provided TLS, external PostgreSQL, S3 backups, log files": planFor(
       "ext",
       {

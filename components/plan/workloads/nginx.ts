@@ -2,11 +2,16 @@
 // config file is rendered from that plan here, so every target runs the same nginx.conf.
 import { FFDHE2048_PEM } from "../../nginx/mozilla-tls";
 import { renderNginxConfig } from "../../nginx/render-nginx-config";
+import {
+  needsUpstreamWatcher,
+  renderUpstreamWatcher,
+  upstreamWatcherProbe,
+} from "../../nginx/upstream-watcher";
 import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
-import type { LoadBalancerPlan, WorkloadPlan } from "../types";
+import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
 import { API_PORT } from "./app";
-import { type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
+import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
 const LISTEN = { http: 8080, https: 8443 }; // unprivileged ports inside the container
@@ -44,8 +49,42 @@ export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalan
   };
 }
 
+const WATCHER_SCRIPT = `${NGINX_CONFIG_DIR}/watch-upstream.sh`;
+/** Seconds between the upstream watcher's lookups (plus the cluster DNS's TTL for a change to show). */
+export const UPSTREAM_WATCH_SECONDS = 5;
+
+/** nginx that cannot re-resolve its DNS upstream gets a watcher that reloads it (../../nginx/upstream-watcher.ts). */
+function upstreamWatcher(lb: LoadBalancerPlan): { files: FilePlan[]; sidecars: SidecarPlan[] } {
+  if (!needsUpstreamWatcher(lb)) return { files: [], sidecars: [] };
+  return {
+    files: [
+      {
+        path: WATCHER_SCRIPT,
+        source: { content: renderUpstreamWatcher(lb, { intervalSeconds: UPSTREAM_WATCH_SECONDS }) },
+      },
+    ],
+    sidecars: [
+      {
+        name: "upstream-watcher",
+        description: "reloads nginx when the API pods' addresses change (this nginx cannot re-resolve)",
+        command: ["bash", WATCHER_SCRIPT],
+        resources: {
+          cpu: { requestMillis: 10, limitMillis: 100 },
+          memory: { requestBytes: 16 * MiB, limitBytes: 32 * MiB },
+          pidsLimit: 32,
+        },
+        files: [WATCHER_SCRIPT],
+        // nginx's pid file (and the watcher's heartbeat)
+        sharedTmpfs: [lb.paths.pidFile.slice(0, lb.paths.pidFile.lastIndexOf("/"))],
+        probe: upstreamWatcherProbe(lb, { intervalSeconds: UPSTREAM_WATCH_SECONDS }),
+      },
+    ],
+  };
+}
+
 export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadPlan {
   const s = ctx.settings;
+  const watcher = upstreamWatcher(lb);
   return workload(ctx, tagOf(s.images.nginx), {
     role: "nginx",
     kind: "service",
@@ -60,7 +99,9 @@ export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadP
       { path: `${NGINX_CONFIG_DIR}/dhparam.pem`, source: { content: FFDHE2048_PEM } },
       secretFile("tls_certificate"),
       secretFile("tls_private_key"),
+      ...watcher.files,
     ],
+    ...(watcher.sidecars.length > 0 ? { sidecars: watcher.sidecars } : {}),
     ports: [
       {
         name: "http",
