@@ -485,6 +485,13 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
       );
 
       note(`WebSockets on ${alice.socket.instance} and ${bob.socket.instance}`);
+      // Sticky: the same client address (X-Forwarded-For from the trusted port-forward) comes
+      // back to the same pod, whichever connection it arrives on.
+      for (let i = 0; i < 4; i++) {
+        const again = await chat.openSocket(people.alice.token, alice.address);
+        await new FrameSocket(again.socket, again.instance).close();
+        expect(again.instance, `WebSocket ${i + 2} from ${alice.address}`).toBe(alice.socket.instance);
+      }
       for (const s of [alice.socket, bob.socket]) {
         s.send({ type: "subscribe", room_id: room });
         await s.waitFor((f) => f.type === "subscribed" && f.room_id === room);
@@ -499,10 +506,6 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
       );
       expect(atAlice.message).toMatchObject({ body: "hello from bob", sender_id: people.bob.id });
 
-      // Not asserted here: that the same client address comes back to the same pod. It does not
-      // on this target today: nginx's `hash ... consistent` places points per upstream *server
-      // line*, and the DNS upstream is one line (the headless Service's name), so its pods share
-      // the points and nginx round-robins between them (see the report of issue 13).
       // The plain HTTP listener only redirects.
       const http = await cluster.portForward(NAMESPACE, `svc/${PREFIX}-nginx`, 80);
       try {

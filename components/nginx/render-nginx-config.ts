@@ -1,7 +1,11 @@
 // The load balancer's nginx.conf, rendered from the plan (pure; used by both targets).
 //
-// Stickiness: /ws uses `hash $remote_addr consistent`: each client address always reaches the
-// same API instance, and when instances come or go only ~1/N of clients move. Not `ip_hash`:
+// Stickiness: /ws hashes the client address: each address always reaches the same API instance.
+// With one `server` line per instance (Docker) it is `hash $remote_addr consistent`: when
+// instances come or go only ~1/N of clients move. A DNS upstream (Kubernetes: one line naming the
+// headless Service) uses plain `hash $remote_addr`: consistent hashing places its points per
+// server *name*, so every pod behind one name shares them and nginx would round-robin (seen on a
+// real cluster and in real nginx); plain hashing picks among the resolved peers. Not `ip_hash`:
 // it hashes only the first three octets of an IPv4 address, so a whole /24 (an office NAT, a
 // mobile carrier) lands on one instance. Not a cookie: WebSocket clients outside browsers
 // rarely keep cookies, and open-source nginx has no `sticky cookie`. Behind another proxy set
@@ -9,7 +13,7 @@
 // prefix is spread round-robin over the same instances (with keep-alive connections).
 import type { LoadBalancerPlan } from "../plan/types";
 import { MOZILLA_INTERMEDIATE } from "./mozilla-tls";
-import { needsUpstreamWatcher, nginxResolvesUpstreams } from "./upstream-watcher";
+import { nginxResolvesUpstreams } from "./upstream-watcher";
 
 export interface NginxRenderOptions {
   /** Address to listen on (tests bind loopback); all interfaces when unset. */
@@ -39,6 +43,11 @@ const proxyHeaders = [
 const indent = (lines: string[], depth: number) =>
   lines.map((line) => (line ? `${"    ".repeat(depth)}${line}` : ""));
 
+/** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
+function stickyHash(lb: LoadBalancerPlan): string {
+  return lb.upstream.kind === "static" ? "hash $remote_addr consistent;" : "hash $remote_addr;";
+}
+
 function upstreamBlock(lb: LoadBalancerPlan, name: string, balancing: string[], resolve: boolean): string[] {
   const lines = [...balancing];
   if (lb.upstream.kind === "static") {
@@ -59,14 +68,10 @@ function upstreamBlock(lb: LoadBalancerPlan, name: string, balancing: string[], 
   return [`upstream ${name} {`, ...indent(lines, 1), "}"];
 }
 
-/** How long workers retired by a reload keep their open connections (upstream watcher mode). */
-export const WATCHED_WORKER_SHUTDOWN_TIMEOUT = "10m";
-
 export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOptions = {}): string {
   const v = version(lb.nginxVersion);
   const http2On = atLeast(v, 1, 25); // `listen ... http2` is deprecated from 1.25.1
   const resolve = lb.upstream.kind === "dns" && nginxResolvesUpstreams(lb);
-  const watched = needsUpstreamWatcher(lb);
   const at = (port: number) => (options.listenAddress ? `${options.listenAddress}:${port}` : String(port));
   const tls = MOZILLA_INTERMEDIATE;
   const redirectPort = lb.public.https === 443 ? "" : `:${lb.public.https}`;
@@ -112,7 +117,7 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     ...upstreamBlock(lb, "chatapi_backend", ["keepalive 32;"], resolve),
     "",
     "# WebSocket: sticky by client address (see the top of render-nginx-config.ts for why).",
-    ...upstreamBlock(lb, "chatapi_websocket", ["hash $remote_addr consistent;"], resolve),
+    ...upstreamBlock(lb, "chatapi_websocket", [stickyHash(lb)], resolve),
     "",
     "server {",
     ...indent(
@@ -210,13 +215,6 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     `pid ${lb.paths.pidFile};`,
     "error_log stderr warn;",
     "daemon off;",
-    ...(watched
-      ? [
-          "# Reloads (by the upstream watcher) retire old workers: their WebSockets close after this",
-          "# and the clients reconnect through the new ones.",
-          `worker_shutdown_timeout ${WATCHED_WORKER_SHUTDOWN_TIMEOUT};`,
-        ]
-      : []),
     "",
     "events {",
     "    worker_connections 4096;",

@@ -3,10 +3,9 @@
 // only when it (re)loads its configuration. The variable form (`proxy_pass http://$name`) does
 // re-resolve per request, but picks a random address (the resolver rotates its answers and the
 // implicit upstream is round-robin), which would lose WebSocket stickiness. So the upstream
-// blocks stay as they are (`hash $remote_addr consistent`), and a small loop beside nginx looks
-// the name up every few seconds and reloads nginx (SIGHUP to the master: graceful, open
-// connections stay on the old workers) whenever the set of addresses changed. With a
-// consistent hash only the clients of pods that came or went move. Pure.
+// blocks stay as they are (`hash $remote_addr` over the resolved pods), and a small loop beside
+// nginx looks the name up every few seconds and reloads nginx (SIGHUP to the master: graceful,
+// open connections stay on the old workers) whenever the set of addresses changed. Pure.
 import type { LoadBalancerPlan } from "../plan/types";
 
 /** Can this nginx re-resolve upstream server names itself (`server ... resolve`, 1.27.3+)? */

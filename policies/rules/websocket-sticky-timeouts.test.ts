@@ -12,7 +12,7 @@ const withConf = (edit: (conf: string) => string): Subject[] =>
 const where = 'chatapi-prod-nginx: nginx config (data key "nginx.conf"):';
 
 describe(rule.name, () => {
-  it("passes the rendered config (hash $remote_addr consistent, HTTP/1.1 upgrade, 24 h read timeout)", () => {
+  it("passes the rendered config (hash $remote_addr, HTTP/1.1 upgrade, 24 h read timeout)", () => {
     expect(checkStack(rule, kubernetesSubjects())).toEqual([]);
     expect(
       checkStack(rule, [
@@ -26,7 +26,7 @@ describe(rule.name, () => {
     expect(
       checkStack(
         rule,
-        withConf((c) => c.replace("hash $remote_addr consistent;", "least_conn;")),
+        withConf((c) => c.replace("hash $remote_addr;", "least_conn;")),
       ),
     ).toEqual([
       `${where} location = /ws proxies to upstream chatapi_websocket, which is not sticky (no hash, ip_hash or sticky): a reconnecting client may land elsewhere`,

@@ -99,7 +99,7 @@ export const websocketStickyTimeouts: StackRule<Config> = {
   enforcementLevel: "mandatory",
   severity: "medium",
   remediation:
-    "In nginx: `location = /ws { proxy_pass http://<upstream with hash $remote_addr consistent>; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; proxy_read_timeout 86400s; }` (chatapi:nginx.wsReadTimeoutSeconds).",
+    "In nginx: `location = /ws { proxy_pass http://<upstream with hash $remote_addr>; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; proxy_read_timeout 86400s; }` (chatapi:nginx.wsReadTimeoutSeconds).",
   targets: ["kubernetes", "docker"],
   config: {
     schema: {

@@ -2,8 +2,9 @@
 nginx.conf of the load balancer: the text components/nginx/render-nginx-config.ts renders for
 the Pulumi target (the parity test compares them byte for byte).
 
-Stickiness: /ws uses `hash $remote_addr consistent`: each client address always reaches the same
-API pod, and when pods come or go only ~1/N of clients move. Not `ip_hash` (it hashes a whole
+Stickiness: /ws uses `hash $remote_addr`: each client address always reaches the same API pod.
+Not `consistent`: nginx places consistent-hash points per server name, and every pod behind the
+one headless Service name would share them (nginx would round-robin). Not `ip_hash` (it hashes a whole
 IPv4 /24 onto one pod), not a cookie (WebSocket clients outside browsers rarely keep cookies).
 Behind another proxy set nginx.trustedProxies so $remote_addr is the real client. The upstream is
 the API's headless Service, re-resolved every 10 s (nginx >= 1.28), so it follows the HPA.
@@ -98,7 +99,7 @@ http {
     {{- include "chatapi.nginxUpstream" (dict "name" "chatapi_backend" "balancing" "keepalive 32;" "host" $host "resolve" $resolve) | nindent 4 }}
 
     # WebSocket: sticky by client address (see the top of render-nginx-config.ts for why).
-    {{- include "chatapi.nginxUpstream" (dict "name" "chatapi_websocket" "balancing" "hash $remote_addr consistent;" "host" $host "resolve" $resolve) | nindent 4 }}
+    {{- include "chatapi.nginxUpstream" (dict "name" "chatapi_websocket" "balancing" "hash $remote_addr;" "host" $host "resolve" $resolve) | nindent 4 }}
 
     server {
         listen 8080 default_server;
@@ -175,4 +176,37 @@ http {
         }
     }
 }
+{{ end }}
+
+{{- /*
+The upstream watcher (components/nginx/upstream-watcher.ts renders the same script for the
+Pulumi target): nginx before 1.28 resolves the API's headless Service only when it loads its
+config, so a sidecar looks the name up every 5 s and reloads nginx when the pods' addresses
+change (else a rolling update leaves nginx with the old pod IPs: 502).
+*/}}
+{{- define "chatapi.nginxWatcherScript" -}}
+{{- $host := printf "%s-api-headless.%s.svc.%s" (include "chatapi.fullname" .) .Release.Namespace .Values.clusterDomain -}}
+#!/bin/bash
+# Rendered by the chatapi toolkit from the deployment plan (components/nginx/upstream-watcher.ts).
+# Reloads nginx when the addresses of its DNS upstream change: this nginx resolves upstream
+# names only when it loads its configuration.
+set -u
+name={{ $host }}
+pidfile=/tmp/nginx.pid
+interval=5
+heartbeat=/tmp/upstream-watcher.alive
+last=
+while :; do
+  : >"$heartbeat" # the probes check its age
+  # Sorted, de-duplicated IPv4 addresses; empty while the name has none (nginx keeps its set).
+  current=$(getent ahostsv4 "$name" | awk '{print $1}' | sort -u | tr '\n' ' ')
+  if [ -n "$current" ] && [ "$current" != "$last" ]; then
+    # The first round reloads too: the set may have changed between nginx's start and ours.
+    if [ -s "$pidfile" ] && kill -HUP "$(cat "$pidfile")" 2>/dev/null; then
+      echo "upstream-watcher: $name is ${current% }: reloaded nginx"
+      last=$current
+    fi
+  fi
+  sleep "$interval"
+done
 {{ end }}
