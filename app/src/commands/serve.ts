@@ -5,6 +5,7 @@ import { createLogger } from "../observability/logger.js";
 import { initSentry } from "../observability/sentry.js";
 import { startServer } from "../server.js";
 import { VERSION } from "../version.js";
+import { stopOnSignals } from "./stop-on-signals.js";
 
 export async function serve(args: { migrate: boolean }): Promise<void> {
   const config = loadConfig(process.env, { needsSecretKey: true });
@@ -31,23 +32,5 @@ export async function serve(args: { migrate: boolean }): Promise<void> {
     logger.info({ applied }, applied.length ? "migrations applied" : "schema up to date");
   }
   const server = await startServer(config, { logger, reporter });
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    if (++signals > 1) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    logger.info({ signal }, "signal received: stopping");
-    server
-      .stop()
-      .then(() => reporter.flush(2000))
-      .then(() => new Promise<void>((resolve) => logger.flush(() => resolve())))
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals({ logger, reporter, stop: () => server.stop(), forcedMessage: "second signal: exiting now" });
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config/env.js";
 import { createLogger } from "../observability/logger.js";
 import { initSentry } from "../observability/sentry.js";
 import { VERSION } from "../version.js";
+import { stopOnSignals } from "./stop-on-signals.js";
 import { startWorker } from "../worker.js";
 
 export async function worker(): Promise<void> {
@@ -24,23 +25,10 @@ export async function worker(): Promise<void> {
     reporter.capture(reason);
   });
   const running = await startWorker(config, { logger });
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    if (++signals > 1) {
-      logger.warn({ signal }, "second signal: exiting now (unfinished jobs return to the queue)");
-      process.exit(1);
-    }
-    logger.info({ signal }, "signal received: stopping");
-    running
-      .stop()
-      .then(() => reporter.flush(2000))
-      .then(() => new Promise<void>((resolve) => logger.flush(() => resolve())))
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals({
+    logger,
+    reporter,
+    stop: () => running.stop(),
+    forcedMessage: "second signal: exiting now (unfinished jobs return to the queue)",
+  });
 }
