@@ -1,35 +1,12 @@
 // One scenario's deployment: a throwaway database (on the shared PostgreSQL or a private one),
 // migrated by `chatapi migrate`, a tenant from `chatapi create-client`, users and rooms over
 // REST, and any number of `chatapi serve` instances. dispose() stops and drops everything.
-import { existsSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { type Instance, runCli, startInstance } from "./processes";
+import { type Database, createDatabase, loadServicesEnv, required, suffix } from "./services";
 
-/** Reads the addresses scripts/setup wrote (vitest's setup file does the same). */
-export function loadServicesEnv(): void {
-  const dir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
-  for (const file of ["services.env", "services.urls.env", "tools.env"]) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-      if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!;
-    }
-  }
-}
-
-export function required(name: string): string {
-  loadServicesEnv();
-  const value = process.env[name];
-  if (!value)
-    throw new Error(`${name} is not set: the test services were never set up; run scripts/setup --for test`);
-  return value;
-}
-
-export const suffix = () => randomBytes(4).toString("hex");
+export { loadServicesEnv, required, suffix } from "./services";
 
 export interface StackOptions {
   /** A database URL with CREATEDB rights; the scenario's database is created next to it. */
@@ -49,14 +26,15 @@ export class Stack {
   readonly instances: Instance[] = [];
   readonly env: Record<string, string>;
   readonly pool: pg.Pool;
+  readonly databaseUrl: string;
+
   private constructor(
-    readonly databaseUrl: string,
-    private readonly adminDatabaseUrl: string,
-    private readonly dbName: string,
+    private readonly database: Database,
     options: StackOptions,
   ) {
+    this.databaseUrl = database.url;
     this.env = {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: options.redisUrl ?? required("CHATAPI_TEST_REDIS_URL"),
       RABBITMQ_URL: options.rabbitmqUrl ?? required("CHATAPI_TEST_RABBITMQ_URL"),
       SECRET_KEY: randomBytes(32).toString("hex"),
@@ -67,24 +45,15 @@ export class Stack {
       RATE_LIMIT_PER_MINUTE: "100000",
       ...options.env,
     };
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    this.pool = new pg.Pool({ connectionString: database.url, max: 2 });
     this.pool.on("error", () => undefined);
   }
 
   static async create(options: StackOptions = {}): Promise<Stack> {
     loadServicesEnv();
     const adminUrl = options.adminDatabaseUrl ?? required("CHATAPI_TEST_DATABASE_URL");
-    const dbName = `chatapi_t_chaos_${suffix()}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE ${dbName}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(adminUrl);
-    url.pathname = `/${dbName}`;
-    const stack = new Stack(url.toString(), adminUrl, dbName, options);
+    const database = await createDatabase(adminUrl, "chatapi_t_chaos");
+    const stack = new Stack(database, options);
     const migrated = await runCli(["migrate"], stack.env);
     if (migrated.code !== 0) throw new Error(`chatapi migrate failed: ${migrated.stderr}${migrated.stdout}`);
     return stack;
@@ -158,15 +127,7 @@ export class Stack {
   async dispose(): Promise<void> {
     await Promise.allSettled(this.instances.map((i) => i.stop("SIGKILL")));
     await this.pool.end().catch(() => undefined);
-    const admin = new pg.Client({ connectionString: this.adminDatabaseUrl });
-    try {
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
-    } catch {
-      // A private cluster may already be gone; its directory is removed with it.
-    } finally {
-      await admin.end().catch(() => undefined);
-    }
+    await this.database.drop();
   }
 }
 

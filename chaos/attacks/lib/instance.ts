@@ -4,65 +4,11 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import pg from "pg";
+import { createDatabase, required, suffix } from "../../lib/services";
 
 export const repoRoot = resolve(__dirname, "..", "..", "..");
 const CLI = join(repoRoot, "app", "dist", "cli.js");
-
-/** The service addresses scripts/setup wrote (vitest's setup file does the same). */
-export function loadServicesEnv(): void {
-  const dir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
-  for (const file of ["services.env", "services.urls.env", "tools.env"]) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-      if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!;
-    }
-  }
-}
-
-function required(name: string): string {
-  loadServicesEnv();
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run scripts/setup --for test first`);
-  return value;
-}
-
-export const suffix = (): string => randomBytes(5).toString("hex");
-
-export interface Database {
-  url: string;
-  drop(): Promise<void>;
-}
-
-export async function createDatabase(): Promise<Database> {
-  const adminUrl = required("CHATAPI_TEST_DATABASE_URL");
-  const name = `chatapi_t_${suffix()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
 
 /** Runs a one-shot CLI command; resolves with its output, rejects on a non-zero exit. */
 export function cli(
@@ -112,7 +58,7 @@ export async function startInstance(options: InstanceOptions = {}): Promise<Inst
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
   const stale = statSync(join(repoRoot, "app", "src", "server.ts")).mtimeMs > statSync(CLI).mtimeMs;
   if (stale) throw new Error("app/dist is older than app/src: run npm run build");
-  const db = await createDatabase();
+  const db = await createDatabase(required("CHATAPI_TEST_DATABASE_URL"), "chatapi_t");
   const secretKey = `chaos-${randomBytes(24).toString("base64url")}`;
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
