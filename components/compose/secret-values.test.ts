@@ -1,7 +1,7 @@
 // Secret values for a stack run without Pulumi: kept values win (the data volumes were made
 // with them), config secrets are used as given, templates follow their parts, and what is
 // missing is named all at once.
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
 import { repoRoot } from "../../test/support/paths";
@@ -16,19 +16,21 @@ import {
 
 const password = (n: number) => `P${"a".repeat(n - 1)}`;
 const selfSigned = { chain: "CHAIN", privateKey: "KEY" };
+// Made per run: no credential-looking literal in git.
+const kept = `kept${randomBytes(8).toString("hex")}`;
 
 describe("resolveSecretValues", () => {
   const { plan } = loadStackPlan({ root: repoRoot, stack: "local" });
 
   it("generates what is missing, keeps what exists, and assembles URLs and config files from them", () => {
     const values = resolveSecretValues(plan, {
-      existing: { postgres_password: "KeptPassword123" },
+      existing: { postgres_password: kept },
       config: {},
       password,
       selfSigned,
     });
-    expect(values.postgres_password).toBe("KeptPassword123");
-    expect(values.database_url).toBe("postgresql://chatapi:KeptPassword123@postgres:5432/chatapi");
+    expect(values.postgres_password).toBe(kept);
+    expect(values.database_url).toBe(`postgresql://chatapi:${kept}@postgres:5432/chatapi`);
     expect(values.redis_password).toBe(password(32));
     expect(values.redis_conf).toContain(`requirepass ${password(32)}\n`);
     expect(values.rabbitmq_conf).toContain("default_user = chatapi\n");

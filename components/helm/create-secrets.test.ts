@@ -2,6 +2,7 @@
 // contents the Pulumi target's secret plan defines (URLs, redis.conf, the RabbitMQ conf.d file),
 // never writes a value outside its private temporary folder, and leaves an existing Secret alone.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +12,12 @@ import type { SecretName, SecretPlan } from "../plan/types";
 import { CHART_DIR } from "./chart-files";
 
 const SCRIPT = join(CHART_DIR, "scripts", "create-secrets.sh");
+// Made per run: no credential-looking literal in git.
+const fixture = (prefix: string) => `${prefix}${randomBytes(12).toString("hex")}`;
 const passwords = {
-  postgres_password: "PostgresPassword0123456789",
-  redis_password: "RedisPassword0123456789ab",
-  rabbitmq_password: "RabbitPassword0123456789",
+  postgres_password: fixture("pg"),
+  redis_password: fixture("redis"),
+  rabbitmq_password: fixture("rabbit"),
   secret_key: "k".repeat(64),
   admin_api_key: "AdminApiKey0123456789abcdefghijklmnop",
 };
