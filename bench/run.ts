@@ -18,13 +18,6 @@ import { startChatApi, type ChatApiSystem } from "./systems/chatapi";
 import { startPeer } from "./systems/peers";
 import type { RunningSystem } from "./systems/types";
 
-/** ChatAPI settings for the benchmark (documented knobs only). */
-const BENCH_ENV = {
-  ACCESS_TOKEN_EXPIRE_MINUTES: "600",
-  WS_SEND_RATE_PER_SECOND: "1000",
-  WS_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
-};
-
 const ROOT = join(__dirname, "..");
 const { values } = parseArgs({
   options: {
@@ -166,10 +159,6 @@ async function main(): Promise<void> {
               logDir,
               rooms,
               members,
-              // Documented knobs only: tokens outlive the run; the per-socket frame limit (default
-              // 200/s) stays above a closed-loop sender's pace; every benchmark client connects from
-              // loopback, so the per-address socket cap (default 1000) is lifted.
-              env: BENCH_ENV,
               nodeArgs,
             })
           : await startPeer(name, { redisUrl: services.redisUrl, logDir, rooms, members, nodeArgs });
@@ -187,7 +176,6 @@ async function main(): Promise<void> {
         logDir,
         rooms,
         members,
-        env: BENCH_ENV,
         nodeArgs,
         name: "chatapi-baseline",
         appDir: values.baseline,

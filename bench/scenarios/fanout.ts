@@ -29,7 +29,10 @@ export interface DeliveryFigures {
   pacerLag: LatencySummary;
   /** ChatAPI: messages of this step found in PostgreSQL afterwards (must equal sent - errors). */
   persisted?: number;
+  /** The first error frame a sender got back, verbatim (why `errors` is not 0). */
   firstError?: string;
+  /** Sender sockets the server closed during the step (e.g. 4008, the frame-rate limit). */
+  senderCloses: number;
   machine: MachineReading;
 }
 
@@ -181,6 +184,7 @@ async function step(
       pacerLag: summarise(mergeHistograms([sent.lag])),
       ...(persisted !== undefined ? { persisted } : {}),
       ...(sent.firstError ? { firstError: sent.firstError } : {}),
+      senderCloses: sent.closes,
       machine,
       sentReport: sent,
       windowS: timing.durationS,
