@@ -112,7 +112,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       instance: config.INSTANCE_NAME,
       logger,
     });
-    const writer = new MessageWriter(pool);
+    const writer = new MessageWriter(pool, { metrics });
     const readiness: ReadinessCheck[] = [
       { name: "postgres", run: async () => void (await pool.query("SELECT 1")) },
       { name: "redis", run: async () => void (await redis.ping()) },

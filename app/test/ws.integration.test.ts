@@ -403,6 +403,11 @@ describe("metrics", () => {
     expect(Number(/^chatapi_websocket_connections (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/^chatapi_messages_sent_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/^chatapi_messages_delivered_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    // The writer's group commit: statements, sends per statement and statement time.
+    const batches = Number(/^chatapi_message_write_batch_size_count (\d+)/m.exec(text)?.[1]);
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(Number(/^chatapi_message_write_batch_size_sum (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(batches);
+    expect(Number(/^chatapi_message_write_seconds_count (\d+)/m.exec(text)?.[1])).toBe(batches);
     expect(text).toContain(
       'http_requests_total{method="POST",endpoint="/api/v1/rooms/{id}/messages",status="201"}',
     );

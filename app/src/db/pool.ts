@@ -25,6 +25,12 @@ export function createPool(options: PoolOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: options.applicationName ?? "chatapi",
+    // Named (prepared) statements keep one generic plan per connection. With the default
+    // (`auto`) PostgreSQL re-plans the message writer's batch insert for every small batch,
+    // because a custom plan that knows the array lengths looks cheaper: that planning doubled
+    // the database CPU of a 2-message batch (bench/tools/write-cost.ts: 453 against 227 µs per
+    // message). Unnamed queries are planned per execution either way.
+    options: "-c plan_cache_mode=force_generic_plan",
     types,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.

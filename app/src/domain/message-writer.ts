@@ -9,13 +9,16 @@
 // load, sends arriving while statements are in flight form the next batch, so batches grow with
 // the load instead of the queue.
 //
-// A room is in at most one statement at a time, so its messages commit, are acknowledged and
-// are published in seq order. At most MAX_CONCURRENT statements run per instance: close to the
-// pool size (10), since PostgreSQL already merges concurrent commits into one WAL flush, and a
-// lower cap (4) halved a closed loop of one send per room, whose sends then waited for a free
-// statement; the rest of the pool serves subscriptions and REST.
+// One statement is in flight per instance; everything queued meanwhile, for any rooms, forms
+// the next (classic group commit). Measured on the 2-core benchmark machine (bench/README.md),
+// 20 rooms, one send in flight per room: 8 concurrent statements gave 1713 acked sends/s with
+// ack p99 53 ms and the database backends at 95% CPU; 2 gave 1958/s, p99 50 ms; 1 gave
+// 3137/s, p99 17 ms at 56% CPU, since one statement for many sends costs the database a fifth of
+// what a statement per send does (bench/tools/write-cost.ts: 60 against 307 µs per message).
+// Sends therefore commit, are acknowledged and are published in seq order per room.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { Metrics } from "../observability/metrics.js";
 import type { Actor } from "./rooms.js";
 import { OUTBOX_MESSAGE_POSTED, sendMessage, type Message } from "./messages.js";
 
@@ -35,7 +38,7 @@ interface Pending {
 }
 
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
-const MAX_CONCURRENT = 8;
+const MAX_CONCURRENT = 1;
 
 // Only members' messages whose client_msg_id is new are inserted, into rooms of the sender's own
 // client; each room's seqs follow the input order. Message ids come from the caller so each
@@ -82,10 +85,16 @@ export class MessageWriter {
   private inFlight = 0;
   private scheduled = false;
 
+  private readonly maxBatch: number;
+  private readonly metrics: Metrics | undefined;
+
   constructor(
     private readonly pool: pg.Pool,
-    private readonly maxBatch = 500,
-  ) {}
+    options: { maxBatch?: number; metrics?: Metrics } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.metrics = options.metrics;
+  }
 
   send(actor: Actor, roomId: string, body: string, clientMsgId: string | undefined): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
@@ -114,7 +123,10 @@ export class MessageWriter {
       const rooms = new Set(batch.map((p) => p.roomId));
       for (const room of rooms) this.writing.add(room);
       this.inFlight++;
+      this.metrics?.messageWriteBatch.observe(batch.length);
+      const timer = this.metrics?.messageWriteDuration.startTimer();
       void this.write(batch).finally(() => {
+        timer?.();
         this.inFlight--;
         for (const room of rooms) this.writing.delete(room);
         if (this.queues.size > 0) this.schedule();

@@ -62,6 +62,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messageWriteBatch = new Histogram({
+    name: "chatapi_message_write_batch_size",
+    help: "Sends committed together by one statement of the message writer (group commit)",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+
+  readonly messageWriteDuration = new Histogram({
+    name: "chatapi_message_write_seconds",
+    help: "Time of one message-writer statement, commit included (what every send in it waited)",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
