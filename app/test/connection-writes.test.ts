@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { Metrics } from "../src/observability/metrics.js";
 import { Connection, type ConnectionContext } from "../src/ws/connection.js";
+import { SharedFrame } from "../src/ws/encode.js";
 
 interface Pair {
   connection: Connection;
@@ -18,19 +19,19 @@ interface Pair {
   closed: Promise<number>;
 }
 
-let server: Server | undefined;
+const servers: Server[] = [];
 const clients: WebSocket[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.terminate();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 });
 
 async function pair(maxBufferedBytes = 1 << 20): Promise<Pair> {
-  server = createServer();
+  const server = createServer();
+  servers.push(server);
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const accepted = new Promise<WebSocket>((resolve) => wss.once("connection", resolve));
   const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
   clients.push(client);
@@ -76,6 +77,22 @@ describe("Connection.deliver", () => {
     await until(() => p.received.length === 20);
     expect(p.received).toEqual(frames.map((f) => f.toString()));
     expect(p.writes()).toBe(1);
+  });
+
+  it("writes one pre-framed message to many connections, in order with the other frames", async () => {
+    const [a, b] = [await pair(), await pair()];
+    // The three WebSocket length encodings: 7-bit, 16-bit and 64-bit.
+    const shared = [10, 300, 70_000].map((n) => new SharedFrame(Buffer.from(`{"body":"${"x".repeat(n)}"}`)));
+    for (const p of [a, b]) {
+      p.connection.deliver('{"before":true}');
+      for (const frame of shared) expect(p.connection.deliver(frame)).toBe(true);
+      p.connection.deliver('{"after":true}');
+    }
+    const expected = ['{"before":true}', ...shared.map((f) => f.payload.toString()), '{"after":true}'];
+    await until(() => a.received.length === 5 && b.received.length === 5);
+    expect(a.received).toEqual(expected);
+    expect(b.received).toEqual(expected);
+    expect([a.writes(), b.writes()]).toEqual([1, 1]);
   });
 
   it("writes frames of separate ticks separately", async () => {

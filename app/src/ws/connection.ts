@@ -7,7 +7,7 @@ import { databaseUnavailable, isDatabaseUnavailable } from "../db/unavailable.js
 import { ApiError } from "../domain/errors.js";
 import type { MessageWriter } from "../domain/message-writer.js";
 import type { Metrics } from "../observability/metrics.js";
-import { ackFrame, encodeMessage } from "./encode.js";
+import { ackFrame, encodeMessage, SharedFrame } from "./encode.js";
 import { errorFrame, parseClientFrame, type ClientFrame } from "./frames.js";
 import type { Hub, Recipient } from "./hub.js";
 
@@ -49,7 +49,7 @@ export class Connection implements Recipient {
   private tokens: number;
   private refilledAt = Date.now();
   /** Frames delivered during the current tick, written together by flush(). */
-  private queued: Array<Buffer | string> = [];
+  private queued: Array<Buffer | string | SharedFrame> = [];
 
   constructor(
     readonly ws: WebSocket,
@@ -71,7 +71,7 @@ export class Connection implements Recipient {
    * commit, a burst of fan-out messages read from Redis at once) leaves in one write system call
    * instead of one per frame: under load that is most of a server's CPU. Order is kept.
    */
-  deliver(frame: Buffer | string): boolean {
+  deliver(frame: Buffer | string | SharedFrame): boolean {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
     // Only what earlier ticks could not write counts: this tick's frames are not late yet.
     if (this.ws.bufferedAmount > this.ctx.maxBufferedBytes) {
@@ -92,10 +92,18 @@ export class Connection implements Recipient {
     const frames = this.queued;
     this.queued = [];
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    const socket = frames.length > 1 ? tcpSocket(this.ws) : undefined;
-    socket?.cork();
-    for (const frame of frames) this.ws.send(frame, { binary: false });
-    socket?.uncork();
+    const socket = tcpSocket(this.ws);
+    const corked = socket !== undefined && frames.length > 1;
+    if (corked) socket.cork();
+    for (const frame of frames) {
+      // A shared message frame is already a whole WebSocket frame: written as is. ws writes its
+      // own frames to this socket synchronously (no compression here), so order is kept.
+      if (frame instanceof SharedFrame) {
+        if (socket) socket.write(frame.wire);
+        else this.ws.send(frame.payload, { binary: false });
+      } else this.ws.send(frame, { binary: false });
+    }
+    if (corked) socket.uncork();
   };
 
   close(code: number, reason: string): void {

@@ -1,6 +1,34 @@
 // Frames are serialised once per message and the same bytes go to every recipient; the fan-out
 // payload carries the seq in a small text header so receivers never parse the JSON.
+import * as ws from "ws";
 import type { Message } from "../domain/messages.js";
+
+const TEXT_FRAME = { fin: true, opcode: 0x01, mask: false, readOnly: true, rsv1: false } as const;
+// ws exports its Sender (wrapper.mjs) but @types/ws does not declare it.
+const { Sender } = ws as unknown as {
+  Sender: { frame(data: Buffer, options: typeof TEXT_FRAME): Buffer[] };
+};
+
+/**
+ * One message frame on its way to every local subscriber. Server frames are never masked, so
+ * the WebSocket encoding (header + payload) is the same bytes for each recipient: it is built
+ * once, by ws's own framing code, and each connection writes it as is.
+ */
+export class SharedFrame {
+  private wireBytes: Buffer | undefined;
+
+  constructor(readonly payload: Buffer) {}
+
+  /** The complete unmasked text frame. */
+  get wire(): Buffer {
+    this.wireBytes ??= Buffer.concat(Sender.frame(this.payload, TEXT_FRAME));
+    return this.wireBytes;
+  }
+
+  toString(): string {
+    return this.payload.toString("utf8");
+  }
+}
 
 export interface EncodedMessage {
   roomId: string;

@@ -17,7 +17,14 @@ import { messagesAfter } from "../domain/messages.js";
 import { memberLastSeq, type Actor } from "../domain/rooms.js";
 import { notFound } from "../domain/errors.js";
 import type { Metrics } from "../observability/metrics.js";
-import { decodePayload, encodeMessage, kickPayload, messagePayload, type EncodedMessage } from "./encode.js";
+import {
+  decodePayload,
+  encodeMessage,
+  kickPayload,
+  messagePayload,
+  SharedFrame,
+  type EncodedMessage,
+} from "./encode.js";
 import type { Fanout } from "./fanout.js";
 
 /** What the hub writes to: a WebSocket connection, or a fake in tests. */
@@ -26,7 +33,7 @@ export interface Recipient {
   /** True once the connection is gone; the hub then stops tracking it. */
   readonly closed: boolean;
   /** Writes a frame; false when the recipient is gone (closed, or dropped as a slow consumer). */
-  deliver(frame: Buffer | string): boolean;
+  deliver(frame: Buffer | string | SharedFrame): boolean;
 }
 
 interface Cursor {
@@ -175,6 +182,7 @@ export class Hub {
   private advance(stream: RoomStream, seq: number, frame: Buffer): void {
     stream.head = seq;
     let delivered = 0;
+    const shared = new SharedFrame(frame);
     for (const cursor of stream.cursors) {
       if (!cursor.live || seq <= cursor.lastSeq) continue;
       if (seq !== cursor.lastSeq + 1) {
@@ -184,7 +192,7 @@ export class Hub {
         continue;
       }
       cursor.lastSeq = seq;
-      if (cursor.recipient.deliver(frame)) delivered++;
+      if (cursor.recipient.deliver(shared)) delivered++;
     }
     if (delivered > 0) this.options.metrics.messagesDelivered.inc(delivered);
   }
