@@ -135,6 +135,7 @@ export async function startPrivateServices(rabbitmqUrl: string): Promise<Private
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
         });
+        r.on("error", () => undefined); // connect() rejects with it while Redis is starting
         try {
           await r.connect();
           return (await r.ping()) === "PONG";
