@@ -406,7 +406,9 @@ describe("metrics", () => {
     // The writer's group commit: statements, sends per statement and statement time.
     const batches = Number(/^chatapi_message_write_batch_size_count (\d+)/m.exec(text)?.[1]);
     expect(batches).toBeGreaterThanOrEqual(1);
-    expect(Number(/^chatapi_message_write_batch_size_sum (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(batches);
+    expect(Number(/^chatapi_message_write_batch_size_sum (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(
+      batches,
+    );
     expect(Number(/^chatapi_message_write_seconds_count (\d+)/m.exec(text)?.[1])).toBe(batches);
     expect(text).toContain(
       'http_requests_total{method="POST",endpoint="/api/v1/rooms/{id}/messages",status="201"}',
