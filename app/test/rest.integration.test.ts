@@ -459,6 +459,11 @@ describe("rooms, members, messages", () => {
     expect(desc.body.messages.map((m) => m.seq)).toEqual([4, 3, 2]);
     const all = await call<{ messages: Array<{ seq: number }> }>(base, "GET", path, { token: a.token });
     expect(all.body.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // A page (JSON written by PostgreSQL) holds exactly what the sends answered, created_at
+    // included to the millisecond, in the same form.
+    expect(all.body.messages.slice(0, 7)).toEqual(sent);
+    expect(all.body.messages[7]).toEqual(noId.body);
+    expect(desc.body.messages[0]).toEqual(sent[3]);
     const rooms = await call<Array<{ last_seq: number }>>(base, "GET", `${api}/rooms`, {
       token: a.token,
     });

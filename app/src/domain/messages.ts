@@ -78,22 +78,35 @@ export type HistoryQuery = { afterSeq: number; limit: number } | { beforeSeq: nu
 const MEMBER = `EXISTS (SELECT 1 FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $4
                  WHERE r.id = $1 AND r.client_id = $5)`;
 
-export async function listMessages(
+// A history page is turned into JSON by PostgreSQL: the server sends the text it gets as is,
+// with no row parsing, no Date objects and no JSON.stringify per message on the request path.
+// created_at has the form JSON.stringify gives a Date (UTC, milliseconds truncated, "Z").
+const PAGE_JSON = (direction: "ASC" | "DESC") => `
+SELECT json_agg(page ORDER BY page.seq ${direction}) AS messages FROM (
+  SELECT id, room_id, seq, sender_id, body, client_msg_id,
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+    FROM messages
+   WHERE room_id = $1 AND seq ${direction === "ASC" ? ">" : "<"} $2 AND ${MEMBER}
+   ORDER BY seq ${direction} LIMIT $3) page`;
+
+/** One page of history as a JSON array (ascending after a seq, descending before one). */
+export async function historyPageJson(
   pool: pg.Pool,
   actor: Actor,
   roomId: string,
   query: HistoryQuery,
-): Promise<Message[]> {
+): Promise<string> {
   const after = "afterSeq" in query;
-  const { rows } = await pool.query<Message>({
-    name: after ? "history_after" : "history_before",
-    text: after
-      ? `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 AND ${MEMBER} ORDER BY seq LIMIT $3`
-      : `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 AND ${MEMBER} ORDER BY seq DESC LIMIT $3`,
+  const { rows } = await pool.query<{ messages: string | null }>({
+    name: after ? "history_after_json" : "history_before_json",
+    text: PAGE_JSON(after ? "ASC" : "DESC"),
     values: [roomId, after ? query.afterSeq : query.beforeSeq, query.limit, actor.userId, actor.clientId],
+    // The JSON text as PostgreSQL wrote it, not parsed into objects.
+    types: { getTypeParser: () => (value: string) => value },
   });
-  if (rows.length === 0 && (await memberLastSeq(pool, actor, roomId)) === undefined) throw notFound("room");
-  return rows;
+  const page = rows[0]?.messages ?? null;
+  if (page === null && (await memberLastSeq(pool, actor, roomId)) === undefined) throw notFound("room");
+  return page ?? "[]";
 }
 
 /** Messages with seq > afterSeq (and <= upTo when given), ascending. Used by history and replay. */

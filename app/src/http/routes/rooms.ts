@@ -1,6 +1,6 @@
 // /rooms: rooms, members and messages, for users (access token) who are members.
 import { Router, type RequestHandler } from "express";
-import { listMessages } from "../../domain/messages.js";
+import { historyPageJson } from "../../domain/messages.js";
 import { addMember, createRoom, listRooms, removeMember } from "../../domain/rooms.js";
 import { encodeMessage } from "../../ws/encode.js";
 import { actorOf, requireUser } from "../auth.js";
@@ -59,7 +59,8 @@ export function roomRoutes(ctx: AppContext, limit: RequestHandler): Router {
       q.before_seq !== undefined
         ? { beforeSeq: q.before_seq, limit: q.limit }
         : { afterSeq: q.after_seq ?? 0, limit: q.limit };
-    res.json({ messages: await listMessages(ctx.pool, actorOf(req), roomId, query) });
+    const page = await historyPageJson(ctx.pool, actorOf(req), roomId, query);
+    res.type("application/json").send(`{"messages":${page}}`);
   });
 
   return router;
