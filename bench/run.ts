@@ -8,12 +8,20 @@ import { cpus, loadavg, setPriority, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SYSTEMS, type SystemName } from "./lib/clients";
-import { evaluateTargets, passes, renderMarkdown, type RunResults } from "./lib/report";
+import {
+  evaluateTargets,
+  medianByP99,
+  passes,
+  renderMarkdown,
+  TARGET_RATE,
+  type RunResults,
+} from "./lib/report";
 import { startPrivateServices, type PrivateServices } from "./lib/private-services";
 import { loadServices } from "./lib/services";
-import { ackStep, fanoutStep, type StepTiming } from "./scenarios/fanout";
+import { ackStep, fanoutStep, type FanoutResult, type StepTiming } from "./scenarios/fanout";
 import { historyStep } from "./scenarios/history";
 import { idleStep } from "./scenarios/idle";
+import { settle } from "./lib/meter";
 import { startChatApi, type ChatApiSystem } from "./systems/chatapi";
 import { startPeer } from "./systems/peers";
 import type { RunningSystem } from "./systems/types";
@@ -44,6 +52,7 @@ const { values } = parseArgs({
     "keep-going": { type: "boolean", default: false },
     "private-services": { type: "boolean", default: false },
     nice: { type: "string" },
+    repeat: { type: "string", default: "3" },
   },
 });
 
@@ -77,6 +86,14 @@ const timing: StepTiming = {
   drainS: num("drain"),
 };
 const idleConnections = quick ? 500 : num("idle");
+const repeat = quick ? 1 : num("repeat");
+if (!Number.isInteger(repeat)) throw new Error(`--repeat must be a whole number (got ${values.repeat})`);
+
+/** Before every step: let what the previous step left behind finish (see settle). */
+async function quiet(): Promise<void> {
+  const { waitedMs, busyPct } = await settle();
+  if (busyPct >= 15) log(`  machine still ${busyPct}% busy after ${waitedMs} ms; measuring anyway`);
+}
 
 const log = (...parts: unknown[]) =>
   console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}]`, ...parts);
@@ -189,6 +206,7 @@ async function main(): Promise<void> {
     if (scenarios.includes("idle")) {
       for (const system of running) {
         log(`idle: ${system.name}, ${idleConnections} connections`);
+        await quiet();
         const r = await idleStep(system, idleConnections, quick ? 2 : 5);
         log(`  ${r.kbPerConnection} KB per connection`);
         results.idle.push(r);
@@ -197,21 +215,35 @@ async function main(): Promise<void> {
     if (scenarios.includes("fanout")) {
       const failed = new Set<string>();
       for (const [round, rate] of rates.entries()) {
-        for (const system of rotated(round)) {
-          if (failed.has(system.name) && !values["keep-going"]) continue;
-          log(`fan-out: ${system.name} at ${rate} msgs/s (${rooms} rooms × ${members} members)`);
-          const r = await fanoutStep(system, rate, {
-            membersPerRoom: members,
-            receiverProcesses: num("receivers"),
-            timing,
-          });
-          log(
-            `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
-          );
-          results.fanout.push(r);
-          if (passes(r))
-            results.highestGoodRate[system.name] = Math.max(results.highestGoodRate[system.name] ?? 0, rate);
-          else failed.add(system.name);
+        // The target rate's step is repeated (the systems interleaved, the order rotating): one
+        // p99 from a shared 2-core machine swings several-fold between minutes.
+        const repeats = rate === TARGET_RATE ? repeat : 1;
+        const steps = new Map<string, FanoutResult[]>();
+        for (let rep = 0; rep < repeats; rep++) {
+          for (const system of rotated(round + rep)) {
+            if (failed.has(system.name) && !values["keep-going"]) continue;
+            const which = repeats > 1 ? ` (repetition ${rep + 1} of ${repeats})` : "";
+            log(`fan-out: ${system.name} at ${rate} msgs/s (${rooms} rooms × ${members} members)${which}`);
+            await quiet();
+            const r = await fanoutStep(system, rate, {
+              membersPerRoom: members,
+              receiverProcesses: num("receivers"),
+              timing,
+            });
+            log(
+              `  ${r.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} max ${r.latency.maxMs} ms, lost ${r.lost}, dup ${r.duplicates}, ooo ${r.outOfOrder}, errors ${r.errors}, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
+            );
+            results.fanout.push(repeats > 1 ? { ...r, repeat: rep } : r);
+            steps.set(system.name, [...(steps.get(system.name) ?? []), r]);
+          }
+        }
+        // A rate counts as passed on its median run, and only if no run lost anything.
+        for (const [name, runs] of steps) {
+          const median = medianByP99(runs)!;
+          const intact = runs.every((r) => r.lost === 0 && r.duplicates === 0 && r.outOfOrder === 0);
+          if (passes(median) && intact)
+            results.highestGoodRate[name] = Math.max(results.highestGoodRate[name] ?? 0, rate);
+          else failed.add(name);
         }
       }
       for (const system of running) results.highestGoodRate[system.name] ??= 0;
@@ -222,6 +254,7 @@ async function main(): Promise<void> {
           throw new Error(`--ack-window: ${window} is not a positive integer`);
         for (const system of rotated(round + 1)) {
           log(`acked sends (closed loop, ${window} in flight per sender): ${system.name}`);
+          await quiet();
           const r = await ackStep(system, { window, membersPerRoom: num("ack-members"), timing });
           log(
             `  ${r.ackedPerSecond} acked/s, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, errors ${r.errorRatePct}%, server CPU ${r.machine.serverCpuPct}%, DB CPU ${r.machine.helperCpuPct}%${r.firstError ? `, first error ${r.firstError}` : ""}`,
@@ -233,16 +266,20 @@ async function main(): Promise<void> {
     if (scenarios.includes("history")) {
       const chat = running.find((s) => s.name === "chatapi") as ChatApiSystem | undefined;
       if (chat) {
-        log(`history GET at ${num("history-rate")} req/s`);
-        const r = await historyStep(chat, num("history-rate"), {
-          warmupS: timing.warmupS,
-          durationS: quick ? 5 : num("history-duration"),
-        });
-        log(
-          `  open loop: ${r.requestsPerSecond} req/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}; ` +
-            `autocannon: ${r.autocannon.requestsPerSecond} req/s, p99 ${r.autocannon.perInstance.map((p) => p.p99Ms).join("/")} ms`,
-        );
-        results.history.push(r);
+        for (let rep = 0; rep < repeat; rep++) {
+          const which = repeat > 1 ? ` (repetition ${rep + 1} of ${repeat})` : "";
+          log(`history GET at ${num("history-rate")} req/s${which}`);
+          await quiet();
+          const r = await historyStep(chat, num("history-rate"), {
+            warmupS: timing.warmupS,
+            durationS: quick ? 5 : num("history-duration"),
+          });
+          log(
+            `  open loop: ${r.requestsPerSecond} req/s, p50 ${r.latency.p50Ms} p99 ${r.latency.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}; ` +
+              `autocannon: ${r.autocannon.requestsPerSecond} req/s, p99 ${r.autocannon.perInstance.map((p) => p.p99Ms).join("/")} ms`,
+          );
+          results.history.push(repeat > 1 ? { ...r, repeat: rep } : r);
+        }
       }
     }
   } finally {

@@ -47,3 +47,25 @@ function safeCpu(pid: number): number {
 }
 
 export const coreCount = () => cpus().length;
+
+/**
+ * Waits until the whole machine has been mostly idle for one window (at most maxMs): what a step
+ * leaves behind (a thousand sockets closing, autovacuum after many inserts, a checkpoint) must
+ * not land in the next step's figures, whichever system runs next. Returns how long it waited
+ * and how busy the last window was.
+ */
+export async function settle(
+  options: { busyBelowPct?: number; windowMs?: number; maxMs?: number } = {},
+): Promise<{ waitedMs: number; busyPct: number }> {
+  const { busyBelowPct = 15, windowMs = 1000, maxMs = 20_000 } = options;
+  const started = performance.now();
+  let busyPct = 100;
+  while (performance.now() - started < maxMs) {
+    const before = machineJiffies();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = machineJiffies();
+    busyPct = Math.round((1000 * (after.busy - before.busy)) / Math.max(1, after.total - before.total)) / 10;
+    if (busyPct < busyBelowPct) break;
+  }
+  return { waitedMs: Math.round(performance.now() - started), busyPct };
+}

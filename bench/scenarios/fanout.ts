@@ -39,6 +39,8 @@ export interface DeliveryFigures {
 export interface FanoutResult extends DeliveryFigures {
   system: string;
   offeredRate: number;
+  /** Which repetition of this step (0-based) when the step is repeated (--repeat). */
+  repeat?: number;
   achievedRate: number;
 }
 

@@ -17,6 +17,8 @@ import type { ChatApiSystem } from "../systems/chatapi";
 export interface HistoryResult {
   system: string;
   offeredRate: number;
+  /** Which repetition of this step (0-based; --repeat). */
+  repeat?: number;
   requestsPerSecond: number;
   sent: number;
   non2xx: number;

@@ -23,15 +23,22 @@ export async function httpPace(message: Extract<ToWorker, { op: "http-pace" }>):
   let inWindow = 0;
   let firstError: string | undefined;
 
+  // Parsed once: per request only the path and the token change.
+  const targets = message.bases.map((base) => new URL(base));
   const fire = (i: number, measured: boolean) => {
     const instance = i % message.bases.length;
     const target = message.requests[Math.floor(Math.random() * message.requests.length)]!;
-    const url = new URL(target.path, message.bases[instance]);
+    const url = targets[instance]!;
     const startedUs = nowUs();
     sent++;
     const req = request(
-      url,
-      { agent: agents[instance], headers: { authorization: `Bearer ${target.token}` } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: target.path,
+        agent: agents[instance],
+        headers: { authorization: `Bearer ${target.token}` },
+      },
       (res) => {
         res.on("data", () => undefined);
         res.on("end", () => {
