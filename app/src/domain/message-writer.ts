@@ -38,7 +38,6 @@ interface Pending {
 }
 
 const COLUMNS = "id, room_id, seq, sender_id, body, client_msg_id, created_at";
-const MAX_CONCURRENT = 1;
 
 // Only members' messages whose client_msg_id is new are inserted, into rooms of the sender's own
 // client; each room's seqs follow the input order. Message ids come from the caller so each
@@ -80,9 +79,8 @@ SELECT ${COLUMNS} FROM inserted`;
 export class MessageWriter {
   /** Queued sends per room, in arrival order (a Map keeps rooms in the order they queued). */
   private readonly queues = new Map<string, Pending[]>();
-  /** Rooms with a statement in flight. */
-  private readonly writing = new Set<string>();
-  private inFlight = 0;
+  /** A statement is in flight; what queues meanwhile waits for it to finish. */
+  private writing = false;
   private scheduled = false;
 
   private readonly maxBatch: number;
@@ -106,41 +104,35 @@ export class MessageWriter {
     });
   }
 
-  /** Starts statements at the end of this tick, so the sends of one tick share one. */
+  /** Starts the next statement at the end of this tick, so the sends of one tick share it. */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
-      this.startBatches();
+      this.startBatch();
     });
   }
 
-  private startBatches(): void {
-    while (this.inFlight < MAX_CONCURRENT) {
-      const batch = this.takeBatch();
-      if (batch.length === 0) return;
-      const rooms = new Set(batch.map((p) => p.roomId));
-      for (const room of rooms) this.writing.add(room);
-      this.inFlight++;
-      this.metrics?.messageWriteBatch.observe(batch.length);
-      const timer = this.metrics?.messageWriteDuration.startTimer();
-      void this.write(batch).finally(() => {
-        timer?.();
-        this.inFlight--;
-        for (const room of rooms) this.writing.delete(room);
-        if (this.queues.size > 0) this.schedule();
-      });
-    }
+  private startBatch(): void {
+    if (this.writing) return;
+    const batch = this.takeBatch();
+    if (batch.length === 0) return;
+    this.writing = true;
+    this.metrics?.messageWriteBatch.observe(batch.length);
+    const timer = this.metrics?.messageWriteDuration.startTimer();
+    void this.write(batch).finally(() => {
+      timer?.();
+      this.writing = false;
+      if (this.queues.size > 0) this.schedule();
+    });
   }
 
-  /** Up to maxBatch queued sends of rooms that have no statement in flight. */
+  /** Up to maxBatch queued sends, oldest rooms first, each room's in order. */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     for (const [roomId, queue] of this.queues) {
-      if (this.writing.has(roomId)) continue;
-      const taken = queue.splice(0, this.maxBatch - batch.length);
-      batch.push(...taken);
+      batch.push(...queue.splice(0, this.maxBatch - batch.length));
       if (queue.length === 0) this.queues.delete(roomId);
       if (batch.length >= this.maxBatch) break;
     }
