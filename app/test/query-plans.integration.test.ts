@@ -64,17 +64,19 @@ describe("query plans made on an empty database", () => {
     for (let round = 0; round < 30; round++) {
       // A tick's sends over several rooms (the batch statement), then a lone send (the single one).
       await Promise.all(
-        rooms.flatMap((room) =>
-          actors.map((actor) => writer.send(actor, room.id, `m${n}`, `c${n++}`)),
-        ),
+        rooms.flatMap((room) => actors.map((actor) => writer.send(actor, room.id, `m${n}`, `c${n++}`))),
       );
       await writer.send(actors[round % 3]!, rooms[round % 4]!.id, `m${n}`, `c${n++}`);
       await writer.send(actors[0]!, rooms[0]!.id, "no id", undefined);
     }
     const [ann] = actors;
     const room = rooms[0]!;
-    const latest = JSON.parse(await historyPageJson(pool, ann!, room.id, { beforeSeq: 1e9, limit: 20 })) as unknown[];
-    const first = JSON.parse(await historyPageJson(pool, ann!, room.id, { afterSeq: 0, limit: 20 })) as unknown[];
+    const latest = JSON.parse(
+      await historyPageJson(pool, ann!, room.id, { beforeSeq: 1e9, limit: 20 }),
+    ) as unknown[];
+    const first = JSON.parse(
+      await historyPageJson(pool, ann!, room.id, { afterSeq: 0, limit: 20 }),
+    ) as unknown[];
     const replay = await messagesAfter(pool, room.id, 5, 50);
     const head = await memberLastSeq(pool, ann!, room.id);
     const found = await clientForApiKey(pool, apiKey);
