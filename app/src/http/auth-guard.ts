@@ -40,12 +40,10 @@ export class AuthFailureGuard {
   /** Seconds until `address` may authenticate again; 0 when it may now (or Redis is down). */
   async retryAfterSeconds(address: string): Promise<number> {
     try {
-      const [[, count], [, ttl]] = (await this.redis
-        .multi()
-        .get(this.key(address))
-        .pttl(this.key(address))
-        .exec()) as [[unknown, string | null], [unknown, number]];
+      // Every authenticated request asks, and almost every answer is "not blocked": one GET.
+      const count = await this.redis.get(this.key(address));
       if (Number(count ?? 0) < this.options.limit) return 0;
+      const ttl = await this.redis.pttl(this.key(address));
       return Math.max(1, Math.ceil((ttl > 0 ? ttl : (this.options.windowMs ?? WINDOW_MS)) / 1000));
     } catch {
       return 0; // availability over strictness, like the REST rate limit
