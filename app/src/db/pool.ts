@@ -29,7 +29,9 @@ export function createPool(options: PoolOptions): pg.Pool {
     // (`auto`) PostgreSQL re-plans the message writer's batch insert for every small batch,
     // because a custom plan that knows the array lengths looks cheaper: that planning doubled
     // the database CPU of a 2-message batch (bench/tools/write-cost.ts: 453 against 227 µs per
-    // message). Unnamed queries are planned per execution either way.
+    // message). Unnamed queries are planned per execution either way. The price: a generic plan
+    // is often made on a nearly empty database and kept while tables grow, so a named statement
+    // must leave index lookups the only sensible plan at any size (query-plans test).
     options: "-c plan_cache_mode=force_generic_plan",
     types,
   });
