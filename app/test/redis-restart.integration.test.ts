@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
+  await redis?.dispose();
   await db?.drop();
 });
 

@@ -1,11 +1,14 @@
-// A private redis-server on a random loopback port, for tests that stop and restart Redis
-// without touching the shared one.
-import { spawn, type ChildProcess } from "node:child_process";
+// A private redis-server on a random loopback port, for tests (and chaos scenarios) that stop,
+// stall and restart Redis without touching the shared one.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { Redis } from "ioredis";
+
+const run = promisify(execFile);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,6 +29,11 @@ export class PrivateRedis {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error("redis-server is not running");
+    return this.child.pid;
   }
 
   static async start(): Promise<PrivateRedis> {
@@ -76,10 +84,17 @@ export class PrivateRedis {
     }
   }
 
+  /** One redis-cli command against this server (e.g. CLIENT KILL TYPE pubsub). */
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(this.port), ...args], {
+      timeout: 5000,
+    });
+    return stdout.trim();
+  }
+
   /** Sends a signal to the server (SIGSTOP stalls it with its connections open; SIGCONT resumes). */
   signal(signal: NodeJS.Signals): void {
-    if (!this.child?.pid) throw new Error("redis-server is not running");
-    process.kill(this.child.pid, signal);
+    process.kill(this.pid, signal);
   }
 
   /** Kills the server abruptly (connections drop, nothing saved). */
@@ -92,7 +107,8 @@ export class PrivateRedis {
     await exited;
   }
 
-  async stop(): Promise<void> {
+  /** Kills the server and removes its directory. */
+  async dispose(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
