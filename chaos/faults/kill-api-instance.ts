@@ -1,11 +1,12 @@
 // 1. SIGKILL one of two API instances under load: senders retry their unacked message (same
 // client_msg_id) on the survivor, the killed instance's subscribers reconnect there and
 // resubscribe with their last seq. Nothing acked is lost; each message arrives once, in order.
-import { Load } from "../lib/load";
-import { sleep } from "../lib/processes";
+import type { Load } from "../lib/load";
+import { type Instance, sleep } from "../lib/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
-import { check, crashed, describeLoad, loadShape, result, timeUntil } from "../lib/scenario";
+import { check, crashed, describeLoad, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";
+import { twoInstancesUnderLoad } from "../lib/two-instances";
 
 const meta = { id: "kill-api-instance", title: "SIGKILL one API instance" };
 
@@ -14,23 +15,10 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
   let load: Load | undefined;
   try {
     stack = await Stack.create();
-    const a = await stack.startInstance("api-1");
-    const b = await stack.startInstance("api-2");
-    const all = [a, b];
-    const shape = loadShape(scale, 2);
-    const subscribers = shape.subscribersPerInstance * 2;
-    const tenant = await stack.tenant(a.url, shape.senders + subscribers, shape.rooms);
-    const alive = () => all.filter((i) => i.alive());
-    load = new Load({
-      tenant,
-      pool: stack.pool,
-      senders: shape.senders,
-      subscribers,
-      ratePerSender: shape.ratePerSender,
-      senderTargets: () => alive().map((i) => i.url),
-      subscriberTargets: (n) =>
-        [all[n % 2]!, all[(n + 1) % 2]!].filter((i) => i.alive()).map((i) => i.url.replace("http:", "ws:")),
-    });
+    const alive = (i: Instance) => i.alive();
+    const setup = await twoInstancesUnderLoad(stack, scale, { sendTo: alive, subscribeTo: alive });
+    const { a, b, shape } = setup;
+    load = setup.load;
     await load.start();
     const onB = load.subscriberInstances().filter((i) => i === "api-2").length;
     await sleep(shape.beforeMs);

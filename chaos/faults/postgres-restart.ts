@@ -2,12 +2,13 @@
 // seconds, start). While it is down requests must fail with 503 and a clear error (never 500),
 // nothing acked may be missing and nothing stored twice (senders retry the same client_msg_id),
 // and the instances must serve again by themselves, without a restart.
-import { Load } from "../lib/load";
+import type { Load } from "../lib/load";
 import { sleep } from "../lib/processes";
 import { PrivatePostgres } from "../lib/private-services";
 import type { Scale, ScenarioResult } from "../lib/results";
-import { check, crashed, describeLoad, loadShape, readyStatus, result, timeUntil } from "../lib/scenario";
+import { check, crashed, describeLoad, readyStatus, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";
+import { twoInstancesUnderLoad } from "../lib/two-instances";
 
 const meta = { id: "postgres-restart", title: "PostgreSQL restarted" };
 
@@ -18,23 +19,11 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
   try {
     postgres = await PrivatePostgres.start();
     stack = await Stack.create({ adminDatabaseUrl: postgres.adminUrl });
-    const a = await stack.startInstance("api-1");
-    const b = await stack.startInstance("api-2");
-    const all = [a, b];
+    const setup = await twoInstancesUnderLoad(stack, scale);
+    const { all, shape } = setup;
+    load = setup.load;
     const pids = all.map((i) => i.child.pid);
-    const shape = loadShape(scale, 2);
     const downMs = scale === "short" ? 3000 : 8000;
-    const subscribers = shape.subscribersPerInstance * 2;
-    const tenant = await stack.tenant(a.url, shape.senders + subscribers, shape.rooms);
-    load = new Load({
-      tenant,
-      pool: stack.pool,
-      senders: shape.senders,
-      subscribers,
-      ratePerSender: shape.ratePerSender,
-      senderTargets: () => all.map((i) => i.url),
-      subscriberTargets: (n) => [all[n % 2]!, all[(n + 1) % 2]!].map((i) => i.url.replace("http:", "ws:")),
-    });
     await load.start();
     await sleep(shape.beforeMs);
     const ackedBefore = load.ackedCount;

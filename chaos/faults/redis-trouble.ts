@@ -2,13 +2,14 @@
 // (CLIENT KILL TYPE pubsub), Redis is stalled (SIGSTOP … SIGCONT), then killed and restarted.
 // Live subscribers must still get every message exactly once and in order (the service notices
 // the gap and catches up from PostgreSQL), and /health/ready must say 503 while Redis is gone.
-import { Load } from "../lib/load";
+import type { Load } from "../lib/load";
 import type { Instance } from "../lib/processes";
 import { sleep } from "../lib/processes";
 import { PrivateRedis } from "../lib/private-services";
 import type { Scale, ScenarioResult } from "../lib/results";
-import { check, crashed, describeLoad, loadShape, readyStatus, result, timeUntil } from "../lib/scenario";
+import { check, crashed, describeLoad, readyStatus, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";
+import { twoInstancesUnderLoad } from "../lib/two-instances";
 
 const meta = { id: "redis-trouble", title: "Redis: pub/sub killed, stalled, restarted" };
 
@@ -39,23 +40,11 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
   try {
     redis = await PrivateRedis.start();
     stack = await Stack.create({ redisUrl: redis.url });
-    const a = await stack.startInstance("api-1");
-    const b = await stack.startInstance("api-2");
-    const all = [a, b];
-    const shape = loadShape(scale, 2);
+    const setup = await twoInstancesUnderLoad(stack, scale);
+    const { all, shape } = setup;
+    load = setup.load;
     const stallMs = scale === "short" ? 3000 : 6000;
     const downMs = scale === "short" ? 2000 : 5000;
-    const subscribers = shape.subscribersPerInstance * 2;
-    const tenant = await stack.tenant(a.url, shape.senders + subscribers, shape.rooms);
-    load = new Load({
-      tenant,
-      pool: stack.pool,
-      senders: shape.senders,
-      subscribers,
-      ratePerSender: shape.ratePerSender,
-      senderTargets: () => all.map((i) => i.url),
-      subscriberTargets: (n) => [all[n % 2]!, all[(n + 1) % 2]!].map((i) => i.url.replace("http:", "ws:")),
-    });
     await load.start();
     const allReady = async () =>
       (await Promise.all(all.map((i) => readyStatus(i.url)))).every((s) => s === 200);

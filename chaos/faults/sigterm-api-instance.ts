@@ -1,10 +1,11 @@
 // 6. SIGTERM one of two API instances under load: requests already in flight are answered,
 // its WebSockets close with 1001, clients resume on the other instance, the process exits 0.
-import { Load } from "../lib/load";
+import type { Load } from "../lib/load";
 import { sleep } from "../lib/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
-import { check, crashed, describeLoad, loadShape, result, timeUntil } from "../lib/scenario";
+import { check, crashed, describeLoad, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";
+import { twoInstancesUnderLoad } from "../lib/two-instances";
 
 const meta = { id: "sigterm-api-instance", title: "SIGTERM one API instance (graceful stop)" };
 
@@ -13,27 +14,14 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
   let load: Load | undefined;
   try {
     stack = await Stack.create();
-    const a = await stack.startInstance("api-1");
-    const b = await stack.startInstance("api-2");
-    const all = [a, b];
-    const shape = loadShape(scale, 2);
-    const subscribers = shape.subscribersPerInstance * 2;
-    const tenant = await stack.tenant(a.url, shape.senders + subscribers, shape.rooms);
     let stopping = false;
-    // A load balancer stops routing to an instance once it is told to stop.
-    const routable = () => all.filter((i) => i.alive() && !(stopping && i === b));
-    load = new Load({
-      tenant,
-      pool: stack.pool,
-      senders: shape.senders,
-      subscribers,
-      ratePerSender: shape.ratePerSender,
-      senderTargets: () => all.filter((i) => i.alive()).map((i) => i.url),
-      subscriberTargets: (n) =>
-        [all[n % 2]!, all[(n + 1) % 2]!]
-          .filter((i) => routable().includes(i))
-          .map((i) => i.url.replace("http:", "ws:")),
+    const setup = await twoInstancesUnderLoad(stack, scale, {
+      sendTo: (i) => i.alive(),
+      // A load balancer stops routing to an instance once it is told to stop.
+      subscribeTo: (i) => i.alive() && !(stopping && i.name === "api-2"),
     });
+    const { b, shape } = setup;
+    load = setup.load;
     await load.start();
     const onB = load.subscriberInstances().filter((i) => i === "api-2").length;
     await sleep(shape.beforeMs);
