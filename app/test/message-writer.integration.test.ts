@@ -150,4 +150,31 @@ describe("MessageWriter", () => {
       expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     }
   });
+
+  it("sends the next statement before answering the senders of the one that just finished", async () => {
+    const { client } = await createClient(pool, { name: "N", email: "n@example.com" });
+    const actor = {
+      userId: (await upsertUser(pool, client.id, { external_id: "n", display_name: "n" })).user.id,
+      clientId: client.id,
+    };
+    const room = await createRoom(pool, actor, "n", []);
+    const events: string[] = [];
+    const watched = {
+      query: (...args: Parameters<pg.Pool["query"]>) => {
+        events.push(`statement (${String((args[0] as { values?: unknown[] }).values?.[2] ?? "batch")})`);
+        return (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    } as unknown as pg.Pool;
+    const writer = new MessageWriter(watched);
+    const first = writer
+      .send(actor, room.id, "first", "n1")
+      .then((r) => events.push(`answered ${r.message.body}`));
+    // Queued while the first statement is in flight: it waits for it, then goes out at once.
+    await new Promise((r) => setImmediate(r));
+    const second = writer
+      .send(actor, room.id, "second", "n2")
+      .then((r) => events.push(`answered ${r.message.body}`));
+    await Promise.all([first, second]);
+    expect(events).toEqual(["statement (first)", "statement (second)", "answered first", "answered second"]);
+  });
 });

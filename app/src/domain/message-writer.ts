@@ -15,7 +15,9 @@
 // ack p99 53 ms and the database backends at 95% CPU; 2 gave 1958/s, p99 50 ms; 1 gave
 // 3137/s, p99 17 ms at 56% CPU, since one statement for many sends costs the database a fifth of
 // what a statement per send does (bench/tools/write-cost.ts: 60 against 307 µs per message).
-// Sends therefore commit, are acknowledged and are published in seq order per room.
+// Sends therefore commit, are acknowledged and are published in seq order per room. When a
+// statement returns, the next one is sent before its senders are answered, so the fan-out work
+// of one batch (a socket write per subscriber) overlaps the next batch's commit.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Metrics } from "../observability/metrics.js";
@@ -131,11 +133,21 @@ export class MessageWriter {
     this.writing = true;
     this.metrics?.messageWriteBatch.observe(batch.length);
     const timer = this.metrics?.messageWriteDuration.startTimer();
-    void this.write(batch).finally(() => {
-      timer?.();
-      this.writing = false;
-      if (this.queues.size > 0) this.schedule();
-    });
+    void this.write(batch).then(
+      (settle) => this.finishBatch(settle, timer),
+      (error: unknown) => this.finishBatch(() => batch.forEach((p) => p.reject(error)), timer),
+    );
+  }
+
+  private finishBatch(settle: () => void, timer: (() => void) | undefined): void {
+    timer?.();
+    this.writing = false;
+    // The next statement goes out before this batch's senders are answered: their acks, local
+    // delivery and publishing (a write per subscriber) then overlap its round trip instead of
+    // delaying it. pg-pool hands a connection over on the next tick (process.nextTick), so the
+    // answers are queued behind that tick.
+    this.startBatch();
+    process.nextTick(settle);
   }
 
   /** Up to maxBatch queued sends, oldest rooms first, each room's in order. */
@@ -149,7 +161,13 @@ export class MessageWriter {
     return batch;
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  /**
+   * Writes a batch and returns what answers its senders. On the usual path every send was
+   * inserted and answering waits for the caller; the rare others (a failed batch, a send the
+   * batch did not insert) are written one by one and answered here.
+   */
+  private async write(batch: Pending[]): Promise<() => void> {
+    const done = () => undefined;
     if (batch.length === 1) return this.writeOne(batch[0]!);
     // The same (room, sender, client_msg_id) twice in one batch: the first is written, the rest
     // answer with its stored message afterwards.
@@ -181,24 +199,32 @@ export class MessageWriter {
       }));
     } catch {
       // A concurrent duplicate (unique violation) or another failure: settle one by one.
-      for (const p of [...unique, ...repeats]) await this.writeOne(p);
-      return;
+      for (const p of [...unique, ...repeats]) (await this.writeOne(p))();
+      return done;
     }
     const byId = new Map(rows.map((row) => [row.id, row]));
+    if (repeats.length === 0 && unique.every((p) => byId.has(p.id))) {
+      return () => {
+        for (const p of unique) p.resolve({ message: byId.get(p.id)!, created: true });
+      };
+    }
     for (const p of unique) {
       const row = byId.get(p.id);
       // Not inserted: not a member (404) or a client_msg_id already stored (200): the single path says which.
       if (row) p.resolve({ message: row, created: true });
-      else await this.writeOne(p);
+      else (await this.writeOne(p))();
     }
-    for (const p of repeats) await this.writeOne(p);
+    for (const p of repeats) (await this.writeOne(p))();
+    return done;
   }
 
-  private async writeOne(p: Pending): Promise<void> {
+  /** Writes one send on its own; returns what answers it. */
+  private async writeOne(p: Pending): Promise<() => void> {
     try {
-      p.resolve(await sendMessage(this.pool, p.actor, p.roomId, p.body, p.clientMsgId));
+      const result = await sendMessage(this.pool, p.actor, p.roomId, p.body, p.clientMsgId);
+      return () => p.resolve(result);
     } catch (error) {
-      p.reject(error);
+      return () => p.reject(error);
     }
   }
 }
