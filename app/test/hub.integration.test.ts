@@ -115,14 +115,22 @@ describe("Hub", () => {
     expect(r.seqs()).toEqual([1, 2]);
   });
 
-  it("local publishes go out at once; their echo from the fan-out is dropped", async () => {
+  it("local publishes go out at once, after the fan-out publish; their echo is dropped", async () => {
     const { fanout, hub, roomId, send } = await setup();
     const r = new FakeRecipient(actor.userId);
     await hub.subscribe(r, actor, roomId);
+    const publishedBeforeDelivery: number[] = [];
+    const deliver = r.deliver.bind(r);
+    r.deliver = (frame) => {
+      publishedBeforeDelivery.push(fanout.published.length);
+      return deliver(frame);
+    };
     const m = await send("x");
     hub.publish(encodeMessage(m));
     expect(r.seqs()).toEqual([1]);
     expect(fanout.published).toHaveLength(1);
+    // The other instances get it first: the local writes do not delay them.
+    expect(publishedBeforeDelivery).toEqual([1]);
     fanout.arrive(m);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(r.seqs()).toEqual([1]);

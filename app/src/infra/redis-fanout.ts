@@ -38,10 +38,11 @@ export class RedisFanout implements Fanout {
       retryStrategy,
       connectionName: "chatapi-fanout-sub",
     });
-    // Auto-pipelining batches the publishes of one event-loop tick into one write.
+    // Each publish is written to Redis at once. (Auto-pipelining would batch a tick's publishes,
+    // but writes them from setImmediate: after every other socket event of that loop iteration,
+    // so the other instances' subscribers would wait behind this one's local work.)
     this.pub = new Redis(options.url, {
       lazyConnect: true,
-      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy,

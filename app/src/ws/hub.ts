@@ -134,10 +134,14 @@ export class Hub {
     return this.byRecipient.get(recipient)?.has(roomId) ?? false;
   }
 
-  /** Delivers a freshly committed message here and publishes it to every other instance. */
+  /**
+   * Publishes a freshly committed message to every other instance, then delivers it here:
+   * publishing first lets the other instances fan it out while this one writes to its own
+   * subscribers.
+   */
   publish(encoded: EncodedMessage): void {
-    this.dispatch(encoded.roomId, encoded.seq, encoded.frame);
     this.options.fanout.publish(encoded.roomId, messagePayload(encoded.seq, encoded.frame));
+    this.dispatch(encoded.roomId, encoded.seq, encoded.frame);
   }
 
   /** A member was removed: their subscriptions to the room end here and on every instance. */

@@ -1,0 +1,43 @@
+// The Redis fan-out's publisher writes each publish to Redis at once, before control returns to
+// the event loop: the other instances can start their fan-out while this one is still busy with
+// its own subscribers (auto-pipelining would hold it until setImmediate).
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisFanout } from "../src/infra/redis-fanout.js";
+import { required, uniqueSuffix } from "./support/services.js";
+
+const logger = pino({ level: "silent" });
+let publisher: RedisFanout;
+let subscriber: RedisFanout;
+const prefix = `chatapi-test-${uniqueSuffix()}:`;
+
+beforeAll(async () => {
+  const url = required("CHATAPI_TEST_REDIS_URL");
+  publisher = new RedisFanout({ url, prefix, logger });
+  subscriber = new RedisFanout({ url, prefix, logger });
+  await Promise.all([publisher.start(), subscriber.start()]);
+});
+
+afterAll(async () => {
+  await Promise.all([publisher?.close(), subscriber?.close()]);
+});
+
+describe("RedisFanout.publish", () => {
+  it("writes to Redis synchronously and reaches a subscriber on another connection", async () => {
+    const arrived: string[] = [];
+    subscriber.setHandlers({
+      onMessage: (roomId, payload) => arrived.push(`${roomId} ${payload.toString()}`),
+      onResync: () => undefined,
+    });
+    await subscriber.subscribe("room-1");
+    const socket = (publisher as unknown as { pub: Redis }).pub.stream;
+    const before = socket.bytesWritten;
+    publisher.publish("room-1", Buffer.from("M1 first"));
+    publisher.publish("room-1", Buffer.from("M2 second"));
+    // No await in between: both commands are already on the wire.
+    expect(socket.bytesWritten - before).toBeGreaterThan("M1 first".length + "M2 second".length);
+    for (let i = 0; i < 200 && arrived.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(arrived).toEqual(["room-1 M1 first", "room-1 M2 second"]);
+  });
+});
