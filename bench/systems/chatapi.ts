@@ -76,6 +76,9 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
   const databaseUrl = url.toString();
   const instances: ServerProcess[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // An idle connection ended by PostgreSQL (the database dropped or the private server stopped
+  // at the end of a run) is not an error of the benchmark; a query on a dead one still fails.
+  pool.on("error", () => undefined);
   const dropDatabase = async () => {
     await pool.end().catch(() => undefined);
     const c = new pg.Client({ connectionString: options.adminDatabaseUrl });
