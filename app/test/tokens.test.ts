@@ -33,9 +33,10 @@ const now = () => Math.floor(Date.now() / 1000);
 describe("TokenService.verifyAccessToken", () => {
   it("returns the claims, the same on a repeat", async () => {
     const tokens = service();
-    const t = await token({ expiresAt: now() + 60 });
+    const expiresAt = now() + 60; // read the clock once: a second may tick between two reads
+    const t = await token({ expiresAt });
     const first = await tokens.verifyAccessToken(t);
-    expect(first).toEqual({ userId: "user-1", clientId: "client-1", exp: now() + 60 });
+    expect(first).toEqual({ userId: "user-1", clientId: "client-1", exp: expiresAt });
     expect(await tokens.verifyAccessToken(t)).toEqual(first);
   });
 
