@@ -29,15 +29,19 @@ async function explain<T>(service: string, attempt: () => Promise<T>): Promise<T
 }
 
 describe("services the test suite needs", () => {
-  it("PostgreSQL accepts the app's DATABASE_URL and can create throwaway databases", async () => {
+  it("PostgreSQL accepts the app's DATABASE_URL and can create and force-drop throwaway databases", async () => {
     const client = new pg.Client({ connectionString: required("CHATAPI_TEST_DATABASE_URL") });
     await explain("PostgreSQL", () => client.connect());
     try {
-      const { rows } = await client.query<{ version: number; createdb: boolean }>(
-        "SELECT current_setting('server_version_num')::int AS version, rolcreatedb AS createdb FROM pg_roles WHERE rolname = current_user",
+      const { rows } = await client.query<{ version: number; createdb: boolean; signal: boolean }>(
+        `SELECT current_setting('server_version_num')::int AS version, rolcreatedb AS createdb,
+                pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal
+           FROM pg_roles WHERE rolname = current_user`,
       );
       expect(rows[0]?.version).toBeGreaterThanOrEqual(130000); // the guide asks for 13+
       expect(rows[0]?.createdb).toBe(true);
+      // Throwaway databases are dropped WITH (FORCE), which must also end an autovacuum worker.
+      expect(rows[0]?.signal, "the test role needs pg_signal_backend; run scripts/setup").toBe(true);
     } finally {
       await client.end();
     }

@@ -71,7 +71,9 @@ ensure_postgres() {
     wait_for "PostgreSQL" 60 - pg_ready
     state=started
   fi
-  # Our role and database only; CREATEDB so tests can make throwaway databases.
+  # Our role and database only; CREATEDB so tests can make throwaway databases, and
+  # pg_signal_backend so their `DROP DATABASE ... WITH (FORCE)` works while an autovacuum worker
+  # is in one (PostgreSQL 15 checks that worker's role like a client's and refuses otherwise).
   su postgres -c "psql -qAt -v ON_ERROR_STOP=1" >/dev/null <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chatapi') THEN
@@ -79,6 +81,7 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 ALTER ROLE chatapi WITH LOGIN CREATEDB PASSWORD '${CHATAPI_TEST_PG_PASSWORD}';
+GRANT pg_signal_backend TO chatapi;
 SELECT 'CREATE DATABASE chatapi_test OWNER chatapi'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'chatapi_test')\gexec
 SQL
