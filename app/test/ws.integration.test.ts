@@ -106,7 +106,8 @@ describe("connecting", () => {
       .setSubject(users[0]!.id)
       .setIssuer("chatapi")
       .setAudience("chatapi-api")
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 3) // 2–3 s: connecting on a loaded machine must not outlast it
+      // 2–3 s from now: connecting on a loaded machine must not outlast the token.
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 3)
       .sign(new TextEncoder().encode(TEST_SECRET_KEY));
     const s = await TestSocket.connect(strict.url, soon);
     expect(await s.closed).toBe(4001);
