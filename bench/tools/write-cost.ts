@@ -1,15 +1,27 @@
 // PostgreSQL CPU per persisted message: the app's own MessageWriter on a one-connection pool made
 // by the app's createPool (its session settings included), against a throwaway ChatAPI database,
 // timing the backend process (utime + stime from /proc). Needs app/dist (npm run build).
-// Usage: npx tsx bench/tools/write-cost.ts [messages=3000] [batch sizes=1,4,20]
+// Usage: npx tsx bench/tools/write-cost.ts [messages=3000] [batch sizes=1,4,20] [--floor]
+//          [--without fks,checks]
+// --floor first times what every statement pays whatever it does, on the same connection: a
+// round trip (`SELECT 1`) and a committed one-row `UPDATE`. --without is a what-if on the
+// throwaway database only: it drops the foreign keys (fks) or CHECK constraints (checks) of
+// messages and outbox before measuring, to size what they cost; the app's schema keeps both.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import pg from "pg";
 import { loadServices } from "../lib/services";
 import { startChatApi } from "../systems/chatapi";
 
 const TICKS_PER_S = 100;
+
+const WITHOUT: Record<string, string> = {
+  fks: "ALTER TABLE messages DROP CONSTRAINT messages_room_id_fkey, DROP CONSTRAINT messages_sender_id_fkey",
+  checks:
+    "ALTER TABLE messages DROP CONSTRAINT messages_body_check; ALTER TABLE outbox DROP CONSTRAINT outbox_delay_ms_check",
+};
 
 function backendCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -17,8 +29,18 @@ function backendCpuMs(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const messages = Number(process.argv[2] ?? 3000);
-  const batches = (process.argv[3] ?? "1,4,20").split(",").map(Number);
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { floor: { type: "boolean", default: false }, without: { type: "string", default: "" } },
+  });
+  const messages = Number(positionals[0] ?? 3000);
+  const batches = (positionals[1] ?? "1,4,20").split(",").map(Number);
+  const without = values.without.split(",").filter((name) => name !== "");
+  for (const name of without)
+    if (!(name in WITHOUT))
+      throw new Error(`--without: unknown "${name}" (known: ${Object.keys(WITHOUT).join(", ")})`);
+  if (!Number.isInteger(messages) || messages < 1 || batches.some((b) => !Number.isInteger(b) || b < 1))
+    throw new Error(`messages and batch sizes must be positive integers (got ${positionals.join(" ")})`);
   const services = loadServices();
   const system = await startChatApi({
     adminDatabaseUrl: services.databaseUrl,
@@ -44,6 +66,30 @@ async function main(): Promise<void> {
          FROM room_members m JOIN rooms r ON r.id = m.room_id ORDER BY m.room_id`,
     );
     const pid = rows[0]!.pid;
+    for (const name of without) {
+      await pool.query(WITHOUT[name]!);
+      console.log(`without ${name}: ${WITHOUT[name]}`);
+    }
+    if (values.floor) {
+      const floors: Array<[string, pg.QueryConfig]> = [
+        ["round trip (SELECT 1)", { name: "floor_select", text: "SELECT 1" }],
+        [
+          "committed one-row UPDATE",
+          {
+            name: "floor_update",
+            text: "UPDATE rooms SET last_seq = last_seq WHERE id = $1",
+            values: [rows[0]!.room_id],
+          },
+        ],
+      ];
+      for (const [label, query] of floors) {
+        const before = backendCpuMs(pid);
+        for (let i = 0; i < messages; i++) await pool.query(query);
+        console.log(
+          `${label}: backend CPU ${Math.round(((backendCpuMs(pid) - before) * 1000) / messages)} µs/statement`,
+        );
+      }
+    }
     const writer = new MessageWriter(pool);
     for (const batch of batches) {
       const before = backendCpuMs(pid);
