@@ -1,6 +1,6 @@
 // The Docker form of one plan workload: a container per instance, plus, for an instance
-// with files, the volumes that hold them and the never-started container that fills them. Each guide item is a subclass with its own type token
-// (chatapi:docker:<Name>) so the graph reads like the guide.
+// with files, the volumes that hold them and the never-started container that fills them. Its
+// type token is the guide item's (../workload-components.ts), so the graph reads like the guide.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerInstances } from "../plan/names";

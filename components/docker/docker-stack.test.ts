@@ -9,7 +9,8 @@ import { repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
-import { Migration } from "./migration";
+import { workloadComponentTypes } from "../workload-components";
+import { ContainerGroup } from "./container-group";
 
 const mocks = installMocks();
 
@@ -478,7 +479,7 @@ describe("Docker target: a failed migration", () => {
     const secrets = Object.fromEntries(
       plan.secrets.map((s) => [s.name, pulumi.secret(`value-of-${s.name}`)]),
     );
-    const migration = new Migration(workload.name, {
+    const migration = new ContainerGroup(workloadComponentTypes.docker.migrate, workload.name, {
       plan,
       workload,
       image: "chatapi-local/chatapi:1.0.0",

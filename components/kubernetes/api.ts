@@ -13,8 +13,13 @@ export class Api extends WorkloadComponent {
   readonly headlessService: k8s.core.v1.Service;
   readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Api", name, opts);
+  constructor(
+    type: string,
+    name: string,
+    args: WorkloadComponentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     const scaling = plan.autoscaling?.role === "api" ? plan.autoscaling : undefined;
     this.deployment = new k8s.apps.v1.Deployment(

@@ -8,8 +8,13 @@ import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-compon
 export class Backup extends WorkloadComponent {
   readonly cronJob: k8s.batch.v1.CronJob;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Backup", name, opts);
+  constructor(
+    type: string,
+    name: string,
+    args: WorkloadComponentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     const claims = workload.mounts
       .map((mount) => plan.volumes.find((v) => v.name === mount.volume))

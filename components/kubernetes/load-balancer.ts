@@ -13,8 +13,13 @@ export class LoadBalancer extends WorkloadComponent {
   readonly service: k8s.core.v1.Service;
   readonly deployment: k8s.apps.v1.Deployment;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:LoadBalancer", name, opts);
+  constructor(
+    type: string,
+    name: string,
+    args: WorkloadComponentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, opts);
     const { plan, workload } = args;
     // No metadata.name: Pulumi names it <name>-config-<suffix> and replaces it when the data changes.
     const config = new k8s.core.v1.ConfigMap(

@@ -8,8 +8,13 @@ import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-compon
 export class Workers extends WorkloadComponent {
   readonly deployment: k8s.apps.v1.Deployment;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Workers", name, opts);
+  constructor(
+    type: string,
+    name: string,
+    args: WorkloadComponentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     this.deployment = new k8s.apps.v1.Deployment(
       name,

@@ -79,10 +79,11 @@ async function main() {
   // Components register before the mocks see them; every registration is in `requests`.
   const customs = new Set(state.captured.map((r) => `${r.type}::${r.name}`));
   const components = [...requests.entries()].filter(([key]) => !customs.has(key)).map(([, r]) => r);
-  const byUrn = (a: { urn?: unknown }, b: { urn?: unknown }) => String(a.urn).localeCompare(String(b.urn));
-  process.stdout.write(
-    `${JSON.stringify({ components: components.sort(byUrn), resources: graph.sort(byUrn) }, null, 2)}\n`,
-  );
+  const byUrn = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    String(a.urn).localeCompare(String(b.urn));
+  const text = JSON.stringify({ components: components.sort(byUrn), resources: graph.sort(byUrn) }, null, 2);
+  // The app image's build context is the checkout: the same in every clone for `pulumi up`.
+  process.stdout.write(`${text.replaceAll(root, "<checkout>")}\n`);
 }
 
 main().catch((error: unknown) => {
