@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { dockerInstances } from "../components/plan/names";
 import type { DeploymentPlan } from "../components/plan/types";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
 import { writeComposeStack } from "./lib/compose-files";
 import { type EngineName, chooseEngine } from "./lib/local-engine";

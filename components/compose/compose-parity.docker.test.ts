@@ -13,7 +13,7 @@ import { parse } from "yaml";
 import { writeComposeStack } from "../../scripts/lib/compose-files";
 import { run } from "../../scripts/lib/run";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../config/stack-file";
 import { runProgram } from "../../stacks/program";
 import {
   type ComposeConfig,

@@ -2,8 +2,8 @@
 // resources with the right inputs for the local stack and the production Docker host.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../config/load";
+import { readStackFile } from "../config/stack-file";
 import { type ProgramResult, runProgram } from "../../stacks/program";
 import { repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";

@@ -1,7 +1,7 @@
 // The plan on its own: pure data from config, the single source every target reads.
 import { describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../config/load";
+import { readStackFile } from "../config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { buildPlan } from "./build-plan";
 import { dockerInstances } from "./names";

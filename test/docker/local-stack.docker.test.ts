@@ -20,7 +20,7 @@ import {
 import * as pulumi from "@pulumi/pulumi";
 import { docker, run } from "../../scripts/lib/run";
 import { applyOverrides } from "../../scripts/lib/stack-plan";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../../components/config/stack-file";
 import { runProgram } from "../../stacks/program";
 import {
   type InspectedContainer,
