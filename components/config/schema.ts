@@ -1,96 +1,36 @@
-// The JSON Schema of every stack config key under the `chatapi:` namespace, in one place.
+// Every stack config key under the `chatapi:` namespace, in one table: per key its JSON Schema
+// (type and limits), its default per environment and its meaning. The settings type
+// (./types.ts), the defaults (./defaults.ts), the validation (./validate.ts), the README's
+// config table (./docs.ts) and the Helm chart's values schema all come from here.
 // Top-level properties are Pulumi config keys (`chatapi:<key>`); nested objects are set with
 // `pulumi config set --path chatapi:<key>.<nested> <value>`. Keys marked `secret: true` must
 // be set with `pulumi config set --secret`; their values are never printed.
 // `expected` is an annotation (registered with ajv) that says in words what a value must
-// look like; error messages use it. Defaults per environment live in ./defaults.ts.
-import type { FromSchema } from "json-schema-to-ts";
+// look like; error messages use it. `default` (./fragments.ts): a value, or a function of the
+// stack's context; `derive`: a default that follows from other settings; `defaultDoc`: the
+// README's wording where it is not the value; `generated`: a secret made when unset.
+import {
+  type DefaultsContext,
+  type JsonSchemaNode,
+  type TableNode,
+  byEnvironment,
+  generatedSecret,
+  httpsOrigin,
+  imageRef,
+  mailDomain,
+  mode,
+  presetImage,
+  presetImages,
+  replicas,
+  resources,
+  runAs,
+  secret,
+  storage,
+  urlSafeExpected,
+  urlSafePassword,
+} from "./fragments";
 
-const memory = {
-  type: "string",
-  pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$",
-  expected: "a memory quantity such as 512Mi, 2Gi or 4G",
-} as const;
-
-const cpu = {
-  type: "string",
-  pattern: "^([0-9]+(\\.[0-9]{1,3})?|[0-9]+m)$",
-  expected: "a CPU quantity such as 0.5, 2 or 500m",
-} as const;
-
-const resources = {
-  cpu: {
-    type: "object",
-    additionalProperties: false,
-    description: "CPU request (reserved) and limit (ceiling).",
-    properties: {
-      request: { ...cpu, description: "CPU reserved for the process." },
-      limit: { ...cpu, description: "CPU ceiling of the process." },
-    },
-  },
-  memory: {
-    type: "object",
-    additionalProperties: false,
-    description: "Memory request (reservation) and limit (hard ceiling).",
-    properties: {
-      request: { ...memory, description: "Memory reserved for the process." },
-      limit: { ...memory, description: "Memory ceiling; the process is killed above it." },
-    },
-  },
-  pidsLimit: {
-    type: "integer",
-    minimum: 32,
-    maximum: 65536,
-    description: "Most processes/threads the container may run (fork-bomb guard).",
-  },
-} as const;
-
-const imageRef = {
-  type: "string",
-  format: "image-ref",
-  expected: "an image reference with a pinned tag or digest, e.g. registry.example.com/chatapi:1.0.0",
-} as const;
-
-const replicas = (description: string) =>
-  ({ type: "integer", minimum: 1, maximum: 50, description }) as const;
-
-const storage = {
-  storageSize: { ...memory, description: "Size of the persistent volume (Kubernetes PVC)." },
-  storageClassName: {
-    type: "string",
-    minLength: 1,
-    description: "StorageClass of the PVC (Kubernetes; cluster default when unset).",
-  },
-} as const;
-
-const runAs = {
-  type: "string",
-  pattern: "^[0-9]+:[0-9]+$",
-  expected: "a numeric uid:gid such as 999:999 (not root)",
-  description: "Numeric uid:gid the process runs as (the image's non-root user).",
-} as const;
-
-const mode = (what: string) =>
-  ({
-    type: "string",
-    enum: ["container", "external"],
-    description: `container: run ${what} in the stack; external: use a managed service whose URL is a config secret.`,
-  }) as const;
-
-const secret = (description: string, pattern?: string, expected?: string) =>
-  ({
-    type: "string",
-    minLength: 1,
-    secret: true,
-    description,
-    ...(pattern ? { pattern } : {}),
-    ...(expected ? { expected } : {}),
-  }) as const;
-
-const urlSafePassword = "^[A-Za-z0-9._~-]{16,128}$";
-const urlSafeExpected = "16 to 128 characters from A-Z a-z 0-9 . _ ~ -";
-
-export const configSchema = {
+export const configTable = {
   type: "object",
   additionalProperties: false,
   required: ["target", "environment"],
@@ -99,16 +39,21 @@ export const configSchema = {
       type: "string",
       enum: ["docker", "kubernetes"],
       description: "Where the stack runs: a Docker engine or a Kubernetes cluster.",
+      default: (ctx: DefaultsContext) => ctx.target,
     },
     environment: {
       type: "string",
       enum: ["local", "production"],
       description: "Which set of defaults applies (see the defaults columns).",
+      default: (ctx: DefaultsContext) => ctx.environment,
     },
     domain: {
       type: "string",
       format: "hostname",
       description: "Public host name: nginx server_name, TLS certificate name, URLs.",
+      // Production has no default: rules.ts asks for it.
+      default: byEnvironment("localhost", ""),
+      defaultDoc: { production: "required" },
     },
     images: {
       type: "object",
@@ -120,18 +65,48 @@ export const configSchema = {
           enum: ["upstream", "offline"],
           description:
             "upstream: official images (postgres, redis, rabbitmq, nginxinc/nginx-unprivileged, node); offline: the chatapi-local/* images built by scripts/images.",
+          default: (ctx: DefaultsContext) => ctx.preset,
         },
         app: { ...imageRef, description: "Prebuilt app image; when unset the stack builds app/Dockerfile." },
-        appBuildName: { ...imageRef, description: "Name given to the app image built from app/Dockerfile." },
-        appBaseImage: { ...imageRef, description: "BASE_IMAGE build argument of app/Dockerfile." },
+        appBuildName: {
+          ...imageRef,
+          description: "Name given to the app image built from app/Dockerfile.",
+          default: presetImage("appBuildName"),
+        },
+        appBaseImage: {
+          ...imageRef,
+          description: "BASE_IMAGE build argument of app/Dockerfile.",
+          default: presetImage("appBaseImage"),
+        },
         appBuildImage: {
           ...imageRef,
           description: "BUILD_IMAGE build argument of app/Dockerfile: the image of the stages that run npm.",
+          default: presetImage("appBuildImage"),
+          derive: {
+            doc: "= `images.appBaseImage` (offline: `chatapi-local/node:20-bookworm-build`)",
+            from: (s) => (s.images.preset === "upstream" ? s.images.appBaseImage : undefined),
+          },
         },
-        postgres: { ...imageRef, description: "PostgreSQL image (official postgres contract)." },
-        redis: { ...imageRef, description: "Redis image (official redis contract)." },
-        rabbitmq: { ...imageRef, description: "RabbitMQ image (official rabbitmq contract)." },
-        nginx: { ...imageRef, description: "Non-root nginx image (nginxinc/nginx-unprivileged contract)." },
+        postgres: {
+          ...imageRef,
+          description: "PostgreSQL image (official postgres contract).",
+          default: presetImage("postgres"),
+        },
+        redis: {
+          ...imageRef,
+          description: "Redis image (official redis contract).",
+          default: presetImage("redis"),
+        },
+        rabbitmq: {
+          ...imageRef,
+          description: "RabbitMQ image (official rabbitmq contract).",
+          default: presetImage("rabbitmq"),
+        },
+        nginx: {
+          ...imageRef,
+          description: "Non-root nginx image (nginxinc/nginx-unprivileged contract).",
+          default: presetImage("nginx"),
+        },
       },
     },
     api: {
@@ -139,21 +114,40 @@ export const configSchema = {
       additionalProperties: false,
       description: "The API instances (REST + WebSocket).",
       properties: {
-        replicas: replicas("Number of API instances (the HPA minimum when autoscaling)."),
-        ...resources,
+        replicas: {
+          ...replicas("Number of API instances (the HPA minimum when autoscaling)."),
+          default: byEnvironment(2, 3),
+        },
+        ...resources({ request: "1", limit: "2" }, { request: "2Gi", limit: "4Gi" }, 512),
         autoscaling: {
           type: "object",
           additionalProperties: false,
           description: "HorizontalPodAutoscaler (Kubernetes only; Docker runs fixed replicas).",
           properties: {
-            enabled: { type: "boolean", description: "Scale the API on CPU utilisation." },
-            minReplicas: replicas("Fewest API pods."),
-            maxReplicas: { type: "integer", minimum: 1, maximum: 100, description: "Most API pods." },
+            enabled: {
+              type: "boolean",
+              description: "Scale the API on CPU utilisation.",
+              default: (ctx: DefaultsContext) =>
+                ctx.environment === "production" && ctx.target === "kubernetes",
+            },
+            minReplicas: {
+              ...replicas("Fewest API pods."),
+              default: byEnvironment(2, 3),
+              derive: { doc: "= `api.replicas`", from: (s) => s.api.replicas },
+            },
+            maxReplicas: {
+              type: "integer",
+              minimum: 1,
+              maximum: 100,
+              description: "Most API pods.",
+              default: 10,
+            },
             targetCpuUtilization: {
               type: "integer",
               minimum: 10,
               maximum: 95,
               description: "Average CPU utilisation (% of request) the HPA aims for.",
+              default: 70,
             },
           },
         },
@@ -164,8 +158,8 @@ export const configSchema = {
       additionalProperties: false,
       description: "The background workers (RabbitMQ consumers).",
       properties: {
-        replicas: replicas("Number of worker processes."),
-        ...resources,
+        replicas: { ...replicas("Number of worker processes."), default: byEnvironment(1, 2) },
+        ...resources({ request: "0.5", limit: "1" }, { request: "1Gi", limit: "2Gi" }, 256),
       },
     },
     postgres: {
@@ -179,23 +173,30 @@ export const configSchema = {
           pattern: "^[a-z_][a-z0-9_]{0,62}$",
           expected: "a lower-case SQL identifier",
           description: "Database name.",
+          default: "chatapi",
         },
         user: {
           type: "string",
           pattern: "^[a-z_][a-z0-9_]{0,62}$",
           expected: "a lower-case SQL identifier",
           description: "Database role the app connects as.",
+          default: "chatapi",
         },
-        runAs,
-        ...resources,
-        ...storage,
+        runAs: runAs("999:999"),
+        ...resources({ request: "0.5", limit: "2" }, { request: "1Gi", limit: "2Gi" }, 512),
+        ...storage(byEnvironment("5Gi", "50Gi")),
       },
     },
     redis: {
       type: "object",
       additionalProperties: false,
       description: "Redis.",
-      properties: { mode: mode("Redis"), runAs, ...resources, ...storage },
+      properties: {
+        mode: mode("Redis"),
+        runAs: runAs("999:999"),
+        ...resources({ request: "0.25", limit: "1" }, { request: "256Mi", limit: "1Gi" }, 128),
+        ...storage(byEnvironment("1Gi", "5Gi")),
+      },
     },
     rabbitmq: {
       type: "object",
@@ -208,16 +209,18 @@ export const configSchema = {
           pattern: "^[A-Za-z0-9_.-]{1,64}$",
           expected: "1 to 64 characters from A-Z a-z 0-9 _ . -",
           description: "RabbitMQ user the app connects as.",
+          default: "chatapi",
         },
         vhost: {
           type: "string",
           pattern: "^[A-Za-z0-9_.-]{1,64}$",
           expected: "1 to 64 characters from A-Z a-z 0-9 _ . -",
           description: "RabbitMQ virtual host.",
+          default: "chatapi",
         },
-        runAs,
-        ...resources,
-        ...storage,
+        runAs: runAs("999:999"),
+        ...resources({ request: "0.5", limit: "1" }, { request: "512Mi", limit: "1Gi" }, 512),
+        ...storage(byEnvironment("1Gi", "10Gi")),
       },
     },
     nginx: {
@@ -225,47 +228,70 @@ export const configSchema = {
       additionalProperties: false,
       description: "The nginx load balancer in front of the API.",
       properties: {
-        replicas: replicas("nginx pods (Kubernetes; the Docker host runs one)."),
+        replicas: {
+          ...replicas("nginx pods (Kubernetes; the Docker host runs one)."),
+          default: byEnvironment(1, 2),
+        },
         version: {
           type: "string",
           pattern: "^1\\.[0-9]{1,2}$",
           expected: "the major.minor nginx version of the image, e.g. 1.28",
           description:
             "nginx version in the image; picks directive syntax (http2, upstream re-resolution from 1.27.3).",
+          default: (ctx: DefaultsContext) => presetImages(ctx.preset, ctx.appVersion).nginxVersion,
         },
-        httpPort: { type: "integer", minimum: 1, maximum: 65535, description: "Published HTTP port." },
-        httpsPort: { type: "integer", minimum: 1, maximum: 65535, description: "Published HTTPS port." },
+        httpPort: {
+          type: "integer",
+          minimum: 1,
+          maximum: 65535,
+          description: "Published HTTP port.",
+          default: byEnvironment(8080, 80),
+        },
+        httpsPort: {
+          type: "integer",
+          minimum: 1,
+          maximum: 65535,
+          description: "Published HTTPS port.",
+          default: byEnvironment(8443, 443),
+        },
         publishAddress: {
           type: "string",
           format: "ipv4",
           description: "Host address the Docker target publishes nginx on.",
+          default: byEnvironment("127.0.0.1", "0.0.0.0"),
         },
         wsReadTimeoutSeconds: {
           type: "integer",
           minimum: 60,
           maximum: 604800,
           description: "proxy_read_timeout of /ws (idle WebSocket lifetime).",
+          default: 86400,
         },
         clientMaxBodySize: {
           type: "string",
           pattern: "^[0-9]+[km]?$",
           expected: "an nginx size such as 1m or 512k",
           description: "Largest request body nginx accepts.",
+          default: "1m",
         },
         hstsMaxAgeSeconds: {
           type: "integer",
           minimum: 0,
           maximum: 63072000,
           description: "Strict-Transport-Security max-age.",
+          // Two years in production (Mozilla); five minutes locally so a developer's browser does
+          // not pin localhost to HTTPS for long.
+          default: byEnvironment(300, 63072000),
         },
         trustedProxies: {
           type: "array",
           items: { type: "string", format: "cidr", expected: "a CIDR such as 10.0.0.0/8" },
           description:
             "Proxies in front of nginx whose X-Forwarded-For is trusted (real client address for sticky hashing).",
+          default: [],
         },
-        runAs,
-        ...resources,
+        runAs: runAs("101:101"),
+        ...resources({ request: "0.25", limit: "1" }, { request: "128Mi", limit: "256Mi" }, 256),
       },
     },
     tls: {
@@ -278,12 +304,14 @@ export const configSchema = {
           enum: ["self-signed", "provided", "acme"],
           description:
             "self-signed: @pulumi/tls CA + server certificate; provided: chatapi:tlsCertificate/tlsPrivateKey secrets; acme: cert-manager (Kubernetes).",
+          default: byEnvironment("self-signed", "provided"),
         },
         selfSignedValidityDays: {
           type: "integer",
           minimum: 1,
           maximum: 825,
           description: "Validity of the self-signed server certificate.",
+          default: 365,
         },
         acmeEmail: {
           type: "string",
@@ -296,6 +324,7 @@ export const configSchema = {
           format: "uri",
           description:
             "ACME directory URL of the Issuer the stack creates (acme mode without tls.issuerName).",
+          default: "https://acme-v02.api.letsencrypt.org/directory",
         },
         issuerName: {
           type: "string",
@@ -308,6 +337,7 @@ export const configSchema = {
           type: "string",
           enum: ["ClusterIssuer", "Issuer"],
           description: "Kind of tls.issuerName (an Issuer must live in the stack's namespace).",
+          default: "ClusterIssuer",
         },
       },
     },
@@ -316,27 +346,34 @@ export const configSchema = {
       additionalProperties: false,
       description: "Scheduled pg_dump backups.",
       properties: {
-        enabled: { type: "boolean", description: "Run scheduled backups." },
+        enabled: { type: "boolean", description: "Run scheduled backups.", default: true },
         schedule: {
           type: "string",
           format: "cron",
           expected: 'a 5-field cron expression such as "0 2 * * *"',
           description: "When backups run (cron, UTC).",
+          default: "0 2 * * *",
         },
         retentionDays: {
           type: "integer",
           minimum: 1,
           maximum: 3650,
           description: "Backups older than this are deleted.",
+          default: 30,
         },
-        format: { type: "string", enum: ["plain-gz", "custom"], description: "pg_dump output format." },
+        format: {
+          type: "string",
+          enum: ["plain-gz", "custom"],
+          description: "pg_dump output format.",
+          default: "plain-gz",
+        },
         hostPath: {
           type: "string",
           pattern: "^/[^\\0]*$",
           expected: "an absolute path on the Docker host",
           description: "Docker host folder for backups (default: a named volume).",
         },
-        ...storage,
+        ...storage(byEnvironment("5Gi", "50Gi")),
         s3: {
           type: "object",
           additionalProperties: false,
@@ -363,9 +400,18 @@ export const configSchema = {
       description: "Outgoing e-mail (workers).",
       properties: {
         host: { type: "string", format: "hostname", description: "SMTP server; unset = no e-mail." },
-        port: { type: "integer", minimum: 1, maximum: 65535, description: "SMTP port." },
+        port: { type: "integer", minimum: 1, maximum: 65535, description: "SMTP port.", default: 587 },
         user: { type: "string", minLength: 1, description: "SMTP user (password: chatapi:smtpPassword)." },
-        from: { type: "string", format: "email", description: "EMAILS_FROM_EMAIL." },
+        from: {
+          type: "string",
+          format: "email",
+          description: "EMAILS_FROM_EMAIL.",
+          default: "",
+          derive: {
+            doc: "`noreply@<domain>` (`noreply@example.com` for localhost)",
+            from: (s) => `noreply@${mailDomain(s.domain)}`,
+          },
+        },
       },
     },
     app: {
@@ -377,42 +423,61 @@ export const configSchema = {
           type: "string",
           enum: ["DEBUG", "INFO", "WARNING", "ERROR"],
           description: "LOG_LEVEL.",
+          default: byEnvironment("DEBUG", "INFO"),
         },
-        debug: { type: "boolean", description: "DEBUG." },
-        projectName: { type: "string", minLength: 1, description: "PROJECT_NAME." },
+        debug: { type: "boolean", description: "DEBUG.", default: byEnvironment(true, false) },
+        projectName: {
+          type: "string",
+          minLength: 1,
+          description: "PROJECT_NAME.",
+          default: byEnvironment("ChatAPI", "ChatAPI Production"),
+        },
         apiPrefix: {
           type: "string",
           pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$",
           expected: "a path such as /api/v1",
           description: "API_V1_STR.",
+          default: "/api/v1",
         },
         accessTokenExpireMinutes: {
           type: "integer",
           minimum: 1,
           maximum: 1440,
           description: "ACCESS_TOKEN_EXPIRE_MINUTES.",
+          default: 60,
         },
         refreshTokenExpireDays: {
           type: "integer",
           minimum: 1,
           maximum: 365,
           description: "REFRESH_TOKEN_EXPIRE_DAYS.",
+          default: 30,
         },
-        databasePoolSize: { type: "integer", minimum: 1, maximum: 200, description: "DATABASE_POOL_SIZE." },
+        databasePoolSize: {
+          type: "integer",
+          minimum: 1,
+          maximum: 200,
+          description: "DATABASE_POOL_SIZE.",
+          default: byEnvironment(5, 20),
+        },
         databaseMaxOverflow: {
           type: "integer",
           minimum: 0,
           maximum: 200,
           description: "DATABASE_MAX_OVERFLOW.",
+          default: byEnvironment(5, 30),
         },
         corsOrigins: {
           type: "array",
           items: { type: "string", format: "uri" },
           description: "BACKEND_CORS_ORIGINS (default: the stack's HTTPS origin).",
+          default: [],
+          derive: { doc: "the stack's HTTPS origin", from: (s) => [httpsOrigin(s)] },
         },
         logFile: {
           type: "boolean",
           description: "Also write LOG_FILE (/app/logs, 10 MB x 5) on a logs volume.",
+          default: false,
         },
       },
     },
@@ -421,8 +486,17 @@ export const configSchema = {
       additionalProperties: false,
       description: "The admin client created by the bootstrap job.",
       properties: {
-        name: { type: "string", minLength: 1, description: "Admin client name." },
-        email: { type: "string", format: "email", description: "Admin client e-mail (the idempotency key)." },
+        name: { type: "string", minLength: 1, description: "Admin client name.", default: "Admin" },
+        email: {
+          type: "string",
+          format: "email",
+          description: "Admin client e-mail (the idempotency key).",
+          default: "",
+          derive: {
+            doc: "`admin@<domain>` (`admin@example.com` for localhost)",
+            from: (s) => `admin@${mailDomain(s.domain)}`,
+          },
+        },
         clientId: {
           type: "string",
           format: "uuid",
@@ -440,23 +514,27 @@ export const configSchema = {
           pattern: "^(unix|tcp|ssh|npipe)://.+",
           expected: "unix:///path, ssh://user@host or tcp://host:port",
           description: "Docker engine address; ssh://user@host for a remote production host.",
+          default: "unix:///var/run/docker.sock",
         },
         sshOpts: {
           type: "array",
           items: { type: "string" },
           description: "Extra ssh options for an ssh:// host.",
+          default: [],
         },
         logMaxSize: {
           type: "string",
           pattern: "^[0-9]+[kmg]$",
           expected: "a size such as 10m",
           description: "json-file log rotation: size of one file.",
+          default: "10m",
         },
         logMaxFiles: {
           type: "integer",
           minimum: 1,
           maximum: 100,
           description: "json-file log rotation: files kept.",
+          default: 5,
         },
       },
     },
@@ -471,6 +549,7 @@ export const configSchema = {
           not: { const: "default" },
           expected: "a DNS label other than default",
           description: "Namespace of every object (never default).",
+          default: "chatapi",
         },
         storageClassName: {
           type: "string",
@@ -487,21 +566,25 @@ export const configSchema = {
           type: "string",
           enum: ["LoadBalancer", "NodePort", "ClusterIP"],
           description: "Type of the nginx Service clients reach.",
+          default: "LoadBalancer",
         },
         imagePullPolicy: {
           type: "string",
           enum: ["IfNotPresent", "Always", "Never"],
           description: "imagePullPolicy of every container (Never: images imported into the nodes).",
+          default: "IfNotPresent",
         },
         pdbMaxUnavailable: {
           type: "integer",
           minimum: 1,
           maximum: 10,
           description: "maxUnavailable of the PodDisruptionBudgets of the API, workers and nginx.",
+          default: 1,
         },
         prometheusScrape: {
           type: "boolean",
           description: "prometheus.io/scrape, port and path annotations on pods that serve /metrics.",
+          default: true,
         },
         prometheusNamespace: {
           type: "string",
@@ -509,6 +592,7 @@ export const configSchema = {
           expected: "a namespace name",
           description:
             "Namespace whose pods may scrape /metrics (NetworkPolicy ingress to the metrics ports).",
+          default: "monitoring",
         },
         context: {
           type: "string",
@@ -534,18 +618,26 @@ export const configSchema = {
       additionalProperties: false,
       description: "Host firewall rules rendered for the Docker host (ufw + DOCKER-USER).",
       properties: {
-        sshPort: { type: "integer", minimum: 1, maximum: 65535, description: "SSH port left open." },
+        sshPort: {
+          type: "integer",
+          minimum: 1,
+          maximum: 65535,
+          description: "SSH port left open.",
+          default: 22,
+        },
         sshAllowFrom: {
           type: "array",
           minItems: 1,
           items: { type: "string", format: "cidr", expected: "a CIDR such as 203.0.113.0/24" },
           description: "Sources allowed to SSH in.",
+          default: ["0.0.0.0/0"],
         },
         externalInterface: {
           type: "string",
           pattern: "^[A-Za-z0-9_.-]{1,15}$",
           expected: "a network interface name such as eth0",
           description: "Host interface facing the internet (DOCKER-USER filters traffic from it).",
+          default: "eth0",
         },
       },
     },
@@ -564,15 +656,23 @@ export const configSchema = {
       "^amqps?://.+",
       "an amqp:// or amqps:// URL",
     ),
-    postgresPassword: secret("PostgreSQL password (default: generated).", urlSafePassword, urlSafeExpected),
-    redisPassword: secret("Redis password (default: generated).", urlSafePassword, urlSafeExpected),
-    rabbitmqPassword: secret("RabbitMQ password (default: generated).", urlSafePassword, urlSafeExpected),
-    secretKey: secret(
+    postgresPassword: generatedSecret(
+      "PostgreSQL password (default: generated).",
+      urlSafePassword,
+      urlSafeExpected,
+    ),
+    redisPassword: generatedSecret("Redis password (default: generated).", urlSafePassword, urlSafeExpected),
+    rabbitmqPassword: generatedSecret(
+      "RabbitMQ password (default: generated).",
+      urlSafePassword,
+      urlSafeExpected,
+    ),
+    secretKey: generatedSecret(
       "SECRET_KEY signing JWTs (default: generated, 64 characters).",
       "^.{32,}$",
       "32 characters or more",
     ),
-    adminApiKey: secret(
+    adminApiKey: generatedSecret(
       "API key registered for the admin client (default: generated).",
       "^[A-Za-z0-9._~-]{32,256}$",
       "32 to 256 characters from A-Z a-z 0-9 . _ ~ -",
@@ -592,18 +692,46 @@ export const configSchema = {
     backupS3AccessKeyId: secret("BACKUP_S3_ACCESS_KEY_ID."),
     backupS3SecretAccessKey: secret("BACKUP_S3_SECRET_ACCESS_KEY."),
   },
-} as const;
+} as const satisfies TableNode;
 
-/** The stack config as written (every key optional except target and environment). */
-export type ConfigInput = FromSchema<typeof configSchema>;
+/** The table's own keywords, which are not JSON Schema: left out of `configSchema`. */
+const TABLE_KEYWORDS = new Set(["default", "derive", "defaultDoc", "generated"]);
+
+function jsonSchemaOf(node: TableNode): JsonSchemaNode {
+  const out: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(node)) {
+    if (TABLE_KEYWORDS.has(keyword)) continue;
+    if (keyword === "properties")
+      out[keyword] = Object.fromEntries(
+        Object.entries(value as Record<string, TableNode>).map(([key, child]) => [key, jsonSchemaOf(child)]),
+      );
+    else if (keyword === "items") out[keyword] = jsonSchemaOf(value as TableNode);
+    else out[keyword] = value;
+  }
+  return out as JsonSchemaNode;
+}
+
+/**
+ * The JSON Schema of the stack config (the table without its defaults): what ajv validates
+ * with, and what the Helm chart's values schema takes fragments from.
+ */
+export const configSchema = jsonSchemaOf(configTable);
+
+/** The schema node of a key given as a path, e.g. ["app", "logLevel"]. */
+export function configNode(path: readonly string[]): JsonSchemaNode {
+  let node: JsonSchemaNode | undefined = configSchema;
+  for (const key of path) node = node?.properties?.[key];
+  if (!node) throw new Error(`the stack config has no key ${path.join(".")}`);
+  return node;
+}
 
 /** Top-level keys whose values are secrets. */
-export const secretConfigKeys = Object.entries(configSchema.properties)
+export const secretConfigKeys = Object.entries(configTable.properties)
   .filter(([, schema]) => "secret" in schema && schema.secret === true)
   .map(([key]) => key) as SecretConfigKey[];
 
 export type SecretConfigKey = {
-  [K in keyof typeof configSchema.properties]: (typeof configSchema.properties)[K] extends { secret: true }
+  [K in keyof typeof configTable.properties]: (typeof configTable.properties)[K] extends { secret: true }
     ? K
     : never;
-}[keyof typeof configSchema.properties];
+}[keyof typeof configTable.properties];

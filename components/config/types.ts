@@ -1,116 +1,42 @@
-// The validated stack config after per-environment defaults: what the plan is built from.
-// Plain data only; secret values are kept apart (StackConfig.secrets).
-import type { SecretConfigKey } from "./schema";
+// The stack config's types, derived from the config table (./schema.ts): a key with a default
+// (or an object with a key that has one) is always there after defaults; any other key is
+// optional. Nothing here is written by hand, so the types cannot drift from the schema.
+import type { FromSchema, JSONSchema } from "json-schema-to-ts";
+import type { Environment, ImagePreset, Target } from "./fragments";
+import type { SecretConfigKey, configTable } from "./schema";
 
-export type Target = "docker" | "kubernetes";
-export type Environment = "local" | "production";
-export type ImagePreset = "upstream" | "offline";
-export type ServiceMode = "container" | "external";
-export type TlsMode = "self-signed" | "provided" | "acme";
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-export interface RangeQuantity {
-  request: string;
-  limit: string;
-}
+/** Whether a table node gets a value from the defaults. */
+type HasDefault<N> = N extends { default: unknown }
+  ? true
+  : N extends { properties: infer P }
+    ? true extends { [K in keyof P]: HasDefault<P[K]> }[keyof P]
+      ? true
+      : false
+    : false;
 
-export interface ResourceSettings {
-  cpu: RangeQuantity;
-  memory: RangeQuantity;
-  pidsLimit: number;
-}
+type Leaf<N> = N extends JSONSchema ? FromSchema<N> : never;
 
-export interface StorageSettings {
-  storageSize: string;
-  storageClassName?: string;
-}
+/** The value of a table node after defaults. */
+type SettingsOf<N> = N extends { type: "object"; properties: infer P }
+  ? HasDefault<N> extends true
+    ? Simplify<
+        { -readonly [K in keyof P as HasDefault<P[K]> extends true ? K : never]-?: SettingsOf<P[K]> } & {
+          -readonly [K in keyof P as HasDefault<P[K]> extends true ? never : K]?: SettingsOf<P[K]>;
+        }
+      >
+    : Leaf<N>
+  : Leaf<N>;
 
-export interface AutoscalingSettings {
-  enabled: boolean;
-  minReplicas: number;
-  maxReplicas: number;
-  targetCpuUtilization: number;
-}
+/** The stack config as written (every key optional except target and environment). */
+export type ConfigInput = FromSchema<typeof configTable, { keepDefaultedPropertiesOptional: true }>;
 
-export interface StackSettings {
-  target: Target;
-  environment: Environment;
-  domain: string;
-  images: {
-    preset: ImagePreset;
-    app?: string;
-    appBuildName: string;
-    appBaseImage: string;
-    appBuildImage: string;
-    postgres: string;
-    redis: string;
-    rabbitmq: string;
-    nginx: string;
-  };
-  api: ResourceSettings & { replicas: number; autoscaling: AutoscalingSettings };
-  worker: ResourceSettings & { replicas: number };
-  postgres: ResourceSettings &
-    StorageSettings & { mode: ServiceMode; database: string; user: string; runAs: string };
-  redis: ResourceSettings & StorageSettings & { mode: ServiceMode; runAs: string };
-  rabbitmq: ResourceSettings &
-    StorageSettings & { mode: ServiceMode; user: string; vhost: string; runAs: string };
-  nginx: ResourceSettings & {
-    replicas: number;
-    version: string;
-    httpPort: number;
-    httpsPort: number;
-    publishAddress: string;
-    wsReadTimeoutSeconds: number;
-    clientMaxBodySize: string;
-    hstsMaxAgeSeconds: number;
-    trustedProxies: string[];
-    runAs: string;
-  };
-  tls: {
-    mode: TlsMode;
-    selfSignedValidityDays: number;
-    acmeEmail?: string;
-    acmeServer: string;
-    issuerName?: string;
-    issuerKind: "ClusterIssuer" | "Issuer";
-  };
-  backup: StorageSettings & {
-    enabled: boolean;
-    schedule: string;
-    retentionDays: number;
-    format: "plain-gz" | "custom";
-    hostPath?: string;
-    s3?: { bucket: string; prefix?: string; endpoint?: string; region?: string; forcePathStyle?: boolean };
-  };
-  smtp: { host?: string; port: number; user?: string; from: string };
-  app: {
-    logLevel: "DEBUG" | "INFO" | "WARNING" | "ERROR";
-    debug: boolean;
-    projectName: string;
-    apiPrefix: string;
-    accessTokenExpireMinutes: number;
-    refreshTokenExpireDays: number;
-    databasePoolSize: number;
-    databaseMaxOverflow: number;
-    corsOrigins: string[];
-    logFile: boolean;
-  };
-  admin: { name: string; email: string; clientId?: string };
-  docker: { host: string; sshOpts: string[]; logMaxSize: string; logMaxFiles: number };
-  kubernetes: {
-    namespace: string;
-    storageClassName?: string;
-    gatewayClassName?: string;
-    serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
-    imagePullPolicy: "IfNotPresent" | "Always" | "Never";
-    pdbMaxUnavailable: number;
-    prometheusScrape: boolean;
-    prometheusNamespace: string;
-    context?: string;
-    kubeconfig?: string;
-    renderYamlToDirectory?: string;
-  };
-  firewall: { sshPort: number; sshAllowFrom: string[]; externalInterface: string };
-}
+/** The validated stack config after per-environment defaults: what the plan is built from. */
+export type StackSettings = Omit<SettingsOf<typeof configTable>, SecretConfigKey>;
+
+export type { Environment, ImagePreset, SecretConfigKey, Target };
+export type ResourceSettings = Pick<StackSettings["api"], "cpu" | "memory" | "pidsLimit">;
 
 /**
  * The stack config: plain settings plus the secret values that were set. Secret values are
@@ -122,8 +48,6 @@ export interface StackConfig {
   settings: StackSettings;
   secrets: Partial<Record<SecretConfigKey, string>>;
 }
-
-export type { SecretConfigKey };
 
 /** Recursively optional: the shape of per-environment default overrides. */
 export type DeepPartial<T> = T extends readonly (infer _U)[]
