@@ -10,6 +10,7 @@ import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../.
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
 import { workloadComponentTypes } from "../workload-components";
+import { containerSpecs } from "../containers/container-spec";
 import { ContainerGroup } from "./container-group";
 
 const mocks = installMocks();
@@ -78,6 +79,29 @@ const networksOf = (r: Captured) =>
 
 /** Assertions every Docker stack must pass, whatever its size. */
 function commonChecks(get: () => Deployed, stack: string) {
+  it("creates one container per ContainerSpec of the plan, and a files container for each with files", () => {
+    const specs = containerSpecs(get().result.plan);
+    expect(
+      get()
+        .containers.map((c) => c.name)
+        .sort(),
+    ).toEqual(specs.map((s) => s.name).sort());
+    expect(
+      get()
+        .filesContainers.map((c) => c.name)
+        .sort(),
+    ).toEqual(
+      specs
+        .filter((s) => s.files.length > 0)
+        .map((s) => `${s.name}-files`)
+        .sort(),
+    );
+    for (const spec of specs)
+      expect(envOf(get().container(spec.service)), spec.name).toEqual(
+        Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      );
+  });
+
   it("publishes ports from the nginx container only", () => {
     const { containers } = get();
     const publishing = containers.filter((c) => ((inputs(c).ports as unknown[]) ?? []).length > 0);
@@ -482,6 +506,7 @@ describe("Docker target: a failed migration", () => {
     const migration = new ContainerGroup(workloadComponentTypes.docker.migrate, workload.name, {
       plan,
       workload,
+      containers: containerSpecs(plan).filter((c) => c.role === "migrate"),
       image: "chatapi-local/chatapi:1.0.0",
       networks: { backend: "chatapi-failing-backend" },
       volumes: {},

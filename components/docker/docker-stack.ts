@@ -2,6 +2,7 @@
 // component per guide item in the plan's order (data stores, migration, admin bootstrap,
 // API, workers, nginx, backups), each waiting for what the plan says it depends on.
 import * as pulumi from "@pulumi/pulumi";
+import { containerSpecs } from "../containers/container-spec";
 import type { DeploymentPlan, Role, WorkloadPlan } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
 import { createWorkloadComponents, workloadComponentTypes } from "../workload-components";
@@ -33,6 +34,7 @@ export class DockerStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const containers = containerSpecs(plan);
     this.groups = createWorkloadComponents<ContainerGroup>(
       plan,
       (workload, dependencies, groups) =>
@@ -42,6 +44,7 @@ export class DockerStack extends pulumi.ComponentResource {
           {
             plan,
             workload,
+            containers: containers.filter((c) => c.role === workload.role),
             image: images.refs[workload.image],
             networks: this.networks.names,
             volumes: volumes.sources,
