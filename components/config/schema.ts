@@ -613,6 +613,19 @@ export const configTable = {
         },
       },
     },
+    monitoring: {
+      type: "object",
+      additionalProperties: false,
+      description: "Metrics collection and alerting.",
+      properties: {
+        enabled: {
+          type: "boolean",
+          description:
+            "Prometheus and exporters, loopback only on Docker; ServiceMonitor/PrometheusRule on Kubernetes.",
+          default: false,
+        },
+      },
+    },
     firewall: {
       type: "object",
       additionalProperties: false,

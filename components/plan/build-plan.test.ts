@@ -206,6 +206,11 @@ describe("deployment plan", () => {
     expect(api.readiness?.http).toEqual({ path: "/health/ready", port: 8000 });
   });
 
+  it("carries monitoring.enabled: off by default, on when the stack sets it", () => {
+    expect(planFor("local").monitoring).toEqual({ enabled: false });
+    expect(planFor("prod", { "chatapi:monitoring": '{"enabled":true}' }).monitoring).toEqual({ enabled: true });
+  });
+
   it("describes the backup schedule for both a scheduler (CronJob) and a host without one", () => {
     const backup = workload(planFor("prod"), "backup");
     expect(backup.kind).toBe("scheduled");

@@ -149,5 +149,6 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     },
     kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },
+    monitoring: { enabled: s.monitoring.enabled },
   };
 }
