@@ -64,8 +64,14 @@ else {
   );
 }
 const tlsSecrets = { tlsCertificate: join(tls, "cert.pem"), tlsPrivateKey: join(tls, "key.pem") };
-const tlsJson = JSON.stringify(
-  Object.fromEntries(Object.entries(tlsSecrets).map(([key, path]) => [key, readFileSync(path, "utf8")])),
+// The same as config secrets, for the helpers (a file: never on a command line).
+const tlsJson = join(tls, "secrets.json");
+writeFileSync(
+  tlsJson,
+  JSON.stringify(
+    Object.fromEntries(Object.entries(tlsSecrets).map(([key, path]) => [key, readFileSync(path, "utf8")])),
+  ),
+  { mode: 0o600 },
 );
 const tsx = join(root, "node_modules", ".bin", "tsx");
 /** Stacks whose certificate comes from config (tls.mode provided, the production default on Docker). */
@@ -108,7 +114,7 @@ for (const stack of stacks) {
     join(__dirname, "lib", "mock-graph.ts"),
     root,
     stack,
-    providesTls(stack) ? tlsJson : "{}",
+    ...(providesTls(stack) ? [tlsJson] : []),
   ]);
   writeFileSync(join(out, "graph", `${stack}.json`), graph);
 }

@@ -4,11 +4,12 @@
 // `pulumi up` see the same resources with the same inputs: nothing replaced, nothing updated.
 // Loads the checkout's own modules (its test support and program), so an older commit is
 // judged by its own code. Used by scripts/render-all.
-//   tsx scripts/lib/mock-graph.ts <checkout> <stack> '{"tlsCertificate": "..."}'
-import { existsSync } from "node:fs";
+//   tsx scripts/lib/mock-graph.ts <checkout> <stack> [secrets.json]
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
-const [root, stack, secretsJson] = process.argv.slice(2) as [string, string, string?];
+const [root, stack, secretsFile] = process.argv.slice(2) as [string, string, string?];
 
 interface RegisterRequest {
   getType(): string;
@@ -24,15 +25,18 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
 }
 
+/** Loads a module as the checkout resolves it (its own node_modules and sources). */
+const fromCheckout = createRequire(join(root, "package.json"));
+
 /** The first of these modules the checkout has (a module may have moved between commits). */
 function load<T>(...paths: string[]): T {
   const path = paths.find((p) => existsSync(join(root, `${p}.ts`)));
   if (!path) throw new Error(`${root} has none of ${paths.join(", ")}`);
-  return require(join(root, path)) as T;
+  return fromCheckout(`./${path}`) as T;
 }
 
 async function main() {
-  const pulumi = require(join(root, "node_modules", "@pulumi", "pulumi")) as typeof import("@pulumi/pulumi");
+  const pulumi = fromCheckout("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   const mocks = load<typeof import("../../test/support/pulumi-mocks")>("test/support/pulumi-mocks");
   const state = mocks.installMocks();
   const requests = new Map<string, Record<string, unknown>>();
@@ -65,7 +69,10 @@ async function main() {
   );
   const { runProgramUnderMocks } =
     load<typeof import("../../test/support/mock-program")>("test/support/mock-program");
-  const secrets = JSON.parse(secretsJson ?? "{}") as Record<string, string>;
+  const secrets = (secretsFile ? JSON.parse(readFileSync(secretsFile, "utf8")) : {}) as Record<
+    string,
+    string
+  >;
   const file = stackFile.readStackFile(
     root,
     stack,

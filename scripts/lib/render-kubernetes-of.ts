@@ -1,17 +1,20 @@
 // What scripts/render writes for a Kubernetes stack, for stacks whose config secrets it cannot
 // read (the TLS certificate of tls.mode provided): the checkout's own config loader, plan and
 // manifest builders, with the secrets given as JSON. Used by scripts/render-all.
-//   tsx scripts/lib/render-kubernetes-of.ts <checkout> <stack> '{"tlsCertificate": "..."}' <out dir>
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+//   tsx scripts/lib/render-kubernetes-of.ts <checkout> <stack> <secrets.json> <out dir>
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { stringify } from "yaml";
 
-const [root, stack, secretsJson, out] = process.argv.slice(2) as [string, string, string, string];
+const [root, stack, secretsFile, out] = process.argv.slice(2) as [string, string, string, string];
+
+const fromCheckout = createRequire(join(root, "package.json"));
 
 function load<T>(...paths: string[]): T {
   const path = paths.find((p) => existsSync(join(root, `${p}.ts`)));
   if (!path) throw new Error(`${root} has none of ${paths.join(", ")}`);
-  return require(join(root, path)) as T;
+  return fromCheckout(`./${path}`) as T;
 }
 
 const configDir = existsSync(join(root, "components", "config")) ? "components/config" : "stacks/config";
@@ -25,7 +28,7 @@ const { secretsScript } = load<typeof import("../../components/kubernetes/render
   "components/kubernetes/render/secrets-script",
 );
 
-const secrets = JSON.parse(secretsJson) as Record<string, string>;
+const secrets = JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>;
 const appVersion = stackFile.readAppVersion(root);
 const file = stackFile.readStackFile(
   root,
