@@ -208,7 +208,9 @@ describe("deployment plan", () => {
 
   it("carries monitoring.enabled: off by default, on when the stack sets it", () => {
     expect(planFor("local").monitoring).toEqual({ enabled: false });
-    expect(planFor("prod", { "chatapi:monitoring": '{"enabled":true}' }).monitoring).toEqual({ enabled: true });
+    expect(planFor("prod", { "chatapi:monitoring": '{"enabled":true}' }).monitoring).toEqual({
+      enabled: true,
+    });
   });
 
   it("describes the backup schedule for both a scheduler (CronJob) and a host without one", () => {
