@@ -9,19 +9,10 @@ const local = () => loadStackPlan({ root: repoRoot, stack: "local" }).plan;
 
 describe("containerSpecs", () => {
   it("gives each instance its own container, in the plan's order", () => {
-    expect(containerSpecs(local()).map((c) => c.name)).toEqual(
-      [
-        "postgres",
-        "redis",
-        "rabbitmq",
-        "migrate",
-        "bootstrap-admin",
-        "api-1",
-        "api-2",
-        "worker-1",
-        "nginx",
-        "backup",
-      ].map((n) => `chatapi-local-${n}`),
+    const services =
+      "postgres redis rabbitmq migrate bootstrap-admin api-1 api-2 worker-1 nginx backup".split(" ");
+    expect(containerSpecs(local()).map((c) => [c.service, c.name])).toEqual(
+      services.map((service) => [service, `chatapi-local-${service}`]),
     );
   });
 

@@ -17,15 +17,10 @@ import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
 import { OneShotJob } from "./one-shot-job";
 import { SecretObjects } from "./secrets";
-import type { WorkloadComponent, WorkloadComponentArgs } from "./workload-component";
+import type { WorkloadComponent, WorkloadComponentParams } from "./workload-component";
 import { Workers } from "./workers";
 
-type ComponentClass = new (
-  type: string,
-  name: string,
-  args: WorkloadComponentArgs,
-  opts?: pulumi.ComponentResourceOptions,
-) => WorkloadComponent;
+type ComponentClass = new (...params: WorkloadComponentParams) => WorkloadComponent;
 
 /** The Kubernetes objects a workload becomes, by role. */
 const componentFor: Record<Role, ComponentClass> = {

@@ -13,6 +13,14 @@ export interface WorkloadComponentArgs {
   after: pulumi.Resource[];
 }
 
+/** What each workload component's constructor takes: its type token (../workload-components.ts) first. */
+export type WorkloadComponentParams = [
+  type: string,
+  name: string,
+  args: WorkloadComponentArgs,
+  opts?: pulumi.ComponentResourceOptions,
+];
+
 export abstract class WorkloadComponent extends pulumi.ComponentResource {
   constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
     super(type, name, {}, opts);
