@@ -1,18 +1,14 @@
 // The README's "Stack configuration" table, generated from the config table (keys, types,
 // defaults per environment, meaning), so the documentation cannot drift from the code.
 import { type DefaultsContext, defaultsFor } from "./defaults";
-import type { TableNode } from "./fragments";
+import type { JsonSchemaNode, TableNode } from "./fragments";
 import { configTable as table } from "./schema";
 
-type Node = TableNode & {
-  enum?: readonly unknown[];
-  secret?: boolean;
-  format?: string;
-  minimum?: number;
-  maximum?: number;
-  properties?: Record<string, Node>;
-  items?: Node;
-};
+type Node = JsonSchemaNode &
+  Pick<TableNode, "derive" | "defaultDoc" | "generated"> & {
+    properties?: Record<string, Node>;
+    items?: Node;
+  };
 
 function typeOf(node: Node): string {
   if (node.secret) return "secret";

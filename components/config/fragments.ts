@@ -170,6 +170,23 @@ export const resources = (
     },
   }) as const;
 
+export const sqlIdentifier = (description: string) =>
+  ({
+    type: "string",
+    pattern: "^[a-z_][a-z0-9_]{0,62}$",
+    expected: "a lower-case SQL identifier",
+    description,
+  }) as const;
+
+/** A RabbitMQ user or virtual host name. */
+export const rabbitmqName = (description: string) =>
+  ({
+    type: "string",
+    pattern: "^[A-Za-z0-9_.-]{1,64}$",
+    expected: "1 to 64 characters from A-Z a-z 0-9 _ . -",
+    description,
+  }) as const;
+
 export const imageRef = {
   type: "string",
   format: "image-ref",

@@ -11,6 +11,8 @@ import {
   replicas,
   resources,
   runAs,
+  rabbitmqName,
+  sqlIdentifier,
   storage,
 } from "./fragments";
 
@@ -128,20 +130,8 @@ export const processKeys = {
     description: "PostgreSQL.",
     properties: {
       mode: mode("PostgreSQL"),
-      database: {
-        type: "string",
-        pattern: "^[a-z_][a-z0-9_]{0,62}$",
-        expected: "a lower-case SQL identifier",
-        description: "Database name.",
-        default: "chatapi",
-      },
-      user: {
-        type: "string",
-        pattern: "^[a-z_][a-z0-9_]{0,62}$",
-        expected: "a lower-case SQL identifier",
-        description: "Database role the app connects as.",
-        default: "chatapi",
-      },
+      database: { ...sqlIdentifier("Database name."), default: "chatapi" },
+      user: { ...sqlIdentifier("Database role the app connects as."), default: "chatapi" },
       runAs: runAs("999:999"),
       ...resources({ request: "0.5", limit: "2" }, { request: "1Gi", limit: "2Gi" }, 512),
       ...storage(byEnvironment("5Gi", "50Gi")),
@@ -164,20 +154,8 @@ export const processKeys = {
     description: "RabbitMQ.",
     properties: {
       mode: mode("RabbitMQ"),
-      user: {
-        type: "string",
-        pattern: "^[A-Za-z0-9_.-]{1,64}$",
-        expected: "1 to 64 characters from A-Z a-z 0-9 _ . -",
-        description: "RabbitMQ user the app connects as.",
-        default: "chatapi",
-      },
-      vhost: {
-        type: "string",
-        pattern: "^[A-Za-z0-9_.-]{1,64}$",
-        expected: "1 to 64 characters from A-Z a-z 0-9 _ . -",
-        description: "RabbitMQ virtual host.",
-        default: "chatapi",
-      },
+      user: { ...rabbitmqName("RabbitMQ user the app connects as."), default: "chatapi" },
+      vhost: { ...rabbitmqName("RabbitMQ virtual host."), default: "chatapi" },
       runAs: runAs("999:999"),
       ...resources({ request: "0.5", limit: "1" }, { request: "512Mi", limit: "1Gi" }, 512),
       ...storage(byEnvironment("1Gi", "10Gi")),

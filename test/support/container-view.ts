@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import { statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ContainerSpec } from "../../components/containers/container-spec";
 import { type Captured, plain } from "./pulumi-mocks";
 
 export interface FileSpec {
@@ -32,31 +33,22 @@ export interface FileSpec {
   content: string;
 }
 
-export interface ContainerView {
-  name: string;
+/** Fields the readers give as the spec has them; the others in each tool's common form. */
+export type ContainerView = Pick<
+  ContainerSpec,
+  "name" | "command" | "env" | "user" | "readOnly" | "capDrop" | "capAdd" | "securityOpt" | "init" | "tmpfs"
+> & {
   hostname: string;
   image: string;
   entrypoint: string[] | null;
-  command: string[];
-  env: Record<string, string>;
   files: Record<string, FileSpec>;
-  user: string;
-  readOnly: boolean;
-  capDrop: string[];
-  capAdd: string[];
-  securityOpt: string[];
   privileged: boolean;
-  init: boolean;
-  tmpfs: Record<string, string>;
   memory: { limit: number; reservation: number; swap: number };
   cpus: number;
   cpuShares: number;
   restart: string;
   /** "disabled": the image's HEALTHCHECK switched off; null: none set (the image's applies). */
-  healthcheck:
-    | { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string }
-    | "disabled"
-    | null;
+  healthcheck: HealthCheck | "disabled" | null;
   networks: Record<string, string[]>;
   ports: string[];
   volumes: Record<string, { source: string; readOnly: boolean }>;
@@ -65,6 +57,14 @@ export interface ContainerView {
   labels: Record<string, string>;
   /** Containers started before this one, and what each must have done first. */
   dependsOn: Record<string, "healthy" | "completed">;
+};
+
+interface HealthCheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
 }
 
 const MiB = 1024 ** 2;
@@ -128,13 +128,7 @@ export function fromDockerArgs(args: object, files?: object): ContainerView {
     if (fileFolders.has(v.containerPath) && v.readOnly) continue; // a files volume
     volumes[v.containerPath] = { source: String(v.volumeName ?? v.hostPath), readOnly: Boolean(v.readOnly) };
   }
-  const health = a.healthcheck as {
-    tests: string[];
-    interval: string;
-    timeout: string;
-    retries: number;
-    startPeriod: string;
-  };
+  const health = a.healthcheck as Omit<HealthCheck, "test"> & { tests: string[] };
   return {
     name: String(a.name),
     hostname: String(a.hostname),
