@@ -1,5 +1,5 @@
 // One cron library at deploy time and at run time: the schedules below were judged differently
-// by cron-parser (the deploy-time check until now) and croner (which runs `chatapi backup
+// by cron-parser (the deploy-time check before issue 24) and croner (which runs `chatapi backup
 // --schedule` on a Docker host). Now both sides ask croner the same question, and agree.
 import { describe, expect, it } from "vitest";
 import { cronProblem } from "../../app/src/config/env";
