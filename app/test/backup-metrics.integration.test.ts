@@ -92,7 +92,9 @@ describe("chatapi backup --schedule", () => {
       const scrape = async () => (await fetch(`http://127.0.0.1:${started.metrics_port}/metrics`)).text();
       const onDisk = takenAt(newestBackup());
       const first = await scrape();
-      expect(sampleValue(first, "chatapi_backup_last_success_timestamp_seconds")).toBeGreaterThanOrEqual(onDisk);
+      expect(sampleValue(first, "chatapi_backup_last_success_timestamp_seconds")).toBeGreaterThanOrEqual(
+        onDisk,
+      );
       expect(sampleValue(first, "process_start_time_seconds")).toBeGreaterThan(0);
       // After one scheduled run, its size and duration are there too.
       const deadline = Date.now() + 60_000;

@@ -92,7 +92,9 @@ describe("BackupSchedulerMetrics", () => {
       endedAt,
     });
     const text = await scrape(metrics);
-    expect(sampleValue(text, "chatapi_backup_last_success_timestamp_seconds")).toBe(unix("2026-12-03T02:00:00Z"));
+    expect(sampleValue(text, "chatapi_backup_last_success_timestamp_seconds")).toBe(
+      unix("2026-12-03T02:00:00Z"),
+    );
     expect(sampleValue(text, "chatapi_backup_last_failure_timestamp_seconds")).toBe(endedAt.getTime() / 1000);
     expect(sampleValue(text, "chatapi_backup_last_size_bytes")).toBe(99);
     expect(sampleValue(text, "chatapi_backup_last_duration_seconds")).toBe(1);

@@ -7,7 +7,11 @@ import { VERSION } from "../version.js";
 
 export type ReadinessProbe = () => Promise<Record<string, string>>;
 
-export async function startHealthServer(port: number, metrics: { registry: Registry }, ready: ReadinessProbe) {
+export async function startHealthServer(
+  port: number,
+  metrics: { registry: Registry },
+  ready: ReadinessProbe,
+) {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const json = (status: number, body: unknown) => {

@@ -40,7 +40,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.binary} exited with ${child.exitCode}:\n${output.join("")}`);
+    if (child.exitCode !== null)
+      throw new Error(`${options.binary} exited with ${child.exitCode}:\n${output.join("")}`);
     const ok = await fetch(url + (options.readyPath ?? "/metrics")).then(
       (r) => r.ok,
       () => false,
@@ -73,7 +74,11 @@ export function startPushgateway(): Promise<Daemon> {
 }
 
 /** One sample of a Prometheus text exposition, or undefined when absent (labels: exact values). */
-export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   for (const line of text.split("\n")) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
