@@ -21,7 +21,7 @@ describe("dashboard.json", () => {
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(["datasource", "namespace"]);
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const panel of dashboard.panels as Array<
+    for (const panel of dashboard.panels as unknown as Array<
       Record<string, unknown> & { type: string; title: string }
     >) {
       expect(panel.gridPos, panel.title).toMatchObject({ w: expect.any(Number), h: expect.any(Number) });
