@@ -42,7 +42,7 @@ describe("a one-shot backup with BACKUP_PUSHGATEWAY_URL", () => {
       BACKUP_DIR: dir,
       BACKUP_PUSHGATEWAY_URL: gateway.url,
     });
-    expect(good.code).toBe(0);
+    expect(good.code, good.stdout).toBe(0);
     expect(good.logs.map((l) => l.msg)).toContain("backup metrics pushed");
     let text = await pushed();
     const success = takenAt(newestBackup());

@@ -2,7 +2,9 @@
 // processes on free loopback ports, for tests. A missing binary fails loudly, naming the package
 // scripts/setup installs it from.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort } from "./redis-server.js";
 
 export interface Daemon {
@@ -64,13 +66,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-/** A Pushgateway without persistence (Debian's prometheus-pushgateway). */
-export function startPushgateway(): Promise<Daemon> {
-  return startDaemon({
+/** A Pushgateway of its own (Debian's build persists to /var/lib/prometheus unless told otherwise). */
+export async function startPushgateway(): Promise<Daemon> {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-pushgateway-"));
+  const daemon = await startDaemon({
     binary: "/usr/bin/prometheus-pushgateway",
     debianPackage: "prometheus-pushgateway",
-    args: (port) => [`--web.listen-address=127.0.0.1:${port}`],
+    args: (port) => [
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--persistence.file=${join(dir, "pushed.data")}`,
+    ],
   });
+  return {
+    ...daemon,
+    stop: async () => {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** One sample of a Prometheus text exposition, or undefined when absent (labels: exact values). */
