@@ -383,6 +383,7 @@ const schema = z.object({
   BACKUP_S3_ACCESS_KEY_ID: optionalText,
   BACKUP_S3_SECRET_ACCESS_KEY: z.string().optional(),
   BACKUP_S3_FORCE_PATH_STYLE: bool(false),
+  BACKUP_PUSHGATEWAY_URL: httpUrl,
 });
 
 type Parsed = z.output<typeof schema>;
