@@ -1,10 +1,13 @@
 // A loopback TCP proxy that can hold traffic: while holding, bytes in either direction are kept
 // (not forwarded) until released. A test uses it to catch a worker in the middle of its SMTP
-// conversation (a new connection waits for the greeting, a pooled one for its reply).
+// conversation (a new connection waits for the greeting, a pooled one for its reply). Holding
+// only the replies, then cutting, is a connection lost after the server did the work (a reset
+// after COMMIT).
 import { createServer, connect, type Server, type Socket } from "node:net";
 
 export class HoldingProxy {
   private holding = false;
+  private holdingReplies = false;
   private readonly held: Array<() => void> = [];
   private readonly sockets = new Set<Socket>();
 
@@ -32,7 +35,7 @@ export class HoldingProxy {
           const send = () => {
             if (!to.destroyed) to.write(chunk);
           };
-          if (proxy!.holding) proxy!.held.push(send);
+          if (proxy!.holding || (from === upstream && proxy!.holdingReplies)) proxy!.held.push(send);
           else send();
         });
       relay(client, upstream);
@@ -50,6 +53,19 @@ export class HoldingProxy {
 
   hold(): void {
     this.holding = true;
+  }
+
+  /** Forwards requests but keeps the server's replies. */
+  holdReplies(): void {
+    this.holdingReplies = true;
+  }
+
+  /** Drops what is held and resets every connection; new ones pass freely. */
+  cut(): void {
+    this.holding = false;
+    this.holdingReplies = false;
+    this.held.splice(0);
+    for (const socket of this.sockets) socket.destroy();
   }
 
   release(): void {
