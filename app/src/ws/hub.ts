@@ -340,8 +340,10 @@ export class Hub {
     // A failed initialisation is retried by the next subscriber.
     stream.ready.catch(() => {
       if (this.streams.get(roomId) === stream) this.streams.delete(roomId);
+      this.options.metrics.fanoutRooms.set(this.streams.size);
     });
     this.streams.set(roomId, stream);
+    this.options.metrics.fanoutRooms.set(this.streams.size);
     return stream;
   }
 
@@ -429,6 +431,7 @@ export class Hub {
       stream.releaseTimer = undefined;
       if (stream.cursors.size > 0 || this.streams.get(stream.roomId) !== stream) return;
       this.streams.delete(stream.roomId);
+      this.options.metrics.fanoutRooms.set(this.streams.size);
       void this.options.fanout.unsubscribe(stream.roomId);
     }, this.releaseAfterMs);
     stream.releaseTimer.unref();
