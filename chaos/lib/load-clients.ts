@@ -140,7 +140,12 @@ export class Subscriber {
 
   private subscribe(socket: WebSocket, room: string): void {
     socket.send(
-      JSON.stringify({ type: "subscribe", room_id: room, after_seq: this.last.get(room), ref: `sub:${room}` }),
+      JSON.stringify({
+        type: "subscribe",
+        room_id: room,
+        after_seq: this.last.get(room),
+        ref: `sub:${room}`,
+      }),
     );
   }
 
@@ -195,7 +200,12 @@ export class WsSender {
     private readonly wsOptions: WsOptions | undefined,
   ) {}
 
-  async send(roomId: string, body: string, clientMsgId: string | undefined, timeoutMs: number): Promise<Attempt> {
+  async send(
+    roomId: string,
+    body: string,
+    clientMsgId: string | undefined,
+    timeoutMs: number,
+  ): Promise<Attempt> {
     let socket: WebSocket;
     try {
       socket = await this.open(timeoutMs);
@@ -211,7 +221,13 @@ export class WsSender {
         resolve(frame);
       };
     });
-    const frame = { type: "send", room_id: roomId, body, ref, ...(clientMsgId ? { client_msg_id: clientMsgId } : {}) };
+    const frame = {
+      type: "send",
+      room_id: roomId,
+      body,
+      ref,
+      ...(clientMsgId ? { client_msg_id: clientMsgId } : {}),
+    };
     if (socket.readyState !== WebSocket.OPEN) return { outcome: "not sent" };
     socket.send(JSON.stringify(frame));
     const reply = await answer;
@@ -226,7 +242,9 @@ export class WsSender {
     }
     if (reply.type === "ack") return { outcome: "ack", message: reply.message as { seq: number } };
     const code = String(reply.code ?? "error");
-    const retryable = ["database_unavailable", "internal_error", "shutting_down", "rate_limited"].includes(code);
+    const retryable = ["database_unavailable", "internal_error", "shutting_down", "rate_limited"].includes(
+      code,
+    );
     return { outcome: `ws ${code}`, permanent: !retryable, sample: JSON.stringify(reply).slice(0, 500) };
   }
 
@@ -244,7 +262,10 @@ export class WsSender {
         const frame = JSON.parse(data.toString()) as Record<string, unknown>;
         if (frame.type === "ready") resolve(socket);
         // One send in flight: the next ack, or an error naming its ref, answers it.
-        else if (frame.type === "ack" || (frame.type === "error" && String(frame.ref ?? "").startsWith("send:")))
+        else if (
+          frame.type === "ack" ||
+          (frame.type === "error" && String(frame.ref ?? "").startsWith("send:"))
+        )
           this.waiter?.(frame);
       });
       socket.on("close", () => {

@@ -117,7 +117,13 @@ export class Load {
       const wsOptions = this.options.distinctAddresses
         ? { ...this.options.wsOptions, localAddress: `127.0.${1 + Math.floor(n / 200)}.${10 + (n % 200)}` }
         : this.options.wsOptions;
-      const sub = new Subscriber(user.id, user.token, tenant.rooms, () => this.options.subscriberTargets(n), wsOptions);
+      const sub = new Subscriber(
+        user.id,
+        user.token,
+        tenant.rooms,
+        () => this.options.subscriberTargets(n),
+        wsOptions,
+      );
       this.subscribers.push(sub);
       sub.start();
     }
@@ -178,7 +184,8 @@ export class Load {
     const token = tenant.users[index]!.token;
     const timeoutMs = this.options.requestTimeoutMs ?? 5000;
     const wsTargets =
-      this.options.wsSenderTargets ?? (() => this.options.senderTargets().map((b) => b.replace(/^http/, "ws")));
+      this.options.wsSenderTargets ??
+      (() => this.options.senderTargets().map((b) => b.replace(/^http/, "ws")));
     const ws = kind.transport === "ws" ? new WsSender(token, wsTargets, this.options.wsOptions) : undefined;
     if (ws) this.wsSenders.push(ws);
     const interval = 1000 / ratePerSender;
@@ -244,11 +251,14 @@ export class Load {
       const before = await this.lastSeq(room);
       for (let attempt = 0; attempt < 60; attempt++) {
         const targets = this.options.senderTargets();
-        const status = await fetch(`${targets[attempt % targets.length]}/api/v1/rooms/${room}/members/${leaver.userId}`, {
-          method: "DELETE",
-          headers: { authorization: `Bearer ${tenant.users[0]!.token}` },
-          signal: AbortSignal.timeout(5000),
-        }).then(
+        const status = await fetch(
+          `${targets[attempt % targets.length]}/api/v1/rooms/${room}/members/${leaver.userId}`,
+          {
+            method: "DELETE",
+            headers: { authorization: `Bearer ${tenant.users[0]!.token}` },
+            signal: AbortSignal.timeout(5000),
+          },
+        ).then(
           (r) => r.status,
           () => 0,
         );

@@ -8,6 +8,9 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 export class HoldingProxy {
   private holding = false;
   private holdingReplies = false;
+  /** Replies of connections that sent this (e.g. a prepared statement's name) are held. */
+  private replyMarker: Buffer | undefined;
+  private readonly marked = new Set<Socket>();
   private readonly held: Array<() => void> = [];
   private readonly sockets = new Set<Socket>();
 
@@ -35,7 +38,10 @@ export class HoldingProxy {
           const send = () => {
             if (!to.destroyed) to.write(chunk);
           };
-          if (proxy!.holding || (from === upstream && proxy!.holdingReplies)) proxy!.held.push(send);
+          if (from === client && proxy!.replyMarker && chunk.includes(proxy!.replyMarker))
+            proxy!.marked.add(upstream);
+          const reply = from === upstream && (proxy!.holdingReplies || proxy!.marked.has(upstream));
+          if (proxy!.holding || reply) proxy!.held.push(send);
           else send();
         });
       relay(client, upstream);
@@ -60,12 +66,20 @@ export class HoldingProxy {
     this.holdingReplies = true;
   }
 
-  /** Drops what is held and resets every connection; new ones pass freely. */
+  /** Holds the replies of every connection once it sent `marker` (the request still goes through). */
+  holdRepliesAfter(marker: string): void {
+    this.replyMarker = Buffer.from(marker);
+  }
+
+  /** Drops what is held and resets the connections holding it (every one, unless only marked ones hold). */
   cut(): void {
+    const onlyMarked = !this.holding && !this.holdingReplies;
     this.holding = false;
     this.holdingReplies = false;
+    this.replyMarker = undefined;
     this.held.splice(0);
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of onlyMarked ? this.marked : this.sockets) socket.destroy();
+    this.marked.clear();
   }
 
   release(): void {
