@@ -175,6 +175,8 @@ describe("chatapi backup + restore", () => {
       `\\! touch ${marker}\n`, // a line of its own
       `SELECT 1; \\! touch ${marker}\n`, // after a statement on the same line
       `\\unrestrict guessed\n\\! touch ${marker}\n`, // trying to leave restricted mode
+      // … with the key pg_dump wrote into the dump itself
+      `\\unrestrict ${/^\\restrict ([A-Za-z0-9]+)$/m.exec(sql)![1]}\n\\! touch ${marker}\n`,
     ]) {
       // An attacker who can plant a dump can plant its checksum too.
       const planted = join(tempDir(), "chatapi_backup_20260101_000000.sql.gz");

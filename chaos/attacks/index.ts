@@ -9,6 +9,13 @@ import {
   roomStreamLeak,
   subscribeChurn,
 } from "./delivery-findings";
+import {
+  edgeLimits,
+  expiredTokenLockout,
+  plantedDump,
+  readinessExposure,
+  spoofedAddress,
+} from "./edge-findings";
 import { bruteForce, idleConnections, wsSendFlood } from "./floods";
 import { inputFuzzing } from "./fuzz";
 import { runtimeHardening } from "./hardening";
@@ -51,4 +58,9 @@ export const attacks: Attack[] = [
   { id: "lost-publish", title: "4. A committed message whose publish was lost", run: lostPublish },
   { id: "commit-reset", title: "5. A connection reset after a batch committed", run: commitReset },
   { id: "catch-up-failure", title: "6. A failed catch-up read", run: catchUpFailure },
+  { id: "spoofed-address", title: "2. A client writing X-Forwarded-For through nginx", run: spoofedAddress },
+  { id: "expired-token-lockout", title: "7. Expired tokens from one address", run: expiredTokenLockout },
+  { id: "planted-dump", title: "8. A planted dump and a dump without checksum", run: plantedDump },
+  { id: "readiness-exposure", title: "9. /health/ready from outside and in bulk", run: readinessExposure },
+  { id: "edge-limits", title: "10. Floods at nginx; credentials per process", run: edgeLimits },
 ];

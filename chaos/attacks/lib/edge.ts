@@ -4,7 +4,7 @@
 // its own (any of 127.0.0.0/8), writing whatever headers it likes.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildPlan } from "../../../components/plan/build-plan";
@@ -60,6 +60,8 @@ export async function startEdge(
     let errors = "";
     child.stderr!.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     const running = child;
+    // Keep-alive connections, as a client library keeps them (per source address, 16 at most).
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     return {
       url: `https://127.0.0.1:${nginx.https}`,
       tls: { ca: tls.certificate, servername: "localhost" },
@@ -74,7 +76,7 @@ export async function startEdge(
               ca: tls.certificate,
               method,
               path,
-              agent: false,
+              agent,
               ...(options.from ? { localAddress: options.from } : {}),
               headers: { ...(body ? { "content-type": "application/json" } : {}), ...options.headers },
             },
@@ -89,6 +91,7 @@ export async function startEdge(
         }),
       logs: () => `${readFileSync(join(dir, "access.log"), "utf8")}\n${errors}`,
       stop: async () => {
+        agent.destroy();
         await stop(running, "SIGQUIT");
         rmSync(dir, { recursive: true, force: true });
       },
