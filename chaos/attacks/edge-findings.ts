@@ -18,9 +18,9 @@ import { runCli } from "../lib/processes";
 import { PrivateRedis } from "../lib/private-services";
 import type { AttackResult, Scale } from "../lib/results";
 import { createDatabase, required } from "../lib/services";
-import { type Edge, startEdge } from "./lib/edge";
+import { type Edge, startDeployment, startEdge } from "./lib/edge";
 import { API, call, createTenant, Tally } from "./lib/http";
-import { type Instance, repoRoot, startInstance } from "./lib/instance";
+import { repoRoot, startInstance } from "./lib/instance";
 import { hs } from "./lib/jwt";
 import { openSocket } from "./lib/ws";
 
@@ -38,35 +38,9 @@ function result(
   return { id, title, attempts, expected, outcome, failures: checks.filter((c) => !c.ok).length, checks };
 }
 
-/** Two instances of one deployment behind the shipped nginx. */
-async function deployment(options: Parameters<typeof startInstance>[0] = {}) {
-  const a = await startInstance(options);
-  let b: Instance | undefined;
-  let edge: Edge | undefined;
-  try {
-    b = await a.sibling("chaos-b");
-    edge = await startEdge([a, b]);
-  } catch (error) {
-    await b?.stop();
-    await a.stop();
-    throw error;
-  }
-  const [second, front] = [b, edge];
-  return {
-    a,
-    b: second,
-    edge: front,
-    stop: async () => {
-      await front.stop();
-      await second.stop();
-      await a.stop();
-    },
-  };
-}
-
 /** Finding 2: X-Forwarded-For written by the client gave it a new address per request, or a victim's. */
 export async function spoofedAddress(_scale: Scale): Promise<AttackResult> {
-  const d = await deployment();
+  const d = await startDeployment();
   try {
     const guess = (i: number, from: string, forwarded: string) =>
       d.edge.request("GET", `${API}/clients`, {
@@ -113,7 +87,7 @@ export async function spoofedAddress(_scale: Scale): Promise<AttackResult> {
 
 /** Finding 7: expired tokens with a valid signature counted as failed authentications. */
 export async function expiredTokenLockout(_scale: Scale): Promise<AttackResult> {
-  const d = await deployment();
+  const d = await startDeployment();
   try {
     const tenant = await createTenant(d.a.url, d.a.secrets.adminApiKey, "expired");
     const user = await tenant.newUser("sleepy");
@@ -315,7 +289,7 @@ function gatewayRouted(paths: string[]): string[] {
 
 /** Finding 10: nginx with no limit per address; every process with every credential. */
 export async function edgeLimits(_scale: Scale): Promise<AttackResult> {
-  const d = await deployment();
+  const d = await startDeployment();
   try {
     const tenant = await createTenant(d.a.url, d.a.secrets.adminApiKey, "limits");
     const user = await tenant.newUser("flooder");

@@ -14,7 +14,7 @@ import { readStackFile } from "../../../stacks/config/stack-file";
 import { startNginx, stop, writeLoopbackConfig } from "../../../test/support/nginx";
 import { makeCertificate } from "../../../test/support/tls-fixture";
 import { freePort } from "../../lib/processes";
-import { repoRoot } from "./instance";
+import { type Instance, type InstanceOptions, repoRoot, startInstance } from "./instance";
 
 export interface EdgeReply {
   status: number;
@@ -101,4 +101,30 @@ export async function startEdge(
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Two instances of one deployment behind the shipped nginx. */
+export async function startDeployment(options: InstanceOptions = {}) {
+  const a = await startInstance(options);
+  let b: Instance | undefined;
+  let edge: Edge | undefined;
+  try {
+    b = await a.sibling("chaos-b");
+    edge = await startEdge([a, b]);
+  } catch (error) {
+    await b?.stop();
+    await a.stop();
+    throw error;
+  }
+  const [second, front] = [b, edge];
+  return {
+    a,
+    b: second,
+    edge: front,
+    stop: async () => {
+      await front.stop();
+      await second.stop();
+      await a.stop();
+    },
+  };
 }
