@@ -10,11 +10,11 @@ import { HoldingProxy } from "../../app/test/support/tcp-proxy.js";
 import { PrivateRedis } from "../lib/private-services";
 import { required } from "../lib/services";
 import type { AttackResult, Scale } from "../lib/results";
+import { type Check, findingResult } from "./lib/finding";
 import { API, call, createTenant, type TenantUser } from "./lib/http";
 import { type Instance, startInstance } from "./lib/instance";
 import { connect, type Socket } from "./lib/ws";
 
-type Check = AttackResult["checks"][number];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seqs = (socket: Socket, room: string) =>
   socket.frames
@@ -54,17 +54,6 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: numbe
   return check();
 }
 
-function result(
-  id: string,
-  title: string,
-  expected: string,
-  outcome: string,
-  attempts: number,
-  checks: Check[],
-): AttackResult {
-  return { id, title, attempts, expected, outcome, failures: checks.filter((c) => !c.ok).length, checks };
-}
-
 /** Reproduced: a socket that subscribes to a room twice and leaves kept the room's stream forever. */
 export async function roomStreamLeak(scale: Scale): Promise<AttackResult> {
   const instance = await startInstance();
@@ -92,7 +81,7 @@ export async function roomStreamLeak(scale: Scale): Promise<AttackResult> {
     // The hub lets a room go 30 s after its last subscriber left.
     const released = await waitFor(async () => (await roomChannels(redisUrl, prefix)) === 0, 45_000);
     const left = await roomChannels(redisUrl, prefix);
-    return result(
+    return findingResult(
       "room-stream-leak",
       "A room subscribed twice on one socket: its stream and Redis channel after the socket left",
       "every room's stream and Redis channel released within the 30 s grace period",
@@ -184,7 +173,7 @@ export async function removedMember(scale: Scale): Promise<AttackResult> {
       ok: refused === rounds,
       detail: `${refused}/${rounds}`,
     });
-    return result(
+    return findingResult(
       "removed-member",
       "Finding 1: a member removed while the kick could not reach its instance",
       "nothing committed after the removal reaches the removed member; it gets unsubscribed (removed)",
@@ -219,7 +208,7 @@ export async function subscribeChurn(scale: Scale): Promise<AttackResult> {
     const rooms = /^chatapi_fanout_rooms (\d+)/m.exec(metrics.text)?.[1] ?? "absent";
     socket.close();
     const refused = socket.frames.filter((f) => f.type === "error" && f.code === "room_not_found").length;
-    return result(
+    return findingResult(
       "subscribe-churn",
       "Finding 3: subscribes to random room ids, each before any membership check",
       "404 for each, with no stream and no Redis channel made",
@@ -286,7 +275,7 @@ export async function lostPublish(_scale: Scale): Promise<AttackResult> {
     const liveGot = await waitFor(() => seqs(live, roomId).includes(seq2), 3000);
     live.close();
     late.close();
-    return result(
+    return findingResult(
       "lost-publish",
       "Finding 4: a message committed whose publish was lost (its instance died in between)",
       "a retry with the same client_msg_id publishes it; a new subscriber's catch-up goes up to the room's last_seq",
@@ -367,7 +356,7 @@ export async function commitReset(scale: Scale): Promise<AttackResult> {
     await db.end();
     const twice = rows.filter((r) => Number(r.n) > 1).length;
     const created = replies.filter((r) => r.status === 201).length;
-    return result(
+    return findingResult(
       "commit-reset",
       "Finding 5: the database connection reset after a batch of sends without client_msg_id committed",
       "each send stored once, each answered 201",
@@ -414,7 +403,7 @@ export async function catchUpFailure(_scale: Scale): Promise<AttackResult> {
     const live = await waitFor(() => seqs(socket, roomId).includes(6), 5000);
     const errors = socket.frames.filter((f) => f.type === "error").map((f) => String(f.code));
     socket.close();
-    return result(
+    return findingResult(
       "catch-up-failure",
       "Finding 6: the catch-up read of a new subscription fails (database connection reset)",
       "the catch-up is retried and the subscription goes live (or the client is told and may resubscribe)",

@@ -19,24 +19,13 @@ import { PrivateRedis } from "../lib/private-services";
 import type { AttackResult, Scale } from "../lib/results";
 import { createDatabase, required } from "../lib/services";
 import { type Edge, startDeployment, startEdge } from "./lib/edge";
+import { findingResult } from "./lib/finding";
 import { API, call, createTenant, Tally } from "./lib/http";
 import { repoRoot, startInstance } from "./lib/instance";
 import { hs } from "./lib/jwt";
 import { openSocket } from "./lib/ws";
 
-type Check = AttackResult["checks"][number];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function result(
-  id: string,
-  title: string,
-  expected: string,
-  outcome: string,
-  attempts: number,
-  checks: Check[],
-): AttackResult {
-  return { id, title, attempts, expected, outcome, failures: checks.filter((c) => !c.ok).length, checks };
-}
 
 /** Finding 2: X-Forwarded-For written by the client gave it a new address per request, or a victim's. */
 export async function spoofedAddress(_scale: Scale): Promise<AttackResult> {
@@ -61,7 +50,7 @@ export async function spoofedAddress(_scale: Scale): Promise<AttackResult> {
       headers: { "x-api-key": d.a.secrets.adminApiKey },
     });
     const blocked = escape.count(429);
-    return result(
+    return findingResult(
       "spoofed-address",
       "2. Guessing through nginx with a made-up X-Forwarded-For per request, and framing a victim",
       "the guesses count for the real address (429 after AUTH_FAILURES_PER_MINUTE = 30), never for a written one",
@@ -115,7 +104,7 @@ export async function expiredTokenLockout(_scale: Scale): Promise<AttackResult> 
       from: nat,
       headers: { authorization: `Bearer ${user.token}` },
     });
-    return result(
+    return findingResult(
       "expired-token-lockout",
       "7. Expired (correctly signed) tokens from one address, then a valid one",
       "401 token_expired each time, never counted: the valid token from that address still works",
@@ -167,7 +156,7 @@ export async function plantedDump(_scale: Scale): Promise<AttackResult> {
     const unverified = await createDatabase(admin, "chatapi_t_restore");
     targets.push(unverified);
     const noChecksum = await runCli(["restore", join(dir, name)], { DATABASE_URL: unverified.url });
-    return result(
+    return findingResult(
       "planted-dump",
       "8. Restoring a dump with a psql meta-command (\\! touch), and a dump without its checksum",
       "the meta-command never runs and nothing is restored; a dump without .sha256 is refused unless allowed",
@@ -220,7 +209,7 @@ export async function readinessExposure(scale: Scale): Promise<AttackResult> {
     const inside = await edge.request("GET", "/health/ready", { headers: { "x-forwarded-for": "10.0.0.5" } });
     const metrics = await edge.request("GET", "/metrics", { headers: { "x-forwarded-for": "10.0.0.5" } });
     const routed = gatewayRouted(["/metrics", "/health/ready", "/anything"]);
-    return result(
+    return findingResult(
       "readiness-exposure",
       "9. /health/ready from outside and in bulk; what the Gateway variant routes",
       "private networks only, one probe round per second whatever the load, no host in the answer; the Gateway routes only the API, /ws and /health",
@@ -324,7 +313,7 @@ export async function edgeLimits(_scale: Scale): Promise<AttackResult> {
     await sleep(200);
     const bystander = await d.edge.request("GET", `${API}/rooms`, { from: "127.0.0.82", headers: auth });
     const processes = processSecrets();
-    return result(
+    return findingResult(
       "edge-limits",
       "10. A request flood and an upgrade flood from one address through nginx; which credentials each process holds",
       "nginx answers 429 past its per-address limits, others unaffected; each process holds only the credentials it uses",

@@ -71,6 +71,26 @@ const proxyHeaders = [
 const indent = (lines: string[], depth: number) =>
   lines.map((line) => (line ? `${"    ".repeat(depth)}${line}` : ""));
 
+/** A health endpoint passed to the instances (rate-limited, not logged), after `access` rules. */
+function healthLocation(path: string, access: string[]): string[] {
+  return [
+    `location = ${path} {`,
+    ...indent(
+      [
+        ...access,
+        `limit_req zone=chatapi_api burst=${EDGE_LIMITS.apiBurst} nodelay;`,
+        "proxy_pass http://chatapi_backend;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        ...proxyHeaders,
+        "access_log off;",
+      ],
+      1,
+    ),
+    "}",
+  ];
+}
+
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
   return lb.upstream.kind === "static" ? "hash $remote_addr consistent;" : "hash $remote_addr;";
@@ -236,25 +256,12 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         "}",
         "",
         "# Liveness for anyone; readiness (which probes every dependency) for private networks.",
-        "location = /health {",
-        `    limit_req zone=chatapi_api burst=${limits.apiBurst} nodelay;`,
-        "    proxy_pass http://chatapi_backend;",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        ...indent(proxyHeaders, 1),
-        "    access_log off;",
-        "}",
+        ...healthLocation("/health", []),
         "",
-        "location = /health/ready {",
-        ...PRIVATE_NETWORKS.map((cidr) => `    allow ${cidr};`),
-        "    deny all;",
-        `    limit_req zone=chatapi_api burst=${limits.apiBurst} nodelay;`,
-        "    proxy_pass http://chatapi_backend;",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        ...indent(proxyHeaders, 1),
-        "    access_log off;",
-        "}",
+        ...healthLocation("/health/ready", [
+          ...PRIVATE_NETWORKS.map((cidr) => `allow ${cidr};`),
+          "deny all;",
+        ]),
         "",
         "# Nothing else is served (in particular not /metrics).",
         "location / {",
