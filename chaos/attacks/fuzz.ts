@@ -388,6 +388,13 @@ export async function inputFuzzing(scale: Scale): Promise<AttackResult> {
       failures: restProblems.length + wsProblems.length + server5xx + (instance.alive() ? 0 : 1),
       checks,
     };
+  } catch (error) {
+    // Say whether the instance died, and what it said last.
+    const state = instance.alive() ? "still running" : "exited";
+    const telling = instance.output.filter((l) => !l.includes('"level":"info"')).slice(-10);
+    throw new Error(
+      `${(error as Error).message} (${String((error as { cause?: unknown }).cause ?? "")}); the instance ${state}; what it said besides request logs:\n${telling.join("\n")}`,
+    );
   } finally {
     await instance.stop();
   }

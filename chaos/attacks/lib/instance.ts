@@ -74,7 +74,11 @@ async function serve(
   const port = await listeningPort(child, output);
   const exited = new Promise<void>((done) => {
     if (child.exitCode !== null || child.signalCode !== null) done();
-    else child.once("exit", () => done());
+    else
+      child.once("exit", (code, signal) => {
+        output.push(`(chatapi serve exited: code ${code}, signal ${signal})`);
+        done();
+      });
   });
   const instance: Instance = {
     url: `http://127.0.0.1:${port}`,
@@ -165,15 +169,20 @@ function listeningPort(child: ChildProcess, output: string[]): Promise<number> {
       for (const line of lines) {
         output.push(line);
         const match = /"port":(\d+).*listening on/.exec(line);
-        if (match) done(Number(match[1]));
+        if (match) {
+          // Started: the start deadline no longer applies (it killed instances older than 60 s).
+          clearTimeout(deadline);
+          done(Number(match[1]));
+        }
       }
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
     child.once("exit", (code) => fail(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
-    setTimeout(() => {
+    const deadline = setTimeout(() => {
       child.kill("SIGKILL");
       fail(new Error(`chatapi serve did not start within 60 s:\n${output.join("\n")}`));
-    }, 60_000).unref();
+    }, 60_000);
+    deadline.unref();
   });
 }
