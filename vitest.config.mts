@@ -15,6 +15,8 @@ const ignored = ["**/node_modules/**", "**/dist/**"];
 
 export default defineConfig({
   test: {
+    // The default output, then a table of each tier's time (test/support/tier-timing-reporter.ts).
+    reporters: ["default", "./test/support/tier-timing-reporter.ts"],
     projects: [
       {
         test: {

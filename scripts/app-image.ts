@@ -3,7 +3,7 @@
 //   scripts/app-image [--stack local] [--stack-file NAME] [--force]
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
 import { loadStackPlan } from "./lib/stack-plan";
 

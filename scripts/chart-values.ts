@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { ChartValuesError, chartValuesFor } from "../components/helm/chart-values";
 import { loadStack } from "../components/helm/stack-parity";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 
 const { values } = parseArgs({
   options: { stack: { type: "string", default: "prod" }, help: { type: "boolean", short: "h" } },

@@ -4,16 +4,18 @@
 //                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
 //   scripts/local down [--stack local] [--volumes]
 //   scripts/local status [--stack local]
+//   scripts/local logs [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { dockerInstances } from "../components/plan/names";
 import type { DeploymentPlan } from "../components/plan/types";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
 import { writeComposeStack } from "./lib/compose-files";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
+import { showLogs } from "./lib/local-logs";
 import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
 import { docker, run } from "./lib/run";
 import { runSmoke } from "./lib/smoke";
@@ -33,6 +35,10 @@ const { values, positionals } = parseArgs({
     "no-smoke": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
+    follow: { type: "boolean", short: "f", default: false },
+    json: { type: "boolean", default: false },
+    tail: { type: "string", default: "100" },
+    since: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -44,11 +50,11 @@ const say = (line: string) =>
   console.log(`[local ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
 const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
 
-if (values.help || !["up", "down", "status"].includes(command)) {
+if (values.help || !["up", "down", "status", "logs"].includes(command)) {
   console.log(
     readFileSync(__filename, "utf8")
       .split("\n")
-      .slice(2, 7)
+      .slice(2, 8)
       .join("\n")
       .replace(/^\/\/ ?/gm, ""),
   );
@@ -230,7 +236,17 @@ async function status(): Promise<void> {
     );
 }
 
-const commands: Record<string, () => Promise<void>> = { up, down, status };
+const logs = () =>
+  showLogs({
+    stack,
+    ...(positionals[1] ? { service: positionals[1] } : {}),
+    follow: values.follow,
+    json: values.json,
+    tail: values.tail,
+    ...(values.since ? { since: values.since } : {}),
+  });
+
+const commands: Record<string, () => Promise<void>> = { up, down, status, logs };
 commands[command]!().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;

@@ -6,7 +6,7 @@
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { writeComposeStack } from "./lib/compose-files";
 import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";

@@ -83,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       prefix: config.REDIS_KEY_PREFIX,
       logger,
       onPublishFailure: () => metrics.publishFailures.inc(),
+      onSubscriptionChange: (live) => metrics.subscriptionUp.set(live ? 1 : 0),
     });
     cleanups.push(() => fanout.close());
     await Promise.all([redis.connect(), fanout.start()]);

@@ -64,6 +64,24 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     if (mailer) cleanups.push(async () => mailer.close());
     else logger.warn("SMTP_HOST or EMAILS_FROM_EMAIL is not set: e-mail notifications are off");
 
+    const handlers = {
+      [MESSAGE_POSTED]: messagePostedHandler({
+        pool,
+        redis,
+        redisPrefix: config.REDIS_KEY_PREFIX,
+        batchDelayMs: Math.round(config.NOTIFICATION_BATCH_SECONDS * 1000),
+        emailEnabled: mailer !== undefined,
+      }),
+      [NOTIFICATION_DIGEST]: notificationDigestHandler({
+        pool,
+        redis,
+        redisPrefix: config.REDIS_KEY_PREFIX,
+        mailer,
+        projectName: config.PROJECT_NAME,
+        onSent: () => metrics.emailsSent.inc(),
+      }),
+    };
+    metrics.initJobTypes(Object.keys(handlers));
     const consumer = new JobConsumer({
       logger,
       metrics,
@@ -71,23 +89,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       prefetch: config.WORKER_PREFETCH,
       maxAttempts: config.WORKER_MAX_ATTEMPTS,
       retryBaseMs: config.WORKER_RETRY_BASE_SECONDS * 1000,
-      handlers: {
-        [MESSAGE_POSTED]: messagePostedHandler({
-          pool,
-          redis,
-          redisPrefix: config.REDIS_KEY_PREFIX,
-          batchDelayMs: Math.round(config.NOTIFICATION_BATCH_SECONDS * 1000),
-          emailEnabled: mailer !== undefined,
-        }),
-        [NOTIFICATION_DIGEST]: notificationDigestHandler({
-          pool,
-          redis,
-          redisPrefix: config.REDIS_KEY_PREFIX,
-          mailer,
-          projectName: config.PROJECT_NAME,
-          onSent: () => metrics.emailsSent.inc(),
-        }),
-      },
+      handlers,
     });
     const relay = new OutboxRelay({
       pool,

@@ -36,6 +36,7 @@ describe("worker and backup settings", () => {
     const config = loadConfig({});
     expect(config.BACKUP_SCHEDULE).toBeUndefined();
     expect(config.BACKUP_S3_BUCKET).toBeUndefined();
+    expect(config.BACKUP_PUSHGATEWAY_URL).toBeUndefined();
   });
 
   it("name every bad value", () => {
@@ -48,6 +49,7 @@ describe("worker and backup settings", () => {
       BACKUP_S3_BUCKET: "Bad_Bucket",
       BACKUP_S3_ENDPOINT: "s3.example.com",
       BACKUP_S3_FORCE_PATH_STYLE: "maybe",
+      BACKUP_PUSHGATEWAY_URL: "pushgateway:9091",
     });
     const names = found.map((p) => p.split(":")[0]);
     expect(names).toEqual(
@@ -60,6 +62,7 @@ describe("worker and backup settings", () => {
         "BACKUP_S3_BUCKET",
         "BACKUP_S3_ENDPOINT",
         "BACKUP_S3_FORCE_PATH_STYLE",
+        "BACKUP_PUSHGATEWAY_URL",
       ]),
     );
     expect(found.find((p) => p.startsWith("BACKUP_SCHEDULE"))).toContain("cron expression");

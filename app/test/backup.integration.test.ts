@@ -236,7 +236,7 @@ describe("chatapi backup + restore", () => {
   it("--schedule keeps running and backs up at every tick until SIGTERM", async () => {
     const dir = tempDir();
     const scheduler = await startAppProcess(
-      { DATABASE_URL: source.url, BACKUP_DIR: dir, BACKUP_FORMAT: "custom", PORT: "0" },
+      { DATABASE_URL: source.url, BACKUP_DIR: dir, BACKUP_FORMAT: "custom", PORT: "0", METRICS_PORT: "0" },
       ["backup", "--schedule", "*/2 * * * * *"],
       { ready: /backup scheduler started/ },
     );

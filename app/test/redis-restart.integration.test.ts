@@ -3,6 +3,7 @@
 // subscription meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, setupTenant } from "./support/http.js";
+import { metricValue } from "./support/jobs.js";
 import { startAppProcess, type AppProcess } from "./support/process.js";
 import { PrivateRedis } from "./support/redis-server.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
@@ -60,6 +61,9 @@ describe("Redis restarted mid-stream", () => {
     const onB = await TestSocket.connect(b.url, sender.token);
     await onB.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
     expect(await readiness(a.url)).toEqual({ status: 200, subscription: true });
+    // What ChatAPIRedisSubscriptionLost and ChatAPIFanoutPublishFailures alert on.
+    expect(await metricValue(a.port, "chatapi_fanout_subscription_up")).toBe(1);
+    const publishFailuresBefore = await metricValue(b.port, "chatapi_fanout_publish_failures_total");
 
     let n = 0;
     const send = async () => {
@@ -81,10 +85,15 @@ describe("Redis restarted mid-stream", () => {
       "instance A reports its subscription down",
     );
     expect((await readiness(a.url)).subscription).toBe(false);
+    expect(await metricValue(a.port, "chatapi_fanout_subscription_up")).toBe(0);
+    expect(await metricValue(b.port, "chatapi_fanout_publish_failures_total")).toBeGreaterThan(
+      publishFailuresBefore,
+    );
     for (let i = 0; i < 20; i++) await send();
 
     await redis.startProcess();
     await eventually(async () => (await readiness(a.url)).status === 200, "instance A ready again");
+    expect(await metricValue(a.port, "chatapi_fanout_subscription_up")).toBe(1);
     for (let i = 0; i < 40; i++) await send();
 
     const total = n;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Functions used by scripts/setup. Progress goes to stderr; each ensure_* prints one summary
 # line ("<service>  <address>  <started|reused>  <details>") on stdout.
 
@@ -18,10 +19,34 @@ wait_for() {
   done
 }
 
+# go_install_tool <name> <version> <package@version> <time hint>: build a Go command once into
+# $CHATAPI_CACHE/<name>-<version>/<name>. One build at a time per tool (concurrent set-ups wait);
+# the build's output goes to a log, whose tail and path are shown when it fails.
+go_install_tool() {
+  local name=$1 version=$2 pkg=$3 hint=$4 dir=$CHATAPI_CACHE/$1-$2
+  local log=$CHATAPI_CACHE/log/$name-build.log lock tmp t0=$SECONDS
+  command -v go >/dev/null || die "Go is needed to build $name and is not on PATH"
+  exec {lock}>"$CHATAPI_CACHE/.$name-build.lock"
+  flock "$lock"
+  if [ ! -x "$dir/$name" ]; then
+    rm -rf "$CHATAPI_CACHE/.$name-build".?????? # leftovers of an interrupted build (we hold the lock)
+    step "building $name $version from Go modules ($hint, once; log: $log)"
+    tmp=$(mktemp -d "$CHATAPI_CACHE/.$name-build.XXXXXX")
+    if ! (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install -ldflags='-s -w' "$pkg") >"$log" 2>&1; then
+      tail -n 15 "$log" >&2
+      rm -rf "$tmp"
+      die "building $name failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY)); full log: $log"
+    fi
+    mkdir -p "$dir" && mv "$tmp/$name" "$dir/$name" && rm -rf "$tmp"
+    step "$name built in $((SECONDS - t0)) s"
+  fi
+  exec {lock}>&-
+}
+
 apt_install() {
   local missing=() p
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   step "installing Debian packages: ${missing[*]}"
@@ -63,7 +88,7 @@ pg_ready() { pg_isready -h 127.0.0.1 -p 5432 -q; }
 ensure_postgres() {
   local state=reused cluster
   if ! pg_ready; then
-    cluster=$(pg_lsclusters --no-header | awk '$3 == 5432 {print $1 " " $2; exit}')
+    cluster=$(pg_lsclusters --no-header | awk '$3 == 5432 && !found {print $1 " " $2; found = 1}')
     [ -n "$cluster" ] || die "no PostgreSQL cluster on port 5432 (pg_lsclusters shows none); create one with pg_createcluster"
     step "starting PostgreSQL $cluster"
     # shellcheck disable=SC2086
@@ -110,13 +135,15 @@ ensure_rabbitmq() {
     /etc/init.d/rabbitmq-server start >&2
     state=started
   fi
-  wait_for "RabbitMQ" 90 /var/log/rabbitmq/rabbit@$(hostname -s).log rabbitmq_ready
+  wait_for "RabbitMQ" 90 "/var/log/rabbitmq/rabbit@$(hostname -s).log" rabbitmq_ready
   if ! rabbitmqctl -q authenticate_user chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null 2>&1; then
     step "creating RabbitMQ user chatapi"
     rabbitmqctl -q add_user chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null 2>&1 ||
       rabbitmqctl -q change_password chatapi "$CHATAPI_TEST_RABBITMQ_PASSWORD" >/dev/null
   fi
-  if ! rabbitmqctl -q list_vhosts name | grep -qx chatapi_test; then
+  local vhosts
+  vhosts=$(rabbitmqctl -q list_vhosts name)
+  if ! grep -qx chatapi_test <<<"$vhosts"; then
     rabbitmqctl -q add_vhost chatapi_test >/dev/null
     rabbitmqctl -q set_permissions -p chatapi_test chatapi '.*' '.*' '.*' >/dev/null
   fi
@@ -130,15 +157,7 @@ mailpit_ready() { curl -fsS http://127.0.0.1:8025/readyz; }
 ensure_smtp_sink() {
   local state=reused dir=$CHATAPI_CACHE/mailpit-$MAILPIT_VERSION
   if ! mailpit_ready >/dev/null 2>&1; then
-    if [ ! -x "$dir/mailpit" ]; then
-      command -v go >/dev/null || die "Go is needed to build the SMTP sink (mailpit) and is not on PATH"
-      step "building mailpit $MAILPIT_VERSION from Go modules (about 2 min, once)"
-      local tmp
-      tmp=$(mktemp -d "$CHATAPI_CACHE/.mailpit-build.XXXXXX")
-      (cd "$tmp" && GOBIN=$tmp go install "github.com/axllent/mailpit@$MAILPIT_VERSION") >&2 ||
-        die "building mailpit failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
-      mkdir -p "$dir" && mv "$tmp/mailpit" "$dir/mailpit" && rm -rf "$tmp"
-    fi
+    go_install_tool mailpit "$MAILPIT_VERSION" "github.com/axllent/mailpit@$MAILPIT_VERSION" "about 2 min"
     step "starting the SMTP sink (mailpit)"
     nohup "$dir/mailpit" --smtp 127.0.0.1:1025 --listen 127.0.0.1:8025 \
       --smtp-auth-accept-any --smtp-auth-allow-insecure --max 5000 --disable-version-check \
@@ -158,13 +177,7 @@ VERSITYGW_VERSION=v1.8.0
 ensure_s3_server() {
   local state=reused dir=$CHATAPI_CACHE/versitygw-$VERSITYGW_VERSION
   if [ ! -x "$dir/versitygw" ]; then
-    command -v go >/dev/null || die "Go is needed to build the S3 test server (versitygw) and is not on PATH"
-    step "building versitygw $VERSITYGW_VERSION from Go modules (about 5 min, once)"
-    local tmp
-    tmp=$(mktemp -d "$CHATAPI_CACHE/.versitygw-build.XXXXXX")
-    (cd "$tmp" && GOBIN=$tmp go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION") >&2 ||
-      die "building versitygw failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
-    mkdir -p "$dir" && mv "$tmp/versitygw" "$dir/versitygw" && rm -rf "$tmp"
+    go_install_tool versitygw "$VERSITYGW_VERSION" "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" "about 5 min"
     state=built
   fi
   # Its own file: services.urls.env is rewritten by every setup run.
@@ -175,6 +188,19 @@ ensure_s3_server() {
 describe_nginx() {
   command -v nginx >/dev/null || die "nginx is not installed"
   summary_line nginx "$(command -v nginx)" ready "$(nginx -v 2>&1 | sed 's/.*version: //') (tests run their own instances on loopback)"
+}
+
+MONITORING_PACKAGES=(prometheus prometheus-pushgateway prometheus-postgres-exporter prometheus-redis-exporter
+  prometheus-node-exporter prometheus-nginx-exporter prometheus-blackbox-exporter)
+
+# Installed, never started as services (the tests start private instances on free ports).
+describe_monitoring() {
+  local p
+  for p in promtool prometheus prometheus-pushgateway prometheus-postgres-exporter prometheus-redis-exporter \
+    prometheus-node-exporter prometheus-nginx-exporter prometheus-blackbox-exporter; do
+    command -v "$p" >/dev/null || die "$p is not installed (Debian's ${MONITORING_PACKAGES[*]})"
+  done
+  summary_line monitoring "$(command -v prometheus)" ready "$(prometheus --version 2>&1 | awk 'NR == 1 {print $1, $3}'), promtool, pushgateway, exporters (tests run their own)"
 }
 
 docker_ready() { docker info; }
@@ -272,16 +298,12 @@ ACTIONLINT_VERSION=v1.7.12
 ensure_actionlint() {
   local dir=$CHATAPI_CACHE/actionlint-$ACTIONLINT_VERSION state=reused
   if [ ! -x "$dir/actionlint" ]; then
-    command -v go >/dev/null || die "Go is needed to build actionlint and is not on PATH"
-    step "building actionlint $ACTIONLINT_VERSION from Go modules (about 30 s, once)"
-    local tmp
-    tmp=$(mktemp -d "$CHATAPI_CACHE/.actionlint-build.XXXXXX")
-    (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >&2 ||
-      die "building actionlint failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
-    mkdir -p "$dir" && mv "$tmp/actionlint" "$dir/actionlint" && rm -rf "$tmp"
+    go_install_tool actionlint "$ACTIONLINT_VERSION" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" "about 30 s"
     state=built
   fi
-  summary_line actionlint "$dir/actionlint" "$state" "$("$dir/actionlint" --version | head -n1)"
+  local version
+  version=$("$dir/actionlint" --version)
+  summary_line actionlint "$dir/actionlint" "$state" "${version%%$'\n'*}"
 }
 
 # The offline images (scripts/images: chatapi-local/*, from Debian packages) and the app image
@@ -305,6 +327,6 @@ ensure_cluster_build() {
   local state=reused
   [ -x "$CHATAPI_CACHE/kubernetes-$(sed -n 's/^KUBERNETES_VERSION=//p' "$ROOT/scripts/cluster")/kubelet" ] || state=built
   step "local Kubernetes cluster binaries (scripts/cluster build: 25-50 min the first time, then cached)"
-  "$ROOT/scripts/cluster" build 2>&1 | sed -u 's/^/  /' >&2 || die "building the local cluster failed (logs: $CHATAPI_CACHE/log/)"
+  "$ROOT/scripts/cluster" build >&2 || die "building the local cluster failed (logs: $CHATAPI_CACHE/log/)"
   summary_line cluster "$CHATAPI_CACHE/cluster" "$state" "scripts/cluster up starts it (the cluster tests do)"
 }

@@ -12,13 +12,24 @@ export interface RetentionPlan {
   orphanChecksums: string[];
 }
 
-export function planRetention(names: string[], now: Date, retentionDays: number): RetentionPlan {
-  const present = new Set(names);
-  const backups = names
+/** Backups among the names, newest first. */
+function backupsNewestFirst(names: string[]): ParsedBackupName[] {
+  return names
     .map(parseBackupName)
     .filter((b): b is ParsedBackupName => b !== undefined)
     .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
-  const newestGood = backups.find((b) => present.has(b.name + CHECKSUM_SUFFIX))?.name;
+}
+
+/** The newest backup that has its checksum beside it (a finished, verified one). */
+export function newestGoodBackup(names: string[]): ParsedBackupName | undefined {
+  const present = new Set(names);
+  return backupsNewestFirst(names).find((b) => present.has(b.name + CHECKSUM_SUFFIX));
+}
+
+export function planRetention(names: string[], now: Date, retentionDays: number): RetentionPlan {
+  const present = new Set(names);
+  const backups = backupsNewestFirst(names);
+  const newestGood = newestGoodBackup(names)?.name;
   const cutoff = now.getTime() - retentionDays * 86_400_000;
   const expired = backups
     .filter((b) => b.takenAt.getTime() < cutoff && b.name !== newestGood)

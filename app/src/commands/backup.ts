@@ -1,12 +1,16 @@
 // `chatapi backup [--schedule "<cron>" | --daemon]`: one verified pg_dump backup (exit code says
 // how it went), or, with a schedule, a long-running process that makes one at every tick and
-// never two at once. Exit codes: 0 done; 1 failed (no new backup); 3 the backup is good locally
+// never two at once, serving its metrics on METRICS_PORT (a one-shot run pushes them to
+// BACKUP_PUSHGATEWAY_URL when set; see backup/backup-metrics.ts). Exit codes: 0 done; 1 failed (no new backup); 3 the backup is good locally
 // but the S3 upload or pruning failed; 75 another backup or restore holds the lock.
 import { writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { Cron } from "croner";
 import { cronProblem, loadConfig, type Config } from "../config/env.js";
+import { BackupSchedulerMetrics, pushOutcome, type BackupOutcome } from "../backup/backup-metrics.js";
 import { LockBusyError } from "../backup/lock.js";
 import { runBackup, type BackupReport } from "../backup/run-backup.js";
+import { startHealthServer } from "../jobs/health-server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { CommandFailure, UsageError } from "./usage.js";
 
@@ -31,7 +35,8 @@ export async function backupCommand(args: { schedule?: string | undefined; daemo
     logFile: config.LOG_FILE,
   });
   if (!schedule) {
-    const code = await backupOnce(config, logger);
+    const { code, outcome } = await backupOnce(config, logger);
+    if (config.BACKUP_PUSHGATEWAY_URL) await pushMetrics(config.BACKUP_PUSHGATEWAY_URL, outcome, logger);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     if (code !== 0)
       throw new CommandFailure(
@@ -43,19 +48,31 @@ export async function backupCommand(args: { schedule?: string | undefined; daemo
   await runScheduled(config, logger, schedule);
 }
 
-/** One run, logged; returns the exit code it deserves. */
-async function backupOnce(config: Config, logger: Logger, signal?: AbortSignal): Promise<number> {
+/** One run, logged; returns the exit code it deserves and what the metrics record. */
+async function backupOnce(
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<{ code: number; outcome: BackupOutcome }> {
   let report: BackupReport;
   try {
     report = await runBackup(config, logger, signal);
   } catch (error) {
     if (error instanceof LockBusyError) {
       logger.warn({ err: error.message }, "backup skipped: another one is running");
-      return EXIT_LOCKED;
+      return { code: EXIT_LOCKED, outcome: { kind: "locked" } };
     }
     logger.error({ err: (error as Error).message }, "backup failed; no new backup was kept");
-    return 1;
+    return { code: 1, outcome: { kind: "failed", endedAt: new Date() } };
   }
+  const outcome: BackupOutcome = {
+    kind: "done",
+    file: report.file,
+    bytes: report.bytes,
+    durationMs: report.durationMs,
+    problems: report.problems,
+    endedAt: new Date(),
+  };
   const summary = {
     file: report.file,
     bytes: report.bytes,
@@ -68,10 +85,20 @@ async function backupOnce(config: Config, logger: Logger, signal?: AbortSignal):
   };
   if (report.problems.length > 0) {
     logger.error({ ...summary, problems: report.problems }, "backup written and verified, with problems");
-    return EXIT_PARTIAL;
+    return { code: EXIT_PARTIAL, outcome };
   }
   logger.info(summary, "backup complete");
-  return 0;
+  return { code: 0, outcome };
+}
+
+/** A push that fails does not fail the backup: the backup alerts then fire, which is the point. */
+async function pushMetrics(url: string, outcome: BackupOutcome, logger: Logger): Promise<void> {
+  try {
+    await pushOutcome(url, outcome);
+    logger.info({ pushgateway: url }, "backup metrics pushed");
+  } catch (error) {
+    logger.error({ err: (error as Error).message, pushgateway: url }, "pushing the backup metrics failed");
+  }
 }
 
 function recordStatus(ok: boolean, code: number): void {
@@ -85,21 +112,37 @@ function recordStatus(ok: boolean, code: number): void {
 /** Runs until SIGTERM/SIGINT; a run in progress then is aborted (its partial file removed). */
 async function runScheduled(config: Config, logger: Logger, schedule: string): Promise<void> {
   const abort = new AbortController();
-  let running: Promise<number> | undefined;
+  const metrics = new BackupSchedulerMetrics(config.BACKUP_DIR);
+  let lastFailure: string | undefined;
+  const server = await startHealthServer(
+    config.METRICS_PORT,
+    metrics,
+    async (): Promise<Record<string, string>> => (lastFailure ? { backup: lastFailure } : {}),
+  );
+  let running: Promise<{ code: number; outcome: BackupOutcome }> | undefined;
   const job = new Cron(schedule, { protect: true }, async () => {
     running = backupOnce(config, logger, abort.signal);
-    const code = await running;
+    const { code, outcome } = await running;
     running = undefined;
+    metrics.record(outcome);
+    if (code !== EXIT_LOCKED) lastFailure = code === 0 ? undefined : `the last run exited ${code}`;
     recordStatus(code === 0, code);
     logger.info({ next_run: job.nextRun()?.toISOString() }, "next backup scheduled");
   });
-  logger.info({ schedule, next_run: job.nextRun()?.toISOString() }, "backup scheduler started");
+  const metricsPort = (server.address() as AddressInfo).port;
+  logger.info(
+    { schedule, next_run: job.nextRun()?.toISOString(), metrics_port: metricsPort },
+    "backup scheduler started",
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal, running: running !== undefined }, "signal received: stopping the scheduler");
       job.stop();
       abort.abort();
-      void Promise.resolve(running).then(() => resolve());
+      void Promise.resolve(running).then(() => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));

@@ -14,7 +14,8 @@ Commands:
   worker                  job consumer and outbox relay (e-mail notifications); health/metrics on METRICS_PORT
   backup [--schedule "<cron>" | --daemon]
                           verified pg_dump backup into BACKUP_DIR (+ S3), retention applied; with a
-                          schedule it keeps running (--daemon uses BACKUP_SCHEDULE)
+                          schedule it keeps running (--daemon uses BACKUP_SCHEDULE), metrics on
+                          METRICS_PORT; a single run pushes them to BACKUP_PUSHGATEWAY_URL if set
   restore <file | s3://bucket/key> [--force] [--verify-only] [--allow-missing-checksum]
                           restore a verified backup (its .sha256 is required unless allowed) into an
                           empty database (--force: replace it), then migrate; psql meta-commands refused

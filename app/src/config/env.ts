@@ -252,12 +252,17 @@ const cronSchedule = z
 
 /** Why a cron expression is unusable, or undefined when it is fine. */
 export function cronProblem(expression: string): string | undefined {
+  let problem: string;
   try {
-    new Cron(expression, { paused: true }).stop();
-    return undefined;
+    const schedule = new Cron(expression, { paused: true });
+    const next = schedule.nextRun();
+    schedule.stop();
+    if (next) return undefined;
+    problem = "it never runs (no date matches it)"; // e.g. February 30th
   } catch (error) {
-    return `must be a cron expression such as "0 2 * * *" (got "${expression}": ${(error as Error).message})`;
+    problem = (error as Error).message;
   }
+  return `must be a cron expression such as "0 2 * * *" (got "${expression}": ${problem})`;
 }
 
 const backupFormat = z
@@ -379,6 +384,7 @@ const schema = z.object({
   BACKUP_S3_ACCESS_KEY_ID: optionalText,
   BACKUP_S3_SECRET_ACCESS_KEY: z.string().optional(),
   BACKUP_S3_FORCE_PATH_STYLE: bool(false),
+  BACKUP_PUSHGATEWAY_URL: httpUrl,
 });
 
 type Parsed = z.output<typeof schema>;

@@ -14,6 +14,8 @@ export interface RedisFanoutOptions {
   prefix: string;
   logger: Logger;
   onPublishFailure?: () => void;
+  /** The subscription went live (true) or was lost (false). */
+  onSubscriptionChange?: (live: boolean) => void;
 }
 
 export class RedisFanout implements Fanout {
@@ -56,9 +58,7 @@ export class RedisFanout implements Fanout {
     });
     this.sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
     this.sub.on("ready", () => void this.onSubscriberReady());
-    this.sub.on("close", () => {
-      this.subscriptionLive = false;
-    });
+    this.sub.on("close", () => this.setLive(false));
     this.sub.on("error", (error: Error) =>
       options.logger.warn({ err: error.message }, "redis subscriber error"),
     );
@@ -157,7 +157,7 @@ export class RedisFanout implements Fanout {
       );
       return;
     }
-    this.subscriptionLive = true;
+    this.setLive(true);
     if (this.subscriberWasReady && !this.closed) {
       this.options.logger.info(
         { rooms: this.rooms.size },
@@ -166,6 +166,12 @@ export class RedisFanout implements Fanout {
       this.handlers?.onResync();
     }
     this.subscriberWasReady = true;
+  }
+
+  private setLive(live: boolean): void {
+    if (this.subscriptionLive === live) return;
+    this.subscriptionLive = live;
+    this.options.onSubscriptionChange?.(live);
   }
 
   /**

@@ -1,12 +1,17 @@
-// The worker's own HTTP server on METRICS_PORT: /health (alive), /health/ready (PostgreSQL,
-// Redis and an active RabbitMQ consumer; 503 listing what fails, and while stopping), /metrics.
+// The HTTP server of the worker and of the backup scheduler on METRICS_PORT: /health (alive),
+// /health/ready (503 listing what fails: for the worker PostgreSQL, Redis and an active RabbitMQ
+// consumer, and while stopping), /metrics.
 import http from "node:http";
+import type { Registry } from "prom-client";
 import { VERSION } from "../version.js";
-import type { WorkerMetrics } from "./worker-metrics.js";
 
 export type ReadinessProbe = () => Promise<Record<string, string>>;
 
-export async function startHealthServer(port: number, metrics: WorkerMetrics, ready: ReadinessProbe) {
+export async function startHealthServer(
+  port: number,
+  metrics: { registry: Registry },
+  ready: ReadinessProbe,
+) {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const json = (status: number, body: unknown) => {

@@ -108,6 +108,15 @@ export class WorkerMetrics {
     });
   }
 
+  /** Failure counters start at 0 for every job type: rate() then sees the first failure, and the
+   *  dashboard and alerts find the series before anything failed. */
+  initJobTypes(types: string[]): void {
+    for (const type of types) {
+      for (const counter of [this.jobsFailed, this.jobsRetried, this.jobsDeadLettered])
+        counter.inc({ type }, 0);
+    }
+  }
+
   setDepthSource(depths: QueueDepths): void {
     this.depths = depths;
   }

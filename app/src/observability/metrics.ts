@@ -68,6 +68,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly subscriptionUp = new Gauge({
+    name: "chatapi_fanout_subscription_up",
+    help: "1 while this instance's Redis subscription delivers room messages, 0 while it is lost",
+    registers: [this.registry],
+  });
+
   readonly messageWriteBatch = new Histogram({
     name: "chatapi_message_write_batch_size",
     help: "Sends committed together by one statement of the message writer (group commit)",

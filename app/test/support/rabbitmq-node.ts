@@ -27,17 +27,20 @@ export class PrivateRabbit {
     return `amqp://guest:guest@127.0.0.1:${this.port}/`;
   }
 
-  static async start(): Promise<PrivateRabbit> {
+  /** With `prometheusPort`, the rabbitmq_prometheus plugin serves /metrics there (15692 in a stack). */
+  static async start(options: { prometheusPort?: number } = {}): Promise<PrivateRabbit> {
     if (!existsSync(SERVER)) {
       throw new Error(`${SERVER} is missing: scripts/setup installs rabbitmq-server`);
     }
     const node = new PrivateRabbit(await freePort(), await freePort());
     mkdirSync(join(node.dir, "mnesia"));
     mkdirSync(join(node.dir, "log"));
-    writeFileSync(join(node.dir, "enabled_plugins"), "[].\n");
+    const prometheus = options.prometheusPort;
+    writeFileSync(join(node.dir, "enabled_plugins"), prometheus ? "[rabbitmq_prometheus].\n" : "[].\n");
     writeFileSync(
       join(node.dir, "rabbitmq.conf"),
-      `listeners.tcp.1 = 127.0.0.1:${node.port}\nloopback_users.guest = true\n`,
+      `listeners.tcp.1 = 127.0.0.1:${node.port}\nloopback_users.guest = true\n` +
+        (prometheus ? `prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = ${prometheus}\n` : ""),
     );
     await node.startProcess();
     return node;

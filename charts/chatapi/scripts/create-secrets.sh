@@ -78,7 +78,8 @@ maxmemory=$(($(bytes "$redis_limit") * 8 / 10))
 umask 077
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-random() { openssl rand -base64 $(($1 * 2)) | tr -dc 'A-Za-z0-9' | head -c "$1"; }
+# No `| head -c`: under pipefail tr could die of SIGPIPE once head has enough, failing at random.
+random() { local s; s=$(openssl rand -base64 $(($1 * 2)) | tr -dc 'A-Za-z0-9'); printf '%s' "${s:0:$1}"; }
 password() { # env-variable length
   local value=${!1:-}
   if [ -z "$value" ]; then value=$(random "$2"); fi

@@ -100,7 +100,8 @@ export function secretsScript(plan: DeploymentPlan, refs: RenderedManifests["ref
     "umask 077",
     "dir=$(mktemp -d)",
     "trap 'rm -rf \"$dir\"' EXIT",
-    "random() { openssl rand -base64 $(($1 * 2)) | tr -dc 'A-Za-z0-9' | head -c \"$1\"; }",
+    // No `| head -c`: under pipefail tr could die of SIGPIPE once head has enough.
+    "random() { local s; s=$(openssl rand -base64 $(($1 * 2)) | tr -dc 'A-Za-z0-9'); printf '%s' \"${s:0:$1}\"; }",
     'need() { [ -n "${!1:-}" ] || { echo "create-secrets: set $1 ($2)" >&2; exit 1; }; }',
     'exists() { $KUBECTL -n "$NAMESPACE" get secret "$1" >/dev/null 2>&1; }',
     "",
