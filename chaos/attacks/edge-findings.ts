@@ -284,18 +284,22 @@ export async function edgeLimits(_scale: Scale): Promise<AttackResult> {
     const user = await tenant.newUser("flooder");
     const auth = { authorization: `Bearer ${user.token}` };
     const rest = new Tally();
-    // 16 keep-alive connections, as a client library would use: far faster than 100 a second.
+    // 64 keep-alive connections asking for a cheap page (the OpenAPI document): 1280 requests
+    // pass nginx's limit only if they take over 10 s, however loaded the machine. A 429 from
+    // nginx is its HTML page; the app's would be JSON.
     const flood = (
       await Promise.all(
-        Array.from({ length: 16 }, async () => {
+        Array.from({ length: 64 }, async () => {
           const replies = [];
-          for (let i = 0; i < 40; i++)
-            replies.push(await d.edge.request("GET", `${API}/rooms`, { from: "127.0.0.80", headers: auth }));
+          for (let i = 0; i < 20; i++)
+            replies.push(
+              await d.edge.request("GET", `${API}/openapi.json`, { from: "127.0.0.80", headers: auth }),
+            );
           return replies;
         }),
       )
     ).flat();
-    for (const r of flood) rest.add(r.status);
+    for (const r of flood) rest.add(r.status === 429 && r.text.includes("<html>") ? "429 (nginx)" : r.status);
     const upgrades = new Tally();
     const opened = await Promise.all(
       Array.from({ length: 200 }, () =>
@@ -317,12 +321,12 @@ export async function edgeLimits(_scale: Scale): Promise<AttackResult> {
       "edge-limits",
       "10. A request flood and an upgrade flood from one address through nginx; which credentials each process holds",
       "nginx answers 429 past its per-address limits, others unaffected; each process holds only the credentials it uses",
-      `640 REST requests on 16 keep-alive connections: ${rest}; 200 upgrades at once: ${upgrades}; another address ${bystander.status}; ${processes.detail}`,
-      801,
+      `1280 REST requests on 64 keep-alive connections: ${rest}; 200 upgrades at once: ${upgrades}; another address ${bystander.status}; ${processes.detail}`,
+      1481,
       [
         {
           name: "nginx refuses a request flood from one address (429)",
-          ok: rest.count(429) > 0,
+          ok: rest.count("429 (nginx)") > 0,
           detail: `${rest}`,
         },
         {
