@@ -117,12 +117,15 @@ describe("the rendered nginx config, running (upstream down)", () => {
   });
 
   it("limits WebSocket upgrades per client address (burst, then 429), other addresses unaffected", async () => {
+    const started = Date.now();
     const statuses = await Promise.all(
       Array.from({ length: 300 }, () => get(https, "/ws", tls.certificate, from("198.51.100.61"))),
     );
+    const seconds = (Date.now() - started) / 1000;
     const limited = statuses.filter((s) => s === 429).length;
-    // 100 at once, then 20 a second: most of 300 sent at once are refused.
-    expect(limited).toBeGreaterThan(100);
+    // 100 at once, then 20 a second, however long the 300 took on a busy machine.
+    expect(300 - limited).toBeLessThanOrEqual(100 + Math.ceil(20 * seconds) + 1);
+    expect(limited).toBeGreaterThan(0);
     expect(await get(https, "/ws", tls.certificate, from("198.51.100.62"))).toBe(502);
   });
 

@@ -60,8 +60,8 @@ export async function startEdge(
     let errors = "";
     child.stderr!.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     const running = child;
-    // Keep-alive connections, as a client library keeps them (per source address, 64 at most).
-    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    // Keep-alive connections, as a client library keeps them (per source address).
+    const agent = new Agent({ keepAlive: true, maxSockets: 512 });
     return {
       url: `https://127.0.0.1:${nginx.https}`,
       tls: { ca: tls.certificate, servername: "localhost" },
