@@ -227,6 +227,49 @@ describe("Hub", () => {
     expect(r.seqs()).toEqual([]);
   });
 
+  it("holds live messages after a fan-out reconnect until memberships are read again", async () => {
+    const { fanout, roomId, send, metrics } = await setup();
+    const other = await upsertUser(pool, actor.clientId, {
+      external_id: `held-${roomId}`,
+      display_name: "H",
+    });
+    const member = { userId: other.user.id, clientId: actor.clientId };
+    await addMember(pool, actor, roomId, member.userId);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
+        return async (config: unknown, ...rest: unknown[]) => {
+          // The membership re-check (one read for all cursors) waits for the test.
+          if (typeof config === "string" && config.includes("unnest($1::uuid[], $2::uuid[])")) await gate;
+          return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
+        };
+      },
+    });
+    const hub = new Hub({
+      pool: slow,
+      fanout,
+      metrics,
+      logger: pino({ level: "silent" }),
+      releaseAfterMs: 10,
+    });
+    const removed = new FakeRecipient(member.userId);
+    const stays = new FakeRecipient(actor.userId);
+    await hub.subscribe(removed, member, roomId);
+    await hub.subscribe(stays, actor, roomId);
+    await removeMember(pool, actor, roomId, member.userId); // its kick is lost
+    fanout.scripted.onResync(); // the subscription is back; memberships are being read
+    fanout.arrive(await send("right after the reconnect"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(removed.seqs()).toEqual([]);
+    expect(stays.seqs()).toEqual([]); // held for everyone, briefly
+    open();
+    await until(() => stays.seqs().length === 1);
+    expect(removed.seqs()).toEqual([]);
+    expect(removed.frames.at(-1)).toEqual({ type: "unsubscribed", room_id: roomId, reason: "removed" });
+  });
+
   it("a subscriber gets a message whose publish was lost even when nothing else is ever sent", async () => {
     const { hub, roomId, send } = await setup();
     const first = new FakeRecipient(actor.userId);

@@ -16,7 +16,7 @@
 // SUBSCRIBE, no head read for a room the user is not in). A removal reaches the cursors through
 // a kick on the fan-out; a kick that arrives while a subscribe is between its check and its
 // registration refuses that subscribe, and after a fan-out reconnect (kicks may have been lost)
-// every local cursor's membership is read again.
+// every local cursor's membership is read again before any live message goes out.
 import type pg from "pg";
 import type { Logger } from "pino";
 import { messagesAfter } from "../domain/messages.js";
@@ -91,6 +91,12 @@ export class Hub {
   private readonly streams = new Map<string, RoomStream>();
   private readonly byRecipient = new Map<Recipient, Map<string, Cursor>>();
   private readonly pendingSubscribes = new Set<PendingSubscribe>();
+  /**
+   * After a fan-out reconnect, until memberships are read again: live messages wait in their
+   * stream's pending set (a kick may have been lost, so a cursor may belong to a removed member).
+   */
+  private holdLive = false;
+  private resyncGeneration = 0;
   private readonly pageSize: number;
   private readonly releaseAfterMs: number;
 
@@ -209,6 +215,10 @@ export class Hub {
     const stream = this.streams.get(roomId);
     // Before head is known, anything arriving is already covered by the head read.
     if (!stream || !stream.initialised || seq <= stream.head) return;
+    if (this.holdLive) {
+      if (stream.pending.size < MAX_PENDING) stream.pending.set(seq, frame); // else the sync reads it
+      return;
+    }
     if (seq === stream.head + 1) {
       this.advance(stream, seq, frame);
       this.drainPending(stream);
@@ -250,6 +260,7 @@ export class Hub {
 
   /** Reads everything after head from PostgreSQL (one reader per room at a time). */
   private async sync(stream: RoomStream): Promise<void> {
+    if (this.holdLive) return; // every stream syncs when the hold ends
     if (stream.syncing) {
       stream.syncAgain = true;
       return;
@@ -365,8 +376,12 @@ export class Hub {
    * read again first (so a removed member is not sent what it missed), then every room catches up.
    */
   private resyncAll(): void {
+    const generation = ++this.resyncGeneration;
+    this.holdLive = true;
     void this.recheckMembership().then(
       () => {
+        if (generation !== this.resyncGeneration) return; // a newer reconnect reads them again
+        this.holdLive = false;
         for (const stream of this.streams.values()) if (stream.initialised) void this.sync(stream);
       },
       (error: unknown) => {
@@ -374,7 +389,9 @@ export class Hub {
           { err: (error as Error).message },
           "membership re-check after a fan-out reconnect failed; retrying",
         );
-        setTimeout(() => this.resyncAll(), 1000).unref();
+        setTimeout(() => {
+          if (generation === this.resyncGeneration) this.resyncAll();
+        }, 1000).unref();
       },
     );
   }
