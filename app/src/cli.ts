@@ -60,11 +60,17 @@ const COMMANDS: Record<string, Command> = {
       options: {
         force: { type: "boolean", default: false },
         "verify-only": { type: "boolean", default: false },
+        "allow-missing-checksum": { type: "boolean", default: false },
       },
     });
     if (positionals.length > 1) throw new UsageError(`restore takes one backup, got ${positionals.length}`);
     const { restoreCommand } = await import("./commands/restore.js");
-    await restoreCommand({ source: positionals[0], force: values.force, verifyOnly: values["verify-only"] });
+    await restoreCommand({
+      source: positionals[0],
+      force: values.force,
+      verifyOnly: values["verify-only"],
+      allowMissingChecksum: values["allow-missing-checksum"],
+    });
   },
 };
 

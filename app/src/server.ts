@@ -13,7 +13,7 @@ import { createPool } from "./db/pool.js";
 import { MessageWriter } from "./domain/message-writer.js";
 import { TokenService } from "./domain/tokens.js";
 import { buildApp } from "./http/app.js";
-import { AuthFailureGuard } from "./http/auth-guard.js";
+import { AuthFailureGuard, trustProxy } from "./http/auth-guard.js";
 import type { AppContext } from "./http/context.js";
 import type { ReadinessCheck } from "./http/health.js";
 import { PresenceTracker } from "./infra/presence.js";
@@ -154,6 +154,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       logger,
       tokens,
       authGuard,
+      trustProxy: trustProxy(config.TRUSTED_PROXY_HOPS),
       maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
       instance: config.INSTANCE_NAME,
       heartbeatMs: config.WS_HEARTBEAT_SECONDS * 1000,

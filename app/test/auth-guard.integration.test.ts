@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
-import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
+import { SignJWT } from "jose";
+import {
+  appEnv,
+  createAdminKey,
+  createTestDatabase,
+  TEST_SECRET_KEY,
+  type TestDatabase,
+} from "./support/services.js";
 import { TestSocket } from "./support/ws-client.js";
 
 let db: TestDatabase;
@@ -98,6 +105,57 @@ describe("failed authentications per address", () => {
     }
     await new Promise((r) => setTimeout(r, 200));
     expect((await refusedUpgrade(ws, headers)).status).toBe(429);
+  });
+});
+
+describe("what counts as a failure, and for which address", () => {
+  it("an expired token with a valid signature is not a guess: a NAT of such clients is never locked out", async () => {
+    const tenant = await setupTenant(server.url, adminKey, "expired");
+    const user = await tenant.newUser("sleepy");
+    // Signed with the server's key, as the server signs them, and expired five minutes ago.
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ cid: tenant.clientId, typ: "access" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(user.id)
+      .setIssuer("chatapi")
+      .setAudience("chatapi-api")
+      .setIssuedAt(now - 3900)
+      .setExpirationTime(now - 300)
+      .sign(new TextEncoder().encode(TEST_SECRET_KEY));
+    const nat = from("198.51.100.30");
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await call<{ error: { code: string } }>(server.url, "GET", `${api}/rooms`, {
+        token: expired,
+        headers: nat,
+      });
+      statuses.push(r.status);
+      expect(r.body.error.code).toBe("token_expired");
+    }
+    const ws = `${server.url.replace("http", "ws")}/ws?token=${expired}`;
+    for (let i = 0; i < 6; i++) expect(await (await TestSocket.open(ws, { headers: nat })).closed).toBe(4001);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statuses).toEqual(Array.from({ length: 12 }, () => 401));
+    // Limit 5: the address would be blocked by now if those had counted.
+    expect((await call(server.url, "GET", `${api}/rooms`, { token: user.token, headers: nat })).status).toBe(
+      200,
+    );
+  });
+
+  it("believes one proxy hop only: entries a client wrote into X-Forwarded-For do not give it new addresses", async () => {
+    // What a proxy that appends (instead of setting) forwards: the client's own entry, then the
+    // address the proxy saw (a private one here, like a client inside a NAT or a cluster).
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const spoofed = { "x-forwarded-for": `203.0.113.${100 + i}, 10.20.30.40` };
+      statuses.push(
+        (await call(server.url, "GET", `${api}/clients`, { apiKey: `cak_spoof_${i}`, headers: spoofed }))
+          .status,
+      );
+      if (i === 4) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429]);
   });
 });
 

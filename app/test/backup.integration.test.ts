@@ -11,10 +11,12 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
+import { createHash } from "node:crypto";
 import { copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireBackupLock } from "../src/backup/lock.js";
 import { backupFileName } from "../src/backup/names.js";
@@ -132,11 +134,17 @@ describe("chatapi backup + restore", () => {
     expect(mismatch.code).toBe(5);
     expect(mismatch.stderr).toContain("checksum mismatch");
 
-    // Truncated and without a checksum file: the archive check catches it.
+    // Truncated and without a checksum file: refused for the missing checksum; when that is
+    // allowed, the archive check catches it.
     const truncated = join(tempDir(), backups(dir)[0]!);
     await copyFile(good, truncated);
     truncateSync(truncated, Math.floor(bytes.length / 2));
-    const broken = await runCli(["restore", truncated], { DATABASE_URL: target.url });
+    const unverified = await runCli(["restore", truncated], { DATABASE_URL: target.url });
+    expect(unverified.code).toBe(5);
+    expect(unverified.stderr).toMatch(/no \.sha256 beside .*--allow-missing-checksum/);
+    const broken = await runCli(["restore", "--allow-missing-checksum", truncated], {
+      DATABASE_URL: target.url,
+    });
     expect(broken.code).toBe(5);
     expect(broken.stderr).toMatch(/does not decompress|incomplete/);
     expect(broken.logs.some((l) => String(l.msg).includes("no .sha256"))).toBe(true);
@@ -147,12 +155,44 @@ describe("chatapi backup + restore", () => {
     const dump = join(tempDir(), backups(customDir)[0]!);
     await copyFile(join(customDir, backups(customDir)[0]!), dump);
     truncateSync(dump, 2000);
-    const brokenDump = await runCli(["restore", dump], { DATABASE_URL: target.url });
+    const brokenDump = await runCli(["restore", "--allow-missing-checksum", dump], {
+      DATABASE_URL: target.url,
+    });
     expect(brokenDump.code).toBe(5);
 
     const verified = await runCli(["restore", "--verify-only", good], { DATABASE_URL: target.url });
     expect(verified.code).toBe(0);
     expect(Object.keys(await snapshot(target.url))).toEqual(["(sequences)"]); // still empty
+  });
+
+  it("refuses a planted dump's psql meta-commands (none runs, nothing is restored), even with a valid checksum", async () => {
+    const dir = tempDir();
+    expect((await backupInto(dir, "plain-gz")).code).toBe(0);
+    const sql = gunzipSync(readFileSync(join(dir, backups(dir)[0]!))).toString("utf8");
+    expect(sql).toMatch(/^\\restrict [A-Za-z0-9]+$/m); // pg_dump 15.14+ restricts its own dumps
+    const marker = join(tempDir(), "meta-command-ran");
+    for (const plant of [
+      `\\! touch ${marker}\n`, // a line of its own
+      `SELECT 1; \\! touch ${marker}\n`, // after a statement on the same line
+      `\\unrestrict guessed\n\\! touch ${marker}\n`, // trying to leave restricted mode
+      // … with the key pg_dump wrote into the dump itself
+      `\\unrestrict ${/^\\restrict ([A-Za-z0-9]+)$/m.exec(sql)![1]}\n\\! touch ${marker}\n`,
+    ]) {
+      // An attacker who can plant a dump can plant its checksum too.
+      const planted = join(tempDir(), "chatapi_backup_20260101_000000.sql.gz");
+      const body = sql.replace(/^CREATE TABLE/m, `${plant}CREATE TABLE`);
+      writeFileSync(planted, gzipSync(body));
+      writeFileSync(
+        `${planted}.sha256`,
+        `${createHash("sha256").update(readFileSync(planted)).digest("hex")}\n`,
+      );
+      const target = await emptyDatabase();
+      const result = await runCli(["restore", planted], { DATABASE_URL: target.url });
+      expect(result.code, plant).toBe(1);
+      expect(result.stderr).toContain("contains psql meta-commands");
+      expect(existsSync(marker), `${plant} ran`).toBe(false);
+      expect(Object.keys(await snapshot(target.url))).toEqual(["(sequences)"]); // nothing restored
+    }
   });
 
   it("retention removes only backups older than the limit (and their checksums), never other files", async () => {

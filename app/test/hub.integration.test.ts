@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool } from "../src/db/pool.js";
 import { createClient } from "../src/domain/clients.js";
 import { sendMessage, type Message } from "../src/domain/messages.js";
-import { createRoom } from "../src/domain/rooms.js";
+import { addMember, createRoom, removeMember } from "../src/domain/rooms.js";
 import { upsertUser } from "../src/domain/users.js";
 import { Metrics } from "../src/observability/metrics.js";
 import { encodeMessage, messagePayload } from "../src/ws/encode.js";
@@ -18,6 +18,14 @@ import { createTestDatabase, type TestDatabase } from "./support/services.js";
 /** A fan-out the test drives by hand: nothing arrives unless the test delivers it. */
 class ScriptedFanout extends MemoryFanout {
   scripted!: FanoutHandlers;
+  subscribeCalls = 0;
+  /** While set, subscribe() waits for it (a slow Redis SUBSCRIBE). */
+  gate: Promise<void> | undefined;
+  override async subscribe(roomId: string): Promise<void> {
+    this.subscribeCalls++;
+    await this.gate;
+    await super.subscribe(roomId);
+  }
   override setHandlers(handlers: FanoutHandlers): void {
     this.scripted = handlers;
   }
@@ -148,6 +156,161 @@ describe("Hub", () => {
     await until(() => late.seqs().length === 30);
     expect(late.seqs()).toEqual(Array.from({ length: 30 }, (_, i) => i + 11));
     expect(early.seqs()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it("releases a room after a socket that subscribed to it twice goes away (the stream does not leak)", async () => {
+    const { fanout, hub, roomId } = await setup();
+    const r = new FakeRecipient(actor.userId);
+    await hub.subscribe(r, actor, roomId);
+    await hub.subscribe(r, actor, roomId); // again on the same socket (e.g. with another after_seq)
+    hub.removeRecipient(r);
+    await until(() => !fanout.isSubscribed(roomId));
+    expect(hub.roomCount).toBe(0);
+  });
+
+  it("checks membership before anything else: a non-member's subscribe costs no stream and no SUBSCRIBE", async () => {
+    const { fanout, hub } = await setup();
+    const r = new FakeRecipient(actor.userId);
+    for (let i = 0; i < 20; i++) {
+      const randomRoom = crypto.randomUUID();
+      await expect(hub.subscribe(r, actor, randomRoom)).rejects.toMatchObject({ status: 404 });
+    }
+    expect(fanout.subscribeCalls).toBe(0);
+    expect(hub.roomCount).toBe(0);
+  });
+
+  it("refuses a subscribe whose member is removed between its membership check and its registration", async () => {
+    const { fanout, hub, roomId, send } = await setup();
+    const other = await upsertUser(pool, actor.clientId, {
+      external_id: `kicked-${roomId}`,
+      display_name: "K",
+    });
+    const kicked = { userId: other.user.id, clientId: actor.clientId };
+    await addMember(pool, actor, roomId, kicked.userId);
+    const r = new FakeRecipient(kicked.userId);
+    let open!: () => void;
+    fanout.gate = new Promise((resolve) => (open = resolve));
+    const subscribing = hub.subscribe(r, kicked, roomId).then(
+      () => "subscribed",
+      (error: { status?: number }) => `refused ${error.status}`,
+    );
+    await until(() => fanout.subscribeCalls === 1); // its membership check passed
+    await removeMember(pool, actor, roomId, kicked.userId);
+    hub.kick(roomId, kicked.userId);
+    open();
+    expect(await subscribing).toBe("refused 404");
+    hub.publish(encodeMessage(await send("after the removal")));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.seqs()).toEqual([]);
+    expect(hub.isSubscribed(r, roomId)).toBe(false);
+  });
+
+  it("after a fan-out reconnect, ends the subscriptions of members removed meanwhile (their kick was lost)", async () => {
+    const { fanout, hub, roomId, send } = await setup();
+    const other = await upsertUser(pool, actor.clientId, {
+      external_id: `lost-kick-${roomId}`,
+      display_name: "L",
+    });
+    const member = { userId: other.user.id, clientId: actor.clientId };
+    await addMember(pool, actor, roomId, member.userId);
+    const r = new FakeRecipient(member.userId);
+    const stays = new FakeRecipient(actor.userId);
+    await hub.subscribe(r, member, roomId);
+    await hub.subscribe(stays, actor, roomId);
+    await removeMember(pool, actor, roomId, member.userId); // its kick is never delivered
+    await send("while the transport was down");
+    fanout.scripted.onResync(); // what the fan-out reports after it reconnected
+    await until(() => r.frames.some((f) => f.type === "unsubscribed"));
+    expect(r.frames.at(-1)).toEqual({ type: "unsubscribed", room_id: roomId, reason: "removed" });
+    expect(hub.isSubscribed(r, roomId)).toBe(false);
+    await until(() => stays.seqs().length === 1);
+    expect(r.seqs()).toEqual([]);
+  });
+
+  it("holds live messages after a fan-out reconnect until memberships are read again", async () => {
+    const { fanout, roomId, send, metrics } = await setup();
+    const other = await upsertUser(pool, actor.clientId, {
+      external_id: `held-${roomId}`,
+      display_name: "H",
+    });
+    const member = { userId: other.user.id, clientId: actor.clientId };
+    await addMember(pool, actor, roomId, member.userId);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
+        return async (config: unknown, ...rest: unknown[]) => {
+          // The membership re-check (one read for all cursors) waits for the test.
+          if (typeof config === "string" && config.includes("unnest($1::uuid[], $2::uuid[])")) await gate;
+          return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
+        };
+      },
+    });
+    const hub = new Hub({
+      pool: slow,
+      fanout,
+      metrics,
+      logger: pino({ level: "silent" }),
+      releaseAfterMs: 10,
+    });
+    const removed = new FakeRecipient(member.userId);
+    const stays = new FakeRecipient(actor.userId);
+    await hub.subscribe(removed, member, roomId);
+    await hub.subscribe(stays, actor, roomId);
+    await removeMember(pool, actor, roomId, member.userId); // its kick is lost
+    fanout.scripted.onResync(); // the subscription is back; memberships are being read
+    fanout.arrive(await send("right after the reconnect"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(removed.seqs()).toEqual([]);
+    expect(stays.seqs()).toEqual([]); // held for everyone, briefly
+    open();
+    await until(() => stays.seqs().length === 1);
+    expect(removed.seqs()).toEqual([]);
+    expect(removed.frames.at(-1)).toEqual({ type: "unsubscribed", room_id: roomId, reason: "removed" });
+  });
+
+  it("a subscriber gets a message whose publish was lost even when nothing else is ever sent", async () => {
+    const { hub, roomId, send } = await setup();
+    const first = new FakeRecipient(actor.userId);
+    await hub.subscribe(first, actor, roomId); // the stream's head is 0
+    await send("committed, never published (its instance died)");
+    const late = new FakeRecipient(actor.userId);
+    await hub.subscribe(late, actor, roomId, 0);
+    expect(late.frames[0]).toMatchObject({ type: "subscribed", last_seq: 1 });
+    await until(() => late.seqs().length === 1 && first.seqs().length === 1);
+    expect(late.seqs()).toEqual([1]);
+    expect(first.seqs()).toEqual([1]);
+  });
+
+  it("retries a catch-up read that failed, and the subscriber goes live (not silence after subscribed)", async () => {
+    const { fanout, roomId, send, metrics } = await setup();
+    await send("1");
+    await send("2");
+    let failures = 1;
+    const flaky = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
+        return (config: { name?: string }, ...rest: unknown[]) => {
+          if (typeof config === "object" && config?.name === "messages_after" && failures-- > 0)
+            return Promise.reject(new Error("connection terminated unexpectedly"));
+          return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
+        };
+      },
+    });
+    const hub = new Hub({
+      pool: flaky,
+      fanout,
+      metrics,
+      logger: pino({ level: "silent" }),
+      releaseAfterMs: 10,
+    });
+    const r = new FakeRecipient(actor.userId);
+    await hub.subscribe(r, actor, roomId, 0);
+    await until(() => r.seqs().length === 2);
+    hub.publish(encodeMessage(await send("3")));
+    await until(() => r.seqs().length === 3);
+    expect(r.seqs()).toEqual([1, 2, 3]);
   });
 
   it("refuses non-members with a 404 and releases idle rooms from the fan-out", async () => {

@@ -9,6 +9,7 @@ import { MessageWriter } from "../src/domain/message-writer.js";
 import { createRoom } from "../src/domain/rooms.js";
 import { upsertUser } from "../src/domain/users.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
+import { HoldingProxy } from "./support/tcp-proxy.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -24,6 +25,53 @@ afterAll(async () => {
 });
 
 describe("MessageWriter", () => {
+  it("stores each send once when the connection dies after the batch committed (with and without client_msg_id)", async () => {
+    const { client } = await createClient(pool, { name: "Reset", email: "reset@example.com" });
+    const alice = {
+      userId: (await upsertUser(pool, client.id, { external_id: "r", display_name: "R" })).user.id,
+      clientId: client.id,
+    };
+    const room = await createRoom(pool, alice, "reset");
+    const target = new URL(db.url);
+    const proxy = await HoldingProxy.start(target.hostname, Number(target.port || 5432));
+    const proxied = new URL(db.url);
+    proxied.hostname = "127.0.0.1";
+    proxied.port = String(proxy.port);
+    const viaProxy = createPool({ databaseUrl: proxied.toString(), poolSize: 2, maxOverflow: 0 });
+    viaProxy.on("error", () => undefined);
+    try {
+      const writer = new MessageWriter(viaProxy);
+      await writer.send(alice, room.id, "warm-up", undefined);
+      proxy.holdReplies();
+      const sends = Array.from({ length: 10 }, (_, i) =>
+        writer.send(alice, room.id, `reset-${i}`, i % 2 ? `reset-${i}` : undefined),
+      );
+      // The batch committed; its answer never arrives: the connection is reset.
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await pool.query("SELECT count(*)::int AS n FROM messages WHERE room_id = $1", [
+          room.id,
+        ]);
+        if (rows[0].n === 11) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      proxy.cut();
+      const results = await Promise.allSettled(sends);
+      const { rows } = await pool.query<{ body: string; n: number }>(
+        "SELECT body, count(*)::int AS n FROM messages WHERE room_id = $1 GROUP BY body ORDER BY body",
+        [room.id],
+      );
+      expect(rows.filter((r) => r.n > 1)).toEqual([]);
+      expect(rows).toHaveLength(11);
+      // Every sender learns its message was stored (it is published as created).
+      expect(results.map((r) => (r.status === "fulfilled" ? r.value.created : r.reason))).toEqual(
+        Array.from({ length: 10 }, () => true),
+      );
+    } finally {
+      await viaProxy.end().catch(() => undefined);
+      await proxy.close();
+    }
+  });
+
   it("answers each request of a mixed batch correctly and keeps seqs gapless in order", async () => {
     const { client } = await createClient(pool, { name: "W", email: "w@example.com" });
     const user = async (id: string) => ({

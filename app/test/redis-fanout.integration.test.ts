@@ -41,3 +41,24 @@ describe("RedisFanout.publish", () => {
     expect(arrived).toEqual(["room-1 M1 first", "room-1 M2 second"]);
   });
 });
+
+describe("RedisFanout while its publisher reconnects", () => {
+  it("keeps every kick and the newest message of a room, and publishes them once it is back", async () => {
+    const arrived: string[] = [];
+    subscriber.setHandlers({
+      onMessage: (roomId, payload) => arrived.push(`${roomId} ${payload.toString()}`),
+      onResync: () => undefined,
+    });
+    await subscriber.subscribe("room-2");
+    const pub = (publisher as unknown as { pub: Redis }).pub;
+    pub.disconnect(true); // drops the connection; ioredis reconnects by itself (after 100 ms)
+    for (let i = 0; i < 500 && pub.status === "ready"; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(pub.status).not.toBe("ready");
+    publisher.publish("room-2", Buffer.from("Kuser-a"), { keep: true });
+    publisher.publish("room-2", Buffer.from("M5 five"));
+    publisher.publish("room-2", Buffer.from("Kuser-b"), { keep: true });
+    publisher.publish("room-2", Buffer.from("M6 six")); // stands in for M5 (gap detection reads it)
+    for (let i = 0; i < 300 && arrived.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(arrived).toEqual(["room-2 Kuser-a", "room-2 Kuser-b", "room-2 M6 six"]);
+  });
+});

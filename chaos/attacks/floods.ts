@@ -1,9 +1,11 @@
-// Floods: a WebSocket frame flood (close 4008), credential brute force on every way in (429 with
-// Retry-After, even for a right guess), a request flood by one principal (429), and many idle
-// WebSockets from one address (capped). Client addresses are simulated with X-Forwarded-For,
-// which the service believes from loopback proxies (like nginx in front of it).
+// Floods, with the shipped limits: a WebSocket frame flood (close 4008), credential brute force
+// on every way in through nginx (429 with Retry-After, even for a right guess), a request flood
+// by one principal (429), and many idle WebSockets from one address (capped). Where an attack
+// talks to an instance directly, a client address is given with X-Forwarded-For, which the
+// instance believes from one private hop (nginx's place).
 import type { AttackResult, Scale } from "../lib/results";
 import { API, call, createTenant, Tally } from "./lib/http";
+import { startDeployment } from "./lib/edge";
 import { startInstance } from "./lib/instance";
 import { connect, openSocket, type Socket } from "./lib/ws";
 
@@ -12,8 +14,8 @@ const from = (address: string) => ({ "x-forwarded-for": address });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function wsSendFlood(scale: Scale): Promise<AttackResult> {
-  const rate = 50;
-  const instance = await startInstance({ env: { WS_SEND_RATE_PER_SECOND: String(rate) } });
+  const rate = 200; // the shipped WS_SEND_RATE_PER_SECOND
+  const instance = await startInstance();
   const checks: Check[] = [];
   try {
     const tenant = await createTenant(instance.url, instance.secrets.adminApiKey, "flood");
@@ -65,108 +67,101 @@ export async function wsSendFlood(scale: Scale): Promise<AttackResult> {
   }
 }
 
+/**
+ * Credential guessing the way an attacker meets the service: through the shipped nginx, in front
+ * of two instances of one deployment (the failure count is shared through Redis), from real
+ * client addresses, with the shipped limits. Then one principal's request flood over both.
+ */
 export async function bruteForce(scale: Scale): Promise<AttackResult> {
   const limit = 30; // the default AUTH_FAILURES_PER_MINUTE
-  const instance = await startInstance({ env: { RATE_LIMIT_PER_MINUTE: "40" } });
+  const d = await startDeployment();
   const checks: Check[] = [];
   const guesses = scale === "short" ? limit + 10 : limit * 4;
   let attempts = 0;
   let failures = 0;
   try {
-    const tenant = await createTenant(instance.url, instance.secrets.adminApiKey, "brute");
+    const tenant = await createTenant(d.a.url, d.a.secrets.adminApiKey, "brute");
     const user = await tenant.newUser("target");
+    const rest = async (
+      from: string,
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      body?: unknown,
+    ) => {
+      const r = await d.edge.request(method, `${API}${path}`, { from, headers, body });
+      return { status: r.status, retry: (r.headers["retry-after"] as string | undefined) ?? null };
+    };
+    const upgrade = async (from: string, token: string) => {
+      const opened = await openSocket(d.edge.url, token, {}, { ...d.edge.tls, localAddress: from });
+      if ("socket" in opened) {
+        const ready = await opened.socket.next((f) => f.type === "ready", 0, 5000);
+        opened.socket.close();
+        return {
+          status: ready ? 101 : opened.socket.closeCode === 4001 ? 401 : (opened.socket.closeCode ?? 0),
+          retry: null,
+        };
+      }
+      return { status: opened.status, retry: opened.retryAfter ?? null };
+    };
     const doors: Array<{
       name: string;
-      address: string;
+      tries: number;
       guess(i: number): Promise<{ status: number; retry: string | null }>;
       right(): Promise<number>;
     }> = [
       {
         name: "API key guessing on POST /auth/token",
-        address: "198.51.100.10",
-        guess: async (i) => {
-          const r = await call(instance.url, "POST", `${API}/auth/token`, {
-            apiKey: `cak_guess${i}_${"x".repeat(30)}`,
-            headers: from("198.51.100.10"),
-            body: { user_id: user.id },
-          });
-          return { status: r.status, retry: r.headers.get("retry-after") };
-        },
+        tries: guesses,
+        guess: (i) =>
+          rest(
+            "127.0.0.30",
+            "POST",
+            "/auth/token",
+            { "x-api-key": `cak_guess${i}_${"x".repeat(30)}` },
+            { user_id: user.id },
+          ),
         right: async () =>
           (
-            await call(instance.url, "POST", `${API}/auth/token`, {
-              apiKey: tenant.apiKey,
-              headers: from("198.51.100.10"),
-              body: { user_id: user.id },
-            })
+            await rest(
+              "127.0.0.30",
+              "POST",
+              "/auth/token",
+              { "x-api-key": tenant.apiKey },
+              { user_id: user.id },
+            )
           ).status,
       },
       {
         name: "refresh-token guessing on POST /auth/refresh",
-        address: "198.51.100.11",
-        guess: async (i) => {
-          const r = await call(instance.url, "POST", `${API}/auth/refresh`, {
-            headers: from("198.51.100.11"),
-            body: { refresh_token: `crt_guess${i}` },
-          });
-          return { status: r.status, retry: r.headers.get("retry-after") };
-        },
+        tries: guesses,
+        guess: (i) => rest("127.0.0.31", "POST", "/auth/refresh", {}, { refresh_token: `crt_guess${i}` }),
         right: async () =>
-          (
-            await call(instance.url, "POST", `${API}/auth/refresh`, {
-              headers: from("198.51.100.11"),
-              body: { refresh_token: user.refresh },
-            })
-          ).status,
+          (await rest("127.0.0.31", "POST", "/auth/refresh", {}, { refresh_token: user.refresh })).status,
       },
       {
         name: "access-token guessing on GET /rooms",
-        address: "198.51.100.12",
-        guess: async (i) => {
-          const r = await call(instance.url, "GET", `${API}/rooms`, {
-            token: `${user.token.slice(0, -6)}AAA${String(i).padStart(3, "0")}`,
-            headers: from("198.51.100.12"),
-          });
-          return { status: r.status, retry: r.headers.get("retry-after") };
-        },
+        tries: guesses,
+        guess: (i) =>
+          rest("127.0.0.32", "GET", "/rooms", {
+            authorization: `Bearer ${user.token.slice(0, -6)}AAA${String(i).padStart(3, "0")}`,
+          }),
         right: async () =>
-          (
-            await call(instance.url, "GET", `${API}/rooms`, {
-              token: user.token,
-              headers: from("198.51.100.12"),
-            })
-          ).status,
+          (await rest("127.0.0.32", "GET", "/rooms", { authorization: `Bearer ${user.token}` })).status,
       },
       {
+        // Fewer: nginx allows 20 upgrades a second per address (burst 100) before the app sees them.
         name: "access-token guessing on the WebSocket upgrade",
-        address: "198.51.100.13",
-        guess: async (i) => {
-          const opened = await openSocket(
-            instance.url,
-            `${user.token.slice(0, -6)}BBB${String(i).padStart(3, "0")}`,
-            from("198.51.100.13"),
-          );
-          if ("socket" in opened) {
-            const code = await opened.socket.closed;
-            return { status: code === 4001 ? 401 : code, retry: null };
-          }
-          return { status: opened.status, retry: opened.retryAfter ?? null };
-        },
-        right: async () => {
-          const opened = await openSocket(instance.url, user.token, from("198.51.100.13"));
-          if ("socket" in opened) {
-            opened.socket.close();
-            return 101;
-          }
-          return opened.status;
-        },
+        tries: limit + 10,
+        guess: (i) => upgrade("127.0.0.33", `${user.token.slice(0, -6)}BBB${String(i).padStart(3, "0")}`),
+        right: async () => (await upgrade("127.0.0.33", user.token)).status,
       },
     ];
     const outcomes = new Tally();
     for (const door of doors) {
       const statuses: number[] = [];
       let retryOk = true;
-      for (let i = 0; i < guesses; i++) {
+      for (let i = 0; i < door.tries; i++) {
         const r = await door.guess(i);
         statuses.push(r.status);
         outcomes.add(r.status);
@@ -174,7 +169,7 @@ export async function bruteForce(scale: Scale): Promise<AttackResult> {
         // The counter is written just after each answer.
         if (i === limit - 1) await sleep(300);
       }
-      attempts += guesses + 1;
+      attempts += door.tries + 1;
       const rightAfter = await door.right();
       const firstBlocked = statuses.indexOf(429);
       const leaked =
@@ -188,49 +183,48 @@ export async function bruteForce(scale: Scale): Promise<AttackResult> {
       });
     }
     // Another address is not locked out.
-    const elsewhere = await call(instance.url, "GET", `${API}/rooms`, {
-      token: user.token,
-      headers: from("198.51.100.99"),
-    });
+    const elsewhere = await rest("127.0.0.99", "GET", "/rooms", { authorization: `Bearer ${user.token}` });
     checks.push({ name: "other addresses are unaffected", ok: elsewhere.status === 200 });
-    // A valid principal flooding requests hits RATE_LIMIT_PER_MINUTE (40 here; above the guess count, which the brute-force guard stops first).
+    // One principal's request flood over both instances past RATE_LIMIT_PER_MINUTE (6000, shared).
     const flood = new Tally();
     let retry: string | null = null;
-    for (let i = 0; i < 50; i++) {
-      const r = await call(instance.url, "GET", `${API}/rooms`, {
-        token: user.token,
-        headers: from("198.51.100.100"),
-      });
-      flood.add(r.status);
-      if (r.status === 429) retry = r.headers.get("retry-after");
-    }
-    attempts += 50;
-    const floodOk = flood.count(429) >= 9 && Number(retry) > 0;
+    const targets = [d.a.url, d.b.url];
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, worker) => {
+        for (let i = worker; i < 6100; i += 10) {
+          const r = await call(targets[i % 2]!, "GET", `${API}/rooms`, { token: user.token });
+          flood.add(r.status);
+          if (r.status === 429) retry = r.headers.get("retry-after");
+        }
+      }),
+    );
+    attempts += 6100;
+    const floodOk = flood.count(429) >= 50 && Number(retry) > 0;
     if (!floodOk) failures++;
     checks.push({
-      name: "one principal's request flood → 429 with Retry-After (RATE_LIMIT_PER_MINUTE)",
+      name: "one principal's request flood over two instances → 429 with Retry-After past RATE_LIMIT_PER_MINUTE (6000)",
       ok: floodOk,
       detail: flood.toString(),
     });
     return {
       id: "auth-brute-force",
       title:
-        "Credential brute force (API keys, refresh tokens, access tokens on REST and WS) and request floods",
+        "Credential brute force (API keys, refresh tokens, access tokens on REST and WS) through nginx to two instances, and a request flood",
       attempts,
-      expected: `401 until AUTH_FAILURES_PER_MINUTE (${limit}) failures per address, then 429 + Retry-After for every attempt`,
+      expected: `401 until AUTH_FAILURES_PER_MINUTE (${limit}) failures per address across instances, then 429 + Retry-After for every attempt`,
       outcome: `${outcomes}; request flood: ${flood}`,
       failures,
       checks,
     };
   } finally {
-    await instance.stop();
+    await d.stop();
   }
 }
 
 export async function idleConnections(scale: Scale): Promise<AttackResult> {
-  const cap = scale === "short" ? 20 : 100;
+  const cap = 1000; // the shipped WS_MAX_CONNECTIONS_PER_ADDRESS
   const tries = cap + (scale === "short" ? 10 : 50);
-  const instance = await startInstance({ env: { WS_MAX_CONNECTIONS_PER_ADDRESS: String(cap) } });
+  const instance = await startInstance();
   const checks: Check[] = [];
   const sockets: Socket[] = [];
   try {

@@ -1,8 +1,9 @@
 // Secrets never leak: an instance runs at LOG_LEVEL=trace with every secret-bearing setting set,
 // is put through sign-ups, token refreshes, WebSocket sessions and errors (a broker whose URL
 // carries a password and cannot be reached, a client that puts its token in a query string), and
-// every log line, /metrics, every response body and header and the configuration-error message
-// are searched for every secret value (plain, JSON-escaped, base64 at any alignment:
+// every log line (the app's, and the access and error logs of the shipped nginx in front of it),
+// /metrics, every response body and header and the configuration-error message are searched for
+// every secret value (plain, JSON-escaped, base64 at any alignment:
 // test/support/secret-search.ts). The app image's history and every file in its layers, and
 // every file in git, are searched for the machine's real secrets.
 import { execFile } from "node:child_process";
@@ -14,6 +15,7 @@ import { promisify } from "node:util";
 import { leakedSecrets, secretNeedles } from "../../test/support/secret-search";
 import type { AttackResult, Scale } from "../lib/results";
 import { API, call, createTenant } from "./lib/http";
+import { type Edge, startEdge } from "./lib/edge";
 import { cli, repoRoot, startInstance } from "./lib/instance";
 import { machineSecrets, REAL_PRIVATE_KEY } from "./lib/machine-secrets";
 import { engineStackState } from "./lib/pulumi-state";
@@ -39,7 +41,6 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
       BACKUP_S3_SECRET_ACCESS_KEY: s3Secret,
       // Unreachable broker whose URL carries a password: /health/ready reports the failure.
       RABBITMQ_URL: `amqp://chaos:${brokerPassword}@127.0.0.1:1/`,
-      AUTH_FAILURES_PER_MINUTE: "100000",
     },
   });
   const seen: string[] = [];
@@ -52,6 +53,8 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
     "admin API key": instance.secrets.adminApiKey,
   };
   let attempts = 0;
+  let edge: Edge | undefined;
+  let nginxLogs = "";
   const record = async (reply: Promise<{ status: number; text: string; headers: Headers }>) => {
     const r = await reply;
     attempts++;
@@ -110,6 +113,15 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
         headers: { "content-type": "application/json" },
       }),
     );
+    // The same through the shipped nginx, whose logs are searched too: /ws carries the token in
+    // its query string, and a failing upstream makes nginx quote the request line.
+    edge = await startEdge([instance]);
+    const viaEdge = await connect(edge.url, alice.token, {}, edge.tls);
+    viaEdge.close();
+    await edge.request("GET", `${API}/rooms?token=${alice.token}&api_key=${tenant.apiKey}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    attempts += 2;
     const socket = await connect(instance.url, alice.token);
     socket.send({ type: "subscribe", room_id: roomId, after_seq: 0, ref: alice.refresh });
     socket.send({ type: "send", room_id: roomId, body: "over ws", client_msg_id: "m2" });
@@ -132,6 +144,8 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
       ok: metrics.status === 200 && metrics.text.includes("http_requests_total"),
     });
   } finally {
+    nginxLogs = edge?.logs() ?? "";
+    await edge?.stop();
     await instance.stop();
   }
   const logs = instance.output.join("\n");
@@ -143,6 +157,12 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
   });
   const leaks: string[] = [];
   for (const name of leakedSecrets(logs, secrets)) leaks.push(`logs: ${name}`);
+  checks.push({
+    name: "nginx logged the requests that went through it (its access and error logs are searched)",
+    ok: nginxLogs.includes('"GET /ws') || nginxLogs.includes("GET /ws"),
+    detail: `${nginxLogs.split("\n").filter(Boolean).length} lines`,
+  });
+  for (const name of leakedSecrets(nginxLogs, secrets)) leaks.push(`nginx logs: ${name}`);
   for (const name of leakedSecrets(seen.join("\n"), {
     ...secrets,
     "access token": "",

@@ -7,6 +7,7 @@ import * as postgres from "./postgres-restart";
 import * as nginx from "./nginx-reload";
 import * as sigterm from "./sigterm-api-instance";
 import * as backup from "./backup-volume";
+import * as churn from "./churn-soak";
 
 export interface FaultScenario {
   id: string;
@@ -21,4 +22,5 @@ export const scenarios: FaultScenario[] = [
   { id: "nginx-reload", run: nginx.run },
   { id: "sigterm-api-instance", run: sigterm.run },
   { id: "backup-volume", run: backup.run },
+  { id: "churn-soak", run: churn.run },
 ];

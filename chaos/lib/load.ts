@@ -1,15 +1,26 @@
-// Steady chat load with honest bookkeeping. Senders post over REST with a client_msg_id and
-// retry the same id (on the next instance, with backoff) until it is acked, so a retry can
-// never make a second message. Subscribers hold WebSockets on every instance, reconnect with
-// exponential backoff and full jitter, and resubscribe with the last seq they saw (API.md).
+// Steady chat load with honest bookkeeping. Three kinds of sender take turns: REST and WebSocket
+// with a client_msg_id (retried under the same id, on the next instance, with backoff, until
+// acked: a retry can never make a second message), and REST without one (sent once: a send whose
+// answer was lost is not repeated, so the client never duplicates it; the server must not
+// either). Every body is unique, so "stored twice" counts bodies, which no index forces to 0.
+// Subscribers hold WebSockets on every instance, reconnect with exponential backoff and full
+// jitter, and resubscribe with the last seq they saw (API.md). While the load runs, the last
+// subscriber(s) are removed from the first room: nothing committed after that may reach them.
 // finish() drains, compares what each subscriber got with what PostgreSQL holds, and counts
 // lost / duplicated / out-of-order.
 import { randomUUID } from "node:crypto";
-import type { RequestOptions } from "node:https";
 import type pg from "pg";
-import WebSocket, { type ClientOptions } from "ws";
-import type { Tenant } from "./stack";
+import {
+  type Attempt,
+  NOTHING_SENT,
+  postMessage,
+  type Removal,
+  Subscriber,
+  type WsOptions,
+  WsSender,
+} from "./load-clients";
 import { sleep } from "./processes";
+import type { Tenant } from "./stack";
 
 export interface LoadOptions {
   tenant: Tenant;
@@ -20,147 +31,28 @@ export interface LoadOptions {
   ratePerSender: number;
   /** REST bases the senders cycle through (asked before every attempt). */
   senderTargets: () => string[];
+  /** WebSocket bases of the WebSocket senders (default: the REST bases as ws://). */
+  wsSenderTargets?: () => string[];
   /** WebSocket bases (ws://host:port) for subscriber n: its home first, then fallbacks. */
   subscriberTargets: (n: number) => string[];
   /** TLS options for wss:// (ca, servername). */
-  wsOptions?: ClientOptions & Pick<RequestOptions, "servername">;
+  wsOptions?: WsOptions;
+  /** Each subscriber connects from its own loopback address (many clients, not one). */
+  distinctAddresses?: boolean;
   /** Per-attempt timeout of a send. */
   requestTimeoutMs?: number;
+  /** Subscribers (the last ones) removed from the first room while the load runs (default 1). */
+  leavers?: number;
+  /** When they are removed, after the senders started (default 1000 ms). */
+  leaveAfterMs?: number;
 }
 
-interface Ack {
-  roomId: string;
-  seq: number;
-}
-
-/** One REST attempt's outcome: the status code, or "refused"/"network"/"timeout". */
-type Outcome = string;
-
-class Subscriber {
-  readonly last = new Map<string, number>();
-  readonly received = new Map<string, Set<number>>();
-  duplicated = 0;
-  outOfOrder = 0;
-  reconnects = 0;
-  /** The backoff delays chosen before each reconnect (ms). */
-  readonly reconnectDelays: number[] = [];
-  connected = false;
-  readonly closeCodes = new Map<number, number>();
-  private socket: WebSocket | undefined;
-  private attempt = 0;
-  private targetIndex = 0;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  readonly subscribed = new Set<string>();
-
-  constructor(
-    private readonly token: string,
-    private readonly rooms: string[],
-    private readonly targets: () => string[],
-    private readonly wsOptions: LoadOptions["wsOptions"],
-  ) {
-    for (const room of rooms) {
-      this.last.set(room, 0);
-      this.received.set(room, new Set());
-    }
-  }
-
-  get instance(): string | undefined {
-    return this.currentInstance;
-  }
-
-  private currentInstance: string | undefined;
-
-  start(): void {
-    const list = this.targets();
-    const base = list[this.targetIndex % list.length]!;
-    const socket = new WebSocket(`${base}/ws?token=${encodeURIComponent(this.token)}`, this.wsOptions);
-    this.socket = socket;
-    socket.on("message", (data: Buffer) =>
-      this.onFrame(socket, JSON.parse(data.toString()) as Record<string, unknown>),
-    );
-    socket.on("error", () => undefined);
-    socket.on("close", (code: number) => {
-      this.connected = false;
-      this.subscribed.clear();
-      this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-      if (this.stopped) return;
-      // Full jitter: a random delay up to the exponential cap, so many clients spread out.
-      this.attempt++;
-      if (this.attempt > 1) this.targetIndex++;
-      const cap = Math.min(2000, 100 * 2 ** this.attempt);
-      this.reconnects++;
-      const delay = Math.random() * cap;
-      this.reconnectDelays.push(delay);
-      this.timer = setTimeout(() => this.start(), delay);
-    });
-  }
-
-  private onFrame(socket: WebSocket, frame: Record<string, unknown>): void {
-    switch (frame.type) {
-      case "ready":
-        this.connected = true;
-        this.currentInstance = String(frame.instance);
-        for (const room of this.rooms) this.subscribe(socket, room);
-        break;
-      case "subscribed":
-        this.attempt = 0;
-        this.subscribed.add(String(frame.room_id));
-        break;
-      case "message": {
-        const message = frame.message as { room_id: string; seq: number };
-        this.onMessage(message.room_id, message.seq);
-        break;
-      }
-      case "error": {
-        // A subscribe refused while a dependency is down: try again shortly on the same socket.
-        const ref = typeof frame.ref === "string" ? frame.ref : "";
-        if (ref.startsWith("sub:")) {
-          setTimeout(
-            () => {
-              if (socket.readyState === WebSocket.OPEN) this.subscribe(socket, ref.slice(4));
-            },
-            200 + Math.random() * 300,
-          );
-        }
-        break;
-      }
-    }
-  }
-
-  private subscribe(socket: WebSocket, room: string): void {
-    socket.send(
-      JSON.stringify({
-        type: "subscribe",
-        room_id: room,
-        after_seq: this.last.get(room),
-        ref: `sub:${room}`,
-      }),
-    );
-  }
-
-  private onMessage(room: string, seq: number): void {
-    const last = this.last.get(room) ?? 0;
-    const got = this.received.get(room)!;
-    if (got.has(seq)) {
-      this.duplicated++;
-      return;
-    }
-    if (seq !== last + 1) this.outOfOrder++;
-    got.add(seq);
-    if (seq > last) this.last.set(room, seq);
-  }
-
-  caughtUp(heads: Map<string, number>): boolean {
-    return [...heads].every(([room, head]) => (this.last.get(room) ?? 0) >= head);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.socket?.terminate();
-  }
-}
+/** Sender n's kind: n % 3. (A WebSocket send always carries a client_msg_id: API.md.) */
+const SENDER_KINDS = [
+  { transport: "rest", idempotent: true },
+  { transport: "ws", idempotent: true },
+  { transport: "rest", idempotent: false },
+] as const;
 
 export interface LoadReport {
   sent: number;
@@ -169,13 +61,13 @@ export interface LoadReport {
   lost: number;
   duplicated: number;
   outOfOrder: number;
-  /** Every REST attempt by outcome (status code, "refused" at connect, "network" = cut, "timeout"). */
+  /** Every send attempt by outcome (status code or WebSocket answer, "refused" at connect, "network" = cut, "timeout"). */
   outcomes: Record<string, number>;
   /** Stored messages (acked or not) some subscriber never got. */
   missedStored: number;
   /** Acked messages missing from PostgreSQL, or stored under another seq than acked. */
   ackedNotStored: number;
-  /** client_msg_ids stored more than once. */
+  /** Message bodies (each sent once, unique) stored more than once. */
   storedTwice: number;
   /** Rooms whose seqs are not 1..last_seq without gaps. */
   roomsWithGaps: number;
@@ -185,20 +77,34 @@ export interface LoadReport {
   closeCodes: Record<string, number>;
   /** Sends given up after their retry budget (never acked). */
   abandoned: number;
+  /** Sends without client_msg_id whose answer was lost (not retried; stored at most once). */
+  unknownOutcome: number;
+  /** Sends per kind, e.g. "rest+id 120, ws+id 118, rest 119". */
+  sendsByKind: string;
+  /** Members removed from a room under load, and how many learned it (unsubscribed / 404). */
+  removed: number;
+  removalNoticed: number;
+  /** Messages committed after a member's removal that still reached that member. */
+  deliveredAfterRemoval: number;
 }
 
 export class Load {
   private readonly subscribers: Subscriber[] = [];
-  private readonly acks = new Map<string, Ack>();
-  private readonly outcomes = new Map<Outcome, number>();
-  private readonly attemptsLog: { startedAt: number; at: number; base: string; outcome: Outcome }[] = [];
+  private readonly wsSenders: WsSender[] = [];
+  /** Acked sends by body. */
+  private readonly acks = new Map<string, { roomId: string; seq: number }>();
+  private readonly outcomes = new Map<string, number>();
+  private readonly attemptsLog: { startedAt: number; at: number; base: string; outcome: string }[] = [];
+  private readonly kinds = new Map<string, number>();
   private sent = 0;
-  /** The first body seen for each non-2xx status (to check error envelopes). */
+  /** The first body seen for each non-2xx outcome (to check error envelopes). */
   readonly errorSamples = new Map<string, string>();
   private ackMismatch = 0;
   private abandoned = 0;
+  private unknownOutcome = 0;
   private stopping = false;
   private senders: Promise<void>[] = [];
+  private leaving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -207,24 +113,29 @@ export class Load {
     const { tenant, senders, subscribers } = this.options;
     if (tenant.users.length < senders + subscribers) throw new Error("the tenant has too few users");
     for (let n = 0; n < subscribers; n++) {
+      const user = tenant.users[senders + n]!;
+      const wsOptions = this.options.distinctAddresses
+        ? { ...this.options.wsOptions, localAddress: `127.0.${1 + Math.floor(n / 200)}.${10 + (n % 200)}` }
+        : this.options.wsOptions;
       const sub = new Subscriber(
-        tenant.users[senders + n]!.token,
+        user.id,
+        user.token,
         tenant.rooms,
         () => this.options.subscriberTargets(n),
-        this.options.wsOptions,
+        wsOptions,
       );
       this.subscribers.push(sub);
       sub.start();
     }
     await this.waitSubscribed(30_000);
     for (let s = 0; s < senders; s++) this.senders.push(this.sender(s));
+    const leavers = Math.min(this.options.leavers ?? 1, subscribers - 1);
+    if (leavers > 0) this.leaving = this.removeLeavers(this.subscribers.slice(-leavers));
   }
 
-  /** True when every subscriber has a live subscription to every room. */
+  /** True when every subscriber has a live subscription to every room it still follows. */
   allSubscribed(): boolean {
-    return this.subscribers.every(
-      (s) => s.connected && s.subscribed.size === this.options.tenant.rooms.length,
-    );
+    return this.subscribers.every((s) => s.connected && s.subscribed.size === s.following);
   }
 
   async waitSubscribed(timeoutMs: number): Promise<void> {
@@ -249,9 +160,9 @@ export class Load {
     return counts;
   }
 
-  /** Every backoff delay the subscribers chose before reconnecting (ms). */
-  reconnectDelays(): number[] {
-    return this.subscribers.flatMap((s) => s.reconnectDelays);
+  /** When each reconnection reached a server (its ready frame), over every subscriber (ms epoch). */
+  reconnectArrivals(): number[] {
+    return this.subscribers.flatMap((s) => s.reconnectArrivals).sort((a, b) => a - b);
   }
 
   /** Acks so far (to wait for traffic to flow again after a fault). */
@@ -259,42 +170,67 @@ export class Load {
     return this.acks.size;
   }
 
-  private record(startedAt: number, base: string, outcome: Outcome): void {
+  private record(startedAt: number, base: string, attempt: Attempt): void {
+    const { outcome } = attempt;
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
     this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome });
+    if (attempt.sample && !this.errorSamples.has(outcome)) this.errorSamples.set(outcome, attempt.sample);
   }
 
   private async sender(index: number): Promise<void> {
     const { tenant, ratePerSender } = this.options;
+    const kind = SENDER_KINDS[index % SENDER_KINDS.length]!;
+    const label = `${kind.transport}${kind.idempotent ? "+id" : ""}`;
     const token = tenant.users[index]!.token;
+    const timeoutMs = this.options.requestTimeoutMs ?? 5000;
+    const wsTargets =
+      this.options.wsSenderTargets ??
+      (() => this.options.senderTargets().map((b) => b.replace(/^http/, "ws")));
+    const ws = kind.transport === "ws" ? new WsSender(token, wsTargets, this.options.wsOptions) : undefined;
+    if (ws) this.wsSenders.push(ws);
     const interval = 1000 / ratePerSender;
     let target = index;
     for (let n = 0; !this.stopping; n++) {
       const started = Date.now();
       const roomId = tenant.rooms[(n + index) % tenant.rooms.length]!;
-      const clientMsgId = randomUUID();
+      const body = `chaos ${index}/${n} ${randomUUID()}`;
+      const clientMsgId = kind.idempotent ? randomUUID() : undefined;
       this.sent++;
-      // The same client_msg_id until acked; give up only well after the load stopped.
+      this.kinds.set(label, (this.kinds.get(label) ?? 0) + 1);
+      // An idempotent send: the same client_msg_id until acked; give up only well after the
+      // load stopped. Without an id: once, unless nothing reached a server.
       let giveUpAt = Infinity;
+      let firstSeq: number | undefined;
       for (let attempt = 0; ; attempt++) {
         if (this.stopping && giveUpAt === Infinity) giveUpAt = Date.now() + 60_000;
         if (Date.now() > giveUpAt) {
           this.abandoned++;
           break;
         }
-        const targets = this.options.senderTargets();
-        const base = targets[target % targets.length]!;
         const attemptStart = Date.now();
-        const outcome = await this.post(base, token, roomId, clientMsgId, `chaos ${index}/${n}`);
-        this.record(attemptStart, base, outcome.outcome);
-        if (outcome.message) {
-          const earlier = this.acks.get(clientMsgId);
-          if (earlier && earlier.seq !== outcome.message.seq) this.ackMismatch++;
-          this.acks.set(clientMsgId, { roomId, seq: outcome.message.seq });
+        let base: string;
+        let result: Attempt;
+        if (ws) {
+          base = "ws";
+          result = await ws.send(roomId, body, clientMsgId, timeoutMs);
+        } else {
+          const targets = this.options.senderTargets();
+          base = targets[target % targets.length]!;
+          result = await postMessage(base, token, roomId, body, clientMsgId, timeoutMs);
+        }
+        this.record(attemptStart, base, result);
+        if (result.message) {
+          if (firstSeq !== undefined && firstSeq !== result.message.seq) this.ackMismatch++;
+          firstSeq = result.message.seq;
+          this.acks.set(body, { roomId, seq: result.message.seq });
           break;
         }
-        if (outcome.permanent) {
+        if (result.permanent) {
           this.abandoned++;
+          break;
+        }
+        if (!kind.idempotent && !NOTHING_SENT.has(result.outcome)) {
+          this.unknownOutcome++;
           break;
         }
         target++;
@@ -305,49 +241,57 @@ export class Load {
     }
   }
 
-  private async post(
-    base: string,
-    token: string,
-    roomId: string,
-    clientMsgId: string,
-    body: string,
-  ): Promise<{ outcome: Outcome; message?: { seq: number }; permanent?: boolean }> {
-    try {
-      const response = await fetch(`${base}/api/v1/rooms/${roomId}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ body, client_msg_id: clientMsgId }),
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5000),
-      });
-      const text = await response.text();
-      const outcome = String(response.status);
-      if (response.status === 200 || response.status === 201) {
-        return { outcome, message: JSON.parse(text) as { seq: number } };
-      }
-      if (!this.errorSamples.has(outcome)) this.errorSamples.set(outcome, text.slice(0, 500));
-      const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
-      return { outcome, permanent: !retryable };
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === "TimeoutError" || name === "AbortError") return { outcome: "timeout" };
-      // Failed while connecting (refused, or reset in the listen backlog as the listener closed:
-      // nothing was sent, safe to try elsewhere) vs cut after the request went out.
-      const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
-      const outcome = cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
-      if (!this.errorSamples.has(outcome)) {
-        this.errorSamples.set(
-          outcome,
-          `${(error as Error).message}: ${cause?.code ?? ""} ${String(cause)}`.slice(0, 300),
+  /** Removes each leaver from the first room (as its creator would), noting the seqs around it. */
+  private async removeLeavers(leavers: Subscriber[]): Promise<void> {
+    await sleep(this.options.leaveAfterMs ?? 1000);
+    const { tenant } = this.options;
+    const room = tenant.rooms[0]!;
+    for (const leaver of leavers) {
+      if (this.stopping) return;
+      const before = await this.lastSeq(room);
+      for (let attempt = 0; attempt < 60; attempt++) {
+        const targets = this.options.senderTargets();
+        const status = await fetch(
+          `${targets[attempt % targets.length]}/api/v1/rooms/${room}/members/${leaver.userId}`,
+          {
+            method: "DELETE",
+            headers: { authorization: `Bearer ${tenant.users[0]!.token}` },
+            signal: AbortSignal.timeout(5000),
+          },
+        ).then(
+          (r) => r.status,
+          () => 0,
         );
+        // 404: an earlier attempt removed it and only its answer was lost.
+        if (status === 204 || status === 404) {
+          leaver.removal = { room, before, after: await this.lastSeq(room) } satisfies Removal;
+          break;
+        }
+        await sleep(500);
       }
-      return { outcome };
+    }
+  }
+
+  private async lastSeq(room: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { rows } = await this.options.pool.query<{ last_seq: string }>(
+          "SELECT last_seq FROM rooms WHERE id = $1",
+          [room],
+        );
+        return Number(rows[0]!.last_seq);
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await sleep(500);
+      }
     }
   }
 
   /** Stops the senders, waits (bounded) for subscribers to catch up, and counts. */
   async finish(catchUpMs = 30_000): Promise<LoadReport> {
     this.stopping = true;
-    await Promise.all(this.senders);
+    await Promise.all([...this.senders, this.leaving]);
+    for (const ws of this.wsSenders) ws.stop();
     const rooms = this.options.tenant.rooms;
     const rows = await this.storedMessages(rooms);
     const heads = new Map<string, number>(rooms.map((r) => [r, 0]));
@@ -357,31 +301,28 @@ export class Load {
       const seq = Number(row.seq);
       heads.set(row.room_id, Math.max(heads.get(row.room_id) ?? 0, seq));
       perRoom.set(row.room_id, (perRoom.get(row.room_id) ?? 0) + 1);
-      if (row.client_msg_id) {
-        const s = stored.get(row.client_msg_id);
-        stored.set(row.client_msg_id, { roomId: row.room_id, seq, count: (s?.count ?? 0) + 1 });
-      }
+      const s = stored.get(row.body);
+      stored.set(row.body, { roomId: row.room_id, seq, count: (s?.count ?? 0) + 1 });
     }
     const deadline = Date.now() + catchUpMs;
     while (!this.subscribers.every((s) => s.caughtUp(heads)) && Date.now() < deadline) await sleep(100);
     for (const s of this.subscribers) s.stop();
 
+    const missing = (room: string, seq: number) =>
+      this.subscribers.some((sub) => sub.owes(room, seq) && !sub.received.get(room)!.has(seq));
     let ackedNotStored = 0;
     let lost = 0;
-    for (const [id, ack] of this.acks) {
-      const s = stored.get(id);
+    for (const [body, ack] of this.acks) {
+      const s = stored.get(body);
       const inDb = s !== undefined && s.seq === ack.seq && s.roomId === ack.roomId;
       if (!inDb) ackedNotStored++;
-      if (!inDb || this.subscribers.some((sub) => !sub.received.get(ack.roomId)!.has(ack.seq))) lost++;
+      if (!inDb || missing(ack.roomId, ack.seq)) lost++;
     }
-    let missedStored = 0;
-    for (const row of rows) {
-      if (this.subscribers.some((sub) => !sub.received.get(row.room_id)!.has(Number(row.seq))))
-        missedStored++;
-    }
+    const missedStored = rows.filter((row) => missing(row.room_id, Number(row.seq))).length;
     const closeCodes: Record<string, number> = {};
     for (const s of this.subscribers)
       for (const [code, n] of s.closeCodes) closeCodes[code] = (closeCodes[code] ?? 0) + n;
+    const removed = this.subscribers.filter((s) => s.removal);
     return {
       sent: this.sent,
       acked: this.acks.size,
@@ -401,6 +342,11 @@ export class Load {
       reconnects: this.subscribers.reduce((sum, s) => sum + s.reconnects, 0),
       closeCodes,
       abandoned: this.abandoned,
+      unknownOutcome: this.unknownOutcome,
+      sendsByKind: [...this.kinds].map(([k, n]) => `${k} ${n}`).join(", "),
+      removed: removed.length,
+      removalNoticed: removed.filter((s) => s.left.has(s.removal!.room)).length,
+      deliveredAfterRemoval: removed.reduce((sum, s) => sum + s.deliveredAfterRemoval(), 0),
     };
   }
 
@@ -408,11 +354,10 @@ export class Load {
   private async storedMessages(rooms: string[]) {
     for (let attempt = 0; ; attempt++) {
       try {
-        const { rows } = await this.options.pool.query<{
-          room_id: string;
-          seq: string;
-          client_msg_id: string | null;
-        }>("SELECT room_id, seq, client_msg_id FROM messages WHERE room_id = ANY($1::uuid[])", [rooms]);
+        const { rows } = await this.options.pool.query<{ room_id: string; seq: string; body: string }>(
+          "SELECT room_id, seq, body FROM messages WHERE room_id = ANY($1::uuid[])",
+          [rooms],
+        );
         return rows;
       } catch (error) {
         if (attempt >= 20) throw error;
@@ -425,5 +370,6 @@ export class Load {
   abort(): void {
     this.stopping = true;
     for (const s of this.subscribers) s.stop();
+    for (const ws of this.wsSenders) ws.stop();
   }
 }

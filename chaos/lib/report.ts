@@ -18,6 +18,41 @@ const FOUND = [
     "commands now time out after 1 s and the limiter passes — app/src/server.ts, app/test/redis-restart.integration.test.ts.",
 ];
 
+/**
+ * Issue 23 (a code review): each finding, the attack or scenario that shows it, and what that
+ * attack measured on the code before the fix (short form, at a018739). Its row below is now.
+ */
+const REVIEW = [
+  "`secret-leaks` (access tokens in nginx's log): nginx's access log held the access token, its signature and a tenant " +
+    "API key from `?token=` and query strings; now nginx logs the path without the query, and keeps /ws errors (which quote " +
+    "the request line) out of its error log — components/nginx, the chart's `_nginx.tpl`.",
+  "`room-stream-leak` and `churn-soak` (room streams that never go away): 10 of 10 rooms subscribed twice on one socket kept " +
+    "their Redis channel after the socket left; clients coming and going left 11 channels; now 0 — app/src/ws/hub.ts.",
+  "1 `removed-member`: members removed while their instance's Redis subscription was down got 8 messages sent after " +
+    "the removal in 2 rounds and were never told; now 0, and `unsubscribed` — kicks kept while Redis is away, membership " +
+    "re-read after a fan-out reconnect, a kick during a subscribe refuses it.",
+  "2 `spoofed-address`: 40 guesses through nginx with a made-up X-Forwarded-For each were never blocked (401 × 40), and " +
+    "the address written in was locked out (429); now 429 after 30, and the framed address still gets 200 — nginx sets the " +
+    "header, the app believes TRUSTED_PROXY_HOPS (1).",
+  "3 `subscribe-churn`: 150 subscribes to random room ids made 150 Redis channels; now 0 (membership first).",
+  "4 `lost-publish`: a committed message whose publish was lost reached neither the live subscriber after a retry (200) nor " +
+    "a new subscriber; now both get it.",
+  "5 `commit-reset`: a connection reset after a batch committed stored 5 of 20 sends without client_msg_id twice; now 0 " +
+    "(retried under the batch's own message ids).",
+  "6 `catch-up-failure`: a failed catch-up read left a subscription that replayed 0 of 5 messages and never went live; " +
+    "now the read is retried and it goes live.",
+  "7 `expired-token-lockout`: 40 expired but correctly signed tokens from one address locked it out (429, a valid token " +
+    "too); now 401 each and the address keeps working.",
+  "8 `planted-dump`: a dump with `\\unrestrict <its key>` and `\\! touch` ran the command; a dump without `.sha256` was " +
+    "restored; now psql runs restricted under a random key (refused, nothing restored) and a missing checksum exits 5.",
+  "9 `readiness-exposure`: 100 concurrent `/health/ready` hits made 100 probe rounds, the answer said " +
+    "`connect ECONNREFUSED 127.0.0.1:1`, nginx served it to outside addresses, and the Gateway variant routed /metrics; now " +
+    "one round a second, no reason in the answer, 403 from outside, and the Gateway routes only the API, /ws and /health.",
+  "10 `edge-limits`: 640 requests and 200 upgrades from one address all passed nginx, and every process held SECRET_KEY " +
+    "and every store's credential (20 extra credentials in the local and prod plans); now 429 past nginx's per-address " +
+    "limits and each process holds only what its command uses.",
+];
+
 const ms = (v: number | null) => (v === null ? "—" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
 const cell = (v: unknown) => String(v).replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -70,11 +105,14 @@ export function renderReliability(options: {
     "",
     "Every fault runs on real processes and real services on loopback: `chatapi serve`/`worker`/`backup` from `app/dist`, " +
       "and for whatever is faulted a private instance (redis-server, a PostgreSQL 15 cluster, a RabbitMQ node, nginx with the " +
-      "toolkit's rendered config, a tmpfs) so the shared services are never disturbed. Load: senders post over REST with a " +
-      "`client_msg_id` and retry the same id on another instance until acked; subscribers hold WebSockets on every instance, " +
-      "reconnect with exponential backoff and full jitter and resubscribe with the last seq they saw (API.md).",
+      "toolkit's rendered config, a tmpfs) so the shared services are never disturbed, with the shipped limits. Load: " +
+      "senders over REST and over WebSocket with a `client_msg_id` retry the same id on another instance until acked; " +
+      "senders over REST without one send once (a send whose answer was lost is not repeated, and must be stored at most " +
+      "once); every body is unique. Subscribers hold WebSockets on every instance, reconnect with exponential backoff and " +
+      "full jitter and resubscribe with the last seq they saw (API.md); one of them is removed from a room under load.",
     "",
-    "- **sent / acked**: distinct messages attempted / acknowledged (201, or 200 for a retried id).",
+    "- **sent / acked**: distinct messages attempted / acknowledged (201, or 200 for a retried id; a send without " +
+      "`client_msg_id` whose answer was lost is neither).",
     "- **delivered**: message frames received, summed over all subscribers (each subscriber follows every room).",
     "- **lost**: acked messages that some subscriber never got, or that PostgreSQL does not hold under the acked seq.",
     "- **duplicated / out of order**: frames a subscriber got twice / with a seq other than last + 1.",
@@ -116,6 +154,12 @@ export function renderReliability(options: {
     "## What the suite found (fixed, each with its own regression test)",
     "",
     ...FOUND.map((line) => `- ${line}`),
+    "",
+  );
+  out.push(
+    "## Issue 23: a review's findings, and what their attacks measured before the fix",
+    "",
+    ...REVIEW.map((line) => `- ${line}`),
     "",
   );
   out.push("## Attacks", "");

@@ -16,7 +16,7 @@ export interface LoadShape {
 
 export function loadShape(scale: Scale, instances: number): LoadShape {
   return scale === "short"
-    ? { senders: 3, subscribersPerInstance: 2, rooms: 2, ratePerSender: 10, beforeMs: 1500, afterMs: 2000 }
+    ? { senders: 4, subscribersPerInstance: 2, rooms: 2, ratePerSender: 10, beforeMs: 1500, afterMs: 2000 }
     : {
         senders: 8,
         subscribersPerInstance: Math.max(4, Math.ceil(12 / instances)),
@@ -29,7 +29,7 @@ export function loadShape(scale: Scale, instances: number): LoadShape {
 
 export function describeLoad(shape: LoadShape, instances: number, via = ""): string {
   const subs = shape.subscribersPerInstance * instances;
-  return `${shape.senders} senders × ${shape.rooms} rooms at ${shape.senders * shape.ratePerSender} msg/s, ${subs} subscribers on ${instances} instance${instances > 1 ? "s" : ""}${via}`;
+  return `${shape.senders} senders (REST and WebSocket with client_msg_id, REST without) × ${shape.rooms} rooms at ${shape.senders * shape.ratePerSender} msg/s, ${subs} subscribers on ${instances} instance${instances > 1 ? "s" : ""}${via}, one removed from a room under load`;
 }
 
 /** Polls `probe` from now on; resolves with ms since `since` when it first passes (null on timeout). */
@@ -95,9 +95,14 @@ export function loadChecks(report: LoadReport): Check[] {
       JSON.stringify(report.outcomes),
     ),
     check(
-      "every send eventually acked",
-      report.abandoned === 0 && report.acked === report.sent,
-      `sent ${report.sent}, acked ${report.acked}, abandoned ${report.abandoned}`,
+      "every send eventually acked (a send without client_msg_id whose answer was lost is not repeated)",
+      report.abandoned === 0 && report.acked + report.unknownOutcome === report.sent,
+      `sent ${report.sent} (${report.sendsByKind}), acked ${report.acked}, answer lost ${report.unknownOutcome}, abandoned ${report.abandoned}`,
+    ),
+    check(
+      "a member removed under load got nothing committed after its removal, and was told",
+      report.removed > 0 && report.deliveredAfterRemoval === 0 && report.removalNoticed === report.removed,
+      `removed ${report.removed}, told ${report.removalNoticed}, messages after the removal that reached them ${report.deliveredAfterRemoval}`,
     ),
   ];
 }
@@ -122,7 +127,13 @@ export function result(
     duplicated: report.duplicated,
     outOfOrder: report.outOfOrder,
     recoveryMs,
-    extra: { responses: statuses, reconnects: report.reconnects, ...extra },
+    extra: {
+      responses: statuses,
+      reconnects: report.reconnects,
+      "sends by kind": report.sendsByKind,
+      "answer lost (no client_msg_id, not retried)": report.unknownOutcome,
+      ...extra,
+    },
     checks: [...loadChecks(report), ...checks],
   };
 }

@@ -42,7 +42,6 @@ export class Stack {
       LOG_LEVEL: "WARNING",
       DATABASE_POOL_SIZE: "4",
       DATABASE_MAX_OVERFLOW: "4",
-      RATE_LIMIT_PER_MINUTE: "100000",
       ...options.env,
     };
     this.pool = new pg.Pool({ connectionString: database.url, max: 2 });

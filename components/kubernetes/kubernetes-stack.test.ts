@@ -243,10 +243,14 @@ describe("prod stack (Pulumi.prod.yaml) on Kubernetes", () => {
       REDIS_URL_FILE: "/run/secrets/redis_url",
       RABBITMQ_URL_FILE: "/run/secrets/rabbitmq_url",
       SECRET_KEY_FILE: "/run/secrets/secret_key",
-      SMTP_PASSWORD_FILE: "/run/secrets/smtp_password",
       SENTRY_DSN_FILE: "/run/secrets/sentry_dsn",
       INSTANCE_NAME: { fieldRef: { fieldPath: "metadata.name" } },
     });
+    expect(env).not.toHaveProperty("SMTP_PASSWORD_FILE"); // only the worker sends mail
+    const worker = container(d.get("apps/v1:Deployment", "worker"));
+    const workerEnv = Object.fromEntries((worker.env as Obj[]).map((e) => [e.name, e.value]));
+    expect(workerEnv).toMatchObject({ SMTP_PASSWORD_FILE: "/run/secrets/smtp_password" });
+    expect(workerEnv).not.toHaveProperty("SECRET_KEY_FILE"); // only the API signs tokens
     for (const name of [
       "DATABASE_URL",
       "REDIS_URL",
@@ -660,6 +664,15 @@ describe("Gateway API instead of nginx", () => {
     });
     const route = d.get("gateway.networking.k8s.io/v1:HTTPRoute", "api-route");
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: "chatapi-prodgw-api", port: 8000 }]);
+    // Only what nginx serves: not "/" (that made /metrics and /health/ready public).
+    const matches = route.spec.rules.flatMap((r: Obj) => r.matches.map((m: Obj) => m.path));
+    expect(matches).toEqual([
+      { type: "PathPrefix", value: "/api/v1" },
+      { type: "Exact", value: "/health" },
+      { type: "Exact", value: "/ws" },
+    ]);
+    // The WebSocket keeps nginx's long timeout (a gateway's default would cut it).
+    expect(route.spec.rules[1].timeouts).toEqual({ request: "86400s", backendRequest: "86400s" });
     const issuer = d.get("cert-manager.io/v1:Issuer", "acme-issuer");
     expect(issuer.spec.acme).toMatchObject({
       email: "ops@example.com",

@@ -6,7 +6,7 @@
 // INSTANCE_NAME, as the Docker target does) and by each instance's own /metrics.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -328,6 +328,28 @@ describe("nginx in front of several chat service instances", () => {
       used.size,
       "clients from different addresses should not all share one instance",
     ).toBeGreaterThanOrEqual(2);
+  });
+
+  it("gives a client no new address per request by writing X-Forwarded-For (the guard sees the real one)", async () => {
+    // AUTH_FAILURES_PER_MINUTE is 30 (the default): a client that picks an address per request
+    // would never be blocked if nginx appended to its header and the app believed it.
+    const statuses: number[] = [];
+    for (let i = 0; i < 34; i++) {
+      const response = await https("GET", "/api/v1/clients", {
+        headers: { "x-api-key": `cak_spoofed_${i}`, "x-forwarded-for": `203.0.113.${i + 1}` },
+        localAddress: "127.0.0.99",
+      });
+      statuses.push(response.status);
+      if (i === 29) await new Promise((resolve) => setTimeout(resolve, 300)); // counted after each answer
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30)).toEqual([429, 429, 429, 429]);
+  });
+
+  it("never writes an access token to its access log (the WebSockets above carried one in ?token=)", () => {
+    const log = readFileSync(join(nginx.dir, "access.log"), "utf8");
+    expect(log).toContain('"request":"GET /ws HTTP/1.1","status":101');
+    expect(log).not.toContain(accessToken.split(".")[2]!);
   });
 
   it("carries WebSocket frames both ways and keeps the connection open between them", async () => {

@@ -59,15 +59,48 @@ describe("renderNginxConfig", () => {
         "proxy_set_header Connection $connection_upgrade;",
         "proxy_set_header Host $host;",
         "proxy_set_header X-Real-IP $remote_addr;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_read_timeout 86400s;",
       ]),
     );
     expect(block(conf, "location /api/v1/")).toContain("proxy_pass http://chatapi_backend;");
-    expect(block(conf, "location /health")).toEqual(
+    expect(block(conf, "location = /health")).toEqual(
       expect.arrayContaining(["proxy_pass http://chatapi_backend;", "access_log off;"]),
     );
+  });
+
+  it("sets X-Forwarded-For to the address it saw, never appending what the client sent", () => {
+    expect(conf).not.toContain("$proxy_add_x_forwarded_for");
+    const forwarded = conf.split("\n").filter((line) => line.includes("X-Forwarded-For"));
+    expect(forwarded.length).toBeGreaterThanOrEqual(4); // API, /ws, /health, /health/ready
+    for (const line of forwarded) expect(line.trim()).toBe("proxy_set_header X-Forwarded-For $remote_addr;");
+  });
+
+  it("logs requests without their query string, and keeps /ws errors (which quote it) out of the error log", () => {
+    const format = conf.slice(conf.indexOf("log_format chatapi_json"), conf.indexOf("access_log"));
+    expect(format).toContain('"request":"$request_method $chatapi_request_path $server_protocol"');
+    expect(format).not.toMatch(/\$request[^_]|\$request_uri|\$args|\$query_string/);
+    expect(block(conf, "map $request_uri $chatapi_request_path")).toEqual([
+      '"~^(?<chatapi_path>[^?]*)" $chatapi_path;',
+    ]);
+    expect(block(conf, "location = /ws")).toContain("error_log stderr crit;");
+  });
+
+  it("limits requests, WebSocket upgrades and connections per client address", () => {
+    expect(conf).toContain("limit_req_zone $binary_remote_addr zone=chatapi_api:10m rate=100r/s;");
+    expect(conf).toContain("limit_req_zone $binary_remote_addr zone=chatapi_ws:10m rate=20r/s;");
+    expect(conf).toContain("limit_req_status 429;");
+    expect(block(conf, "location /api/v1/")).toContain("limit_req zone=chatapi_api burst=200 nodelay;");
+    expect(block(conf, "location = /ws")).toContain("limit_req zone=chatapi_ws burst=100 nodelay;");
+    expect(conf).toContain("limit_conn chatapi_conn 1000;");
+  });
+
+  it("serves /health to anyone but /health/ready only to private networks, and nothing else under /health", () => {
+    const ready = block(conf, "location = /health/ready");
+    expect(ready).toEqual(expect.arrayContaining(["allow 10.0.0.0/8;", "allow 127.0.0.0/8;", "deny all;"]));
+    expect(ready.indexOf("deny all;")).toBeGreaterThan(ready.lastIndexOf("allow fc00::/7;"));
+    expect(conf).not.toMatch(/location \/health \{/);
   });
 
   it("bounds how long old workers keep WebSockets after a reload", () => {

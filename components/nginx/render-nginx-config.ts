@@ -25,6 +25,31 @@ export interface NginxRenderOptions {
 /** How long old workers may keep connections after a reload (see the main context below). */
 export const WORKER_SHUTDOWN_TIMEOUT_SECONDS = 10;
 
+/**
+ * Per client address, in nginx before any instance sees the request (the app's own limits count
+ * per principal and per instance). Generous: an office NAT is one address for many people.
+ */
+export const EDGE_LIMITS = {
+  /** REST requests per second, with this burst served at once. */
+  apiRatePerSecond: 100,
+  apiBurst: 200,
+  /** WebSocket upgrades per second (reconnect storms), with this burst. */
+  wsRatePerSecond: 20,
+  wsBurst: 100,
+  /** Open connections (and HTTP/2 streams) at once. */
+  connections: 1000,
+} as const;
+
+/** Addresses that may read /health/ready through the load balancer (operators, probes, smoke). */
+export const PRIVATE_NETWORKS = [
+  "127.0.0.0/8",
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "::1",
+  "fc00::/7",
+];
+
 function version(text: string): [number, number] {
   const [major, minor] = text.split(".").map(Number);
   return [major ?? 1, minor ?? 0];
@@ -33,15 +58,38 @@ function version(text: string): [number, number] {
 const atLeast = (v: [number, number], major: number, minor: number) =>
   v[0] > major || (v[0] === major && v[1] >= minor);
 
+// X-Forwarded-For is set, not appended to: this nginx is the edge, so whatever a client wrote
+// there is its own invention. The app believes exactly one private hop (TRUSTED_PROXY_HOPS=1):
+// the address below. Behind another proxy, trustedProxies makes $remote_addr the real client.
 const proxyHeaders = [
   "proxy_set_header Host $host;",
   "proxy_set_header X-Real-IP $remote_addr;",
-  "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+  "proxy_set_header X-Forwarded-For $remote_addr;",
   "proxy_set_header X-Forwarded-Proto $scheme;",
 ];
 
 const indent = (lines: string[], depth: number) =>
   lines.map((line) => (line ? `${"    ".repeat(depth)}${line}` : ""));
+
+/** A health endpoint passed to the instances (rate-limited, not logged), after `access` rules. */
+function healthLocation(path: string, access: string[]): string[] {
+  return [
+    `location = ${path} {`,
+    ...indent(
+      [
+        ...access,
+        `limit_req zone=chatapi_api burst=${EDGE_LIMITS.apiBurst} nodelay;`,
+        "proxy_pass http://chatapi_backend;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        ...proxyHeaders,
+        "access_log off;",
+      ],
+      1,
+    ),
+    "}",
+  ];
+}
 
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
@@ -91,9 +139,14 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     "# An instance that is gone fails fast, and the request moves on to the next one.",
     "proxy_connect_timeout 5s;",
     "",
-    "# One JSON object per request on stdout (the container runtime rotates it).",
+    "# One JSON object per request on stdout (the container runtime rotates it). The request is",
+    "# logged without its query string: /ws carries the access token there (?token=), and anyone",
+    "# who reads logs could replay it.",
+    "map $request_uri $chatapi_request_path {",
+    '    "~^(?<chatapi_path>[^?]*)" $chatapi_path;',
+    "}",
     'log_format chatapi_json escape=json \'{"time":"$time_iso8601","remote_addr":"$remote_addr",\'',
-    '    \'"request":"$request","status":$status,"bytes_sent":$body_bytes_sent,\'',
+    '    \'"request":"$request_method $chatapi_request_path $server_protocol","status":$status,"bytes_sent":$body_bytes_sent,\'',
     '    \'"request_time":$request_time,"upstream":"$upstream_addr",\'',
     '    \'"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent"}\';',
     `access_log ${options.accessLog ?? "/dev/stdout"} chatapi_json;`,
@@ -106,6 +159,16 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
   if (resolve && lb.upstream.kind === "dns") {
     http.push("", `resolver ${lb.upstream.resolver} valid=10s ipv6=off;`);
   }
+  const limits = EDGE_LIMITS;
+  http.push(
+    "",
+    "# Per client address, before any instance sees the request (see EDGE_LIMITS).",
+    `limit_req_zone $binary_remote_addr zone=chatapi_api:10m rate=${limits.apiRatePerSecond}r/s;`,
+    `limit_req_zone $binary_remote_addr zone=chatapi_ws:10m rate=${limits.wsRatePerSecond}r/s;`,
+    "limit_conn_zone $binary_remote_addr zone=chatapi_conn:10m;",
+    "limit_req_status 429;",
+    "limit_conn_status 429;",
+  );
   http.push(
     "",
     "map $http_upgrade $connection_upgrade {",
@@ -167,7 +230,10 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         `add_header Strict-Transport-Security "max-age=${lb.hstsMaxAgeSeconds}" always;`,
         'add_header X-Content-Type-Options "nosniff" always;',
         "",
+        `limit_conn chatapi_conn ${limits.connections};`,
+        "",
         `location ${lb.apiPrefix}/ {`,
+        `    limit_req zone=chatapi_api burst=${limits.apiBurst} nodelay;`,
         "    proxy_pass http://chatapi_backend;",
         "    proxy_http_version 1.1;",
         '    proxy_set_header Connection "";',
@@ -175,6 +241,7 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         "}",
         "",
         "location = /ws {",
+        `    limit_req zone=chatapi_ws burst=${limits.wsBurst} nodelay;`,
         "    proxy_pass http://chatapi_websocket;",
         "    proxy_http_version 1.1;",
         "    proxy_set_header Upgrade $http_upgrade;",
@@ -183,15 +250,18 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         `    proxy_read_timeout ${lb.wsReadTimeoutSeconds}s;`,
         `    proxy_send_timeout ${lb.wsReadTimeoutSeconds}s;`,
         "    proxy_buffering off;",
+        "    # nginx's error messages quote the whole request line, token included; the access log",
+        "    # still records every failure (status, upstream) without it.",
+        "    error_log stderr crit;",
         "}",
         "",
-        "location /health {",
-        "    proxy_pass http://chatapi_backend;",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        ...indent(proxyHeaders, 1),
-        "    access_log off;",
-        "}",
+        "# Liveness for anyone; readiness (which probes every dependency) for private networks.",
+        ...healthLocation("/health", []),
+        "",
+        ...healthLocation("/health/ready", [
+          ...PRIVATE_NETWORKS.map((cidr) => `allow ${cidr};`),
+          "deny all;",
+        ]),
         "",
         "# Nothing else is served (in particular not /metrics).",
         "location / {",

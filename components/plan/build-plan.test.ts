@@ -170,6 +170,35 @@ describe("deployment plan", () => {
     expect(plan.volumes.map((v) => v.name)).not.toContain("postgres-data");
   });
 
+  it("gives each app process only the secrets its command uses", () => {
+    const plan = planFor(
+      "local",
+      { "chatapi:smtp": JSON.stringify({ host: "smtp.example.com", port: 587, from: "chat@example.com" }) },
+      { "chatapi:smtpPassword": "smtp-secret", "chatapi:sentryDsn": "https://k@sentry.example.com/1" },
+    );
+    const secretsOf = (role: Role) =>
+      workload(plan, role)
+        .files.map((f) => ("secret" in f.source ? f.source.secret : "?"))
+        .sort();
+    expect(secretsOf("api")).toEqual([
+      "database_url",
+      "rabbitmq_url",
+      "redis_url",
+      "secret_key",
+      "sentry_dsn",
+    ]);
+    expect(secretsOf("worker")).toEqual([
+      "database_url",
+      "rabbitmq_url",
+      "redis_url",
+      "sentry_dsn",
+      "smtp_password",
+    ]);
+    expect(secretsOf("migrate")).toEqual(["database_url"]);
+    expect(secretsOf("bootstrap-admin")).toEqual(["admin_api_key", "database_url"]);
+    expect(secretsOf("backup")).toEqual(["database_url"]);
+  });
+
   it("builds connection URLs and data store config files from secret references", () => {
     const plan = planFor("local");
     expect(plan.secrets.find((s) => s.name === "database_url")?.source).toEqual({

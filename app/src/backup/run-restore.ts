@@ -1,11 +1,20 @@
-// Restoring a backup into DATABASE_URL: fetch (S3) → checksum → archive check → lock → refuse a
-// database that already has tables (unless forced) → one psql transaction (with --force it
-// first drops and recreates the public schema, in the same transaction, so a failed restore
-// leaves the database as it was) → migrate to the current schema.
+// Restoring a backup into DATABASE_URL: fetch (S3) → checksum (required unless
+// --allow-missing-checksum) → archive check → lock → refuse a database that already has tables
+// (unless forced) → one psql transaction (with --force it first drops and recreates the public
+// schema, in the same transaction, so a failed restore leaves the database as it was) → migrate
+// to the current schema.
+//
+// A dump is SQL for psql, and psql also runs its own meta-commands (\! runs a shell command,
+// \o writes files, \copy reads them): a planted dump would run them in the container. psql is
+// put in restricted mode first (\restrict, with a random key the dump cannot know), where any
+// meta-command is an error that stops the restore and rolls it back (the dump's own \restrict
+// and \unrestrict lines, which pg_dump 15.14+ writes, are taken out).
 import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { randomBytes } from "node:crypto";
+import { StringDecoder } from "node:string_decoder";
+import { PassThrough, Readable, Transform } from "node:stream";
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import pg from "pg";
@@ -27,6 +36,8 @@ export interface RestoreOptions {
   source: string;
   force: boolean;
   verifyOnly: boolean;
+  /** Restore a backup that has no .sha256 beside it (only its structure is checked then). */
+  allowMissingChecksum?: boolean;
 }
 
 export interface RestoreReport {
@@ -79,8 +90,15 @@ export async function runRestore(
         );
       }
       logger.info({ sha256: actual }, "checksum verified");
+    } else if (options.allowMissingChecksum) {
+      logger.warn(
+        { source: options.source },
+        "no .sha256 beside the backup (--allow-missing-checksum): only its structure is checked",
+      );
     } else {
-      logger.warn({ source: options.source }, "no .sha256 beside the backup: only its structure is checked");
+      throw new CorruptBackupError(
+        `no ${CHECKSUM_SUFFIX} beside ${options.source}: a backup that cannot be verified is not restored (pass --allow-missing-checksum to restore it anyway)`,
+      );
     }
     const format = await detectFormat(path);
     if (format !== "plain") await verifyArchive(path, format);
@@ -162,6 +180,7 @@ async function restoreSql(
     stdout: "ignore",
   });
   const feed = async () => {
+    sql.write(`\\restrict ${randomBytes(24).toString("hex")}\n`);
     if (replaceSchema) sql.write("DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n");
     let source: Readable;
     let producer: Promise<void> | undefined;
@@ -173,7 +192,7 @@ async function restoreSql(
     } else {
       source = format === "plain-gz" ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
     }
-    source.pipe(sql);
+    source.pipe(withoutRestrictLines()).pipe(sql);
     await Promise.all([
       new Promise((resolve, reject) => source.on("end", resolve).on("error", reject)),
       producer,
@@ -184,6 +203,37 @@ async function restoreSql(
   } catch (error) {
     sql.destroy();
     psql.child.kill("SIGTERM");
+    const message = (error as Error).message;
+    if (message.includes("invalid command \\restrict"))
+      throw new Error(
+        "this psql cannot refuse meta-commands (\\restrict needs PostgreSQL client 15.14, 16.10, 17.6 or later): upgrade postgresql-client",
+      );
+    if (message.includes("backslash commands are restricted"))
+      throw new Error(
+        `the backup contains psql meta-commands (a backslash command outside SQL), which restore refuses to run; nothing was restored (${message})`,
+      );
     throw error;
   }
+}
+
+/** pg_dump's own `\restrict KEY` / `\unrestrict KEY` lines (COPY data escapes a leading backslash). */
+const RESTRICT_LINE = /^\\(un)?restrict [A-Za-z0-9]+\r?$/;
+
+/** Drops the dump's \restrict and \unrestrict lines; every other byte passes unchanged. */
+function withoutRestrictLines(): Transform {
+  let carry = "";
+  const keep = (line: string) => !RESTRICT_LINE.test(line);
+  const text = new StringDecoder("utf8"); // a character split across two chunks stays whole
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const lines = (carry + text.write(chunk)).split("\n");
+      carry = lines.pop()!;
+      const kept = lines.filter(keep);
+      done(null, kept.length > 0 ? `${kept.join("\n")}\n` : "");
+    },
+    flush(done) {
+      const last = carry + text.end();
+      done(null, keep(last) ? last : "");
+    },
+  });
 }

@@ -1,7 +1,8 @@
-// `chatapi restore <file | s3://bucket/key> [--force] [--verify-only]`: restores a backup into
-// DATABASE_URL and migrates it. Exit codes: 0 restored (or verified); 1 failed; 4 the database
-// is not empty (nothing changed; --force replaces it); 5 the backup is corrupt or its checksum
-// does not match (nothing changed); 75 another backup or restore holds the lock.
+// `chatapi restore <file | s3://bucket/key> [--force] [--verify-only] [--allow-missing-checksum]`:
+// restores a backup into DATABASE_URL and migrates it. Exit codes: 0 restored (or verified);
+// 1 failed; 4 the database is not empty (nothing changed; --force replaces it); 5 the backup is
+// corrupt, its checksum does not match or it has no .sha256 (nothing changed); 75 another backup
+// or restore holds the lock.
 import { loadConfig } from "../config/env.js";
 import { CorruptBackupError } from "../backup/archive.js";
 import { LockBusyError } from "../backup/lock.js";
@@ -17,6 +18,7 @@ export async function restoreCommand(args: {
   source?: string | undefined;
   force: boolean;
   verifyOnly: boolean;
+  allowMissingChecksum?: boolean;
 }): Promise<void> {
   if (!args.source) throw new UsageError("restore needs a backup: chatapi restore <file | s3://bucket/key>");
   const config = loadConfig();
@@ -32,6 +34,7 @@ export async function restoreCommand(args: {
       source: args.source,
       force: args.force,
       verifyOnly: args.verifyOnly,
+      allowMissingChecksum: args.allowMissingChecksum ?? false,
     });
     logger.info(
       {

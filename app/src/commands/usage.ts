@@ -16,8 +16,9 @@ Commands:
                           verified pg_dump backup into BACKUP_DIR (+ S3), retention applied; with a
                           schedule it keeps running (--daemon uses BACKUP_SCHEDULE), metrics on
                           METRICS_PORT; a single run pushes them to BACKUP_PUSHGATEWAY_URL if set
-  restore <file | s3://bucket/key> [--force] [--verify-only]
-                          restore a backup into an empty database (--force: replace it), then migrate
+  restore <file | s3://bucket/key> [--force] [--verify-only] [--allow-missing-checksum]
+                          restore a verified backup (its .sha256 is required unless allowed) into an
+                          empty database (--force: replace it), then migrate; psql meta-commands refused
   --version               print the version
 
 Configuration comes from the environment (see app/README.md); every secret also accepts <NAME>_FILE.`;

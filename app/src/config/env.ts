@@ -363,6 +363,7 @@ const schema = z.object({
   WS_MAX_BUFFERED_BYTES: int(1024 * 1024, 1024, 1024 * 1024 * 1024),
   AUTH_FAILURES_PER_MINUTE: int(30, 1, 10_000_000),
   WS_MAX_CONNECTIONS_PER_ADDRESS: int(1000, 1, 10_000_000),
+  TRUSTED_PROXY_HOPS: int(1, 0, 10),
   // Worker (RabbitMQ jobs, e-mail notifications).
   WORKER_CONCURRENCY: int(4, 1, 1000),
   WORKER_PREFETCH: int(20, 1, 65535),

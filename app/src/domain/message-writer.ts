@@ -198,8 +198,11 @@ export class MessageWriter {
         ],
       }));
     } catch {
-      // A concurrent duplicate (unique violation) or another failure: settle one by one.
-      for (const p of [...unique, ...repeats]) (await this.writeOne(p))();
+      // A concurrent duplicate (unique violation) or another failure: settle one by one. The
+      // batch may have committed before the failure (a connection reset after COMMIT): each send
+      // is retried under its own message id, which the batch used too, so none is stored twice.
+      for (const p of unique) (await this.writeOne(p, p.id))();
+      for (const p of repeats) (await this.writeOne(p))();
       return done;
     }
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -218,10 +221,10 @@ export class MessageWriter {
     return done;
   }
 
-  /** Writes one send on its own; returns what answers it. */
-  private async writeOne(p: Pending): Promise<() => void> {
+  /** Writes one send on its own (under `messageId` when given); returns what answers it. */
+  private async writeOne(p: Pending, messageId?: string): Promise<() => void> {
     try {
-      const result = await sendMessage(this.pool, p.actor, p.roomId, p.body, p.clientMsgId);
+      const result = await sendMessage(this.pool, p.actor, p.roomId, p.body, p.clientMsgId, messageId);
       return () => p.resolve(result);
     } catch (error) {
       return () => p.reject(error);

@@ -38,28 +38,41 @@ WITH r AS (
      AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = $1 AND m.user_id = $2)
   RETURNING last_seq
 ), inserted AS (
-  INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id)
-  SELECT $1, r.last_seq, $2, $3, $4 FROM r
+  INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id)
+  SELECT COALESCE($6::uuid, gen_random_uuid()), $1, r.last_seq, $2, $3, $4 FROM r
   RETURNING ${COLUMNS}
 ), ${OUTBOX_MESSAGE_POSTED}
 SELECT ${COLUMNS} FROM inserted`;
 
+/**
+ * Writes one message. `messageId` (optional) fixes its id: a caller that retries a write whose
+ * outcome it does not know (the connection died around COMMIT) passes the id of the first
+ * attempt, so the primary key makes a second copy impossible, with or without client_msg_id.
+ */
 export async function sendMessage(
   pool: pg.Pool,
   actor: Actor,
   roomId: string,
   body: string,
   clientMsgId: string | undefined,
+  messageId?: string,
 ): Promise<{ message: Message; created: boolean }> {
   try {
     const { rows } = await pool.query<Message>({
       name: "insert_message",
       text: INSERT_MESSAGE,
-      values: [roomId, actor.userId, body, clientMsgId ?? null, actor.clientId],
+      values: [roomId, actor.userId, body, clientMsgId ?? null, actor.clientId, messageId ?? null],
     });
     if (!rows[0]) throw notFound("room");
     return { message: rows[0], created: true };
   } catch (error) {
+    if (messageId !== undefined && isUniqueViolation(error)) {
+      // The first attempt did commit: this request created that message (nobody published it yet).
+      const { rows } = await pool.query<Message>(`SELECT ${COLUMNS} FROM messages WHERE id = $1`, [
+        messageId,
+      ]);
+      if (rows[0]) return { message: rows[0], created: true };
+    }
     if (clientMsgId === undefined || !isUniqueViolation(error, "messages_client_msg_id_key")) throw error;
     const { rows } = await pool.query<Message>(
       `SELECT ${COLUMNS} FROM messages WHERE room_id = $1 AND sender_id = $2 AND client_msg_id = $3`,

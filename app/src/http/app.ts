@@ -5,7 +5,7 @@ import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
-import { TRUSTED_PROXIES } from "./auth-guard.js";
+import { trustProxy } from "./auth-guard.js";
 import type { AppContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { healthRoutes } from "./health.js";
@@ -45,8 +45,8 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  // Behind nginx / a Kubernetes Service: trust forwarded addresses from private networks only.
-  app.set("trust proxy", TRUSTED_PROXIES);
+  // Behind nginx: believe X-Forwarded-For for exactly TRUSTED_PROXY_HOPS private hops.
+  app.set("trust proxy", trustProxy(ctx.config.TRUSTED_PROXY_HOPS));
   // While stopping, every response closes its keep-alive connection: a busy client reusing one
   // would otherwise keep the instance serving until the drain timeout and then have a request
   // cut mid-flight (found by chaos/faults/sigterm-api-instance). Requests already sent are
@@ -98,6 +98,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
       version: ctx.version,
       metrics: ctx.metrics,
       checks: ctx.readiness,
+      logger: ctx.logger,
       shuttingDown: () => lifecycle.shuttingDown,
     }),
   );

@@ -1,5 +1,6 @@
-// Brute-force defence: failed authentications (any 401: bad API key, bad or expired access
-// token, bad refresh token, a WebSocket upgrade with a bad token) are counted per client address
+// Brute-force defence: failed authentications (any 401 but an expired credential: bad API key,
+// bad access token, bad refresh token, a WebSocket upgrade with a bad token) are counted per
+// client address
 // in Redis, across instances, in a fixed one-minute window. An address at the limit gets 429 with
 // Retry-After for every authenticated request until the window ends — before its credential is
 // even looked at, so guessing stops (a right guess would otherwise still succeed). The general
@@ -11,20 +12,46 @@ import type { Redis } from "ioredis";
 import proxyAddr from "proxy-addr";
 import { sendError } from "./errors.js";
 
-/** Proxies whose X-Forwarded-For is believed (Express's `trust proxy`, shared with the WebSocket gateway). */
-export const TRUSTED_PROXIES = ["loopback", "linklocal", "uniquelocal"];
-const trusted = proxyAddr.compile(TRUSTED_PROXIES);
+/** Where a proxy in front of the service may sit: loopback and private networks. */
+export const PROXY_NETWORKS = ["loopback", "linklocal", "uniquelocal"];
+const privateAddress = proxyAddr.compile(PROXY_NETWORKS);
+
+/** Decides, hop by hop from the socket's peer outwards, whose X-Forwarded-For entry is believed. */
+export type TrustProxy = (address: string, hop: number) => boolean;
+
+/**
+ * Express's `trust proxy` (shared with the WebSocket gateway): exactly `hops` proxies, each on a
+ * private network. The edge proxy (nginx) replaces X-Forwarded-For with the address it saw, so
+ * with one hop the client's address is the last entry and anything a client wrote is ignored;
+ * trusting every private hop instead let a client behind a private address pick its own
+ * address per request (and escape the per-address limits, or fill a victim's).
+ */
+export function trustProxy(hops: number): TrustProxy {
+  return (address, hop) => hop < hops && privateAddress(address, hop);
+}
 
 /** The client's address as Express computes `req.ip`, for requests Express never sees (upgrades). */
-export function clientAddress(req: IncomingMessage): string {
+export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
   try {
-    return proxyAddr(req, trusted);
+    return proxyAddr(req, trust);
   } catch {
     return req.socket.remoteAddress ?? "unknown";
   }
 }
 
 const WINDOW_MS = 60_000;
+
+/**
+ * 401 codes that are not guesses: the credential was genuine (its signature or digest matched)
+ * but has expired. Normal clients send these all the time (a tab woken from sleep, a clock
+ * ahead); counting them would let a NAT full of them lock itself out.
+ */
+const EXPIRED_CREDENTIAL = new Set(["token_expired", "refresh_token_expired"]);
+
+/** Whether a 401 with this error code counts as a failed authentication. */
+export function isGuess(code: string | undefined): boolean {
+  return code === undefined || !EXPIRED_CREDENTIAL.has(code);
+}
 
 export class AuthFailureGuard {
   constructor(
@@ -74,7 +101,8 @@ export class AuthFailureGuard {
         );
       }
       res.once("finish", () => {
-        if (res.statusCode === 401) this.recordFailure(address);
+        if (res.statusCode === 401 && isGuess(res.locals.errorCode as string | undefined))
+          this.recordFailure(address);
       });
       next();
     };

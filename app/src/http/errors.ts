@@ -15,6 +15,8 @@ export function sendError(
   message: string,
   details?: unknown,
 ) {
+  // Read by the auth-failure guard (an expired credential is not a guess).
+  res.locals.errorCode = code;
   res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
 }
 

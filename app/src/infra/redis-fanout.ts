@@ -3,7 +3,11 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Fanout, FanoutHandlers } from "../ws/fanout.js";
+import type { Fanout, FanoutHandlers, PublishOptions } from "../ws/fanout.js";
+
+/** Kicks kept while the publisher is down; past this the oldest are dropped (the receivers'
+ * membership re-check after their own reconnect, and token expiry, still end those cursors). */
+const MAX_KEPT = 10_000;
 
 export interface RedisFanoutOptions {
   url: string;
@@ -22,8 +26,10 @@ export class RedisFanout implements Fanout {
   private readonly roomPrefix: string;
   private readonly probeChannel: string;
   private readonly probes = new Map<string, () => void>();
-  /** Latest unpublished payload per room while the publisher is down (bounded by rooms). */
+  /** Latest unpublished message per room while the publisher is down (bounded by rooms). */
   private readonly unpublished = new Map<string, Buffer>();
+  /** Unpublished `keep` payloads (kicks), each kept, in order (bounded: the oldest go first). */
+  private readonly unpublishedKept: Array<{ roomId: string; payload: Buffer }> = [];
   private subscriberWasReady = false;
   private subscriptionLive = false;
   private closed = false;
@@ -88,16 +94,16 @@ export class RedisFanout implements Fanout {
     await this.sub.unsubscribe(this.roomPrefix + roomId).catch(() => undefined);
   }
 
-  publish(roomId: string, payload: Buffer): void {
-    if (this.pub.status !== "ready") {
-      this.unpublished.set(roomId, payload);
+  publish(roomId: string, payload: Buffer, options: PublishOptions = {}): void {
+    const keepForLater = () => {
+      if (options.keep) {
+        this.unpublishedKept.push({ roomId, payload });
+        if (this.unpublishedKept.length > MAX_KEPT) this.unpublishedKept.shift();
+      } else this.unpublished.set(roomId, payload);
       this.options.onPublishFailure?.();
-      return;
-    }
-    this.pub.publish(this.roomPrefix + roomId, payload).catch(() => {
-      this.unpublished.set(roomId, payload);
-      this.options.onPublishFailure?.();
-    });
+    };
+    if (this.pub.status !== "ready") return keepForLater();
+    this.pub.publish(this.roomPrefix + roomId, payload).catch(keepForLater);
   }
 
   /** Round trip through Redis: publish on this instance's probe channel and see it arrive. */
@@ -168,8 +174,13 @@ export class RedisFanout implements Fanout {
     this.options.onSubscriptionChange?.(live);
   }
 
-  /** After the publisher reconnects, the newest payload of each room tells receivers what they missed. */
+  /**
+   * After the publisher reconnects: every kept payload (kicks), then the newest message of each
+   * room, which tells receivers what they missed.
+   */
   private flushUnpublished(): void {
+    const kept = this.unpublishedKept.splice(0);
+    for (const { roomId, payload } of kept) this.publish(roomId, payload, { keep: true });
     const pending = [...this.unpublished];
     this.unpublished.clear();
     for (const [roomId, payload] of pending) this.publish(roomId, payload);

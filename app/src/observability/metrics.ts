@@ -50,6 +50,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly fanoutRooms = new Gauge({
+    name: "chatapi_fanout_rooms",
+    help: "Rooms this instance follows on the fan-out (a stream and a Redis channel each); should fall back as subscribers leave",
+    registers: [this.registry],
+  });
+
   readonly catchUpQueries = new Counter({
     name: "chatapi_fanout_catch_up_queries_total",
     help: "Database reads done to fill gaps in the live stream (after Redis loss or reordering)",

@@ -171,10 +171,9 @@ export class Connection implements Recipient {
           this.ctx.writer.send(actor, frame.room_id, frame.body, frame.client_msg_id),
         );
         const encoded = encodeMessage(message);
-        if (created) {
-          this.ctx.metrics.messagesSent.inc();
-          this.ctx.hub.publish(encoded);
-        }
+        if (created) this.ctx.metrics.messagesSent.inc();
+        // A retry publishes too (see routes/rooms.ts): receivers drop a seq they already have.
+        this.ctx.hub.publish(encoded);
         this.deliver(ackFrame(message.client_msg_id, encoded.json));
         return;
       }

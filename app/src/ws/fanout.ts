@@ -8,14 +8,23 @@ export interface FanoutHandlers {
   onResync(): void;
 }
 
+export interface PublishOptions {
+  /** Never replaced by a later payload of the room while waiting to be published. */
+  keep?: boolean;
+}
+
 export interface Fanout {
   setHandlers(handlers: FanoutHandlers): void;
   /** Starts receiving a room; resolves once active (or at once when the transport is down:
    * the room is then subscribed on reconnect, followed by onResync). */
   subscribe(roomId: string): Promise<void>;
   unsubscribe(roomId: string): Promise<void>;
-  /** Fire and forget; a lost publish is repaired by the receivers' gap detection. */
-  publish(roomId: string, payload: Buffer): void;
+  /**
+   * Fire and forget; a lost message is repaired by the receivers' gap detection. While the
+   * transport is down only a room's newest message is kept for later (it reveals the gap);
+   * `keep` payloads (kicks) are each kept, since no later payload stands in for them.
+   */
+  publish(roomId: string, payload: Buffer, options?: PublishOptions): void;
   /** Throws unless this instance's subscription delivers messages right now. */
   check(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

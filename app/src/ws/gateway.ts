@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AccessClaims, TokenService } from "../domain/tokens.js";
 import { ApiError } from "../domain/errors.js";
-import { clientAddress, type AuthFailureGuard } from "../http/auth-guard.js";
+import { clientAddress, isGuess, type AuthFailureGuard, type TrustProxy } from "../http/auth-guard.js";
 import type { PresenceTracker } from "../infra/presence.js";
 import { CLOSE_BAD_TOKEN, CLOSE_GOING_AWAY, Connection, type ConnectionContext } from "./connection.js";
 
@@ -17,6 +17,8 @@ export interface GatewayOptions extends ConnectionContext {
   tokens: TokenService;
   /** Failed authentications per address: a blocked address gets 429 before its token is read. */
   authGuard?: AuthFailureGuard;
+  /** Whose X-Forwarded-For is believed (the same rule as Express's `trust proxy`). */
+  trustProxy: TrustProxy;
   /** Open (and opening) WebSockets one client address may hold on this instance; more get 429. */
   maxConnectionsPerAddress?: number;
   instance: string;
@@ -59,7 +61,7 @@ export class WebSocketGateway {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== WS_PATH) return reject(socket, 404, "Not Found");
     if (!this.accepting) return reject(socket, 503, "Service Unavailable");
-    const address = clientAddress(req);
+    const address = clientAddress(req, this.options.trustProxy);
     const held = this.perAddress.get(address) ?? 0;
     if (held >= (this.options.maxConnectionsPerAddress ?? Infinity)) {
       this.options.metrics.wsRateLimited.inc();
@@ -92,7 +94,7 @@ export class WebSocketGateway {
         return await this.options.tokens.verifyAccessToken(token);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        guard?.recordFailure(address);
+        if (isGuess(error.code)) guard?.recordFailure(address);
         return error;
       }
     };

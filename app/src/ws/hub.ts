@@ -11,6 +11,12 @@
 // A new subscriber first replays (after_seq, head] from PostgreSQL, then joins the live set in
 // the same tick it reaches head, so there is no gap and no duplicate at the seam. Each cursor
 // also remembers its own last seq, which filters duplicates once more.
+//
+// Membership: a subscribe is checked before it costs anything else (no stream, no Redis
+// SUBSCRIBE, no head read for a room the user is not in). A removal reaches the cursors through
+// a kick on the fan-out; a kick that arrives while a subscribe is between its check and its
+// registration refuses that subscribe, and after a fan-out reconnect (kicks may have been lost)
+// every local cursor's membership is read again before any live message goes out.
 import type pg from "pg";
 import type { Logger } from "pino";
 import { messagesAfter } from "../domain/messages.js";
@@ -41,6 +47,15 @@ interface Cursor {
   lastSeq: number;
   live: boolean;
   closed: boolean;
+  /** Failed catch-up reads in a row (the retry waits longer each time). */
+  failures: number;
+}
+
+/** A subscribe between its membership check and its registration. */
+interface PendingSubscribe {
+  readonly roomId: string;
+  readonly userId: string;
+  kicked: boolean;
 }
 
 interface RoomStream {
@@ -69,10 +84,19 @@ export interface HubOptions {
 }
 
 const MAX_PENDING = 10_000;
+/** Longest wait between two attempts of a failing catch-up read. */
+const MAX_CATCH_UP_RETRY_MS = 10_000;
 
 export class Hub {
   private readonly streams = new Map<string, RoomStream>();
   private readonly byRecipient = new Map<Recipient, Map<string, Cursor>>();
+  private readonly pendingSubscribes = new Set<PendingSubscribe>();
+  /**
+   * After a fan-out reconnect, until memberships are read again: live messages wait in their
+   * stream's pending set (a kick may have been lost, so a cursor may belong to a removed member).
+   */
+  private holdLive = false;
+  private resyncGeneration = 0;
   private readonly pageSize: number;
   private readonly releaseAfterMs: number;
 
@@ -92,29 +116,45 @@ export class Hub {
 
   /**
    * Subscribes a recipient to a room it is a member of: sends `subscribed`, replays every
-   * message after `afterSeq` (default: none), then live messages. 404 ApiError for non-members.
+   * message after `afterSeq` (default: none), then live messages. 404 ApiError for non-members
+   * (and for a member removed while this subscribe was in progress).
    */
   async subscribe(recipient: Recipient, actor: Actor, roomId: string, afterSeq?: number): Promise<void> {
-    const stream = this.streamFor(roomId);
+    // Registered before the membership read: a kick for a removal that read did not see yet
+    // arrives after the read started, and finds this entry.
+    const pending: PendingSubscribe = { roomId, userId: recipient.userId, kicked: false };
+    this.pendingSubscribes.add(pending);
+    let stream: RoomStream | undefined;
     let lastSeq: number | undefined;
     try {
-      [lastSeq] = await Promise.all([memberLastSeq(this.options.pool, actor, roomId), stream.ready]);
+      lastSeq = await memberLastSeq(this.options.pool, actor, roomId);
+      if (lastSeq !== undefined && !recipient.closed && !pending.kicked) {
+        stream = this.streamFor(roomId);
+        await stream.ready;
+      }
     } catch (error) {
-      this.maybeRelease(stream);
+      if (stream) this.maybeRelease(stream);
       throw error;
+    } finally {
+      this.pendingSubscribes.delete(pending);
     }
-    if (lastSeq === undefined || recipient.closed) {
-      this.maybeRelease(stream);
+    if (!stream || lastSeq === undefined || recipient.closed || pending.kicked) {
+      if (stream) this.maybeRelease(stream);
       if (recipient.closed) return;
       throw notFound("room");
     }
     this.removeCursor(recipient, roomId);
     const head = Math.max(stream.head, lastSeq);
-    const cursor: Cursor = { recipient, lastSeq: afterSeq ?? head, live: false, closed: false };
+    const cursor: Cursor = { recipient, lastSeq: afterSeq ?? head, live: false, closed: false, failures: 0 };
     stream.cursors.add(cursor);
     this.cursorsOf(recipient).set(roomId, cursor);
+    // removeCursor above may have started the release timer of this very stream.
     clearTimeout(stream.releaseTimer);
+    stream.releaseTimer = undefined;
     recipient.deliver(`{"type":"subscribed","room_id":${JSON.stringify(roomId)},"last_seq":${head}}`);
+    // The room holds more than this instance has seen (a publish was lost): read it, so the
+    // replay below and the live cursors get it now rather than when the next message arrives.
+    if (lastSeq > stream.head) void this.sync(stream);
     await this.catchUp(stream, cursor);
   }
 
@@ -147,7 +187,7 @@ export class Hub {
   /** A member was removed: their subscriptions to the room end here and on every instance. */
   kick(roomId: string, userId: string): void {
     this.kickLocal(roomId, userId);
-    this.options.fanout.publish(roomId, kickPayload(userId));
+    this.options.fanout.publish(roomId, kickPayload(userId), { keep: true });
   }
 
   private onFanoutPayload(roomId: string, payload: Buffer): void {
@@ -157,6 +197,9 @@ export class Hub {
   }
 
   private kickLocal(roomId: string, userId: string): void {
+    for (const pending of this.pendingSubscribes) {
+      if (pending.roomId === roomId && pending.userId === userId) pending.kicked = true;
+    }
     const stream = this.streams.get(roomId);
     if (!stream) return;
     for (const cursor of [...stream.cursors]) {
@@ -172,6 +215,10 @@ export class Hub {
     const stream = this.streams.get(roomId);
     // Before head is known, anything arriving is already covered by the head read.
     if (!stream || !stream.initialised || seq <= stream.head) return;
+    if (this.holdLive) {
+      if (stream.pending.size < MAX_PENDING) stream.pending.set(seq, frame); // else the sync reads it
+      return;
+    }
     if (seq === stream.head + 1) {
       this.advance(stream, seq, frame);
       this.drainPending(stream);
@@ -213,6 +260,7 @@ export class Hub {
 
   /** Reads everything after head from PostgreSQL (one reader per room at a time). */
   private async sync(stream: RoomStream): Promise<void> {
+    if (this.holdLive) return; // every stream syncs when the hold ends
     if (stream.syncing) {
       stream.syncAgain = true;
       return;
@@ -240,27 +288,44 @@ export class Hub {
     }
   }
 
-  /** Replays (cursor.lastSeq, head] to one cursor, then makes it live in the same tick. */
+  /**
+   * Replays (cursor.lastSeq, head] to one cursor, then makes it live in the same tick. A failed
+   * read is retried (with a growing wait) until it succeeds or the cursor closes: the client was
+   * told `subscribed`, so giving up silently would leave it with nothing.
+   */
   private async catchUp(stream: RoomStream, cursor: Cursor): Promise<void> {
-    while (!cursor.closed && cursor.lastSeq < stream.head) {
-      const rows = await messagesAfter(
-        this.options.pool,
-        stream.roomId,
-        cursor.lastSeq,
-        this.pageSize,
-        stream.head,
-      );
-      if (cursor.closed) return;
-      let delivered = 0;
-      for (const row of rows) {
-        if (row.seq !== cursor.lastSeq + 1) break;
-        cursor.lastSeq = row.seq;
-        if (!cursor.recipient.deliver(encodeMessage(row).frame)) return;
-        delivered++;
+    try {
+      while (!cursor.closed && cursor.lastSeq < stream.head) {
+        const rows = await messagesAfter(
+          this.options.pool,
+          stream.roomId,
+          cursor.lastSeq,
+          this.pageSize,
+          stream.head,
+        );
+        if (cursor.closed) return;
+        let delivered = 0;
+        for (const row of rows) {
+          if (row.seq !== cursor.lastSeq + 1) break;
+          cursor.lastSeq = row.seq;
+          if (!cursor.recipient.deliver(encodeMessage(row).frame)) return;
+          delivered++;
+        }
+        if (delivered > 0) this.options.metrics.messagesDelivered.inc(delivered);
+        if (rows.length === 0) break;
       }
-      if (delivered > 0) this.options.metrics.messagesDelivered.inc(delivered);
-      if (rows.length === 0) break;
+    } catch (error) {
+      if (cursor.closed) return;
+      cursor.failures++;
+      const waitMs = Math.min(MAX_CATCH_UP_RETRY_MS, 250 * 2 ** cursor.failures);
+      this.options.logger.warn(
+        { err: (error as Error).message, room_id: stream.roomId, retry_in_ms: waitMs },
+        "subscriber catch-up read failed; retrying",
+      );
+      setTimeout(() => void this.catchUp(stream, cursor), waitMs).unref();
+      return;
     }
+    cursor.failures = 0;
     if (!cursor.closed) cursor.live = true;
   }
 
@@ -286,8 +351,10 @@ export class Hub {
     // A failed initialisation is retried by the next subscriber.
     stream.ready.catch(() => {
       if (this.streams.get(roomId) === stream) this.streams.delete(roomId);
+      this.options.metrics.fanoutRooms.set(this.streams.size);
     });
     this.streams.set(roomId, stream);
+    this.options.metrics.fanoutRooms.set(this.streams.size);
     return stream;
   }
 
@@ -304,8 +371,50 @@ export class Hub {
     this.drainPending(stream);
   }
 
+  /**
+   * After a fan-out reconnect messages and kicks may have been lost meanwhile: membership is
+   * read again first (so a removed member is not sent what it missed), then every room catches up.
+   */
   private resyncAll(): void {
-    for (const stream of this.streams.values()) if (stream.initialised) void this.sync(stream);
+    const generation = ++this.resyncGeneration;
+    this.holdLive = true;
+    void this.recheckMembership().then(
+      () => {
+        if (generation !== this.resyncGeneration) return; // a newer reconnect reads them again
+        this.holdLive = false;
+        for (const stream of this.streams.values()) if (stream.initialised) void this.sync(stream);
+      },
+      (error: unknown) => {
+        this.options.logger.warn(
+          { err: (error as Error).message },
+          "membership re-check after a fan-out reconnect failed; retrying",
+        );
+        setTimeout(() => {
+          if (generation === this.resyncGeneration) this.resyncAll();
+        }, 1000).unref();
+      },
+    );
+  }
+
+  /** Kicks every local cursor whose user is no longer a member of its room (one read for all). */
+  private async recheckMembership(): Promise<void> {
+    const pairs = new Map<string, { roomId: string; userId: string }>();
+    for (const stream of this.streams.values()) {
+      for (const cursor of stream.cursors) {
+        const userId = cursor.recipient.userId;
+        pairs.set(`${stream.roomId} ${userId}`, { roomId: stream.roomId, userId });
+      }
+    }
+    if (pairs.size === 0) return;
+    const list = [...pairs.values()];
+    const { rows } = await this.options.pool.query<{ room_id: string; user_id: string }>(
+      `SELECT m.room_id, m.user_id
+         FROM unnest($1::uuid[], $2::uuid[]) AS p(room_id, user_id)
+         JOIN room_members m ON m.room_id = p.room_id AND m.user_id = p.user_id`,
+      [list.map((p) => p.roomId), list.map((p) => p.userId)],
+    );
+    const members = new Set(rows.map((r) => `${r.room_id} ${r.user_id}`));
+    for (const [key, { roomId, userId }] of pairs) if (!members.has(key)) this.kickLocal(roomId, userId);
   }
 
   private cursorsOf(recipient: Recipient): Map<string, Cursor> {
@@ -339,6 +448,7 @@ export class Hub {
       stream.releaseTimer = undefined;
       if (stream.cursors.size > 0 || this.streams.get(stream.roomId) !== stream) return;
       this.streams.delete(stream.roomId);
+      this.options.metrics.fanoutRooms.set(this.streams.size);
       void this.options.fanout.unsubscribe(stream.roomId);
     }, this.releaseAfterMs);
     stream.releaseTimer.unref();

@@ -1,10 +1,16 @@
 // A loopback TCP proxy that can hold traffic: while holding, bytes in either direction are kept
 // (not forwarded) until released. A test uses it to catch a worker in the middle of its SMTP
-// conversation (a new connection waits for the greeting, a pooled one for its reply).
+// conversation (a new connection waits for the greeting, a pooled one for its reply). Holding
+// only the replies, then cutting, is a connection lost after the server did the work (a reset
+// after COMMIT).
 import { createServer, connect, type Server, type Socket } from "node:net";
 
 export class HoldingProxy {
   private holding = false;
+  private holdingReplies = false;
+  /** Replies of connections that sent this (e.g. a prepared statement's name) are held. */
+  private replyMarker: Buffer | undefined;
+  private readonly marked = new Set<Socket>();
   private readonly held: Array<() => void> = [];
   private readonly sockets = new Set<Socket>();
 
@@ -32,7 +38,10 @@ export class HoldingProxy {
           const send = () => {
             if (!to.destroyed) to.write(chunk);
           };
-          if (proxy!.holding) proxy!.held.push(send);
+          if (from === client && proxy!.replyMarker && chunk.includes(proxy!.replyMarker))
+            proxy!.marked.add(upstream);
+          const reply = from === upstream && (proxy!.holdingReplies || proxy!.marked.has(upstream));
+          if (proxy!.holding || reply) proxy!.held.push(send);
           else send();
         });
       relay(client, upstream);
@@ -50,6 +59,27 @@ export class HoldingProxy {
 
   hold(): void {
     this.holding = true;
+  }
+
+  /** Forwards requests but keeps the server's replies. */
+  holdReplies(): void {
+    this.holdingReplies = true;
+  }
+
+  /** Holds the replies of every connection once it sent `marker` (the request still goes through). */
+  holdRepliesAfter(marker: string): void {
+    this.replyMarker = Buffer.from(marker);
+  }
+
+  /** Drops what is held and resets the connections holding it (every one, unless only marked ones hold). */
+  cut(): void {
+    const onlyMarked = !this.holding && !this.holdingReplies;
+    this.holding = false;
+    this.holdingReplies = false;
+    this.replyMarker = undefined;
+    this.held.splice(0);
+    for (const socket of onlyMarked ? this.marked : this.sockets) socket.destroy();
+    this.marked.clear();
   }
 
   release(): void {

@@ -38,19 +38,70 @@ export interface InstanceSecrets {
 
 export interface Instance {
   url: string;
+  port: number;
   pid: number;
+  /** The environment `serve` runs with. */
+  env: Record<string, string>;
   secrets: InstanceSecrets;
   /** Every stdout/stderr line so far. */
   output: string[];
   /** Resident set size (bytes) from /proc. */
   rss(): number;
   alive(): boolean;
+  /** Another `serve` on the same database and Redis prefix (a second instance of one deployment). */
+  sibling(name: string): Promise<Instance>;
   stop(): Promise<void>;
 }
 
 export interface InstanceOptions {
   env?: Record<string, string>;
+  /** Changes for `serve` only, after migration and admin setup (e.g. DATABASE_URL through a proxy). */
+  serveEnv?: (env: Record<string, string>) => Record<string, string>;
   logLevel?: string;
+}
+
+/** `serve` with `env` as a child process; resolves once it listens. */
+async function serve(
+  env: Record<string, string>,
+  secrets: InstanceSecrets,
+  dropDatabase: () => Promise<void>,
+) {
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const port = await listeningPort(child, output);
+  const exited = new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done();
+    else
+      child.once("exit", (code, signal) => {
+        output.push(`(chatapi serve exited: code ${code}, signal ${signal})`);
+        done();
+      });
+  });
+  const instance: Instance = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    env,
+    secrets,
+    output,
+    rss: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    alive: () => child.exitCode === null && child.signalCode === null,
+    sibling: (name) => serve({ ...env, INSTANCE_NAME: name }, secrets, async () => undefined),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+      await dropDatabase();
+    },
+  };
+  return instance;
 }
 
 /** A fresh database, migrated, with an admin client; then `serve` on a random port. */
@@ -97,39 +148,11 @@ export async function startInstance(options: InstanceOptions = {}): Promise<Inst
     } finally {
       rmSync(keyFile, { force: true });
     }
-    const child = spawn(process.execPath, [CLI, "serve"], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const output: string[] = [];
-    const port = await listeningPort(child, output);
-    const exited = new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) done();
-      else child.once("exit", () => done());
-    });
-    return {
-      url: `http://127.0.0.1:${port}`,
-      pid: child.pid!,
-      secrets: {
-        SECRET_KEY: secretKey,
-        DATABASE_URL: db.url,
-        RABBITMQ_URL: env.RABBITMQ_URL!,
-        adminApiKey: adminKey,
-      },
-      output,
-      rss: () => {
-        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-        return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-      },
-      alive: () => child.exitCode === null && child.signalCode === null,
-      stop: async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(timer);
-        await db.drop();
-      },
-    };
+    return await serve(
+      { ...env, ...options.serveEnv?.(env) },
+      { SECRET_KEY: secretKey, DATABASE_URL: db.url, RABBITMQ_URL: env.RABBITMQ_URL!, adminApiKey: adminKey },
+      () => db.drop(),
+    );
   } catch (error) {
     await db.drop();
     throw error;
@@ -146,15 +169,20 @@ function listeningPort(child: ChildProcess, output: string[]): Promise<number> {
       for (const line of lines) {
         output.push(line);
         const match = /"port":(\d+).*listening on/.exec(line);
-        if (match) done(Number(match[1]));
+        if (match) {
+          // Started: the start deadline no longer applies (it killed instances older than 60 s).
+          clearTimeout(deadline);
+          done(Number(match[1]));
+        }
       }
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
     child.once("exit", (code) => fail(new Error(`chatapi serve exited with ${code}:\n${output.join("\n")}`)));
-    setTimeout(() => {
+    const deadline = setTimeout(() => {
       child.kill("SIGKILL");
       fail(new Error(`chatapi serve did not start within 60 s:\n${output.join("\n")}`));
-    }, 60_000).unref();
+    }, 60_000);
+    deadline.unref();
   });
 }

@@ -1,5 +1,5 @@
 // A WebSocket client for the attacks: records frames, the close code and refused upgrades.
-import WebSocket from "ws";
+import WebSocket, { type ClientOptions } from "ws";
 
 export interface Frame {
   type: string;
@@ -73,10 +73,11 @@ export function openSocket(
   base: string,
   token: string | null,
   headers: Record<string, string> = {},
+  options: ClientOptions = {},
 ): Promise<Opened> {
   const url = `${base.replace(/^http/, "ws")}/ws${token === null ? "" : `?token=${encodeURIComponent(token)}`}`;
   return new Promise((done, fail) => {
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000, ...options });
     const socket = new Socket(ws);
     ws.once("open", () => done({ socket }));
     ws.once("unexpected-response", (_req, res) => {
@@ -92,8 +93,9 @@ export async function connect(
   base: string,
   token: string,
   headers: Record<string, string> = {},
+  options: ClientOptions = {},
 ): Promise<Socket> {
-  const opened = await openSocket(base, token, headers);
+  const opened = await openSocket(base, token, headers, options);
   if (!("socket" in opened)) throw new Error(`WebSocket upgrade refused: HTTP ${opened.status}`);
   const ready = await opened.socket.next((f) => f.type === "ready");
   if (!ready)

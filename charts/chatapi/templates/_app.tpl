@@ -5,35 +5,54 @@ by <NAME>_FILE variables; the file names are fixed, the Secret and key each come
 */}}
 
 {{/*
-The secret files every app process gets (the app validates its whole configuration at start,
-so they travel together), as a YAML list of {file, env, secret, key}.
+The secret files of one app process, as a YAML list of {file, env, secret, key}. Call with
+(dict "root" $ "component" "api"). Each command gets only what it uses (the plan's APP_SECRETS in
+components/plan/workloads/app.ts): only the API gets SECRET_KEY, only the worker the SMTP
+password; migration, admin bootstrap and backups get DATABASE_URL alone.
 */}}
 {{- define "chatapi.appSecretFiles" -}}
-{{- $root := . -}}
-{{- $v := .Values -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $lists := dict
+  "api" (list "database" "redis" "rabbitmq" "secretKey" "sentry")
+  "worker" (list "database" "redis" "rabbitmq" "smtp" "sentry")
+  "migrate" (list "database")
+  "bootstrap-admin" (list "database")
+  "backup" (list "database")
+-}}
+{{- $needs := get $lists .component -}}
+{{- if not $needs }}{{ fail (printf "chatapi.appSecretFiles: no secret list for %s" .component) }}{{ end }}
+{{- if has "database" $needs }}
 - file: database_url
   env: DATABASE_URL_FILE
   secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.postgresql.auth) }}
   key: {{ $v.postgresql.auth.databaseUrlKey }}
+{{- end }}
+{{- if has "redis" $needs }}
 - file: redis_url
   env: REDIS_URL_FILE
   secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.redis.auth) }}
   key: {{ $v.redis.auth.urlKey }}
+{{- end }}
+{{- if has "rabbitmq" $needs }}
 - file: rabbitmq_url
   env: RABBITMQ_URL_FILE
   secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.rabbitmq.auth) }}
   key: {{ $v.rabbitmq.auth.urlKey }}
+{{- end }}
+{{- if has "secretKey" $needs }}
 - file: secret_key
   env: SECRET_KEY_FILE
   secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.secretKey) }}
   key: {{ $v.secretKey.key }}
-{{- if $v.smtp.existingSecret }}
+{{- end }}
+{{- if and (has "smtp" $needs) $v.smtp.existingSecret }}
 - file: smtp_password
   env: SMTP_PASSWORD_FILE
   secret: {{ $v.smtp.existingSecret }}
   key: {{ $v.smtp.passwordKey }}
 {{- end }}
-{{- if $v.sentry.existingSecret }}
+{{- if and (has "sentry" $needs) $v.sentry.existingSecret }}
 - file: sentry_dsn
   env: SENTRY_DSN_FILE
   secret: {{ $v.sentry.existingSecret }}
@@ -162,7 +181,7 @@ database that is only created after the hooks). Failed Jobs stay for `kubectl lo
 {{- define "chatapi.hookJob" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
-{{- $files := concat (include "chatapi.appSecretFiles" $root | fromYamlArray) (default (list) .extraFiles) -}}
+{{- $files := concat (include "chatapi.appSecretFiles" (dict "root" $root "component" .component) | fromYamlArray) (default (list) .extraFiles) -}}
 {{- $ctx := dict "root" $root "component" .component "values" $v.jobs "version" (include "chatapi.appTag" $root) -}}
 apiVersion: batch/v1
 kind: Job

@@ -33,7 +33,7 @@ upstream {{ .name }} {
 {{- define "chatapi.nginxProxyHeaders" -}}
 proxy_set_header Host $host;
 proxy_set_header X-Real-IP $remote_addr;
-proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+proxy_set_header X-Forwarded-For $remote_addr;
 proxy_set_header X-Forwarded-Proto $scheme;
 {{- end }}
 
@@ -70,9 +70,14 @@ http {
     # An instance that is gone fails fast, and the request moves on to the next one.
     proxy_connect_timeout 5s;
 
-    # One JSON object per request on stdout (the container runtime rotates it).
+    # One JSON object per request on stdout (the container runtime rotates it). The request is
+    # logged without its query string: /ws carries the access token there (?token=), and anyone
+    # who reads logs could replay it.
+    map $request_uri $chatapi_request_path {
+        "~^(?<chatapi_path>[^?]*)" $chatapi_path;
+    }
     log_format chatapi_json escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr",'
-        '"request":"$request","status":$status,"bytes_sent":$body_bytes_sent,'
+        '"request":"$request_method $chatapi_request_path $server_protocol","status":$status,"bytes_sent":$body_bytes_sent,'
         '"request_time":$request_time,"upstream":"$upstream_addr",'
         '"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent"}';
     access_log /dev/stdout chatapi_json;
@@ -89,6 +94,13 @@ http {
 
     resolver {{ $v.resolver }} valid=10s ipv6=off;
 {{- end }}
+
+    # Per client address, before any instance sees the request (see EDGE_LIMITS).
+    limit_req_zone $binary_remote_addr zone=chatapi_api:10m rate=100r/s;
+    limit_req_zone $binary_remote_addr zone=chatapi_ws:10m rate=20r/s;
+    limit_conn_zone $binary_remote_addr zone=chatapi_conn:10m;
+    limit_req_status 429;
+    limit_conn_status 429;
 
     map $http_upgrade $connection_upgrade {
         default upgrade;
@@ -143,7 +155,10 @@ http {
         add_header Strict-Transport-Security "max-age={{ int $v.hstsMaxAgeSeconds }}" always;
         add_header X-Content-Type-Options "nosniff" always;
 
+        limit_conn chatapi_conn 1000;
+
         location {{ .Values.config.apiPrefix }}/ {
+            limit_req zone=chatapi_api burst=200 nodelay;
             proxy_pass http://chatapi_backend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -151,6 +166,7 @@ http {
         }
 
         location = /ws {
+            limit_req zone=chatapi_ws burst=100 nodelay;
             proxy_pass http://chatapi_websocket;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
@@ -159,9 +175,30 @@ http {
             proxy_read_timeout {{ int $v.wsReadTimeoutSeconds }}s;
             proxy_send_timeout {{ int $v.wsReadTimeoutSeconds }}s;
             proxy_buffering off;
+            # nginx's error messages quote the whole request line, token included; the access log
+            # still records every failure (status, upstream) without it.
+            error_log stderr crit;
         }
 
-        location /health {
+        # Liveness for anyone; readiness (which probes every dependency) for private networks.
+        location = /health {
+            limit_req zone=chatapi_api burst=200 nodelay;
+            proxy_pass http://chatapi_backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        {{- include "chatapi.nginxProxyHeaders" . | nindent 12 }}
+            access_log off;
+        }
+
+        location = /health/ready {
+            allow 127.0.0.0/8;
+            allow 10.0.0.0/8;
+            allow 172.16.0.0/12;
+            allow 192.168.0.0/16;
+            allow ::1;
+            allow fc00::/7;
+            deny all;
+            limit_req zone=chatapi_api burst=200 nodelay;
             proxy_pass http://chatapi_backend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

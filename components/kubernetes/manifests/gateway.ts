@@ -1,7 +1,11 @@
 // Gateway API instead of nginx (kubernetes.gatewayClassName): a Gateway with an HTTP listener
 // (redirects to HTTPS; ACME challenges) and an HTTPS listener terminating TLS with the stack's
-// certificate, and HTTPRoutes to the API Service. WebSocket stickiness is then up to the
-// Gateway implementation (sessionPersistence is not in Gateway API's standard channel). Pure.
+// certificate, and HTTPRoutes to the API Service for exactly what nginx serves: the API prefix,
+// /ws (with nginx's long timeout: Envoy-based gateways otherwise cut a WebSocket after 15 s) and
+// /health. Nothing else is routed, /metrics and /health/ready in particular. Stickiness by client
+// address has no counterpart in Gateway API's standard channel (sessionPersistence is
+// experimental and cookie-based); the service does not need it: every instance serves every
+// room, and a client that lands elsewhere resumes with after_seq. Pure.
 import type * as pulumi from "@pulumi/pulumi";
 import type { DeploymentPlan } from "../../plan/types";
 import type { CustomObject } from "./custom";
@@ -44,10 +48,12 @@ function parentRef(plan: DeploymentPlan, sectionName: "http" | "https") {
   return { group: GROUP, kind: "Gateway", name: objectNames(plan).gateway, sectionName };
 }
 
-/** HTTPS: everything to the API Service (REST, /ws, /health). */
+/** HTTPS: the REST API, /ws and /health to the API Service; anything else is the gateway's 404. */
 export function apiRoute(plan: DeploymentPlan): CustomObject {
   const api = plan.workloads.find((w) => w.role === "api");
   if (!api) throw new Error("the plan has no API workload");
+  const backendRefs = [{ name: objectNames(plan).apiService, port: api.ports[0]!.containerPort }];
+  const wsTimeout = `${plan.loadBalancer.wsReadTimeoutSeconds}s`;
   return {
     apiVersion: `${GROUP}/v1`,
     kind: "HTTPRoute",
@@ -57,8 +63,16 @@ export function apiRoute(plan: DeploymentPlan): CustomObject {
       hostnames: [plan.domain],
       rules: [
         {
-          matches: [{ path: { type: "PathPrefix", value: "/" } }],
-          backendRefs: [{ name: objectNames(plan).apiService, port: api.ports[0]!.containerPort }],
+          matches: [
+            { path: { type: "PathPrefix", value: plan.loadBalancer.apiPrefix } },
+            { path: { type: "Exact", value: "/health" } },
+          ],
+          backendRefs,
+        },
+        {
+          matches: [{ path: { type: "Exact", value: "/ws" } }],
+          timeouts: { request: wsTimeout, backendRequest: wsTimeout },
+          backendRefs,
         },
       ],
     },

@@ -56,19 +56,34 @@ function appEnv(ctx: PlanContext): Record<string, string> {
   return env;
 }
 
+/** The app's secrets a process may be given (each also a <NAME>_FILE variable). */
+type AppSecret = "database" | "redis" | "rabbitmq" | "secretKey" | "smtp" | "sentry";
+
 /**
- * The secrets every app process gets. Each command only uses some of them, but the app
- * validates its whole configuration at start, so they all travel together.
+ * What each command uses, and so all it gets: a process that cannot read a credential cannot
+ * leak it. The backup job never sees SECRET_KEY (which signs every access token) nor the broker's
+ * password; only the API signs tokens, only the worker sends mail. (The chart's
+ * chatapi.appSecretFiles keeps the same lists.)
  */
-function appSecretFiles(ctx: PlanContext): FilePlan[] {
-  const files = [
-    secretFile("database_url", "DATABASE_URL_FILE"),
-    secretFile("redis_url", "REDIS_URL_FILE"),
-    secretFile("rabbitmq_url", "RABBITMQ_URL_FILE"),
-    secretFile("secret_key", "SECRET_KEY_FILE"),
-  ];
-  if (ctx.provided.has("smtpPassword")) files.push(secretFile("smtp_password", "SMTP_PASSWORD_FILE"));
-  if (ctx.provided.has("sentryDsn")) files.push(secretFile("sentry_dsn", "SENTRY_DSN_FILE"));
+export const APP_SECRETS: Record<"api" | "worker" | "migrate" | "bootstrap-admin" | "backup", AppSecret[]> = {
+  api: ["database", "redis", "rabbitmq", "secretKey", "sentry"],
+  worker: ["database", "redis", "rabbitmq", "smtp", "sentry"],
+  migrate: ["database"],
+  "bootstrap-admin": ["database"],
+  backup: ["database"],
+};
+
+function appSecretFiles(ctx: PlanContext, role: keyof typeof APP_SECRETS): FilePlan[] {
+  const needs = new Set(APP_SECRETS[role]);
+  const files: FilePlan[] = [];
+  if (needs.has("database")) files.push(secretFile("database_url", "DATABASE_URL_FILE"));
+  if (needs.has("redis")) files.push(secretFile("redis_url", "REDIS_URL_FILE"));
+  if (needs.has("rabbitmq")) files.push(secretFile("rabbitmq_url", "RABBITMQ_URL_FILE"));
+  if (needs.has("secretKey")) files.push(secretFile("secret_key", "SECRET_KEY_FILE"));
+  if (needs.has("smtp") && ctx.provided.has("smtpPassword"))
+    files.push(secretFile("smtp_password", "SMTP_PASSWORD_FILE"));
+  if (needs.has("sentry") && ctx.provided.has("sentryDsn"))
+    files.push(secretFile("sentry_dsn", "SENTRY_DSN_FILE"));
   return files;
 }
 
@@ -84,13 +99,16 @@ function dataStoreDependencies(
 
 const completed = (role: Role): DependencyPlan => ({ role, condition: "completed" });
 
-function appWorkload(ctx: PlanContext, fields: Parameters<typeof workload>[2]): WorkloadPlan {
+function appWorkload(
+  ctx: PlanContext,
+  fields: Parameters<typeof workload>[2] & { role: keyof typeof APP_SECRETS },
+): WorkloadPlan {
   return workload(ctx, ctx.appVersion, {
     ...fields,
     entrypoint: ["chatapi"],
     init: true,
     env: { ...appEnv(ctx), ...fields.env },
-    files: [...appSecretFiles(ctx), ...(fields.files ?? [])],
+    files: [...appSecretFiles(ctx, fields.role), ...(fields.files ?? [])],
   });
 }
 

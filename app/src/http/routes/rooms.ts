@@ -42,10 +42,10 @@ export function roomRoutes(ctx: AppContext, limit: RequestHandler): Router {
     const { body, client_msg_id } = parseBody(sendMessageBody, req);
     const { message, created } = await ctx.track(ctx.writer.send(actorOf(req), roomId, body, client_msg_id));
     const encoded = encodeMessage(message);
-    if (created) {
-      ctx.metrics.messagesSent.inc();
-      ctx.hub.publish(encoded);
-    }
+    if (created) ctx.metrics.messagesSent.inc();
+    // A retry publishes too: its first attempt may have committed and died before publishing.
+    // Receivers drop a seq they already have.
+    ctx.hub.publish(encoded);
     res
       .status(created ? 201 : 200)
       .type("application/json")
