@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { mountsUnder, ourShims } from "./down";
+
+describe("what down finds on the host", () => {
+  it("our containerd's shims only (by the socket in their command line)", () => {
+    const socket = "/c/cluster/containerd/containerd.sock";
+    const shim = "/usr/bin/containerd-shim-runc-v2";
+    expect(
+      ourShims(
+        [
+          { pid: 10, exe: shim, cmdline: [shim, "-namespace", "k8s.io", "-id", "x", "-address", socket] },
+          {
+            pid: 11,
+            exe: shim,
+            cmdline: [shim, "-namespace", "moby", "-address", "/run/containerd/containerd.sock"],
+          },
+          { pid: 12, exe: shim, cmdline: [shim, "-address", `${socket}.other`] },
+          { pid: 13, exe: "/usr/bin/containerd", cmdline: ["containerd", "-address", socket] },
+          { pid: 14, exe: undefined, cmdline: [] },
+        ],
+        socket,
+      ),
+    ).toEqual([10]);
+  });
+
+  it("mounts under the state folder, deepest first, with escaped spaces decoded", () => {
+    const mounts = [
+      "proc /proc proc rw 0 0",
+      "shm /c/cluster/containerd/state/io.containerd.grpc.v1.cri/sandboxes/a/shm tmpfs rw 0 0",
+      "nsfs /c/cluster/containerd/state/netns/cni-1 nsfs rw 0 0",
+      "overlay /c/cluster/containerd/state/netns/cni-1/inner overlay rw 0 0",
+      "tmpfs /c/cluster/kubelet/root/pods/x/volumes/kubernetes.io~projected/kube\\040api tmpfs rw 0 0",
+      "overlay /c/cluster-other/x overlay rw 0 0",
+    ].join("\n");
+    expect(mountsUnder(mounts, "/c/cluster")).toEqual([
+      "/c/cluster/kubelet/root/pods/x/volumes/kubernetes.io~projected/kube api",
+      "/c/cluster/containerd/state/io.containerd.grpc.v1.cri/sandboxes/a/shm",
+      "/c/cluster/containerd/state/netns/cni-1/inner",
+      "/c/cluster/containerd/state/netns/cni-1",
+    ]);
+  });
+});
