@@ -31,18 +31,19 @@ describe("up's order", () => {
 
 describe("down's plan", () => {
   it("stops the node before the control plane, containerd after the pods, then cleans the host", () => {
-    expect(DOWN_STEPS.slice(0, 10)).toEqual([
+    const order = [
       "lb-controller",
       "kubelet",
       "remove-pods",
       "containerd",
       "containerd-shims",
       "kube-proxy",
-      "kube-scheduler",
-      "kube-controller-manager",
-      "kube-apiserver",
-      "etcd",
-    ]);
+    ] as const;
+    order.slice(1).forEach((step, i) => expect(before(DOWN_STEPS, order[i]!, step)).toBe(true));
+    expect(before(DOWN_STEPS, "kube-proxy", "kube-apiserver")).toBe(true);
+    expect(before(DOWN_STEPS, "kube-scheduler", "kube-apiserver")).toBe(true);
+    expect(before(DOWN_STEPS, "kube-controller-manager", "kube-apiserver")).toBe(true);
+    expect(before(DOWN_STEPS, "kube-apiserver", "etcd")).toBe(true);
     // kube-proxy's cleanup first, our sweep after it (it leaves chains behind)
     expect(before(DOWN_STEPS, "kube-proxy-cleanup", "iptables")).toBe(true);
     expect(before(DOWN_STEPS, "netns", "mounts")).toBe(true);

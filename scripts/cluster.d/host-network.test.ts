@@ -11,39 +11,13 @@ import {
 
 describe("the FORWARD rules up adds (Docker's FORWARD policy is DROP)", () => {
   it("accept the pod CIDR both ways in CHATAPI-FORWARD, jumped to first in FORWARD; each checked before it is added", () => {
-    expect(forwardRules("10.244.0.0/16")).toEqual([
-      { check: ["-S", "CHATAPI-FORWARD"], add: ["-N", "CHATAPI-FORWARD"] },
-      {
-        check: ["-C", "CHATAPI-FORWARD", "-s", "10.244.0.0/16", "-j", "ACCEPT"],
-        add: ["-A", "CHATAPI-FORWARD", "-s", "10.244.0.0/16", "-j", "ACCEPT"],
-      },
-      {
-        check: ["-C", "CHATAPI-FORWARD", "-d", "10.244.0.0/16", "-j", "ACCEPT"],
-        add: ["-A", "CHATAPI-FORWARD", "-d", "10.244.0.0/16", "-j", "ACCEPT"],
-      },
-      {
-        check: [
-          "-C",
-          "FORWARD",
-          "-m",
-          "comment",
-          "--comment",
-          "chatapi local cluster pod traffic",
-          "-j",
-          "CHATAPI-FORWARD",
-        ],
-        add: [
-          "-I",
-          "FORWARD",
-          "1",
-          "-m",
-          "comment",
-          "--comment",
-          "chatapi local cluster pod traffic",
-          "-j",
-          "CHATAPI-FORWARD",
-        ],
-      },
+    const jump = "FORWARD -m comment --comment chatapi local cluster pod traffic -j CHATAPI-FORWARD";
+    const accept = (flag: string) => `CHATAPI-FORWARD ${flag} 10.244.0.0/16 -j ACCEPT`;
+    expect(forwardRules("10.244.0.0/16").map((r) => [r.check.join(" "), r.add.join(" ")])).toEqual([
+      ["-S CHATAPI-FORWARD", "-N CHATAPI-FORWARD"],
+      [`-C ${accept("-s")}`, `-A ${accept("-s")}`],
+      [`-C ${accept("-d")}`, `-A ${accept("-d")}`],
+      [`-C ${jump}`, `-I ${jump.replace("FORWARD ", "FORWARD 1 ")}`],
     ]);
     expect(forwardJumpRemoval()).toEqual(["-D", ...forwardRules("x")[3]!.check.slice(1)]);
   });
