@@ -23,9 +23,9 @@ import {
   componentSpecs,
 } from "./components";
 import { type ClusterConfig, clusterDir, ownImages } from "./config";
-import { output, succeeds } from "./exec";
+import { output } from "./exec";
 import { nodeIp, prepareHostNetwork } from "./host-network";
-import { importImages, localDockerImages } from "./images";
+import { crictl, importImages, localDockerImages } from "./images";
 import { apiserverReady, availableReplicas, httpOk, kubectl, kubectlOutput, nodeReadyStatus } from "./kube";
 import { lockFile, takeLock } from "./lock";
 import { die, needRoot, say, seconds, sleep, step, stepEnd, waitFor } from "./log";
@@ -80,10 +80,13 @@ async function start(config: ClusterConfig, spec: ComponentSpec): Promise<void> 
   if (r.kind === "http") await waitFor(r.seconds, r.what, () => httpOk(r.url));
   if (r.kind === "apiserver")
     await waitFor(r.seconds, "kube-apiserver /readyz", () => apiserverReady(config));
+  // the socket answers before the CRI plugin is initialized ("server is not initialized yet"):
+  // wait for the CRI itself, which the image import and the kubelet use
   if (r.kind === "containerd")
-    await waitFor(r.seconds, "containerd socket", () =>
-      succeeds("ctr", ["--address", config.paths.containerdSocket, "version"]),
-    );
+    await waitFor(r.seconds, "containerd's CRI", async () => {
+      await crictl(config, ["info"]);
+      return true;
+    });
 }
 
 /** Starts the lb-controller, replacing one started by an older scripts/cluster (a bash loop). */
