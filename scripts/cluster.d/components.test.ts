@@ -56,6 +56,15 @@ describe("down's plan", () => {
     expect(downPlan(true, true)).toEqual([...DOWN_STEPS, "purge"]);
     expect(downPlan(true, false)).toEqual([...DOWN_STEPS]);
   });
+
+  it("leaves the host-wide steps out while another cluster (another state folder) runs here", () => {
+    const plan = downPlan(true, true, true);
+    for (const step of ["kube-proxy-cleanup", "iptables", "bridge", "conntrack", "cgroups"] as const)
+      expect(plan).not.toContain(step);
+    expect(plan).toEqual(
+      expect.arrayContaining(["kubelet", "etcd", "netns", "mounts", "run-files", "purge"]),
+    );
+  });
 });
 
 describe("the components' command lines", () => {

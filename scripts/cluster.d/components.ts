@@ -272,7 +272,27 @@ export const DOWN_STEPS = [
 ] as const;
 export type DownStep = (typeof DOWN_STEPS)[number];
 
-/** What down does: nothing but the purge when nothing of the cluster is left on the host. */
-export function downPlan(leftOnHost: boolean, purge: boolean): (DownStep | "purge")[] {
-  return [...(leftOnHost ? DOWN_STEPS : []), ...(purge ? (["purge"] as const) : [])];
+/** Steps that change what the whole host shares (one bridge, one set of iptables chains, one kubepods cgroup tree). */
+export const HOST_WIDE_STEPS: readonly DownStep[] = [
+  "kube-proxy-cleanup",
+  "iptables",
+  "bridge",
+  "conntrack",
+  "cgroups",
+];
+
+/**
+ * What down does: nothing but the purge when nothing of the cluster is left on the host; and
+ * none of the host-wide steps while another cluster (another state folder) runs here: they
+ * would cut that cluster's pods off.
+ */
+export function downPlan(
+  leftOnHost: boolean,
+  purge: boolean,
+  otherClusterRunning = false,
+): (DownStep | "purge")[] {
+  const steps = leftOnHost
+    ? DOWN_STEPS.filter((s) => !otherClusterRunning || !HOST_WIDE_STEPS.includes(s))
+    : [];
+  return [...steps, ...(purge ? (["purge"] as const) : [])];
 }

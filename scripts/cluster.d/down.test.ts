@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mountsUnder, ourShims } from "./down";
+import { clusterConfig, readVersions } from "./config";
+import { mountsUnder, otherClusterPids, ourShims } from "./down";
 
 describe("what down finds on the host", () => {
   it("our containerd's shims only (by the socket in their command line)", () => {
@@ -38,5 +39,34 @@ describe("what down finds on the host", () => {
       "/c/cluster/containerd/state/netns/cni-1/inner",
       "/c/cluster/containerd/state/netns/cni-1",
     ]);
+  });
+
+  it("the daemons of a cluster with another state folder (so that down leaves the host's network to it)", () => {
+    const config = clusterConfig({ CHATAPI_CACHE: "/c", CHATAPI_CLUSTER_STATE: "/tmp/mine" }, readVersions());
+    const k8s = config.builds.kubernetes;
+    expect(
+      otherClusterPids(
+        [
+          {
+            pid: 1,
+            exe: `${k8s}/kubelet`,
+            cmdline: [`${k8s}/kubelet`, "--config=/c/cluster/kubelet/config.yaml"],
+          },
+          {
+            pid: 2,
+            exe: `${k8s}/kube-proxy`,
+            cmdline: [`${k8s}/kube-proxy`, "--kubeconfig=/tmp/mine/kubeconfig/kube-proxy.kubeconfig"],
+          },
+          { pid: 3, exe: `${k8s}/kubectl`, cmdline: [`${k8s}/kubectl`, "port-forward"] },
+          { pid: 4, exe: `${config.builds.etcd}/etcd`, cmdline: ["etcd", "--data-dir", "/c/cluster/etcd"] },
+          {
+            pid: 5,
+            exe: "/usr/bin/containerd",
+            cmdline: ["containerd", "--config", "/c/cluster/containerd/config.toml"],
+          },
+        ],
+        config,
+      ),
+    ).toEqual([1, 4]);
   });
 });

@@ -3,7 +3,7 @@
 // mounts, cgroups), in the order of DOWN_STEPS; --purge also deletes the cluster's state.
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { COMPONENTS, type DownStep, downPlan } from "./components";
+import { COMPONENTS, DOWN_STEPS, type DownStep, downPlan } from "./components";
 import type { ClusterConfig } from "./config";
 import { run, succeeds } from "./exec";
 import { forwardChainExists, sweepIptables } from "./host-network";
@@ -76,12 +76,13 @@ function kubepodsCgroups(): string[] {
   return [...controllers, join(root, "kubepods.slice"), join(root, "kubepods")].filter((d) => existsSync(d));
 }
 
-const HEADINGS: Partial<Record<DownStep, (config: ClusterConfig) => string>> = {
-  "lb-controller": () => "stopping the node (lb-controller, kubelet, pods, containerd, kube-proxy)",
-  "kube-scheduler": () => "stopping the control plane",
-  "kube-proxy-cleanup": (config) =>
-    `removing network namespaces, the ${config.network.bridge} bridge, iptables rules/chains, mounts, cgroups`,
-};
+/** The heading each step is shown under. */
+function heading(config: ClusterConfig, name: DownStep): string {
+  if (DOWN_STEPS.indexOf(name) < DOWN_STEPS.indexOf("kube-scheduler"))
+    return "stopping the node (lb-controller, kubelet, pods, containerd, kube-proxy)";
+  if (DOWN_STEPS.indexOf(name) <= DOWN_STEPS.indexOf("etcd")) return "stopping the control plane";
+  return `removing network namespaces, the ${config.network.bridge} bridge, iptables rules/chains, mounts, cgroups`;
+}
 
 function downSteps(config: ClusterConfig): Record<DownStep, () => Promise<void>> {
   const stop = (name: (typeof COMPONENTS)[number]) => () => stopComponent(config, name);
@@ -148,14 +149,32 @@ function downSteps(config: ClusterConfig): Record<DownStep, () => Promise<void>>
   };
 }
 
-/** Whether anything of the cluster is left on the host: a daemon, a shim, the bridge, a mount, our FORWARD chain. */
-async function leftOnHost(config: ClusterConfig): Promise<boolean> {
+/** Processes of a cluster with another state folder: our Kubernetes and etcd daemons whose command line does not name ours. */
+export function otherClusterPids(
+  procs: { pid: number; exe: string | undefined; cmdline: string[] }[],
+  config: ClusterConfig,
+): number[] {
+  const daemons = [config.builds.kubernetes, config.builds.etcd].map((dir) => `${dir}/`);
+  return procs
+    .filter(
+      (p) =>
+        daemons.some((dir) => p.exe?.startsWith(dir)) &&
+        !p.exe?.endsWith("/kubectl") &&
+        !p.cmdline.join(" ").includes(`${config.state}/`),
+    )
+    .map((p) => p.pid);
+}
+
+/**
+ * Whether anything of the cluster is left on the host: a daemon, a shim, a mount; and, when no
+ * other cluster runs here, the bridge or our FORWARD chain.
+ */
+async function leftOnHost(config: ClusterConfig, otherCluster: boolean): Promise<boolean> {
   return (
     anyRunning(config) ||
     ourShims(processes(), config.paths.containerdSocket).length > 0 ||
-    (await bridgeExists(config)) ||
     stateMounts(config).length > 0 ||
-    (await forwardChainExists())
+    (!otherCluster && ((await bridgeExists(config)) || (await forwardChainExists())))
   );
 }
 
@@ -163,10 +182,16 @@ export async function down(config: ClusterConfig, purge: boolean): Promise<void>
   needRoot();
   const started = performance.now();
   await takeLock(lockFile(config, "run"));
-  const anything = await leftOnHost(config);
+  const others = otherClusterPids(processes(), config);
+  if (others.length > 0)
+    say(
+      `another cluster runs on this host (pid ${others[0]} does not use ${config.state}): its bridge, iptables rules and cgroups are left alone`,
+    );
+  const anything = await leftOnHost(config, others.length > 0);
   if (!anything) say("cluster is not running: nothing to stop");
   const steps = downSteps(config);
-  for (const name of downPlan(anything, purge)) {
+  let shown = "";
+  for (const name of downPlan(anything, purge, others.length > 0)) {
     if (name === "purge") {
       if (!existsSync(config.state)) continue;
       for (const path of stateMounts(config)) await unmount(path);
@@ -174,8 +199,7 @@ export async function down(config: ClusterConfig, purge: boolean): Promise<void>
       say(`purged cluster state ${config.state} (build cache kept)`);
       continue;
     }
-    const heading = HEADINGS[name];
-    if (heading) step(heading(config));
+    if (heading(config, name) !== shown) step((shown = heading(config, name)));
     await steps[name]();
     if (name === "run-files") stepEnd();
   }
