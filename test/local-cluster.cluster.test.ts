@@ -10,7 +10,8 @@
 //      and answers from the host; a Job; an HPA reading metrics-server; a rolling update;
 //   4. the LoadBalancer controller survives an API server restart (same process; a new Service
 //      gets its address afterwards);
-//   5. `down` leaves the host as step 1 found it.
+//   5. `down` leaves the host as step 1 found it;
+//   6. `up` from nothing (a new state folder) and `down --purge` remove every trace, that folder too.
 // It takes the machine-wide lock of the cluster tests (~/.cache/chatapi/run/kind-stack.lock): it
 // stops the cluster, so it never runs beside the kind-stack test.
 import { execFileSync } from "node:child_process";
@@ -565,5 +566,38 @@ describe("scripts/cluster, as a user runs it", () => {
       expect(after).toEqual(before);
     },
     3 * MINUTE,
+  );
+
+  it(
+    "up from nothing (a new state folder) builds the cluster's state; down --purge removes it and leaves nothing",
+    async () => {
+      const state = "/var/tmp/chatapi-cluster-test-state";
+      const env = { ...process.env, CHATAPI_CLUSTER_STATE: state };
+      const inState = (args: string[]) =>
+        execa(clusterScript, args, { env, all: true, reject: false, timeout: 10 * MINUTE });
+      try {
+        const started = performance.now();
+        const up = await inState(["up"]);
+        times.push(`scripts/cluster up (new state): ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        expect(up.exitCode, String(up.all)).toBe(0);
+        expect(up.all).toContain(
+          `creating the cluster CA, certificates and tokens with openssl in ${state}/pki`,
+        );
+        expect((await inState(["kubeconfig"])).stdout).toBe(`${state}/kubeconfig/admin.kubeconfig`);
+        expect((await inState(["import", "chatapi-local/no-such-image:0"])).all).toContain(
+          "[cluster] error: no Docker image 'chatapi-local/no-such-image:0'",
+        );
+        const started2 = performance.now();
+        const purge = await inState(["down", "--purge"]);
+        times.push(`scripts/cluster down --purge: ${((performance.now() - started2) / 1000).toFixed(1)} s`);
+        expect(purge.exitCode, String(purge.all)).toBe(0);
+        expect(purge.all).toContain(`purged cluster state ${state} (build cache kept)`);
+        expect(existsSync(state)).toBe(false);
+        expect(leftovers()).toEqual(before);
+      } finally {
+        await inState(["down", "--purge"]);
+      }
+    },
+    12 * MINUTE,
   );
 });
