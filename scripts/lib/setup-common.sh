@@ -325,7 +325,9 @@ ensure_images() {
 # first time (25-50 min on 2 busy cores), a no-op after.
 ensure_cluster_build() {
   local state=reused
-  [ -x "$CHATAPI_CACHE/kubernetes-$(sed -n 's/^KUBERNETES_VERSION=//p' "$ROOT/scripts/cluster")/kubelet" ] || state=built
+  # shellcheck source=scripts/cluster.d/versions
+  . "$ROOT/scripts/cluster.d/versions"
+  [ -x "$CHATAPI_CACHE/kubernetes-$KUBERNETES_VERSION/kubelet" ] || state=built
   step "local Kubernetes cluster binaries (scripts/cluster build: 25-50 min the first time, then cached)"
   "$ROOT/scripts/cluster" build >&2 || die "building the local cluster failed (logs: $CHATAPI_CACHE/log/)"
   summary_line cluster "$CHATAPI_CACHE/cluster" "$state" "scripts/cluster up starts it (the cluster tests do)"
