@@ -1,9 +1,11 @@
 // Steady chat load with honest bookkeeping. Senders post over REST with a client_msg_id and
 // retry the same id (on the next instance, with backoff) until it is acked, so a retry can
-// never make a second message. Subscribers hold WebSockets on every instance, reconnect with
-// exponential backoff and full jitter, and resubscribe with the last seq they saw (API.md).
-// finish() drains, compares what each subscriber got with what PostgreSQL holds, and counts
-// lost / duplicated / out-of-order.
+// never make a second message. Plain senders post without one and never retry (a failure is
+// a failure). Readers page through history. Subscribers hold WebSockets on every instance,
+// reconnect with exponential backoff and full jitter, and resubscribe with the last seq they
+// saw (API.md); each measures the longest gap between two messages it received. finish()
+// drains, compares what each subscriber got with what PostgreSQL holds, and counts lost /
+// duplicated / out-of-order, and every request that failed.
 import { randomUUID } from "node:crypto";
 import type { RequestOptions } from "node:https";
 import type pg from "pg";
@@ -11,11 +13,25 @@ import WebSocket, { type ClientOptions } from "ws";
 import type { Tenant } from "./stack";
 import { sleep } from "./processes";
 
+/** Every stored message of some rooms (PostgreSQL as the test sees it). */
+export type StoredMessages = (
+  rooms: string[],
+) => Promise<{ room_id: string; seq: string; client_msg_id: string | null }[]>;
+
 export interface LoadOptions {
   tenant: Tenant;
-  pool: pg.Pool;
+  /** Where the stored messages are read from: a pool on the database, or a function. */
+  pool?: pg.Pool;
+  storedMessages?: StoredMessages;
   senders: number;
   subscribers: number;
+  /** Senders without client_msg_id: one attempt per message, no retry (users after the subscribers). */
+  plainSenders?: number;
+  /** History readers (GET /rooms/{id}/messages), each at `readRate` per second. */
+  readers?: number;
+  readRate?: number;
+  /** fetch to use (e.g. one whose dispatcher trusts a stack's CA). */
+  fetch?: typeof fetch;
   /** Messages per second per sender (each waits for its ack before the next). */
   ratePerSender: number;
   /** REST bases the senders cycle through (asked before every attempt). */
@@ -24,6 +40,8 @@ export interface LoadOptions {
   subscriberTargets: (n: number) => string[];
   /** TLS options for wss:// (ca, servername). */
   wsOptions?: ClientOptions & Pick<RequestOptions, "servername">;
+  /** Per subscriber, added to wsOptions (e.g. an X-Forwarded-For header a trusted proxy would set). */
+  subscriberWsOptions?: (n: number) => ClientOptions;
   /** Per-attempt timeout of a send. */
   requestTimeoutMs?: number;
 }
@@ -46,6 +64,11 @@ class Subscriber {
   readonly reconnectDelays: number[] = [];
   connected = false;
   readonly closeCodes = new Map<number, number>();
+  /** Longest time between two messages received (ms), and between losing and regaining a subscription. */
+  longestGapMs = 0;
+  longestDisconnectMs = 0;
+  private lastArrival: number | undefined;
+  private disconnectedAt: number | undefined;
   private socket: WebSocket | undefined;
   private attempt = 0;
   private targetIndex = 0;
@@ -83,6 +106,7 @@ class Subscriber {
     socket.on("close", (code: number) => {
       this.connected = false;
       this.subscribed.clear();
+      this.disconnectedAt ??= Date.now();
       this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
       if (this.stopped) return;
       // Full jitter: a random delay up to the exponential cap, so many clients spread out.
@@ -106,6 +130,10 @@ class Subscriber {
       case "subscribed":
         this.attempt = 0;
         this.subscribed.add(String(frame.room_id));
+        if (this.disconnectedAt !== undefined && this.subscribed.size === this.rooms.length) {
+          this.longestDisconnectMs = Math.max(this.longestDisconnectMs, Date.now() - this.disconnectedAt);
+          this.disconnectedAt = undefined;
+        }
         break;
       case "message": {
         const message = frame.message as { room_id: string; seq: number };
@@ -140,6 +168,10 @@ class Subscriber {
   }
 
   private onMessage(room: string, seq: number): void {
+    const now = Date.now();
+    if (this.lastArrival !== undefined)
+      this.longestGapMs = Math.max(this.longestGapMs, now - this.lastArrival);
+    this.lastArrival = now;
     const last = this.last.get(room) ?? 0;
     const got = this.received.get(room)!;
     if (got.has(seq)) {
@@ -185,13 +217,45 @@ export interface LoadReport {
   closeCodes: Record<string, number>;
   /** Sends given up after their retry budget (never acked). */
   abandoned: number;
+  /** Requests that did not succeed (non-2xx, cut, refused, timed out), by kind; each retry counts. */
+  failedRequests: { send: number; plainSend: number; read: number };
+  /** Requests made, by kind. */
+  requests: { send: number; plainSend: number; read: number };
+  /** Sends without client_msg_id that were acked (also counted in acked and lost). */
+  plainAcked: number;
+  /** The longest time one subscriber went without a message (ms), and without its subscription. */
+  longestGapMs: number;
+  longestDisconnectMs: number;
 }
+
+type Kind = "send" | "plainSend" | "read";
+
+/**
+ * A request that got no answer: "timeout", "refused" (failed while connecting, or reset in the
+ * listen backlog as the listener closed: nothing was sent, safe to try elsewhere) or "network"
+ * (cut after the request went out).
+ */
+function failureOf(error: unknown): Outcome {
+  const name = (error as Error).name;
+  if (name === "TimeoutError" || name === "AbortError") return "timeout";
+  const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
+  return cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
+}
+const ok = (outcome: Outcome) => outcome === "200" || outcome === "201";
 
 export class Load {
   private readonly subscribers: Subscriber[] = [];
   private readonly acks = new Map<string, Ack>();
   private readonly outcomes = new Map<Outcome, number>();
-  private readonly attemptsLog: { startedAt: number; at: number; base: string; outcome: Outcome }[] = [];
+  private readonly attemptsLog: {
+    startedAt: number;
+    at: number;
+    base: string;
+    outcome: Outcome;
+    kind: Kind;
+  }[] = [];
+  /** Acks of sends without client_msg_id. */
+  private readonly plainAcks: Ack[] = [];
   private sent = 0;
   /** The first body seen for each non-2xx status (to check error envelopes). */
   readonly errorSamples = new Map<string, string>();
@@ -202,22 +266,32 @@ export class Load {
 
   constructor(private readonly options: LoadOptions) {}
 
-  /** Starts subscribers, waits until every one is subscribed, then starts the senders. */
+  /** Starts subscribers, waits until every one is subscribed, then starts the senders and readers. */
   async start(): Promise<void> {
     const { tenant, senders, subscribers } = this.options;
-    if (tenant.users.length < senders + subscribers) throw new Error("the tenant has too few users");
+    const plain = this.options.plainSenders ?? 0;
+    if (tenant.users.length < senders + subscribers + plain) throw new Error("the tenant has too few users");
     for (let n = 0; n < subscribers; n++) {
+      const extra = this.options.subscriberWsOptions?.(n);
       const sub = new Subscriber(
         tenant.users[senders + n]!.token,
         tenant.rooms,
         () => this.options.subscriberTargets(n),
-        this.options.wsOptions,
+        extra
+          ? {
+              ...this.options.wsOptions,
+              ...extra,
+              headers: { ...this.options.wsOptions?.headers, ...extra.headers },
+            }
+          : this.options.wsOptions,
       );
       this.subscribers.push(sub);
       sub.start();
     }
     await this.waitSubscribed(30_000);
     for (let s = 0; s < senders; s++) this.senders.push(this.sender(s));
+    for (let p = 0; p < plain; p++) this.senders.push(this.plainSender(senders + subscribers + p));
+    for (let r = 0; r < (this.options.readers ?? 0); r++) this.senders.push(this.reader(r));
   }
 
   /** True when every subscriber has a live subscription to every room. */
@@ -259,9 +333,57 @@ export class Load {
     return this.acks.size;
   }
 
-  private record(startedAt: number, base: string, outcome: Outcome): void {
-    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome });
+  private record(startedAt: number, base: string, outcome: Outcome, kind: Kind = "send"): void {
+    if (kind === "send") this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome, kind });
+  }
+
+  /** Sends without client_msg_id: one attempt each; what fails is not retried (it could be stored). */
+  private async plainSender(user: number): Promise<void> {
+    const { tenant, ratePerSender } = this.options;
+    const token = tenant.users[user]!.token;
+    for (let n = 0; !this.stopping; n++) {
+      const started = Date.now();
+      const roomId = tenant.rooms[(n + user) % tenant.rooms.length]!;
+      const targets = this.options.senderTargets();
+      const base = targets[(n + user) % targets.length]!;
+      this.sent++;
+      const outcome = await this.post(base, token, roomId, undefined, `plain ${user}/${n}`);
+      this.record(started, base, outcome.outcome, "plainSend");
+      if (outcome.message) this.plainAcks.push({ roomId, seq: outcome.message.seq });
+      const wait = 1000 / ratePerSender - (Date.now() - started);
+      if (wait > 0) await sleep(wait);
+    }
+  }
+
+  /** History reads: the newest page of a room, as a client opening it does. */
+  private async reader(index: number): Promise<void> {
+    const { tenant } = this.options;
+    const token = tenant.users[index % tenant.users.length]!.token;
+    const interval = 1000 / (this.options.readRate ?? 5);
+    for (let n = 0; !this.stopping; n++) {
+      const started = Date.now();
+      const targets = this.options.senderTargets();
+      const base = targets[(n + index) % targets.length]!;
+      const room = tenant.rooms[(n + index) % tenant.rooms.length]!;
+      let outcome: Outcome;
+      try {
+        const response = await (this.options.fetch ?? fetch)(
+          `${base}/api/v1/rooms/${room}/messages?limit=20`,
+          {
+            headers: { authorization: `Bearer ${token}` },
+            signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5000),
+          },
+        );
+        await response.text();
+        outcome = String(response.status);
+      } catch (error) {
+        outcome = failureOf(error);
+      }
+      this.record(started, base, outcome, "read");
+      const wait = interval - (Date.now() - started);
+      if (wait > 0) await sleep(wait);
+    }
   }
 
   private async sender(index: number): Promise<void> {
@@ -309,14 +431,14 @@ export class Load {
     base: string,
     token: string,
     roomId: string,
-    clientMsgId: string,
+    clientMsgId: string | undefined,
     body: string,
   ): Promise<{ outcome: Outcome; message?: { seq: number }; permanent?: boolean }> {
     try {
-      const response = await fetch(`${base}/api/v1/rooms/${roomId}/messages`, {
+      const response = await (this.options.fetch ?? fetch)(`${base}/api/v1/rooms/${roomId}/messages`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ body, client_msg_id: clientMsgId }),
+        body: JSON.stringify(clientMsgId ? { body, client_msg_id: clientMsgId } : { body }),
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5000),
       });
       const text = await response.text();
@@ -328,13 +450,9 @@ export class Load {
       const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
       return { outcome, permanent: !retryable };
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === "TimeoutError" || name === "AbortError") return { outcome: "timeout" };
-      // Failed while connecting (refused, or reset in the listen backlog as the listener closed:
-      // nothing was sent, safe to try elsewhere) vs cut after the request went out.
-      const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
-      const outcome = cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
-      if (!this.errorSamples.has(outcome)) {
+      const outcome = failureOf(error);
+      const cause = (error as { cause?: { code?: string } }).cause;
+      if (outcome !== "timeout" && !this.errorSamples.has(outcome)) {
         this.errorSamples.set(
           outcome,
           `${(error as Error).message}: ${cause?.code ?? ""} ${String(cause)}`.slice(0, 300),
@@ -374,6 +492,18 @@ export class Load {
       if (!inDb) ackedNotStored++;
       if (!inDb || this.subscribers.some((sub) => !sub.received.get(ack.roomId)!.has(ack.seq))) lost++;
     }
+    // Acked without client_msg_id: in PostgreSQL under its seq, and delivered to every subscriber.
+    const storedSeqs = new Set(rows.map((row) => `${row.room_id}:${Number(row.seq)}`));
+    for (const ack of this.plainAcks) {
+      const inDb = storedSeqs.has(`${ack.roomId}:${ack.seq}`);
+      if (!inDb) ackedNotStored++;
+      if (!inDb || this.subscribers.some((sub) => !sub.received.get(ack.roomId)!.has(ack.seq))) lost++;
+    }
+    const count = (filter: (a: { kind: Kind; outcome: Outcome }) => boolean) => {
+      const by = { send: 0, plainSend: 0, read: 0 };
+      for (const a of this.attemptsLog) if (filter(a)) by[a.kind]++;
+      return by;
+    };
     let missedStored = 0;
     for (const row of rows) {
       if (this.subscribers.some((sub) => !sub.received.get(row.room_id)!.has(Number(row.seq))))
@@ -384,7 +514,7 @@ export class Load {
       for (const [code, n] of s.closeCodes) closeCodes[code] = (closeCodes[code] ?? 0) + n;
     return {
       sent: this.sent,
-      acked: this.acks.size,
+      acked: this.acks.size + this.plainAcks.length,
       delivered: this.subscribers.reduce(
         (sum, s) => sum + [...s.received.values()].reduce((a, set) => a + set.size, 0),
         0,
@@ -401,6 +531,11 @@ export class Load {
       reconnects: this.subscribers.reduce((sum, s) => sum + s.reconnects, 0),
       closeCodes,
       abandoned: this.abandoned,
+      failedRequests: count((a) => !ok(a.outcome)),
+      requests: count(() => true),
+      plainAcked: this.plainAcks.length,
+      longestGapMs: Math.max(0, ...this.subscribers.map((sub) => sub.longestGapMs)),
+      longestDisconnectMs: Math.max(0, ...this.subscribers.map((sub) => sub.longestDisconnectMs)),
     };
   }
 
@@ -408,6 +543,8 @@ export class Load {
   private async storedMessages(rooms: string[]) {
     for (let attempt = 0; ; attempt++) {
       try {
+        if (this.options.storedMessages) return await this.options.storedMessages(rooms);
+        if (!this.options.pool) throw new Error("the load needs a pool or storedMessages to count");
         const { rows } = await this.options.pool.query<{
           room_id: string;
           seq: string;

@@ -1,0 +1,252 @@
+// A local compose stack of its own (name, ports) for measuring deploys, driven only the way an
+// operator drives it: `scripts/local up | deploy | rollback | releases | down`, HTTPS and WSS
+// through nginx with the stack's CA, and `docker exec psql` to read what PostgreSQL holds.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Agent, fetch as undiciFetch } from "undici";
+import WebSocket from "ws";
+import { type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
+import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
+import { run } from "../../scripts/lib/run";
+import { stackDir } from "../../scripts/lib/stack-dir";
+import type { StoredMessages } from "../lib/load";
+import type { Tenant } from "../lib/stack";
+
+const ROOT = join(__dirname, "..", "..");
+
+export interface MeasuredStackOptions {
+  name: string;
+  /** The app image of the first release. */
+  appImage: string;
+  ports: { http: number; https: number };
+  /** Where the workers send e-mail (an SMTP sink the containers reach). */
+  smtp?: { host: string; port: number };
+  readyTimeoutSeconds: number;
+}
+
+export interface CommandRun {
+  exitCode: number;
+  output: string;
+  seconds: number;
+}
+
+export class MeasuredStack {
+  readonly dir: string;
+  readonly endpoint: Endpoint;
+  readonly base: string;
+  readonly wsBase: string;
+  readonly ca: string;
+  readonly adminApiKey: string;
+  /** fetch trusting the stack's CA, keep-alive like any HTTP client. */
+  readonly fetch: typeof fetch;
+
+  private constructor(readonly options: MeasuredStackOptions) {
+    this.dir = stackDir(options.name);
+    this.base = `https://localhost:${options.ports.https}`;
+    this.wsBase = `wss://localhost:${options.ports.https}`;
+    this.ca = readFileSync(join(this.dir, "ca.pem"), "utf8");
+    this.adminApiKey = readFileSync(join(this.dir, "secrets", "admin_api_key"), "utf8").trim();
+    this.endpoint = { baseUrl: `${this.base}/`, ca: this.ca };
+    const dispatcher = new Agent({ connect: { ca: this.ca } });
+    this.fetch = ((url: string, init?: RequestInit) =>
+      undiciFetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  }
+
+  /** `scripts/local <args> --stack <name>`, its output and how long it took. */
+  static async local(name: string, args: string[], timeoutMs = 900_000): Promise<CommandRun> {
+    const started = Date.now();
+    const result = await run("bash", [join(ROOT, "scripts", "local"), ...args, "--stack", name], {
+      check: false,
+      timeoutMs,
+    });
+    return { exitCode: result.exitCode, output: result.all, seconds: (Date.now() - started) / 1000 };
+  }
+
+  local(args: string[], timeoutMs?: number): Promise<CommandRun> {
+    return MeasuredStack.local(this.options.name, args, timeoutMs);
+  }
+
+  /** Brings the stack up from nothing with its first release (the whole `up`, smoke check included). */
+  static async up(options: MeasuredStackOptions): Promise<{ stack: MeasuredStack; up: CommandRun }> {
+    const set = [
+      `nginx.httpPort=${options.ports.http}`,
+      `nginx.httpsPort=${options.ports.https}`,
+      `images.app=${options.appImage}`,
+      `deploy.readyTimeoutSeconds=${options.readyTimeoutSeconds}`,
+      // The load's subscribers tell nginx their address (X-Forwarded-For), as clients behind a
+      // load balancer do, so they spread over every API instance; loopback only, so trusting
+      // every sender is safe here.
+      'nginx.trustedProxies=["0.0.0.0/0"]',
+      ...(options.smtp ? [`smtp.host=${options.smtp.host}`, `smtp.port=${options.smtp.port}`] : []),
+    ];
+    const up = await MeasuredStack.local(options.name, [
+      "up",
+      "--skip-setup",
+      "--stack-file",
+      "local",
+      "--engine",
+      "compose",
+      ...set.flatMap((s) => ["--set", s]),
+    ]);
+    if (up.exitCode !== 0) throw new Error(`scripts/local up failed:\n${up.output.slice(-6000)}`);
+    return { stack: new MeasuredStack(options), up };
+  }
+
+  releases(): ReleaseState {
+    return readReleases(this.dir);
+  }
+
+  /** The API instances (host names) of the live release. */
+  liveApiInstances(): string[] {
+    const state = this.releases();
+    const live = state.releases.find((r) => r.id === state.live);
+    if (!live) throw new Error(`stack ${this.options.name} has no live release`);
+    return Object.values(live.compose.services)
+      .filter((s) => s.labels["chatapi.role"] === "api")
+      .map((s) => s.hostname);
+  }
+
+  /** Rows of a query, as text, through psql in the PostgreSQL container. */
+  async query(sql: string): Promise<string[][]> {
+    const password = readFileSync(join(this.dir, "secrets", "postgres_password"), "utf8");
+    const result = await run("docker", [
+      "exec",
+      "-e",
+      `PGPASSWORD=${password}`,
+      `chatapi-${this.options.name}-postgres`,
+      "psql",
+      "-h",
+      "127.0.0.1",
+      "-U",
+      "chatapi",
+      "-d",
+      "chatapi",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-At",
+      "-F",
+      "\t",
+      "-c",
+      sql,
+    ]);
+    return result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split("\t"));
+  }
+
+  readonly storedMessages: StoredMessages = async (rooms) => {
+    if (rooms.some((r) => !/^[0-9a-f-]{36}$/.test(r))) throw new Error("room ids must be UUIDs");
+    const rows = await this.query(
+      `SELECT room_id, seq, coalesce(client_msg_id::text, '') FROM messages WHERE room_id IN (${rooms.map((r) => `'${r}'`).join(",")})`,
+    );
+    return rows.map(([room_id, seq, id]) => ({ room_id: room_id!, seq: seq!, client_msg_id: id || null }));
+  };
+
+  /** A client of its own, `users` users (optionally with e-mail addresses), all in `rooms` rooms. */
+  async tenant(users: number, rooms: number, email?: (n: number) => string | undefined): Promise<Tenant> {
+    const admin = { apiKey: this.adminApiKey };
+    const client = await expectStatus<{ api_key: string }>(
+      this.endpoint,
+      201,
+      "POST",
+      apiPath(this.endpoint, "/clients"),
+      {
+        ...admin,
+        body: { name: "deploy measurement", email: `deploys-${randomUUID().slice(0, 8)}@example.com` },
+      },
+    );
+    const key = { apiKey: client.api_key };
+    const list: Tenant["users"] = [];
+    for (let n = 0; n < users; n++) {
+      const address = email?.(n);
+      const user = await expectStatus<{ id: string }>(
+        this.endpoint,
+        201,
+        "POST",
+        apiPath(this.endpoint, "/users"),
+        {
+          ...key,
+          body: {
+            external_id: `deploy-${n}-${randomUUID().slice(0, 8)}`,
+            display_name: `user ${n}`,
+            ...(address ? { email: address } : {}),
+          },
+        },
+      );
+      const token = await expectStatus<{ access_token: string }>(
+        this.endpoint,
+        200,
+        "POST",
+        apiPath(this.endpoint, "/auth/token"),
+        {
+          ...key,
+          body: { user_id: user.id },
+        },
+      );
+      list.push({ id: user.id, token: token.access_token });
+    }
+    const roomIds: string[] = [];
+    for (let r = 0; r < rooms; r++) {
+      const room = await expectStatus<{ id: string }>(
+        this.endpoint,
+        201,
+        "POST",
+        apiPath(this.endpoint, "/rooms"),
+        {
+          token: list[0]!.token,
+          body: { name: `deploy room ${r}`, member_ids: list.slice(1).map((u) => u.id) },
+        },
+      );
+      roomIds.push(room.id);
+    }
+    return { apiKey: client.api_key, users: list, rooms: roomIds };
+  }
+
+  /**
+   * Client addresses (sent as X-Forwarded-For) that nginx's sticky hash puts on each API
+   * instance: `perInstance` for every one, found by connecting with candidates.
+   */
+  async addressesOnEveryInstance(token: string, perInstance: number): Promise<string[]> {
+    const instances = this.liveApiInstances();
+    const found = new Map<string, string[]>(instances.map((i) => [i, []]));
+    for (let n = 1; n < 2000 && [...found.values()].some((a) => a.length < perInstance); n++) {
+      const address = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+      const instance = await this.instanceFor(token, address);
+      const list = found.get(instance);
+      if (list && list.length < perInstance) list.push(address);
+    }
+    const short = [...found].filter(([, a]) => a.length < perInstance);
+    if (short.length > 0) throw new Error(`no client address lands on ${short.map(([i]) => i).join(", ")}`);
+    return [...found.values()].flat();
+  }
+
+  private instanceFor(token: string, address: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${this.wsBase}/ws?token=${encodeURIComponent(token)}`, {
+        ca: this.ca,
+        headers: { "x-forwarded-for": address },
+      });
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error("no ready frame within 10 s"));
+      }, 10_000);
+      ws.on("message", (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as { type: string; instance?: string };
+        if (frame.type !== "ready") return;
+        clearTimeout(timer);
+        ws.close();
+        resolve(String(frame.instance));
+      });
+      ws.on("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  async down(): Promise<CommandRun> {
+    return this.local(["down", "--volumes"]);
+  }
+}
