@@ -52,6 +52,9 @@ export interface Operation {
 
 export interface Measured {
   operation: Operation;
+  /** Members with an address who never connect: every message must reach them in one digest. */
+  offline: { ids: string[]; addresses: string[] };
+  rooms: string[];
   command: CommandRun;
   liveBefore: string;
   liveAfter: string;
@@ -69,10 +72,19 @@ export function describeSize(size: LoadSize, instances: number): string {
   );
 }
 
+/** Offline members per operation (their digests prove the workers lost and repeated no job). */
+const OFFLINE = 2;
+
 export async function measure(stack: MeasuredStack, operation: Operation, size: LoadSize): Promise<Measured> {
   const instances = stack.liveApiInstances();
   const users = size.senders + size.subscribersPerInstance * instances.length + size.plainSenders;
-  const tenant = await stack.tenant(users, size.rooms);
+  const tag = Math.random().toString(36).slice(2, 8);
+  const addressOf = (n: number) => (n >= users ? `offline-${n}-${tag}@deploys.chatapi.test` : undefined);
+  const tenant = await stack.tenant(users + OFFLINE, size.rooms, addressOf);
+  const offline = {
+    ids: tenant.users.slice(users).map((u) => u.id),
+    addresses: tenant.users.slice(users).map((_, i) => addressOf(users + i)!),
+  };
   const addresses = await stack.addressesOnEveryInstance(tenant.users[0]!.token, size.subscribersPerInstance);
   const load = new Load({
     tenant,
@@ -100,6 +112,8 @@ export async function measure(stack: MeasuredStack, operation: Operation, size: 
     const report = await load.finish();
     return {
       operation,
+      offline,
+      rooms: tenant.rooms,
       command,
       liveBefore,
       liveAfter: stack.releases().live ?? "none",

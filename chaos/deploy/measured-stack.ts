@@ -10,6 +10,7 @@ import { type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-cli
 import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
 import { run } from "../../scripts/lib/run";
 import { stackDir } from "../../scripts/lib/stack-dir";
+import { uuidList } from "../lib/digests";
 import type { StoredMessages } from "../lib/load";
 import type { Tenant } from "../lib/stack";
 
@@ -107,8 +108,8 @@ export class MeasuredStack {
       .map((s) => s.hostname);
   }
 
-  /** Rows of a query, as text, through psql in the PostgreSQL container. */
-  async query(sql: string): Promise<string[][]> {
+  /** The rows of a query, as JSON objects, through psql in the PostgreSQL container. */
+  async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     const password = readFileSync(join(this.dir, "secrets", "postgres_password"), "utf8");
     const result = await run("docker", [
       "exec",
@@ -125,23 +126,17 @@ export class MeasuredStack {
       "-v",
       "ON_ERROR_STOP=1",
       "-At",
-      "-F",
-      "\t",
       "-c",
-      sql,
+      `SELECT coalesce(json_agg(t), '[]') FROM (${sql}) t`,
     ]);
-    return result.stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.split("\t"));
+    return JSON.parse(result.stdout) as T[];
   }
 
   readonly storedMessages: StoredMessages = async (rooms) => {
-    if (rooms.some((r) => !/^[0-9a-f-]{36}$/.test(r))) throw new Error("room ids must be UUIDs");
-    const rows = await this.query(
-      `SELECT room_id, seq, coalesce(client_msg_id::text, '') FROM messages WHERE room_id IN (${rooms.map((r) => `'${r}'`).join(",")})`,
+    const rows = await this.query<{ room_id: string; seq: number; client_msg_id: string | null }>(
+      `SELECT room_id, seq, client_msg_id FROM messages WHERE room_id IN (${uuidList(rooms)})`,
     );
-    return rows.map(([room_id, seq, id]) => ({ room_id: room_id!, seq: seq!, client_msg_id: id || null }));
+    return rows.map((r) => ({ ...r, seq: String(r.seq) }));
   };
 
   /** A client of its own, `users` users (optionally with e-mail addresses), all in `rooms` rooms. */

@@ -8,7 +8,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureAppImage } from "../../scripts/lib/app-image";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
+import { type DigestResult, checkDigests } from "../lib/digests";
+import { PrivateMailpit } from "../lib/private-services";
 import { freePort } from "../lib/processes";
+import { run } from "../../scripts/lib/run";
 import { type Measured, LOAD_SIZES, measure } from "./measure";
 import { type CommandRun, MeasuredStack } from "./measured-stack";
 import { type TestImages, buildTestImages, removeTestImages } from "./test-images";
@@ -19,6 +22,8 @@ export const TARGETS = { failedRequests: 0, lost: 0, duplicated: 0, longestGapMs
 
 export interface DeployRun {
   scale: "short" | "full";
+  /** The workers through every swap: e-mail digests of every message, none twice. */
+  workers: DigestResult;
   stack: string;
   images: TestImages;
   up: CommandRun;
@@ -27,6 +32,14 @@ export interface DeployRun {
   concurrent: CommandRun;
   releases: CommandRun;
   startedAt: string;
+}
+
+/** The Docker engine's default bridge address: the host as its containers reach it. */
+async function dockerBridgeAddress(): Promise<string> {
+  const { stdout } = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { check: false });
+  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
+  if (!address) throw new Error("the docker0 bridge has no IPv4 address: is the Docker engine running?");
+  return address;
 }
 
 /** The app image built from this checkout under a tag of the run's own (no other run's tag moves). */
@@ -53,10 +66,18 @@ export async function runDeploys(
   log(`building the app image and the derived test images (tag deploys-${name})`);
   const images = await buildTestImages(await baseImage(`deploys-${name}`), `deploys-${name}`);
   let stack: MeasuredStack | undefined;
+  // The workers mail an SMTP sink of the run's own, on the Docker bridge so containers reach it.
+  const mailpit = await PrivateMailpit.start(await dockerBridgeAddress());
   try {
     const ports = { http: await freePort(), https: await freePort() };
     log(`stack ${name}: scripts/local up on ports ${ports.http}/${ports.https}`);
-    const started = await MeasuredStack.up({ name, appImage: images.base, ports, readyTimeoutSeconds: 60 });
+    const started = await MeasuredStack.up({
+      name,
+      appImage: images.base,
+      ports,
+      readyTimeoutSeconds: 60,
+      smtp: mailpit.smtp,
+    });
     stack = started.stack;
     const rows: Measured[] = [];
     const operations = [
@@ -87,11 +108,33 @@ export async function runDeploys(
       );
     }
     const releases = await stack.local(["releases"]);
-    return { scale, stack: name, images, up: started.up, rows, concurrent: concurrent!, releases, startedAt };
+    log("waiting for the workers to send every digest (up to 60 s after the last message)");
+    const workers = await checkDigests({
+      query: (sql) => stack!.query(sql),
+      offline: {
+        ids: rows.flatMap((r) => r.offline.ids),
+        addresses: rows.flatMap((r) => r.offline.addresses),
+      },
+      rooms: rows.flatMap((r) => r.rooms),
+      mailpit: mailpit.api,
+      settleTimeoutMs: 180_000,
+    });
+    return {
+      scale,
+      stack: name,
+      images,
+      up: started.up,
+      rows,
+      concurrent: concurrent!,
+      releases,
+      workers,
+      startedAt,
+    };
   } finally {
     if (stack) await stack.down();
     else await MeasuredStack.local(name, ["down", "--volumes"]);
     await removeTestImages(images);
+    mailpit.dispose();
   }
 }
 
@@ -152,6 +195,8 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
           },
     );
   }
+  for (const c of run.workers.checks)
+    out.push({ name: `workers: ${c.name}`, ok: c.ok, detail: c.detail ?? "" });
   out.push({
     name: "a second deploy with --no-wait is refused while one runs, naming it",
     ok:

@@ -185,9 +185,12 @@ export async function releaseContainers(
   return stdout.split("\n").filter(Boolean).sort();
 }
 
+/** Removes a failed release's containers; a worker of it may hold a job: stopped gracefully first. */
 async function removeRelease(stack: ComposeStack, release: string): Promise<void> {
   const names = await releaseContainers(stack.engine, stack.stack, release);
-  if (names.length > 0) await dockerCli(stack.engine, ["rm", "-f", "-v", ...names]);
+  if (names.length === 0) return;
+  await Promise.all(names.map((name) => dockerCli(stack.engine, ["stop", name], { check: false, timeoutMs: 300_000 })));
+  await dockerCli(stack.engine, ["rm", "-f", "-v", ...names]);
 }
 
 function nginxOf(plan: DeploymentPlan) {
