@@ -189,7 +189,9 @@ export async function releaseContainers(
 async function removeRelease(stack: ComposeStack, release: string): Promise<void> {
   const names = await releaseContainers(stack.engine, stack.stack, release);
   if (names.length === 0) return;
-  await Promise.all(names.map((name) => dockerCli(stack.engine, ["stop", name], { check: false, timeoutMs: 300_000 })));
+  await Promise.all(
+    names.map((name) => dockerCli(stack.engine, ["stop", name], { check: false, timeoutMs: 300_000 })),
+  );
   await dockerCli(stack.engine, ["rm", "-f", "-v", ...names]);
 }
 
