@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
 import WebSocket from "ws";
-import { type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
+import { type Credentials, type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
 import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
 import { run } from "../../scripts/lib/run";
 import { stackDir } from "../../scripts/lib/stack-dir";
@@ -141,57 +141,39 @@ export class MeasuredStack {
 
   /** A client of its own, `users` users (optionally with e-mail addresses), all in `rooms` rooms. */
   async tenant(users: number, rooms: number, email?: (n: number) => string | undefined): Promise<Tenant> {
-    const admin = { apiKey: this.adminApiKey };
-    const client = await expectStatus<{ api_key: string }>(
-      this.endpoint,
+    const post = <T>(path: string, status: number, auth: Credentials, body: unknown) =>
+      expectStatus<T>(this.endpoint, status, "POST", apiPath(this.endpoint, path), { ...auth, body });
+    const tag = () => randomUUID().slice(0, 8);
+    const client = await post<{ api_key: string }>(
+      "/clients",
       201,
-      "POST",
-      apiPath(this.endpoint, "/clients"),
+      { apiKey: this.adminApiKey },
       {
-        ...admin,
-        body: { name: "deploy measurement", email: `deploys-${randomUUID().slice(0, 8)}@example.com` },
+        name: "deploy measurement",
+        email: `deploys-${tag()}@example.com`,
       },
     );
     const key = { apiKey: client.api_key };
     const list: Tenant["users"] = [];
     for (let n = 0; n < users; n++) {
       const address = email?.(n);
-      const user = await expectStatus<{ id: string }>(
-        this.endpoint,
-        201,
-        "POST",
-        apiPath(this.endpoint, "/users"),
-        {
-          ...key,
-          body: {
-            external_id: `deploy-${n}-${randomUUID().slice(0, 8)}`,
-            display_name: `user ${n}`,
-            ...(address ? { email: address } : {}),
-          },
-        },
-      );
-      const token = await expectStatus<{ access_token: string }>(
-        this.endpoint,
-        200,
-        "POST",
-        apiPath(this.endpoint, "/auth/token"),
-        {
-          ...key,
-          body: { user_id: user.id },
-        },
-      );
+      const user = await post<{ id: string }>("/users", 201, key, {
+        external_id: `deploy-${n}-${tag()}`,
+        display_name: `user ${n}`,
+        ...(address ? { email: address } : {}),
+      });
+      const token = await post<{ access_token: string }>("/auth/token", 200, key, { user_id: user.id });
       list.push({ id: user.id, token: token.access_token });
     }
     const roomIds: string[] = [];
     for (let r = 0; r < rooms; r++) {
-      const room = await expectStatus<{ id: string }>(
-        this.endpoint,
+      const room = await post<{ id: string }>(
+        "/rooms",
         201,
-        "POST",
-        apiPath(this.endpoint, "/rooms"),
+        { token: list[0]!.token },
         {
-          token: list[0]!.token,
-          body: { name: `deploy room ${r}`, member_ids: list.slice(1).map((u) => u.id) },
+          name: `deploy room ${r}`,
+          member_ids: list.slice(1).map((u) => u.id),
         },
       );
       roomIds.push(room.id);

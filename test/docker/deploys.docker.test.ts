@@ -7,22 +7,16 @@
 // duplicated, longest subscriber gap under 2 s.
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DeployRun, checks, resultTable, runDeploys } from "../../chaos/deploy/run";
-import { run } from "../../scripts/lib/run";
+import { requireImages } from "../support/images";
 
 let result: DeployRun;
 
 beforeAll(async () => {
-  for (const image of [
+  await requireImages([
     "chatapi-local/postgres:15",
     "chatapi-local/nginx-unprivileged:1",
     "chatapi-local/node:20-bookworm",
-  ]) {
-    const found = await run("docker", ["image", "inspect", image], { check: false });
-    if (found.exitCode !== 0)
-      throw new Error(
-        `image ${image} is missing: run scripts/setup --for test (it builds the offline images)`,
-      );
-  }
+  ]);
   result = await runDeploys("short", (line) => console.log(line));
   console.log(resultTable(result));
 }, 1_800_000);

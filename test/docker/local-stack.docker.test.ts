@@ -35,6 +35,7 @@ import { stackDir } from "../../scripts/lib/stack-dir";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { readReleases } from "../../scripts/lib/releases";
 import { reloadNginx } from "../../components/docker/nginx-reload";
+import { requireImages } from "../support/images";
 import { repoRoot } from "../support/paths";
 import { freePort, waitFor } from "../support/ports";
 
@@ -80,17 +81,11 @@ const containerIds = async () =>
   );
 
 beforeAll(async () => {
-  for (const image of [
+  await requireImages([
     "chatapi-local/postgres:15",
     "chatapi-local/nginx-unprivileged:1",
     "chatapi-local/chatapi:1.0.0",
-  ]) {
-    const found = await run("docker", ["image", "inspect", image], { check: false });
-    if (found.exitCode !== 0)
-      throw new Error(
-        `image ${image} is missing: run scripts/setup --for test (it builds the offline and app images)`,
-      );
-  }
+  ]);
   ports = { http: await freePort(), https: await freePort() };
   firstUp = await local("up");
   if (firstUp.exitCode !== 0) throw new Error(`scripts/local up failed:\n${firstUp.all.slice(-6000)}`);
