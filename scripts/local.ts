@@ -77,13 +77,12 @@ const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/")
 const ctx: LocalContext = { stack, dir, engine: {}, say };
 
 if (values.help || !COMMANDS.includes(command)) {
-  console.log(
-    readFileSync(__filename, "utf8")
-      .split("\n")
-      .slice(2, 13)
-      .join("\n")
-      .replace(/^\/\/ ?/gm, ""),
+  const lines = readFileSync(__filename, "utf8").split("\n");
+  const usage = lines.slice(
+    2,
+    lines.findIndex((line, i) => i > 2 && !line.startsWith("//")),
   );
+  console.log(usage.join("\n").replace(/^\/\/ ?/gm, ""));
   process.exit(values.help ? 0 : 2);
 }
 if (!["auto", "compose", "pulumi"].includes(values.engine)) {

@@ -75,7 +75,13 @@ export function describeSize(size: LoadSize, instances: number): string {
 /** Offline members per operation (their digests prove the workers lost and repeated no job). */
 const OFFLINE = 2;
 
-export async function measure(stack: MeasuredStack, operation: Operation, size: LoadSize): Promise<Measured> {
+export async function measure(
+  stack: MeasuredStack,
+  operation: Operation,
+  size: LoadSize,
+  /** Runs beside the command once it started (e.g. a second deploy that must be refused). */
+  meanwhile?: () => Promise<void>,
+): Promise<Measured> {
   const instances = stack.liveApiInstances();
   const users = size.senders + size.subscribersPerInstance * instances.length + size.plainSenders;
   const tag = Math.random().toString(36).slice(2, 8);
@@ -107,7 +113,7 @@ export async function measure(stack: MeasuredStack, operation: Operation, size: 
     const instancesAtStart = load.subscriberInstances();
     await sleep(size.beforeMs);
     const liveBefore = stack.releases().live ?? "none";
-    const command = await stack.local(operation.args);
+    const [command] = await Promise.all([stack.local(operation.args), meanwhile?.()]);
     await sleep(size.afterMs);
     const report = await load.finish();
     return {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
 import WebSocket from "ws";
 import { type Credentials, type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
+import { lockHolder } from "../../scripts/lib/file-lock";
 import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
 import { run } from "../../scripts/lib/run";
 import { stackDir } from "../../scripts/lib/stack-dir";
@@ -92,6 +93,11 @@ export class MeasuredStack {
     ]);
     if (up.exitCode !== 0) throw new Error(`scripts/local up failed:\n${up.output.slice(-6000)}`);
     return { stack: new MeasuredStack(options), up };
+  }
+
+  /** Who holds (or last held) the stack's deploy lock. */
+  lockHolder(): string {
+    return lockHolder(join(this.dir, "deploy.lock"));
   }
 
   releases(): ReleaseState {

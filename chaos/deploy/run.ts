@@ -10,7 +10,7 @@ import { ensureAppImage } from "../../scripts/lib/app-image";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
 import { type DigestResult, checkDigests } from "../lib/digests";
 import { PrivateMailpit } from "../lib/private-services";
-import { freePort } from "../lib/processes";
+import { freePort, sleep } from "../lib/processes";
 import { run } from "../../scripts/lib/run";
 import { type Measured, LOAD_SIZES, measure } from "./measure";
 import { type CommandRun, MeasuredStack } from "./measured-stack";
@@ -32,6 +32,14 @@ export interface DeployRun {
   concurrent: CommandRun;
   releases: CommandRun;
   startedAt: string;
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
 }
 
 /** The Docker engine's default bridge address: the host as its containers reach it. */
@@ -93,13 +101,14 @@ export async function runDeploys(
     let concurrent: CommandRun | undefined;
     for (const operation of operations) {
       log(`${operation.name}: scripts/local ${operation.args.join(" ")} under load`);
-      const measuring = measure(stack, operation, size);
-      if (!concurrent) {
-        // While the first deploy runs, a second one with --no-wait must be refused at once.
-        await new Promise((resolve) => setTimeout(resolve, size.beforeMs + 4000));
-        concurrent = await stack.local(["deploy", "--image", images.crashing, "--no-wait"]);
-      }
-      const row = await measuring;
+      // While the first deploy runs (it holds the stack's lock), a second one with --no-wait
+      // must be refused at once.
+      const second = async () => {
+        const s = stack!;
+        await waitFor("the deploy to take the stack's lock", () => s.lockHolder().includes(images.next));
+        concurrent = await s.local(["deploy", "--image", images.crashing, "--no-wait"]);
+      };
+      const row = await measure(stack, operation, size, concurrent ? undefined : second);
       rows.push(row);
       log(
         `  exit ${row.command.exitCode} in ${row.command.seconds.toFixed(1)} s; live ${row.liveBefore} → ${row.liveAfter}; ` +
