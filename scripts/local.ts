@@ -23,6 +23,7 @@ import {
   type LocalContext,
   type PreparedRelease,
   type StackInputs,
+  type SwapResult,
   describeReleases,
   lockStack,
   makeLive,
@@ -196,7 +197,7 @@ async function up(): Promise<void> {
       const { files } = prepared;
       say(`rendered ${tilde(files.composeFile)} (secrets in ${tilde(join(dir, "secrets"))}, mode 600)`);
       await startStores(ctx, prepared);
-      await makeLive(ctx, prepared, "up", { runJobs: true });
+      reportSwap(await makeLive(ctx, prepared, "up", { runJobs: true }), "up");
       await startOwnServices(ctx, prepared);
       caFile = files.caFile;
       adminApiKeyFile = files.adminApiKeyFile;
@@ -252,16 +253,16 @@ async function swapCommand(action: "deploy" | "rollback"): Promise<void> {
       action === "deploy"
         ? await render({ ...stored, set: [...stored.set, ...values.set, `images.app=${values.image}`] })
         : await prepareRollback(ctx, (inputs) => render(withLiveImage(inputs)), values.to);
-    const result = await makeLive(ctx, prepared, action, { runJobs: action === "deploy" });
-    say(
-      result.outcome === "live"
-        ? `release ${result.release} is live (${action} took ${result.seconds.toFixed(1)} s)`
-        : `release ${result.release} was live already`,
-    );
+    reportSwap(await makeLive(ctx, prepared, action, { runJobs: action === "deploy" }), action);
     await smokeAndReport(prepared.plan, prepared.files.caFile, prepared.files.adminApiKeyFile);
   } finally {
     lock.release();
   }
+}
+
+function reportSwap(result: SwapResult, action: string): void {
+  if (result.outcome === "live")
+    say(`release ${result.release} is live (${action} took ${result.seconds.toFixed(1)} s)`);
 }
 
 /** A rollback renders the stack's own services with the live release's (pinned) image: it is there. */

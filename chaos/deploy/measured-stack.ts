@@ -69,8 +69,8 @@ export class MeasuredStack {
     return MeasuredStack.local(this.options.name, args, timeoutMs);
   }
 
-  /** Brings the stack up from nothing with its first release (the whole `up`, smoke check included). */
-  static async up(options: MeasuredStackOptions): Promise<{ stack: MeasuredStack; up: CommandRun }> {
+  /** `scripts/local up` of this stack as the measurement configures it, with `extra` overrides. */
+  static upArgs(options: MeasuredStackOptions, extra: string[] = []): string[] {
     const set = [
       `nginx.httpPort=${options.ports.http}`,
       `nginx.httpsPort=${options.ports.https}`,
@@ -81,8 +81,9 @@ export class MeasuredStack {
       // every sender is safe here.
       'nginx.trustedProxies=["0.0.0.0/0"]',
       ...(options.smtp ? [`smtp.host=${options.smtp.host}`, `smtp.port=${options.smtp.port}`] : []),
+      ...extra,
     ];
-    const up = await MeasuredStack.local(options.name, [
+    return [
       "up",
       "--skip-setup",
       "--stack-file",
@@ -90,7 +91,16 @@ export class MeasuredStack {
       "--engine",
       "compose",
       ...set.flatMap((s) => ["--set", s]),
-    ]);
+    ];
+  }
+
+  upArgs(extra: string[] = []): string[] {
+    return MeasuredStack.upArgs(this.options, extra);
+  }
+
+  /** Brings the stack up from nothing with its first release (the whole `up`, smoke check included). */
+  static async up(options: MeasuredStackOptions): Promise<{ stack: MeasuredStack; up: CommandRun }> {
+    const up = await MeasuredStack.local(options.name, MeasuredStack.upArgs(options));
     if (up.exitCode !== 0) throw new Error(`scripts/local up failed:\n${up.output.slice(-6000)}`);
     return { stack: new MeasuredStack(options), up };
   }

@@ -97,6 +97,8 @@ export async function runDeploys(
         args: ["deploy", "--image", images.badMigration],
         fails: true,
       },
+      // npm run local on the running stack with a changed app (here its config): the same swap.
+      { name: "npm run local, app changed", args: stack.upArgs(["app.logLevel=INFO"]), fails: false },
     ];
     let concurrent: CommandRun | undefined;
     for (const operation of operations) {
@@ -151,7 +153,7 @@ const failed = (r: Measured) =>
   r.report.failedRequests.send + r.report.failedRequests.plainSend + r.report.failedRequests.read;
 
 /** The swap's own time, as the command prints it ("deploy took 31.4 s"). */
-const swapSeconds = (r: Measured) => /(?:deploy|rollback) took ([\d.]+) s/.exec(r.command.output)?.[1];
+const swapSeconds = (r: Measured) => /(?:deploy|rollback|up) took ([\d.]+) s/.exec(r.command.output)?.[1];
 
 export function resultTable(run: DeployRun): string {
   const lines = [

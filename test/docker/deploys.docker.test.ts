@@ -30,6 +30,7 @@ describe("deploys, rollback and failed deploys of the local stack under load (sh
       "rollback",
       "failed deploy: crash loop",
       "failed deploy: migration fails",
+      "npm run local, app changed",
     ]);
     for (const row of result.rows) expect(row.report.acked, row.operation.name).toBeGreaterThan(20);
   });
@@ -73,6 +74,15 @@ describe("deploys, rollback and failed deploys of the local stack under load (sh
     );
     expect(migration!.command.output).toContain("no_such_table");
     expect(migration!.command.output).not.toMatch(/starting release/);
+  });
+
+  it("npm run local on the running stack with a changed app deploys it by the same swap", () => {
+    const up = result.rows[4]!;
+    expect(up.command.output).toMatch(
+      new RegExp(`up: release ${up.liveAfter} \\(.*\\) beside the live ${up.liveBefore}`),
+    );
+    expect(up.command.output).toMatch(new RegExp(`nginx: switched to release ${up.liveAfter}`));
+    expect(up.command.output).toMatch(new RegExp(`release ${up.liveBefore} drained`));
   });
 
   it("lists the releases: the live one, what a rollback goes to, and the failures", () => {
