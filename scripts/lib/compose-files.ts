@@ -125,7 +125,7 @@ function readState(path: string): Partial<Record<GeneratedValueName, string>> {
 export function writeComposeFile(path: string, projectName: string, compose: ComposeFile): void {
   const header = [
     `# ChatAPI stack "${compose["x-chatapi"].stack}", rendered from its deployment plan by the chatapi toolkit.`,
-    `# Run: docker-compose -p ${projectName} -f ${path} up -d  (new releases: scripts/local deploy)`,
+    `# Project ${projectName}. Run it with scripts/local up (it starts the app's releases and switches nginx to them: docs/DEPLOYS.md).`,
     "# Secret values are not in this file: it names the files beside it (secrets/, files/).",
   ].join("\n");
   // YAML 1.1: strings such as "no" stay quoted.
