@@ -1,22 +1,43 @@
-// The local Docker stack in one command (npm run local / npm run local:down). See README,
-// "Local stack".
-//   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]...
-//                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
-//   scripts/local down [--stack local] [--volumes]
-//   scripts/local status [--stack local]
-//   scripts/local logs [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
+// The local Docker stack in one command (npm run local / npm run local:down), and new app
+// versions on it. See README, "Local stack", and docs/DEPLOYS.md.
+//   (every command: [--dir DIR] the stack's folder, default ~/.cache/chatapi/stacks/<stack>)
+//   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]...
+//                          [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600] [--no-wait]
+//   scripts/local deploy   --image REF [--stack local] [--set key.path=value]... [--no-wait] [--no-smoke]
+//   scripts/local rollback [--to RELEASE] [--stack local] [--no-wait] [--no-smoke]
+//   scripts/local releases [--stack local]
+//   scripts/local down     [--stack local] [--volumes]
+//   scripts/local status   [--stack local]
+//   scripts/local logs     [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { dockerInstances } from "../components/plan/names";
 import type { DeploymentPlan } from "../components/plan/types";
 import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
-import { writeComposeStack } from "./lib/compose-files";
+import { LockHeldError } from "./lib/file-lock";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
 import { showLogs } from "./lib/local-logs";
+import {
+  type LocalContext,
+  type PreparedRelease,
+  type StackInputs,
+  type SwapResult,
+  describeReleases,
+  lockStack,
+  makeLive,
+  prepareRelease,
+  prepareRollback,
+  readInputs,
+  readReleases,
+  saveInputs,
+  startOwnServices,
+  startStores,
+} from "./lib/local-releases";
 import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
+import { DeployFailure } from "./lib/release-deploy";
+import { liveRelease } from "./lib/releases";
 import { docker, run } from "./lib/run";
 import { runSmoke } from "./lib/smoke";
 import { stackContainers, waitForStack } from "./lib/stack-health";
@@ -28,11 +49,15 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     stack: { type: "string", default: "local" },
+    dir: { type: "string" },
     "stack-file": { type: "string" },
     set: { type: "string", multiple: true, default: [] },
     engine: { type: "string", default: "auto" },
+    image: { type: "string" },
+    to: { type: "string" },
     volumes: { type: "boolean", default: false },
     "no-smoke": { type: "boolean", default: false },
+    "no-wait": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
@@ -42,31 +67,37 @@ const { values, positionals } = parseArgs({
     help: { type: "boolean", short: "h" },
   },
 });
+const COMMANDS = ["up", "deploy", "rollback", "releases", "down", "status", "logs"];
 const command = positionals[0] ?? "up";
 const stack = values.stack;
-const dir = stackDir(stack);
+const dir = values.dir ? resolve(values.dir) : stackDir(stack);
 const started = Date.now();
 const say = (line: string) =>
   console.log(`[local ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
 const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
+const ctx: LocalContext = { stack, dir, engine: {}, say };
 
-if (values.help || !["up", "down", "status", "logs"].includes(command)) {
-  console.log(
-    readFileSync(__filename, "utf8")
-      .split("\n")
-      .slice(2, 8)
-      .join("\n")
-      .replace(/^\/\/ ?/gm, ""),
+if (values.help || !COMMANDS.includes(command)) {
+  const lines = readFileSync(__filename, "utf8").split("\n");
+  const usage = lines.slice(
+    2,
+    lines.findIndex((line, i) => i > 2 && !line.startsWith("//")),
   );
+  console.log(usage.join("\n").replace(/^\/\/ ?/gm, ""));
   process.exit(values.help ? 0 : 2);
 }
 if (!["auto", "compose", "pulumi"].includes(values.engine)) {
   console.error(`local: --engine must be auto, compose or pulumi, not "${values.engine}"`);
   process.exit(2);
 }
+if (command === "deploy" && !values.image) {
+  console.error("local deploy: --image REF is required (the app image to deploy, e.g. chatapi:1.0.1)");
+  process.exit(2);
+}
 
-const composeArgs = (projectName: string, file: string) => ["-p", projectName, "-f", file];
 const engineFile = join(dir, "engine");
+const engineOf = (): EngineName =>
+  (existsSync(engineFile) ? readFileSync(engineFile, "utf8").trim() : "compose") as EngineName;
 
 /** Every image the plan runs is on the engine: the app image built, offline images made. */
 async function ensureImages(plan: DeploymentPlan): Promise<void> {
@@ -100,91 +131,158 @@ async function ensureImages(plan: DeploymentPlan): Promise<void> {
   }
 }
 
-/** nginx reads its static upstream's addresses at start: restart it when an API container is newer. */
-async function restartStaleNginx(): Promise<void> {
-  const containers = await stackContainers(stack);
-  const nginx = containers.find((c) => c.role === "nginx" && c.status === "running");
-  const api = containers.filter((c) => c.role === "api");
-  if (nginx && api.some((c) => c.startedAt > nginx.startedAt)) {
-    say(`${nginx.name}: restarting (API containers were re-created after it started)`);
-    await docker("restart", nginx.name);
+let notedHost = false;
+
+/** The stack's plan from its inputs (the stack file, overrides, config secrets in its folder). */
+function planOf(inputs: StackInputs) {
+  const { plan, config } = loadStackPlan({
+    root,
+    stack,
+    stackFile: inputs.stackFile,
+    set: inputs.set,
+    secrets: readConfigSecrets(join(dir, "secrets", "config")),
+  });
+  if (plan.target !== "docker")
+    throw new Error(`stack ${stack} targets ${plan.target}: scripts/local runs Docker stacks`);
+  // chatapi:docker.host says how Pulumi reaches the engine from elsewhere; compose runs here.
+  if (plan.docker.host !== "unix:///var/run/docker.sock" && !notedHost) {
+    notedHost = true;
+    say(
+      `note: the stack file names the engine ${plan.docker.host} (for Pulumi); compose runs on this machine's engine`,
+    );
+  }
+  return { plan, config };
+}
+
+async function render(inputs: StackInputs): Promise<PreparedRelease> {
+  const { plan, config } = planOf(inputs);
+  await ensureImages(plan);
+  return prepareRelease(ctx, plan, config, inputs);
+}
+
+/** The smoke check through nginx, and where the stack answers. */
+async function smokeAndReport(plan: DeploymentPlan, caFile: string | undefined, adminApiKeyFile: string) {
+  if (!values["no-smoke"]) {
+    say(`smoke check through ${plan.urls.https}`);
+    const result = await runSmoke(
+      {
+        baseUrl: plan.urls.https,
+        apiPrefix: plan.loadBalancer.apiPrefix,
+        adminApiKey: readFileSync(adminApiKeyFile, "utf8").trim(),
+        ...(caFile && existsSync(caFile) ? { ca: readFileSync(caFile, "utf8") } : {}),
+      },
+      (line) => say(`  ${line}`),
+    );
+    say(`smoke check passed (${result.checks} checks)`);
   }
 }
 
 async function up(): Promise<void> {
   const choice = await chooseEngine(values.engine as EngineName | "auto");
   say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
-  const { plan, config } = loadStackPlan({
-    root,
-    stack,
-    ...(values["stack-file"] ? { stackFile: values["stack-file"] } : {}),
-    set: values.set,
-    secrets: readConfigSecrets(join(dir, "secrets", "config")),
-  });
-  if (plan.target !== "docker")
-    throw new Error(`stack ${stack} targets ${plan.target}: npm run local runs Docker stacks`);
-  if (plan.docker.host !== "unix:///var/run/docker.sock")
-    throw new Error(`stack ${stack} targets the Docker engine at ${plan.docker.host}, not this machine's`);
-  const expected = plan.workloads.flatMap((w) => dockerInstances(w).map((i) => i.name));
-  say(`plan: stack ${stack} (Pulumi.${values["stack-file"] ?? stack}.yaml): ${expected.length} containers`);
-
-  await ensureImages(plan);
+  const inputs: StackInputs = { stackFile: values["stack-file"] ?? stack, set: values.set };
+  const { plan } = planOf(inputs);
+  say(`plan: stack ${stack} (Pulumi.${inputs.stackFile}.yaml)`);
   let caFile: string | undefined;
   let adminApiKeyFile: string;
+  let expected: string[] | undefined;
   if (choice.engine === "pulumi" && choice.pulumi) {
+    await ensureImages(plan);
     ({ caFile, adminApiKeyFile } = await pulumiUp({ ...choice.pulumi, root, stack, dir, report: say }));
   } else {
-    const files = await writeComposeStack(plan, config, dir);
-    say(`rendered ${tilde(files.composeFile)} (secrets in ${tilde(join(dir, "secrets"))}, mode 600)`);
-    say(`docker-compose -p ${files.projectName} up -d`);
-    await run(
-      "docker-compose",
-      [...composeArgs(files.projectName, files.composeFile), "up", "-d", "--remove-orphans"],
-      {
-        onLine: (line) => line.trim() && say(`  ${line.trim()}`),
-      },
-    );
-    await restartStaleNginx();
-    caFile = files.caFile;
-    adminApiKeyFile = files.adminApiKeyFile;
+    const lock = await lockStack(ctx, "scripts/local up", !values["no-wait"]);
+    try {
+      const prepared = await render(inputs);
+      saveInputs(dir, inputs);
+      const { files } = prepared;
+      say(`rendered ${tilde(files.composeFile)} (secrets in ${tilde(join(dir, "secrets"))}, mode 600)`);
+      await startStores(ctx, prepared);
+      reportSwap(await makeLive(ctx, prepared, "up", { runJobs: true }), "up");
+      await startOwnServices(ctx, prepared);
+      caFile = files.caFile;
+      adminApiKeyFile = files.adminApiKeyFile;
+      const live = liveRelease(readReleases(dir))!;
+      expected = [
+        ...Object.values(files.rendered.compose.services)
+          .filter((s) => s.labels["chatapi.release"] === undefined)
+          .map((s) => s.container_name),
+        ...Object.values(live.compose.services).map((s) => s.container_name),
+      ];
+    } finally {
+      lock.release();
+    }
   }
   writeFileSync(engineFile, choice.engine);
 
   say("waiting until every container is healthy");
   await waitForStack(stack, {
     timeoutMs: Number(values.timeout) * 1000,
-    expected,
+    ...(expected ? { expected } : {}),
     report: (line) => say(`  ${line}`),
   });
-
-  if (!values["no-smoke"]) {
-    say(`smoke check through ${plan.urls.https}`);
-    const result = await runSmoke(
-      {
-        baseUrl: plan.urls.https,
-        apiPrefix: config.settings.app.apiPrefix,
-        adminApiKey: readFileSync(adminApiKeyFile, "utf8").trim(),
-        ...(caFile ? { ca: readFileSync(caFile, "utf8") } : {}),
-      },
-      (line) => say(`  ${line}`),
-    );
-    say(`smoke check passed (${result.checks} checks)`);
-  }
+  await smokeAndReport(plan, caFile, adminApiKeyFile);
 
   const curlCa = caFile ? ` --cacert ${tilde(caFile)}` : "";
   console.log(`
 The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
   HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
   WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
-  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${config.settings.app.apiPrefix}/clients)${
+  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
   }
+  releases    bash scripts/local releases${stack === "local" ? "" : ` --stack ${stack}`}   (deploy --image REF, rollback)
   stop        npm run local:down${stack === "local" ? "" : ` -- --stack ${stack}`}   (data volumes kept; add --volumes to delete them)`);
 }
 
+/** deploy and rollback on a compose stack: the same swap, then the smoke check. */
+async function swapCommand(action: "deploy" | "rollback"): Promise<void> {
+  if (engineOf() === "pulumi")
+    throw new Error(
+      action === "deploy"
+        ? `stack ${stack} runs on Pulumi: pulumi config set --path chatapi:images.app ${values.image} && pulumi up --stack ${stack} (the program swaps releases the same way: docs/DEPLOYS.md)`
+        : `stack ${stack} runs on Pulumi: set chatapi:images.app back to the previous image (pulumi stack history) and pulumi up`,
+    );
+  const stored = readInputs(ctx);
+  const lock = await lockStack(
+    ctx,
+    action === "deploy" ? `scripts/local deploy --image ${values.image}` : "scripts/local rollback",
+    !values["no-wait"],
+  );
+  try {
+    const prepared =
+      action === "deploy"
+        ? await render({ ...stored, set: [...stored.set, ...values.set, `images.app=${values.image}`] })
+        : await prepareRollback(ctx, (inputs) => render(withLiveImage(inputs)), values.to);
+    reportSwap(await makeLive(ctx, prepared, action, { runJobs: action === "deploy" }), action);
+    await smokeAndReport(prepared.plan, prepared.files.caFile, prepared.files.adminApiKeyFile);
+  } finally {
+    lock.release();
+  }
+}
+
+function reportSwap(result: SwapResult, action: string): void {
+  if (result.outcome === "live")
+    say(`release ${result.release} is live (${action} took ${result.seconds.toFixed(1)} s)`);
+}
+
+/** A rollback renders the stack's own services with the live release's (pinned) image: it is there. */
+function withLiveImage(inputs: StackInputs): StackInputs {
+  const live = liveRelease(readReleases(dir));
+  return live ? { ...inputs, set: [...inputs.set, `images.app=${live.image.pinned}`] } : inputs;
+}
+
+async function releases(): Promise<void> {
+  const state = readReleases(dir);
+  for (const line of describeReleases(ctx, state)) console.log(line);
+  const running = (await stackContainers(stack)).filter((c) => c.release);
+  const byRelease = new Map<string, string[]>();
+  for (const c of running)
+    byRelease.set(c.release!, [...(byRelease.get(c.release!) ?? []), `${c.name} (${c.status})`]);
+  for (const [release, names] of byRelease) console.log(`containers of ${release}: ${names.join(", ")}`);
+}
+
 async function down(): Promise<void> {
-  const engine = (existsSync(engineFile) ? readFileSync(engineFile, "utf8").trim() : "compose") as EngineName;
-  if (engine === "pulumi") {
+  if (engineOf() === "pulumi") {
     const choice = await chooseEngine("pulumi");
     await pulumiDown({ ...choice.pulumi!, root, stack, dir, report: say });
   } else {
@@ -194,7 +292,10 @@ async function down(): Promise<void> {
       await run(
         "docker-compose",
         [
-          ...composeArgs(`chatapi-${stack}`, composeFile),
+          "-p",
+          `chatapi-${stack}`,
+          "-f",
+          composeFile,
           "down",
           "--remove-orphans",
           ...(values.volumes ? ["--volumes"] : []),
@@ -217,6 +318,11 @@ async function down(): Promise<void> {
     .filter(Boolean);
   if (values.volumes) {
     if (volumes.length > 0) await docker("volume", "rm", ...volumes);
+    // The releases' pinned images go with the stack's state.
+    const pinned = (await docker("images", "-q", "--filter", `reference=chatapi-${stack}/app`))
+      .split("\n")
+      .filter(Boolean);
+    if (pinned.length > 0) await run("docker", ["rmi", ...new Set(pinned)], { check: false });
     // The generated passwords belong to the data just deleted: a new stack starts afresh.
     rmSync(dir, { recursive: true, force: true });
     say(`stack ${stack} removed with its data volumes and ${tilde(dir)}`);
@@ -232,7 +338,7 @@ async function status(): Promise<void> {
   if (containers.length === 0) return console.log(`stack ${stack}: no containers`);
   for (const c of containers)
     console.log(
-      `${c.name.padEnd(40)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}`,
+      `${c.name.padEnd(44)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}${c.release ? `  release ${c.release}` : ""}`,
     );
 }
 
@@ -246,15 +352,27 @@ const logs = () =>
     ...(values.since ? { since: values.since } : {}),
   });
 
-const commands: Record<string, () => Promise<void>> = { up, down, status, logs };
+const commands: Record<string, () => Promise<void>> = {
+  up,
+  deploy: () => swapCommand("deploy"),
+  rollback: () => swapCommand("rollback"),
+  releases,
+  down,
+  status,
+  logs,
+};
 commands[command]!().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;
     console.error(`${error.message}${/--secret/.test(error.message) ? hint : ""}`);
     process.exit(2);
   }
-  console.error(
-    `\nlocal ${command}: FAILED after ${((Date.now() - started) / 1000).toFixed(0)} s: ${(error as Error).message}`,
-  );
-  process.exit(1);
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (error instanceof DeployFailure)
+    console.error(
+      `\nlocal ${command}: FAILED after ${seconds} s; the live release still serves.\n${error.message}`,
+    );
+  else if (error instanceof LockHeldError) console.error(`\nlocal ${command}: refused: ${error.message}`);
+  else console.error(`\nlocal ${command}: FAILED after ${seconds} s: ${(error as Error).message}`);
+  process.exit(error instanceof LockHeldError ? 3 : 1);
 });

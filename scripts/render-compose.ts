@@ -55,7 +55,9 @@ async function main() {
     set: values.set,
     secrets: readConfigSecrets(configDir),
   });
-  const out = await writeComposeStack(plan, config, dir);
+  // The release id from the image's reference: `scripts/local up --dir` renders it again with
+  // the image's ID once the image is on the engine.
+  const out = await writeComposeStack(plan, config, dir, { appImage: plan.images.app.ref });
   const services = Object.keys(out.rendered.compose.services);
   console.log(`${out.composeFile}: ${services.length} services (${services.join(", ")})`);
   console.log(`secrets: ${join(dir, "secrets")} (mode 600; the admin API key is ${out.adminApiKeyFile})`);
@@ -65,7 +67,13 @@ async function main() {
     console.log(
       `app image ${app.ref}: build it first (scripts/app-image --stack ${values.stack}, or docker build -f app/Dockerfile ...)`,
     );
-  console.log(`start: docker-compose -p ${out.projectName} -f ${out.composeFile} up -d`);
+  console.log(
+    `start (on the Docker host, from a checkout): scripts/local up --stack ${values.stack} --dir ${dir}` +
+      `${values["stack-file"] ? ` --stack-file ${values["stack-file"]}` : ""}${values.set.map((s) => ` --set ${s}`).join("")}`,
+  );
+  console.log(
+    `new app versions: scripts/local deploy --stack ${values.stack} --dir ${dir} --image REF (docs/DEPLOYS.md)`,
+  );
   for (const note of out.notes) console.log(`note: ${note}`);
 }
 

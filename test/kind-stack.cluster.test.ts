@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAppVersion } from "../components/config/stack-file";
 import { ChatClient, FrameSocket, MessageSender, ResilientSubscriber } from "./support/chat-client";
 import { LocalCluster, type PortForward, clusterScript } from "./support/local-cluster";
-import { type MachineLock, acquireMachineLock } from "./support/machine-lock";
+import { type FileLock, acquireFileLock } from "../scripts/lib/file-lock";
 import { cacheDir, repoRoot } from "./support/paths";
 import { EngineProject, resolvePulumiCli } from "./support/pulumi-engine";
 import { waitFor } from "./support/ports";
@@ -70,7 +70,7 @@ interface PersistentVolume extends K8sObject {
 }
 
 let cluster: LocalCluster;
-let lock: MachineLock | undefined;
+let lock: FileLock | undefined;
 let project: EngineProject | undefined;
 let forward: PortForward | undefined;
 let chat: ChatClient;
@@ -246,7 +246,10 @@ function printTimings(): void {
 }
 
 beforeAll(async () => {
-  lock = await acquireMachineLock(join(cacheDir, "run", "kind-stack.lock"), 45 * MINUTE);
+  lock = await acquireFileLock(join(cacheDir, "run", "kind-stack.lock"), {
+    timeoutMs: 45 * MINUTE,
+    purpose: "the kind stack test",
+  });
   cluster = await LocalCluster.up(40 * MINUTE);
   await removeLeftovers();
   // The app image must be in the node's containerd (scripts/setup imports it; a no-op when it is).

@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ImageTree, importImageTree } from "../scripts/cluster.d/build";
 import { COMPONENTS } from "../scripts/cluster.d/components";
 import { clusterConfig } from "../scripts/cluster.d/config";
+import { type FileLock, acquireFileLock } from "../scripts/lib/file-lock";
 import { LocalCluster, clusterScript } from "./support/local-cluster";
-import { type MachineLock, acquireMachineLock } from "./support/machine-lock";
 import { cacheDir } from "./support/paths";
 import { waitFor } from "./support/ports";
 
@@ -32,7 +32,7 @@ const NS = "chatapi-cluster-test";
 const IMAGE = "chatapi-local/cluster-test";
 const config = clusterConfig();
 const times: string[] = [];
-let lock: MachineLock | undefined;
+let lock: FileLock | undefined;
 let cluster: LocalCluster;
 let before: Record<string, number>;
 
@@ -289,7 +289,10 @@ const jsonpath = (args: string[], path: string) =>
   cluster.run(["-n", NS, "get", ...args, "-o", `jsonpath=${path}`]);
 
 beforeAll(async () => {
-  lock = await acquireMachineLock(join(cacheDir, "run", "kind-stack.lock"), 45 * MINUTE);
+  lock = await acquireFileLock(join(cacheDir, "run", "kind-stack.lock"), {
+    timeoutMs: 45 * MINUTE,
+    purpose: "the local-cluster test",
+  });
 }, 46 * MINUTE);
 
 afterAll(async () => {

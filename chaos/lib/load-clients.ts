@@ -42,6 +42,11 @@ export class Subscriber {
   readonly left = new Set<string>();
   removal: Removal | undefined;
   readonly subscribed = new Set<string>();
+  /** Longest time between two messages received (ms), and between losing and regaining every subscription. */
+  longestGapMs = 0;
+  longestDisconnectMs = 0;
+  private lastArrival: number | undefined;
+  private disconnectedAt: number | undefined;
   private socket: WebSocket | undefined;
   private attempt = 0;
   private targetIndex = 0;
@@ -84,6 +89,7 @@ export class Subscriber {
     socket.on("close", (code: number) => {
       this.connected = false;
       this.subscribed.clear();
+      this.disconnectedAt ??= Date.now();
       this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
       if (this.stopped) return;
       // Full jitter: a random delay up to the exponential cap, so many clients spread out.
@@ -107,6 +113,10 @@ export class Subscriber {
       case "subscribed":
         this.attempt = 0;
         this.subscribed.add(String(frame.room_id));
+        if (this.disconnectedAt !== undefined && this.subscribed.size === this.following) {
+          this.longestDisconnectMs = Math.max(this.longestDisconnectMs, Date.now() - this.disconnectedAt);
+          this.disconnectedAt = undefined;
+        }
         break;
       case "unsubscribed":
         this.subscribed.delete(String(frame.room_id));
@@ -150,6 +160,10 @@ export class Subscriber {
   }
 
   private onMessage(room: string, seq: number): void {
+    const now = Date.now();
+    if (this.lastArrival !== undefined)
+      this.longestGapMs = Math.max(this.longestGapMs, now - this.lastArrival);
+    this.lastArrival = now;
     const last = this.last.get(room) ?? 0;
     const got = this.received.get(room)!;
     if (got.has(seq)) {
@@ -284,7 +298,19 @@ export class WsSender {
   }
 }
 
-/** One REST send attempt. */
+/**
+ * A request that got no answer: "timeout", "refused" (failed while connecting, or reset in the
+ * listen backlog as the listener closed: nothing was sent, safe to try elsewhere) or "network"
+ * (cut after the request went out).
+ */
+export function failureOf(error: unknown): string {
+  const name = (error as Error).name;
+  if (name === "TimeoutError" || name === "AbortError") return "timeout";
+  const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
+  return cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
+}
+
+/** One REST send attempt (`fetchImpl`: e.g. one whose dispatcher trusts a stack's CA). */
 export async function postMessage(
   base: string,
   token: string,
@@ -292,9 +318,10 @@ export async function postMessage(
   body: string,
   clientMsgId: string | undefined,
   timeoutMs: number,
+  fetchImpl: typeof fetch = fetch,
 ): Promise<Attempt> {
   try {
-    const response = await fetch(`${base}/api/v1/rooms/${roomId}/messages`, {
+    const response = await fetchImpl(`${base}/api/v1/rooms/${roomId}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({ body, ...(clientMsgId ? { client_msg_id: clientMsgId } : {}) }),
@@ -308,12 +335,9 @@ export async function postMessage(
     const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
     return { outcome, permanent: !retryable, sample: text.slice(0, 500) };
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === "TimeoutError" || name === "AbortError") return { outcome: "timeout" };
-    // Failed while connecting (refused, or reset in the listen backlog as the listener closed:
-    // nothing was sent, safe to try elsewhere) vs cut after the request went out.
-    const cause = (error as { cause?: { code?: string; syscall?: string } }).cause;
-    const outcome = cause?.code === "ECONNREFUSED" || cause?.syscall === "connect" ? "refused" : "network";
+    const outcome = failureOf(error);
+    if (outcome === "timeout") return { outcome };
+    const cause = (error as { cause?: { code?: string } }).cause;
     return {
       outcome,
       sample: `${(error as Error).message}: ${cause?.code ?? ""} ${String(cause)}`.slice(0, 300),

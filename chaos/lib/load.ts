@@ -6,12 +6,14 @@
 // Subscribers hold WebSockets on every instance, reconnect with exponential backoff and full
 // jitter, and resubscribe with the last seq they saw (API.md). While the load runs, the last
 // subscriber(s) are removed from the first room: nothing committed after that may reach them.
-// finish() drains, compares what each subscriber got with what PostgreSQL holds, and counts
-// lost / duplicated / out-of-order.
+// Optional readers page through history. Each subscriber measures the longest gap between two
+// messages it received. finish() drains, compares what each subscriber got with what PostgreSQL
+// holds, and counts lost / duplicated / out-of-order, and every request that failed.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import {
   type Attempt,
+  failureOf,
   NOTHING_SENT,
   postMessage,
   type Removal,
@@ -22,11 +24,24 @@ import {
 import { sleep } from "./processes";
 import type { Tenant } from "./stack";
 
+/** Every stored message of some rooms (PostgreSQL as the test sees it). */
+export type StoredMessages = (rooms: string[]) => Promise<{ room_id: string; seq: string; body: string }[]>;
+
 export interface LoadOptions {
   tenant: Tenant;
-  pool: pg.Pool;
+  /** Where the stored messages are read from: a pool on the database, or a function. */
+  pool?: pg.Pool;
+  storedMessages?: StoredMessages;
+  /** Senders of the three kinds in turn (REST with client_msg_id, WebSocket with one, REST without). */
   senders: number;
   subscribers: number;
+  /** More REST senders without client_msg_id (one attempt per message; users after the subscribers). */
+  plainSenders?: number;
+  /** History readers (GET /rooms/{id}/messages), each at `readRate` per second. */
+  readers?: number;
+  readRate?: number;
+  /** fetch to use (e.g. one whose dispatcher trusts a stack's CA). */
+  fetch?: typeof fetch;
   /** Messages per second per sender (each waits for its ack before the next). */
   ratePerSender: number;
   /** REST bases the senders cycle through (asked before every attempt). */
@@ -37,6 +52,8 @@ export interface LoadOptions {
   subscriberTargets: (n: number) => string[];
   /** TLS options for wss:// (ca, servername). */
   wsOptions?: WsOptions;
+  /** Per subscriber, added to wsOptions (e.g. an X-Forwarded-For header a trusted proxy would set). */
+  subscriberWsOptions?: (n: number) => WsOptions;
   /** Each subscriber connects from its own loopback address (many clients, not one). */
   distinctAddresses?: boolean;
   /** Per-attempt timeout of a send. */
@@ -53,6 +70,11 @@ const SENDER_KINDS = [
   { transport: "ws", idempotent: true },
   { transport: "rest", idempotent: false },
 ] as const;
+const PLAIN_KIND = SENDER_KINDS[2];
+
+/** What a request was: an idempotent send, a send without client_msg_id, a history read. */
+type RequestKind = "send" | "plainSend" | "read";
+const ok = (outcome: string) => outcome === "200" || outcome === "201";
 
 export interface LoadReport {
   sent: number;
@@ -81,6 +103,13 @@ export interface LoadReport {
   unknownOutcome: number;
   /** Sends per kind, e.g. "rest+id 120, ws+id 118, rest 119". */
   sendsByKind: string;
+  /** Requests that did not succeed (non-2xx, cut, refused, timed out), by kind; each retry counts. */
+  failedRequests: Record<RequestKind, number>;
+  /** Requests made, by kind. */
+  requests: Record<RequestKind, number>;
+  /** The longest time one subscriber went without a message (ms), and without its subscriptions. */
+  longestGapMs: number;
+  longestDisconnectMs: number;
   /** Members removed from a room under load, and how many learned it (unsubscribed / 404). */
   removed: number;
   removalNoticed: number;
@@ -94,7 +123,13 @@ export class Load {
   /** Acked sends by body. */
   private readonly acks = new Map<string, { roomId: string; seq: number }>();
   private readonly outcomes = new Map<string, number>();
-  private readonly attemptsLog: { startedAt: number; at: number; base: string; outcome: string }[] = [];
+  private readonly attemptsLog: {
+    startedAt: number;
+    at: number;
+    base: string;
+    outcome: string;
+    kind: RequestKind;
+  }[] = [];
   private readonly kinds = new Map<string, number>();
   private sent = 0;
   /** The first body seen for each non-2xx outcome (to check error envelopes). */
@@ -111,12 +146,19 @@ export class Load {
   /** Starts subscribers, waits until every one is subscribed, then starts the senders. */
   async start(): Promise<void> {
     const { tenant, senders, subscribers } = this.options;
-    if (tenant.users.length < senders + subscribers) throw new Error("the tenant has too few users");
+    const plain = this.options.plainSenders ?? 0;
+    if (tenant.users.length < senders + subscribers + plain) throw new Error("the tenant has too few users");
     for (let n = 0; n < subscribers; n++) {
       const user = tenant.users[senders + n]!;
-      const wsOptions = this.options.distinctAddresses
-        ? { ...this.options.wsOptions, localAddress: `127.0.${1 + Math.floor(n / 200)}.${10 + (n % 200)}` }
-        : this.options.wsOptions;
+      const extra = this.options.subscriberWsOptions?.(n);
+      const wsOptions: WsOptions | undefined = {
+        ...this.options.wsOptions,
+        ...(this.options.distinctAddresses && {
+          localAddress: `127.0.${1 + Math.floor(n / 200)}.${10 + (n % 200)}`,
+        }),
+        ...extra,
+        headers: { ...this.options.wsOptions?.headers, ...extra?.headers },
+      };
       const sub = new Subscriber(
         user.id,
         user.token,
@@ -129,6 +171,8 @@ export class Load {
     }
     await this.waitSubscribed(30_000);
     for (let s = 0; s < senders; s++) this.senders.push(this.sender(s));
+    for (let p = 0; p < plain; p++) this.senders.push(this.sender(senders + subscribers + p, PLAIN_KIND));
+    for (let r = 0; r < (this.options.readers ?? 0); r++) this.senders.push(this.reader(r));
     const leavers = Math.min(this.options.leavers ?? 1, subscribers - 1);
     if (leavers > 0) this.leaving = this.removeLeavers(this.subscribers.slice(-leavers));
   }
@@ -170,16 +214,49 @@ export class Load {
     return this.acks.size;
   }
 
-  private record(startedAt: number, base: string, attempt: Attempt): void {
+  private record(startedAt: number, base: string, attempt: Attempt, kind: RequestKind): void {
     const { outcome } = attempt;
-    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome });
+    if (kind !== "read") this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome, kind });
     if (attempt.sample && !this.errorSamples.has(outcome)) this.errorSamples.set(outcome, attempt.sample);
   }
 
-  private async sender(index: number): Promise<void> {
+  /** History reads: the newest page of a room, as a client opening it does. */
+  private async reader(index: number): Promise<void> {
+    const { tenant } = this.options;
+    const token = tenant.users[index % tenant.users.length]!.token;
+    const interval = 1000 / (this.options.readRate ?? 5);
+    for (let n = 0; !this.stopping; n++) {
+      const started = Date.now();
+      const targets = this.options.senderTargets();
+      const base = targets[(n + index) % targets.length]!;
+      const room = tenant.rooms[(n + index) % tenant.rooms.length]!;
+      let outcome: string;
+      try {
+        const response = await (this.options.fetch ?? fetch)(
+          `${base}/api/v1/rooms/${room}/messages?limit=20`,
+          {
+            headers: { authorization: `Bearer ${token}` },
+            signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5000),
+          },
+        );
+        await response.text();
+        outcome = String(response.status);
+      } catch (error) {
+        outcome = failureOf(error);
+      }
+      this.record(started, base, { outcome }, "read");
+      const wait = interval - (Date.now() - started);
+      if (wait > 0) await sleep(wait);
+    }
+  }
+
+  /** Sender `index` (user `index`); its kind by turn unless given. */
+  private async sender(
+    index: number,
+    kind: (typeof SENDER_KINDS)[number] = SENDER_KINDS[index % SENDER_KINDS.length]!,
+  ): Promise<void> {
     const { tenant, ratePerSender } = this.options;
-    const kind = SENDER_KINDS[index % SENDER_KINDS.length]!;
     const label = `${kind.transport}${kind.idempotent ? "+id" : ""}`;
     const token = tenant.users[index]!.token;
     const timeoutMs = this.options.requestTimeoutMs ?? 5000;
@@ -216,9 +293,9 @@ export class Load {
         } else {
           const targets = this.options.senderTargets();
           base = targets[target % targets.length]!;
-          result = await postMessage(base, token, roomId, body, clientMsgId, timeoutMs);
+          result = await postMessage(base, token, roomId, body, clientMsgId, timeoutMs, this.options.fetch);
         }
-        this.record(attemptStart, base, result);
+        this.record(attemptStart, base, result, kind.idempotent ? "send" : "plainSend");
         if (result.message) {
           if (firstSeq !== undefined && firstSeq !== result.message.seq) this.ackMismatch++;
           firstSeq = result.message.seq;
@@ -251,7 +328,7 @@ export class Load {
       const before = await this.lastSeq(room);
       for (let attempt = 0; attempt < 60; attempt++) {
         const targets = this.options.senderTargets();
-        const status = await fetch(
+        const status = await (this.options.fetch ?? fetch)(
           `${targets[attempt % targets.length]}/api/v1/rooms/${room}/members/${leaver.userId}`,
           {
             method: "DELETE",
@@ -272,19 +349,10 @@ export class Load {
     }
   }
 
+  /** The room's highest stored seq (= its last_seq: seqs are stored without gaps). */
   private async lastSeq(room: string): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { rows } = await this.options.pool.query<{ last_seq: string }>(
-          "SELECT last_seq FROM rooms WHERE id = $1",
-          [room],
-        );
-        return Number(rows[0]!.last_seq);
-      } catch (error) {
-        if (attempt >= 20) throw error;
-        await sleep(500);
-      }
-    }
+    const rows = await this.storedMessages([room]);
+    return Math.max(0, ...rows.map((row) => Number(row.seq)));
   }
 
   /** Stops the senders, waits (bounded) for subscribers to catch up, and counts. */
@@ -323,6 +391,11 @@ export class Load {
     for (const s of this.subscribers)
       for (const [code, n] of s.closeCodes) closeCodes[code] = (closeCodes[code] ?? 0) + n;
     const removed = this.subscribers.filter((s) => s.removal);
+    const byKind = (filter: (outcome: string) => boolean) => {
+      const counts: Record<RequestKind, number> = { send: 0, plainSend: 0, read: 0 };
+      for (const a of this.attemptsLog) if (filter(a.outcome)) counts[a.kind]++;
+      return counts;
+    };
     return {
       sent: this.sent,
       acked: this.acks.size,
@@ -343,6 +416,10 @@ export class Load {
       closeCodes,
       abandoned: this.abandoned,
       unknownOutcome: this.unknownOutcome,
+      failedRequests: byKind((outcome) => !ok(outcome)),
+      requests: byKind(() => true),
+      longestGapMs: Math.max(0, ...this.subscribers.map((s) => s.longestGapMs)),
+      longestDisconnectMs: Math.max(0, ...this.subscribers.map((s) => s.longestDisconnectMs)),
       sendsByKind: [...this.kinds].map(([k, n]) => `${k} ${n}`).join(", "),
       removed: removed.length,
       removalNoticed: removed.filter((s) => s.left.has(s.removal!.room)).length,
@@ -354,6 +431,8 @@ export class Load {
   private async storedMessages(rooms: string[]) {
     for (let attempt = 0; ; attempt++) {
       try {
+        if (this.options.storedMessages) return await this.options.storedMessages(rooms);
+        if (!this.options.pool) throw new Error("the load needs a pool or storedMessages to count");
         const { rows } = await this.options.pool.query<{ room_id: string; seq: string; body: string }>(
           "SELECT room_id, seq, body FROM messages WHERE room_id = ANY($1::uuid[])",
           [rooms],

@@ -2,9 +2,9 @@
 // PostgreSQL cluster (initdb/pg_ctl as the postgres user) and a RabbitMQ node, each on random
 // loopback ports with its own data directory. The shared services other tests use are never
 // stopped, stalled or restarted. Redis and RabbitMQ are the integration tests' own starters.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./processes";
@@ -15,6 +15,8 @@ export { PrivateRedis } from "../../app/test/support/redis-server.js";
 const run = promisify(execFile);
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** As scripts/lib/setup-common.sh builds it. */
+const MAILPIT_VERSION = "v1.33.1";
 
 /** A PostgreSQL 15 cluster of its own (trust auth on loopback), run as the postgres user. */
 export class PrivatePostgres {
@@ -100,5 +102,51 @@ export class PrivatePostgres {
   async dispose(): Promise<void> {
     await this.stopProcess().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Mailpit of its own (built by scripts/setup): SMTP on `smtpHost` (the Docker bridge's address
+ * lets a stack's containers reach it), its HTTP API on loopback, messages in memory.
+ */
+export class PrivateMailpit {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly smtp: { host: string; port: number },
+    readonly api: string,
+  ) {}
+
+  static async start(smtpHost = "127.0.0.1"): Promise<PrivateMailpit> {
+    const cache = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "chatapi");
+    const binary = join(cache, `mailpit-${MAILPIT_VERSION}`, "mailpit");
+    if (!existsSync(binary)) throw new Error(`${binary} is missing: run scripts/setup (it builds Mailpit)`);
+    const [smtpPort, httpPort] = [await freePort(), await freePort()];
+    const child = spawn(
+      binary,
+      ["--smtp", `${smtpHost}:${smtpPort}`, "--listen", `127.0.0.1:${httpPort}`, "--disable-version-check"],
+      { stdio: "ignore" },
+    );
+    const mailpit = new PrivateMailpit(
+      child,
+      { host: smtpHost, port: smtpPort },
+      `http://127.0.0.1:${httpPort}`,
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await fetch(`${mailpit.api}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return mailpit;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill();
+        throw new Error(`mailpit did not start (SMTP on ${smtpHost}:${smtpPort})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  dispose(): void {
+    this.child.kill("SIGTERM");
   }
 }

@@ -67,10 +67,10 @@ export interface ComposeNetwork {
   labels: Record<string, string>;
 }
 
-export interface ComposeVolume {
-  name: string;
-  labels: Record<string, string>;
-}
+export type ComposeVolume =
+  | { name: string; labels: Record<string, string> }
+  /** Created outside compose (by the deploy), which only mounts it. */
+  | { name: string; external: true };
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;

@@ -84,8 +84,14 @@ async function bothSides(
   dirs.push(dir);
   writeFileSync(join(dir, "state.json"), JSON.stringify({ admin_client_id: adminClientId }));
   const { plan, config } = loadStackPlan({ root: repoRoot, stack, stackFile, secrets });
-  const written = await writeComposeStack(plan, config, dir);
-  const compose = await composeConfig(written.composeFile, written.projectName);
+  const written = await writeComposeStack(plan, config, dir, { appImage: plan.images.app.ref });
+  // Each engine computes the release id from what it knows before creating anything (compose:
+  // also a keyed digest of the files; Pulumi: the image reference): read the compose file with
+  // Pulumi's id in place of its own, so the names compare.
+  const release = result.docker!.release;
+  const composeFile = join(dir, "docker-compose.yml");
+  writeFileSync(composeFile, readFileSync(written.composeFile, "utf8").replaceAll(written.release, release));
+  const compose = await composeConfig(composeFile, written.projectName);
   const composeSpecs = new Map(
     Object.keys(compose.services).map((key) => {
       const spec = fromCompose(compose, key, dir);
@@ -98,12 +104,12 @@ async function bothSides(
   return {
     stack,
     dir,
-    specs: containerSpecs(plan),
+    specs: containerSpecs(plan, release),
     pulumi: pulumiSpecs,
     pulumiResources: all,
     compose,
     composeSpecs,
-    composeFile: written.composeFile,
+    composeFile,
     pidsLimits,
   };
 }
@@ -197,7 +203,8 @@ describe.each([
   });
 
   it("compares what matters: files with owner and mode, start order, secrets only as files", () => {
-    const api = sides.composeSpecs.get(`chatapi-${stack}-api-1`)!;
+    const release = sides.specs.find((s) => s.release)!.release!;
+    const api = sides.composeSpecs.get(`chatapi-${stack}-api-${release}-1`)!;
     expect(api.files["/run/secrets/database_url"]).toEqual({
       mode: "0400",
       owner: "10001:10001",
@@ -205,11 +212,16 @@ describe.each([
     });
     expect(api.dependsOn).toMatchObject({
       [`chatapi-${stack}-postgres`]: "healthy",
-      [`chatapi-${stack}-migrate`]: "completed",
-      [`chatapi-${stack}-bootstrap-admin`]: "completed",
+      [`chatapi-${stack}-migrate-${release}`]: "completed",
+      [`chatapi-${stack}-bootstrap-admin-${release}`]: "completed",
     });
+    // nginx waits for no release: the release switch starts or reloads it.
     const nginx = sides.composeSpecs.get(`chatapi-${stack}-nginx`)!;
-    expect(Object.keys(nginx.dependsOn).filter((n) => /-api-\d+$/.test(n)).length).toBeGreaterThanOrEqual(2);
+    expect(nginx.dependsOn).toEqual({});
+    expect(nginx.volumes["/etc/nginx/chatapi/release"]).toEqual({
+      source: `chatapi-${stack}-nginx-release`,
+      readOnly: true,
+    });
     expect(nginx.files["/etc/nginx/chatapi/nginx.conf"]?.mode).toBe("0444");
     // No secret value in the compose file.
     const text = readFileSync(sides.composeFile, "utf8");
@@ -224,15 +236,17 @@ describe.each([
   it("sets the pids limit in compose (the docker provider has no such setting)", () => {
     for (const [name, limit] of Object.entries(sides.pidsLimits))
       expect(limit, name).toBeGreaterThanOrEqual(32);
-    expect(sides.pidsLimits[`chatapi-${stack}-api-1`]).toBe(512);
+    const release = sides.specs.find((s) => s.release)!.release!;
+    expect(sides.pidsLimits[`chatapi-${stack}-api-${release}-1`]).toBe(512);
   });
 
   it("fails with the field path when one side differs", async () => {
     // Edit the rendered file itself and let docker-compose read it again.
+    const release = sides.specs.find((s) => s.release)!.release!;
     const original = readFileSync(sides.composeFile, "utf8");
     const edited = original
-      .replace(/(\n {2}api-2:\n(?:.*\n)*? {4}mem_limit: )\d+/, "$1123456789")
-      .replace(/(\n {2}worker-1:\n(?:.*\n)*? {6}LOG_LEVEL: )\S+/, "$1WARNING");
+      .replace(new RegExp(`(\\n {2}api-${release}-2:\\n(?:.*\\n)*? {4}mem_limit: )\\d+`), "$1123456789")
+      .replace(new RegExp(`(\\n {2}worker-${release}-1:\\n(?:.*\\n)*? {6}LOG_LEVEL: )\\S+`), "$1WARNING");
     expect(edited).not.toBe(original);
     const path = join(sides.dir, "edited.yml");
     writeFileSync(path, edited);
@@ -246,20 +260,22 @@ describe.each([
     const found = differences(sides.pulumi, specs);
     expect(found).toEqual([
       expect.stringMatching(
-        new RegExp(`^chatapi-${stack}-api-2\\.memory\\.limit: pulumi \\d+ != compose 123456789$`),
+        new RegExp(`^chatapi-${stack}-api-${release}-2\\.memory\\.limit: pulumi \\d+ != compose 123456789$`),
       ),
       expect.stringMatching(
-        new RegExp(`^chatapi-${stack}-worker-1\\.env\\.LOG_LEVEL: pulumi "\\w+" != compose "WARNING"$`),
+        new RegExp(
+          `^chatapi-${stack}-worker-${release}-1\\.env\\.LOG_LEVEL: pulumi "\\w+" != compose "WARNING"$`,
+        ),
       ),
     ]);
     // And on the Pulumi side: one alias less is named too.
     const pulumiEdited = new Map(sides.pulumi);
-    const api1 = structuredClone(pulumiEdited.get(`chatapi-${stack}-api-1`)!);
+    const api1 = structuredClone(pulumiEdited.get(`chatapi-${stack}-api-${release}-1`)!);
     const frontend = `chatapi-${stack}-frontend`;
-    api1.networks[frontend] = api1.networks[frontend]!.filter((alias) => alias !== "api-1");
+    api1.networks[frontend] = api1.networks[frontend]!.filter((alias) => alias !== `api-${release}-1`);
     pulumiEdited.set(api1.name, api1);
     expect(differences(pulumiEdited, sides.composeSpecs)).toEqual([
-      expect.stringContaining(`chatapi-${stack}-api-1.networks.${frontend}: pulumi`),
+      expect.stringContaining(`chatapi-${stack}-api-${release}-1.networks.${frontend}: pulumi`),
     ]);
   });
 });

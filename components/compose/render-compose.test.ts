@@ -9,28 +9,29 @@ import { renderCompose } from "./render-compose";
 import { resolveSecretValues } from "./secret-values";
 
 const generated = { admin_client_id: "3f0c9a52-4b1e-4d7a-9a63-0f6a8c1d2e4b" };
+const release = "0a1b2c3d";
 const local = () => loadStackPlan({ root: repoRoot, stack: "local" });
 
 describe("renderCompose", () => {
-  it("makes one service per container, named and aliased as the Docker target names them", () => {
-    const { compose, projectName } = renderCompose({ plan: local().plan, generated });
+  it("makes one service per container, named and aliased as the Docker target names them (the app's with its release)", () => {
+    const { compose, projectName } = renderCompose({ plan: local().plan, release, generated });
     expect(projectName).toBe("chatapi-local");
     expect(Object.keys(compose.services)).toEqual([
       "postgres",
       "redis",
       "rabbitmq",
-      "migrate",
-      "bootstrap-admin",
-      "api-1",
-      "api-2",
-      "worker-1",
+      `migrate-${release}`,
+      `bootstrap-admin-${release}`,
+      `api-${release}-1`,
+      `api-${release}-2`,
+      `worker-${release}-1`,
       "nginx",
-      "backup",
+      `backup-${release}`,
     ]);
-    const api2 = compose.services["api-2"]!;
+    const api2 = compose.services[`api-${release}-2`]!;
     expect(api2).toMatchObject({
-      container_name: "chatapi-local-api-2",
-      hostname: "api-2",
+      container_name: `chatapi-local-api-${release}-2`,
+      hostname: `api-${release}-2`,
       image: "chatapi-local/chatapi:1.0.0",
       entrypoint: ["chatapi"],
       command: ["serve"],
@@ -46,36 +47,45 @@ describe("renderCompose", () => {
       pids_limit: 512,
       stop_grace_period: "45s",
     });
-    expect(api2.environment.INSTANCE_NAME).toBe("api-2");
+    expect(api2.environment.INSTANCE_NAME).toBe(`api-${release}-2`);
+    expect(api2.labels["chatapi.release"]).toBe(release);
     expect(api2.networks).toEqual({
-      frontend: { aliases: ["api", "api-2"] },
-      backend: { aliases: ["api-2"] },
+      frontend: { aliases: ["api", `api-${release}-2`] },
+      backend: { aliases: [`api-${release}-2`] },
     });
-    expect(compose.services["bootstrap-admin"]!.command).toContain(generated.admin_client_id);
-    expect(compose.services.migrate!.restart).toBe("no");
+    // The release gate: the API's Docker health check is its readiness check.
+    expect(api2.healthcheck).toMatchObject({
+      test: expect.arrayContaining(["http://127.0.0.1:8000/health/ready"]),
+    });
+    expect(compose.services[`bootstrap-admin-${release}`]!.command).toContain(generated.admin_client_id);
+    expect(compose.services[`migrate-${release}`]!.restart).toBe("no");
     // No check of their own: the image's HTTP HEALTHCHECK is switched off, not inherited.
-    for (const name of ["migrate", "bootstrap-admin", "backup"])
+    for (const name of [`migrate-${release}`, `bootstrap-admin-${release}`, `backup-${release}`])
       expect(compose.services[name]!.healthcheck, name).toEqual({ disable: true });
+    expect(compose.services.nginx!.labels["chatapi.release"]).toBeUndefined();
   });
 
-  it("orders the start with depends_on: healthy data stores, completed jobs, healthy API before nginx", () => {
-    const { compose } = renderCompose({ plan: local().plan, generated });
-    expect(compose.services["api-1"]!.depends_on).toEqual({
+  it("orders a release's start with depends_on (healthy data stores, its completed jobs); nginx waits for no release", () => {
+    const { compose } = renderCompose({ plan: local().plan, release, generated });
+    expect(compose.services[`api-${release}-1`]!.depends_on).toEqual({
       postgres: { condition: "service_healthy" },
       redis: { condition: "service_healthy" },
       rabbitmq: { condition: "service_healthy" },
-      migrate: { condition: "service_completed_successfully" },
-      "bootstrap-admin": { condition: "service_completed_successfully" },
+      [`migrate-${release}`]: { condition: "service_completed_successfully" },
+      [`bootstrap-admin-${release}`]: { condition: "service_completed_successfully" },
     });
-    expect(compose.services.nginx!.depends_on).toEqual({
-      "api-1": { condition: "service_healthy" },
-      "api-2": { condition: "service_healthy" },
+    // The release switch starts or reloads nginx once a release is ready (scripts/local).
+    expect(compose.services.nginx!.depends_on).toBeUndefined();
+    expect(compose.services.nginx!.volumes).toContain("nginx-release:/etc/nginx/chatapi/release:ro");
+    expect(compose.volumes?.["nginx-release"]).toEqual({
+      name: "chatapi-local-nginx-release",
+      external: true,
     });
     expect(compose.services.postgres!.depends_on).toBeUndefined();
   });
 
   it("publishes nginx's ports only, on the configured address; data stores sit on the isolated internal network", () => {
-    const { compose } = renderCompose({ plan: local().plan, generated });
+    const { compose } = renderCompose({ plan: local().plan, release, generated });
     const publishing = Object.entries(compose.services).filter(([, s]) => s.ports);
     expect(publishing.map(([k]) => k)).toEqual(["nginx"]);
     expect(compose.services.nginx!.ports).toEqual(["127.0.0.1:8080:8080/tcp", "127.0.0.1:8443:8443/tcp"]);
@@ -92,7 +102,7 @@ describe("renderCompose", () => {
   });
 
   it("mounts each file with its workload's owner: secrets 0400 through secrets:, configuration 0444 bind-mounted", () => {
-    const { compose, files } = renderCompose({ plan: local().plan, generated });
+    const { compose, files } = renderCompose({ plan: local().plan, release, generated });
     expect(files.find((f) => f.role === "postgres")).toEqual({
       role: "postgres",
       hostPath: "files/postgres/run/secrets/postgres_password",
@@ -116,11 +126,18 @@ describe("renderCompose", () => {
     expect(compose.secrets?.["nginx-tls_private_key"]).toEqual({
       file: "./files/nginx/run/secrets/tls_private_key",
     });
-    expect(compose.services["api-1"]!.environment.DATABASE_URL_FILE).toBe("/run/secrets/database_url");
+    expect(compose.services[`api-${release}-1`]!.environment.DATABASE_URL_FILE).toBe(
+      "/run/secrets/database_url",
+    );
   });
 
   it("escapes $ for compose interpolation, and carries a files version label when given", () => {
-    const { compose } = renderCompose({ plan: local().plan, generated, filesVersion: { redis: "abc123" } });
+    const { compose } = renderCompose({
+      plan: local().plan,
+      release,
+      generated,
+      filesVersion: { redis: "abc123" },
+    });
     const redis = compose.services.redis!;
     expect((redis.healthcheck as { test: string[] }).test.join(" ")).toContain(
       'REDISCLI_AUTH="$$(cat /run/secrets/redis_password)"',
@@ -137,7 +154,7 @@ describe("renderCompose", () => {
       password: (n) => `S3cr3t${"x".repeat(n - 6)}`,
       selfSigned: { chain: "-----CHAIN-VALUE-----", privateKey: "-----KEY-VALUE-----" },
     });
-    const text = JSON.stringify(renderCompose({ plan, generated }).compose);
+    const text = JSON.stringify(renderCompose({ plan, release, generated }).compose);
     for (const [name, value] of Object.entries(values)) expect(text, name).not.toContain(value);
   });
 
@@ -148,19 +165,19 @@ describe("renderCompose", () => {
       stack: "dockerhost",
       secrets: { tlsCertificate: cert.certificate, tlsPrivateKey: cert.privateKey },
     });
-    const { compose } = renderCompose({ plan, generated });
-    expect(Object.keys(compose.services).filter((k) => k.startsWith("api-"))).toEqual([
-      "api-1",
-      "api-2",
-      "api-3",
-    ]);
+    const { compose } = renderCompose({ plan, release, generated });
+    expect(Object.keys(compose.services).filter((k) => k.startsWith("api-"))).toEqual(
+      [1, 2, 3].map((n) => `api-${release}-${n}`),
+    );
     expect(compose.services.nginx!.ports).toEqual(["0.0.0.0:80:8080/tcp", "0.0.0.0:443:8443/tcp"]);
-    expect(compose.services.backup!.volumes).toContain("/opt/chatapi/backups:/backups:rw");
+    expect(compose.services[`backup-${release}`]!.volumes).toContain("/opt/chatapi/backups:/backups:rw");
     expect(compose.volumes?.backups).toBeUndefined();
   });
 
   it("refuses a Kubernetes stack", () => {
     const { plan } = loadStackPlan({ root: repoRoot, stack: "prod" });
-    expect(() => renderCompose({ plan, generated })).toThrow("stack prod targets kubernetes, not docker");
+    expect(() => renderCompose({ plan, release, generated })).toThrow(
+      "stack prod targets kubernetes, not docker",
+    );
   });
 });

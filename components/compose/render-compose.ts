@@ -15,6 +15,7 @@ import type {
   DeploymentPlan,
   FilePlan,
   GeneratedValueName,
+  ImageKey,
   Role,
   WorkloadPlan,
 } from "../plan/types";
@@ -28,6 +29,10 @@ import type {
 
 export interface ComposeRenderInput {
   plan: DeploymentPlan;
+  /** The app's release (../containers/release.ts): its containers carry the id in their names. */
+  release: string;
+  /** Image references to use instead of the plan's (the deploy pins a release's app image). */
+  images?: Partial<Record<ImageKey, string>>;
   /** Deploy-time values (the admin client id), chosen once by the caller and kept. */
   generated: Record<GeneratedValueName, string>;
   /**
@@ -122,7 +127,7 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
   return {
     container_name: spec.name,
     hostname: spec.service,
-    image: input.plan.images[spec.image].ref,
+    image: input.images?.[spec.image] ?? input.plan.images[spec.image].ref,
     ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
     command: commandArgs(spec.command, input.generated),
     environment: spec.env,
@@ -174,7 +179,7 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
 
 export function renderCompose(input: ComposeRenderInput): RenderedCompose {
   const { plan } = input;
-  const specs = containerSpecs(plan);
+  const specs = containerSpecs(plan, input.release);
   const services: Record<string, ComposeService> = {};
   for (const spec of specs) services[spec.service] = escapeDollars(serviceFor(input, spec));
 
@@ -194,10 +199,10 @@ export function renderCompose(input: ComposeRenderInput): RenderedCompose {
   const volumes: Record<string, ComposeVolume> = {};
   for (const mount of specs.flatMap((spec) => spec.volumes)) {
     if (mount.hostPath) continue;
-    volumes[mount.key] = {
-      name: mount.name,
-      labels: { "chatapi.stack": plan.stack, "chatapi.purpose": mount.purpose },
-    };
+    // The deploy creates and fills it before compose starts what mounts it.
+    volumes[mount.key] = mount.writtenByDeploy
+      ? { name: mount.name, external: true }
+      : { name: mount.name, labels: { "chatapi.stack": plan.stack, "chatapi.purpose": mount.purpose } };
   }
 
   const files = plan.workloads.flatMap(mountedFiles);

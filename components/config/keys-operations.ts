@@ -247,6 +247,29 @@ export const operationKeys = {
       },
     },
   },
+  deploy: {
+    type: "object",
+    additionalProperties: false,
+    description: "New app versions on a Docker host: releases swapped behind nginx (docs/DEPLOYS.md).",
+    properties: {
+      readyTimeoutSeconds: {
+        type: "integer",
+        minimum: 10,
+        maximum: 1800,
+        description:
+          "How long a new release's containers may take to pass /health/ready before the deploy gives up and removes them (traffic never moved).",
+        default: 120,
+      },
+      keepReleases: {
+        type: "integer",
+        minimum: 2,
+        maximum: 20,
+        description:
+          "Releases remembered with their image and config (the live one included): what rollback can go back to.",
+        default: 5,
+      },
+    },
+  },
   kubernetes: {
     type: "object",
     additionalProperties: false,

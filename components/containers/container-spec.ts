@@ -5,6 +5,7 @@
 // networks and aliases, volumes, start order, labels) is decided here, once; the mappings only
 // say how each tool writes it (and how files reach the container: uploads or bind mounts).
 import { dockerInstances, type InstancePlan } from "../plan/names";
+import { RELEASE_LABEL, gateTimeoutSeconds, isReleaseWorkload, releaseHealth } from "./release";
 import type {
   CommandArg,
   DeploymentPlan,
@@ -41,15 +42,19 @@ export interface ContainerVolume {
   purpose: string;
   path: string;
   readOnly: boolean;
+  /** Filled by the release switch before the container starts (compose: an external volume). */
+  writtenByDeploy: boolean;
 }
 
 export interface ContainerSpec {
   role: Role;
   kind: WorkloadKind;
-  /** chatapi-<stack>-<role>[-<n>] */
+  /** chatapi-<stack>-<role>[-<release>][-<n>] */
   name: string;
-  /** <role>[-<n>]: the compose service and the host name. */
+  /** <role>[-<release>][-<n>]: the compose service and the host name. */
   service: string;
+  /** The release this container belongs to (the app's containers); undefined for the stack's own. */
+  release?: string;
   image: ImageKey;
   entrypoint?: string[];
   command: CommandArg[];
@@ -69,15 +74,23 @@ export interface ContainerSpec {
   cpuShares: number;
   pidsLimit: number;
   restart: WorkloadPlan["restart"];
-  /** undefined: the image's HEALTHCHECK is switched off (it would call a one-shot container unhealthy). */
+  /**
+   * undefined: the image's HEALTHCHECK is switched off (it would call a one-shot container
+   * unhealthy). A release's services use their readiness check: "healthy" is the release gate.
+   */
   health?: HealthCheckPlan;
+  /** With a health check: how long the container may take to become healthy (a release's: its gate). */
+  readyTimeoutSeconds?: number;
   networks: { network: NetworkName; aliases: string[] }[];
   ports: (PortPlan & { published: NonNullable<PortPlan["published"]> })[];
   volumes: ContainerVolume[];
   log: { driver: string; options: Record<string, string> };
   stopGraceSeconds: number;
   labels: Record<string, string>;
-  /** Containers that must be healthy or have completed before this one starts. */
+  /**
+   * Containers that must be healthy or have completed before this one starts. The stack's own
+   * containers never wait for a release's: the release switch does (./release.ts).
+   */
   dependsOn: { service: string; container: string; condition: "healthy" | "completed" }[];
 }
 
@@ -107,7 +120,27 @@ export function volumeFor(volume: VolumePlan, instance: InstancePlan): { key: st
     : { key: volume.name, name: volume.resourceName };
 }
 
-function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: InstancePlan): ContainerSpec {
+function healthOf(
+  plan: DeploymentPlan,
+  workload: WorkloadPlan,
+  inRelease: boolean,
+): Pick<ContainerSpec, "health" | "readyTimeoutSeconds"> {
+  const { health } = inRelease ? releaseHealth(workload) : { health: workload.health };
+  if (!health) return {};
+  const timeout =
+    inRelease && workload.kind === "service"
+      ? gateTimeoutSeconds(plan)
+      : health.startPeriodSeconds + health.intervalSeconds * (health.retries + 1) + 60;
+  return { health, readyTimeoutSeconds: timeout };
+}
+
+function specOf(
+  plan: DeploymentPlan,
+  workload: WorkloadPlan,
+  instance: InstancePlan,
+  release: string,
+): ContainerSpec {
+  const inRelease = isReleaseWorkload(workload);
   // Sidecars exist only where a pod shares processes (Kubernetes); the plan gives Docker none.
   if (workload.sidecars?.length)
     throw new Error(
@@ -127,12 +160,15 @@ function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: Instance
       purpose: volume.purpose,
       path: mount.path,
       readOnly: mount.readOnly,
+      writtenByDeploy: volume.writtenByDeploy ?? false,
     };
   });
   const dependsOn = workload.dependsOn.flatMap((dependency) => {
     const needed = plan.workloads.find((w) => w.role === dependency.role);
     if (!needed) throw new Error(`${workload.role} depends on ${dependency.role}, which is not in the plan`);
-    return dockerInstances(needed).map((i) => ({
+    const neededInRelease = isReleaseWorkload(needed);
+    if (neededInRelease && !inRelease) return [];
+    return dockerInstances(needed, neededInRelease ? release : undefined).map((i) => ({
       service: i.shortName,
       container: i.name,
       condition: dependency.condition,
@@ -143,6 +179,7 @@ function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: Instance
     kind: workload.kind,
     name: instance.name,
     service: instance.shortName,
+    ...(inRelease ? { release } : {}),
     image: workload.image,
     ...(workload.entrypoint ? { entrypoint: workload.entrypoint } : {}),
     // A host without a scheduler runs the schedule in a long-running process of its own.
@@ -169,7 +206,7 @@ function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: Instance
     cpuShares: Math.max(2, Math.round((cpu.requestMillis / 1000) * 1024)),
     pidsLimit: workload.resources.pidsLimit,
     restart: workload.restart,
-    ...(workload.health ? { health: workload.health } : {}),
+    ...healthOf(plan, workload, inRelease),
     networks: workload.networks.map((attachment) => ({
       network: attachment.network,
       aliases: instance.aliases[attachment.network] ?? [],
@@ -181,15 +218,25 @@ function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: Instance
       options: { "max-size": plan.docker.log.maxSize, "max-file": String(plan.docker.log.maxFiles) },
     },
     stopGraceSeconds: workload.stopGracePeriodSeconds,
-    labels: { ...workload.labels, "chatapi.stack": plan.stack, "chatapi.role": workload.role },
+    labels: {
+      ...workload.labels,
+      "chatapi.stack": plan.stack,
+      "chatapi.role": workload.role,
+      ...(inRelease ? { [RELEASE_LABEL]: release } : {}),
+    },
     dependsOn,
   };
 }
 
-/** Every container of a Docker stack, in the plan's order (what each depends on comes first). */
-export function containerSpecs(plan: DeploymentPlan): ContainerSpec[] {
+/**
+ * Every container of a Docker stack with the app at `release` (./release.ts: the release's
+ * containers carry its id in their names), in the plan's order (what each depends on first).
+ */
+export function containerSpecs(plan: DeploymentPlan, release: string): ContainerSpec[] {
   if (plan.target !== "docker") throw new Error(`stack ${plan.stack} targets ${plan.target}, not docker`);
   return plan.workloads.flatMap((workload) =>
-    dockerInstances(workload).map((instance) => specOf(plan, workload, instance)),
+    dockerInstances(workload, isReleaseWorkload(workload) ? release : undefined).map((instance) =>
+      specOf(plan, workload, instance, release),
+    ),
   );
 }

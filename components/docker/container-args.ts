@@ -153,7 +153,7 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
           },
           // Creation completes once the container is healthy: dependants start after that.
           wait: true,
-          waitTimeout: health.startPeriodSeconds + health.intervalSeconds * (health.retries + 1) + 60,
+          waitTimeout: spec.readyTimeoutSeconds,
         }
       : { healthcheck: { tests: ["NONE"] } }),
     // One-shot jobs: wait for the end; the exit code is checked by the component.

@@ -22,6 +22,8 @@ interface Deployed {
   containers: Captured[];
   filesContainers: Captured[];
   container: (name: string) => Captured;
+  /** A container's full name: the app's carry the release (api-1 → chatapi-<stack>-api-<release>-1). */
+  full: (name: string) => string;
   /** Every secret value that exists in this deployment. */
   secretValues: string[];
 }
@@ -46,9 +48,12 @@ async function deploy(file: string, stack: string, secrets: Record<string, strin
   const all = resources.filter((r) => r.type === "docker:index/container:Container");
   const filesContainers = all.filter((c) => c.name.endsWith("-files"));
   const containers = all.filter((c) => !c.name.endsWith("-files"));
+  const release = result.docker!.release;
+  const full = (name: string) =>
+    `${prefix}${name.replace(/^(api|worker|migrate|bootstrap-admin|backup)(-\d+)?$/, `$1-${release}$2`)}`;
   const container = (name: string) => {
-    const found = containers.find((c) => c.name === `${prefix}${name}`);
-    if (!found) throw new Error(`no container ${prefix}${name}`);
+    const found = containers.find((c) => c.name === full(name));
+    if (!found) throw new Error(`no container ${full(name)}`);
     return found;
   };
   // Generated values of this stack (passwords, keys) plus the config secrets it was given.
@@ -58,7 +63,7 @@ async function deploy(file: string, stack: string, secrets: Record<string, strin
     ),
     ...Object.values(secrets).map((pem) => pem.split("\n").find((line) => line.length > 40) ?? pem),
   ];
-  return { result, resources, containers, filesContainers, container, secretValues };
+  return { result, resources, containers, filesContainers, container, full, secretValues };
 }
 
 const inputs = (r: Captured) => plain(r.inputs) as Record<string, unknown>;
@@ -80,7 +85,7 @@ const networksOf = (r: Captured) =>
 /** Assertions every Docker stack must pass, whatever its size. */
 function commonChecks(get: () => Deployed, stack: string) {
   it("creates one container per ContainerSpec of the plan, and a files container for each with files", () => {
-    const specs = containerSpecs(get().result.plan);
+    const specs = containerSpecs(get().result.plan, get().result.docker!.release);
     expect(
       get()
         .containers.map((c) => c.name)
@@ -149,7 +154,7 @@ function commonChecks(get: () => Deployed, stack: string) {
   });
 
   it("fills file volumes from never-started containers; the workloads mount them read-only", () => {
-    const { filesContainers, container } = get();
+    const { filesContainers, container, full } = get();
     for (const files of filesContainers) {
       expect(inputs(files)).toMatchObject({
         start: false,
@@ -162,16 +167,16 @@ function commonChecks(get: () => Deployed, stack: string) {
     }
     const api = inputs(container("api-1"));
     expect(api.volumes).toContainEqual({
-      volumeName: `chatapi-${stack}-api-1-run-secrets`,
+      volumeName: `${full("api-1")}-run-secrets`,
       containerPath: "/run/secrets",
       readOnly: true,
     });
-    const filesOfApi = inputs(filesContainers.find((c) => c.name === `chatapi-${stack}-api-1-files`)!);
+    const filesOfApi = inputs(filesContainers.find((c) => c.name === `${full("api-1")}-files`)!);
     expect(filesOfApi.volumes).toEqual([
-      { volumeName: `chatapi-${stack}-api-1-run-secrets`, containerPath: "/run/secrets", readOnly: false },
+      { volumeName: `${full("api-1")}-run-secrets`, containerPath: "/run/secrets", readOnly: false },
     ]);
     const labels = api.labels as { label: string; value: string }[];
-    expect(labels).toContainEqual({ label: "chatapi.files", value: `chatapi-${stack}-api-1-files-id` });
+    expect(labels).toContainEqual({ label: "chatapi.files", value: `${full("api-1")}-files-id` });
   });
 
   it("marks the admin API key and every resolved secret as Pulumi secrets", async () => {
@@ -204,8 +209,9 @@ function commonChecks(get: () => Deployed, stack: string) {
   it("gives long-running containers a health check and a restart policy, one-shot jobs neither", () => {
     for (const container of get().containers) {
       const args = inputs(container);
-      const job = /-(migrate|bootstrap-admin)$/.test(container.name);
-      if (job || container.name.endsWith("-backup")) {
+      const job = /-(migrate|bootstrap-admin)-[0-9a-f]{8}$/.test(container.name);
+      const backup = /-backup-[0-9a-f]{8}$/.test(container.name);
+      if (job || backup) {
         // The image's HTTP HEALTHCHECK would call them unhealthy: switched off.
         expect(args.healthcheck, container.name).toEqual({ tests: ["NONE"] });
       }
@@ -215,26 +221,28 @@ function commonChecks(get: () => Deployed, stack: string) {
         expect(args.mustRun).toBe(false);
       } else {
         expect(args.restart, container.name).toBe("unless-stopped");
-        if (!container.name.endsWith("-backup")) {
+        if (!backup) {
           const health = args.healthcheck as { tests: string[] };
           expect(health.tests[0], container.name).toBe("CMD");
           expect(args.wait).toBe(true);
         }
       }
     }
-    const api = inputs(get().container("api-1")).healthcheck as { tests: string[] };
-    expect(api.tests.at(-1)).toBe("http://127.0.0.1:8000/health");
+    // The release gate: an API container is created once its readiness check passes.
+    const api = inputs(get().container("api-1"));
+    expect((api.healthcheck as { tests: string[] }).tests.at(-1)).toBe("http://127.0.0.1:8000/health/ready");
+    expect(api.waitTimeout).toBe(120);
   });
 
   it("runs the migration and the admin bootstrap before any API container, and nginx after them", () => {
-    const { resources } = get();
+    const { resources, full } = get();
     const order = resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.name);
-    const at = (suffix: string) => order.indexOf(`chatapi-${stack}-${suffix}`);
+    const at = (name: string) => order.indexOf(full(name));
     expect(at("postgres")).toBeLessThan(at("migrate"));
     expect(at("migrate")).toBeLessThan(at("bootstrap-admin"));
     expect(at("bootstrap-admin")).toBeLessThan(at("api-1"));
     expect(at("migrate")).toBeLessThan(at("worker-1"));
-    expect(order.indexOf(`chatapi-${stack}-api-2`)).toBeLessThan(at("nginx"));
+    expect(at("api-2")).toBeLessThan(at("nginx"));
     const labels = inputs(get().container("api-1")).labels as { label: string; value: string }[];
     expect(labels).toEqual(
       expect.arrayContaining([
@@ -298,13 +306,18 @@ function commonChecks(get: () => Deployed, stack: string) {
     expect(volumes.map((v) => v.containerPath)).toContain("/backups");
   });
 
-  it("uploads the nginx config rendered from the plan, with the API instances as upstreams", () => {
-    const { result } = get();
+  it("uploads the nginx config rendered from the plan; the release switch gives it the release's API instances", () => {
+    const { result, resources } = get();
     const uploads = filesOf(get(), "nginx");
     const conf = uploads.find((u) => u.file === "/etc/nginx/chatapi/nginx.conf")!.content;
-    const apis = result.plan.workloads.find((w) => w.role === "api")!.replicas;
-    for (let i = 1; i <= apis; i++) expect(conf).toContain(`server api-${i}:8000`);
+    expect(conf).toContain("include /etc/nginx/chatapi/release/servers.conf;");
     expect(conf).toContain("hash $remote_addr consistent;");
+    expect(conf).not.toMatch(/server api-/);
+    const release = result.docker!.release;
+    const switched = resources.find((r) => r.type === "pulumi-nodejs:dynamic/chatapi:ReleaseSwitch")!;
+    const file = (inputs(switched).file as { content: string }).content;
+    const apis = result.plan.workloads.find((w) => w.role === "api")!.replicas;
+    for (let i = 1; i <= apis; i++) expect(file).toContain(`server api-${release}-${i}:8000`);
     expect(inputs(get().container("nginx")).entrypoints).toEqual(["nginx"]);
   });
 }
@@ -317,7 +330,7 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
   commonChecks(() => deployed, "local");
 
   it("creates the guide's containers: 2 API, 1 worker, one of everything else", () => {
-    const names = deployed.containers.map((c) => c.name.replace("chatapi-local-", "")).sort();
+    const names = deployed.containers.map((c) => c.name).sort();
     expect(names).toEqual(
       [
         "api-1",
@@ -330,7 +343,9 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
         "rabbitmq",
         "redis",
         "worker-1",
-      ].sort(),
+      ]
+        .map(deployed.full)
+        .sort(),
     );
     const components = deployed.resources
       .filter((r) => r.type.startsWith("chatapi:docker:"))
@@ -371,12 +386,16 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
   });
 
   it("gives each API instance its own alias on the frontend network", () => {
+    const release = deployed.result.docker!.release;
     expect(networksOf(deployed.container("api-1"))).toEqual({
-      "chatapi-local-frontend": ["api", "api-1"],
-      "chatapi-local-backend": ["api-1"],
+      "chatapi-local-frontend": ["api", `api-${release}-1`],
+      "chatapi-local-backend": [`api-${release}-1`],
     });
-    expect(networksOf(deployed.container("api-2"))["chatapi-local-frontend"]).toEqual(["api", "api-2"]);
-    expect(envOf(deployed.container("api-2"))).toContain("INSTANCE_NAME=api-2");
+    expect(networksOf(deployed.container("api-2"))["chatapi-local-frontend"]).toEqual([
+      "api",
+      `api-${release}-2`,
+    ]);
+    expect(envOf(deployed.container("api-2"))).toContain(`INSTANCE_NAME=api-${release}-2`);
   });
 
   it("publishes nginx on loopback 8080/8443 and uses the local engine", () => {
@@ -420,7 +439,7 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
 
   it("runs 3 API instances and 2 workers with the guide's memory limits and reservations", () => {
     const count = (role: string) =>
-      deployed.containers.filter((c) => new RegExp(`-${role}-[0-9]+$`).test(c.name)).length;
+      deployed.containers.filter((c) => new RegExp(`-${role}-[0-9a-f]{8}-[0-9]+$`).test(c.name)).length;
     expect(count("api")).toBe(3);
     expect(count("worker")).toBe(2);
     expect(inputs(deployed.container("api-3"))).toMatchObject({
@@ -495,7 +514,7 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
 
 describe("Docker target: a failed migration", () => {
   it("fails the migration's completion, which the API containers wait on, naming the container to look at", async () => {
-    mocks.failingContainers.add("chatapi-failing-migrate");
+    mocks.failingContainers.add("chatapi-failing-migrate-0a1b2c3d");
     const source = readStackFile(repoRoot, "local");
     const config = loadStackConfig({ stack: "failing", ...source, appVersion: "1.0.0" });
     const plan = buildPlan({ config, appVersion: "1.0.0" });
@@ -506,7 +525,7 @@ describe("Docker target: a failed migration", () => {
     const migration = new ContainerGroup(workloadComponentTypes.docker.migrate, workload.name, {
       plan,
       workload,
-      containers: containerSpecs(plan).filter((c) => c.role === "migrate"),
+      containers: containerSpecs(plan, "0a1b2c3d").filter((c) => c.role === "migrate"),
       image: "chatapi-local/chatapi:1.0.0",
       networks: { backend: "chatapi-failing-backend" },
       volumes: {},
@@ -530,7 +549,7 @@ describe("Docker target: a failed migration", () => {
       (error: Error) => error,
     );
     expect(failure.message).toBe(
-      "chatapi-failing-migrate exited with 1; see: docker logs chatapi-failing-migrate. Dependent containers were not started.",
+      "chatapi-failing-migrate-0a1b2c3d exited with 1; see: docker logs chatapi-failing-migrate-0a1b2c3d. Dependent containers were not started.",
     );
   });
 });

@@ -11,7 +11,7 @@
 // rarely keep cookies, and open-source nginx has no `sticky cookie`. Behind another proxy set
 // trustedProxies so $remote_addr is the real client (realip module). REST under the API
 // prefix is spread round-robin over the same instances (with keep-alive connections).
-import type { LoadBalancerPlan } from "../plan/types";
+import type { LoadBalancerPlan, UpstreamServerPlan } from "../plan/types";
 import { MOZILLA_INTERMEDIATE } from "./mozilla-tls";
 import { nginxResolvesUpstreams } from "./upstream-watcher";
 
@@ -93,15 +93,32 @@ function healthLocation(path: string, access: string[]): string[] {
 
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
-  return lb.upstream.kind === "static" ? "hash $remote_addr consistent;" : "hash $remote_addr;";
+  return lb.upstream.kind === "dns" ? "hash $remote_addr;" : "hash $remote_addr consistent;";
+}
+
+const serverLine = (server: UpstreamServerPlan) =>
+  `server ${server.host}:${server.port} max_fails=3 fail_timeout=10s;`;
+
+/**
+ * The file a release switch writes (upstream kind "release"): the `server` lines of the live
+ * release's API instances, included by both upstream blocks. Names only: nginx resolves them
+ * when it loads the file (`nginx -t` first, then a graceful reload).
+ */
+export function renderReleaseServers(release: string, servers: UpstreamServerPlan[]): string {
+  if (servers.length === 0) throw new Error(`release ${release} has no API instance to send traffic to`);
+  return [
+    `# Release ${release}: written by the release switch; nginx includes it.`,
+    ...servers.map(serverLine),
+    "",
+  ].join("\n");
 }
 
 function upstreamBlock(lb: LoadBalancerPlan, name: string, balancing: string[], resolve: boolean): string[] {
   const lines = [...balancing];
   if (lb.upstream.kind === "static") {
-    for (const server of lb.upstream.servers) {
-      lines.push(`server ${server.host}:${server.port} max_fails=3 fail_timeout=10s;`);
-    }
+    for (const server of lb.upstream.servers) lines.push(serverLine(server));
+  } else if (lb.upstream.kind === "release") {
+    lines.push(`include ${lb.upstream.file};`);
   } else if (resolve) {
     // Re-resolved while running (nginx >= 1.27.3): instances that come and go are followed.
     lines.push(

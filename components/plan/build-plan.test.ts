@@ -108,15 +108,22 @@ describe("deployment plan", () => {
     ]);
   });
 
-  it("gives nginx the API instances as upstreams, one per replica, by their aliases", () => {
+  it("gives nginx the live release's API instances as upstreams, through a file the release switch writes", () => {
     const plan = planFor("local", { "chatapi:api": JSON.stringify({ replicas: 4 }) });
-    const instances = dockerInstances(workload(plan, "api"));
-    expect(instances.map((i) => i.name)).toEqual([1, 2, 3, 4].map((n) => `chatapi-local-api-${n}`));
+    const instances = dockerInstances(workload(plan, "api"), "0a1b2c3d");
+    expect(instances.map((i) => i.name)).toEqual([1, 2, 3, 4].map((n) => `chatapi-local-api-0a1b2c3d-${n}`));
     expect(plan.loadBalancer.upstream).toEqual({
-      kind: "static",
-      servers: [1, 2, 3, 4].map((n) => ({ host: `api-${n}`, port: 8000 })),
+      kind: "release",
+      file: "/etc/nginx/chatapi/release/servers.conf",
+      port: 8000,
     });
     for (const instance of instances) expect(instance.aliases.frontend).toContain(instance.shortName);
+    // nginx reads the file from a volume the deploy writes.
+    expect(workload(plan, "nginx").mounts).toEqual([
+      { volume: "nginx-release", path: "/etc/nginx/chatapi/release", readOnly: true },
+    ]);
+    expect(plan.volumes.find((v) => v.name === "nginx-release")).toMatchObject({ writtenByDeploy: true });
+    expect(planFor("prod").volumes.find((v) => v.name === "nginx-release")).toBeUndefined();
   });
 
   it("uses a headless Service name on Kubernetes, re-resolved by nginx", () => {

@@ -17,7 +17,7 @@ import {
 } from "./workloads/app";
 import type { PlanContext } from "./workloads/common";
 import { dataStoreVolumes, dataStoreWorkloads } from "./workloads/datastores";
-import { loadBalancerPlan, nginxWorkload } from "./workloads/nginx";
+import { loadBalancerPlan, loadBalancerVolumes, nginxWorkload } from "./workloads/nginx";
 
 export interface PlanInput {
   config: StackConfig;
@@ -82,7 +82,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const ctx: PlanContext = { settings: s, stack: config.stack, prefix, appVersion, provided };
 
   const api = apiWorkload(ctx);
-  const lb = loadBalancerPlan(ctx, api);
+  const lb = loadBalancerPlan(ctx);
   const workloads = [
     ...dataStoreWorkloads(ctx),
     migrateWorkload(ctx),
@@ -117,7 +117,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       },
     ],
     networks: planNetworks(prefix, flows),
-    volumes: [...dataStoreVolumes(ctx), ...appVolumes(ctx)],
+    volumes: [...dataStoreVolumes(ctx), ...appVolumes(ctx), ...loadBalancerVolumes(ctx, lb)],
     workloads: attachNetworks(workloads, flows),
     flows,
     tls: tlsPlan(ctx),
@@ -146,6 +146,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       host: s.docker.host,
       sshOpts: s.docker.sshOpts,
       log: { driver: "json-file", maxSize: s.docker.logMaxSize, maxFiles: s.docker.logMaxFiles },
+      releases: { readyTimeoutSeconds: s.deploy.readyTimeoutSeconds, keep: s.deploy.keepReleases },
     },
     kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },

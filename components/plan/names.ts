@@ -25,18 +25,24 @@ export interface InstancePlan {
   env: Record<string, string>;
 }
 
-export function dockerInstances(workload: WorkloadPlan): InstancePlan[] {
+/**
+ * The containers a workload becomes on a Docker host. With a release id (the app's workloads,
+ * see ../containers/release.ts) each name carries it: <role>-<release>[-<n>], so a new
+ * release's containers start beside the old ones.
+ */
+export function dockerInstances(workload: WorkloadPlan, release?: string): InstancePlan[] {
   const numbered = numberedRoles.has(workload.role);
   const count = workload.kind === "service" ? workload.replicas : 1;
+  const base = release === undefined ? workload.role : `${workload.role}-${release}`;
   return Array.from({ length: count }, (_, i) => {
     const index = numbered ? i + 1 : undefined;
-    const shortName = index === undefined ? workload.role : `${workload.role}-${index}`;
+    const shortName = index === undefined ? base : `${base}-${index}`;
     const aliases: Partial<Record<NetworkName, string[]>> = {};
     for (const attachment of workload.networks) {
       aliases[attachment.network] = [...new Set([...attachment.aliases, shortName])];
     }
     return {
-      name: index === undefined ? workload.name : `${workload.name}-${index}`,
+      name: `${workload.name.slice(0, -workload.role.length)}${shortName}`,
       shortName,
       ...(index === undefined ? {} : { index }),
       aliases,

@@ -150,6 +150,11 @@ export interface VolumePlan {
   retain: boolean;
   /** One volume per instance of the workloads that mount it (<resourceName>-<instance>). */
   perInstance?: boolean;
+  /**
+   * Created and written by the deploy before the containers that mount it start (the nginx
+   * release volume): compose declares it external, the Pulumi target's switch resource fills it.
+   */
+  writtenByDeploy?: boolean;
 }
 
 export interface MountPlan {
@@ -273,10 +278,15 @@ export interface LoadBalancerPlan {
   listen: { http: number; https: number };
   /** Ports clients use (published on the host / LoadBalancer Service). */
   public: { http: number; https: number; address: string };
-  /** API instances (static list) or one DNS name re-resolved as it changes (needs nginx >= 1.27.3). */
+  /**
+   * API instances: a static list; one DNS name re-resolved as it changes (needs nginx >= 1.27.3);
+   * or (Docker host) the live release's instances, listed in a file the deploy writes and nginx
+   * includes, switched by a graceful reload (components/containers/release.ts).
+   */
   upstream:
     | { kind: "static"; servers: UpstreamServerPlan[] }
-    | { kind: "dns"; name: string; port: number; resolver: string };
+    | { kind: "dns"; name: string; port: number; resolver: string }
+    | { kind: "release"; file: string; port: number };
   apiPrefix: string;
   wsReadTimeoutSeconds: number;
   clientMaxBodySize: string;
@@ -345,6 +355,8 @@ export interface DeploymentPlan {
     host: string;
     sshOpts: string[];
     log: { driver: "json-file"; maxSize: string; maxFiles: number };
+    /** New app versions: how long a release may take to become ready, how many are remembered. */
+    releases: { readyTimeoutSeconds: number; keep: number };
   };
   kubernetes: KubernetesPlan;
   admin: { name: string; email: string };

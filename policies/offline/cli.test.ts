@@ -66,7 +66,10 @@ describe("npm run policy", () => {
       expect(result.stdout).toMatch(
         new RegExp(`^stack ${stack} \\((docker|kubernetes)\\): \\d+ resources, 30 rules`, "m"),
       );
-    expect(result.stdout).toContain("chatapi-local-api-1  [docker:index/container:Container]");
+    // The app's containers carry their release id (docs/DEPLOYS.md).
+    expect(result.stdout).toMatch(
+      /^chatapi-local-api-[0-9a-f]{8}-1 {2}\[docker:index\/container:Container\]$/m,
+    );
     expect(result.stdout).toContain(
       "  [advisory] docker-pids-limit (low): the container has no process limit",
     );

@@ -15,11 +15,15 @@ import { type StackGraph, buildStackGraph, stackNames } from "./stack-graph";
 const build = (stack: string, editConfig?: (config: Record<string, string>) => void) =>
   buildStackGraph(stack, { projectDir: repoRoot, ...(editConfig ? { editConfig } : {}) });
 
+/** A Docker container's name without its release id (chatapi-x-api-<release>-1 → chatapi-x-api-1). */
+const withoutRelease = (name: string) =>
+  name.replace(/-(migrate|bootstrap-admin|api|worker|backup)-[0-9a-f]{8}(?=-|$)/, "-$1");
+
 /** A resource as reports name it here: Kubernetes objects by kind/name (not their Pulumi name). */
 function label(subject: Subject | undefined): string {
   if (!subject) return "(stack)";
   const kind = kubernetesKind(subject);
-  return kind ? `${kind.kind}/${objectName(subject)}` : subject.name;
+  return kind ? `${kind.kind}/${objectName(subject)}` : withoutRelease(subject.name);
 }
 
 /** Mandatory violations as "<rule> <resource>: <message>", sorted. */
@@ -33,7 +37,7 @@ function mandatory(subjects: Subject[]): string[] {
 
 /** Edits a Docker container (its component resource has the same name). */
 const edit = (subjects: Subject[], name: string, change: (props: Loose) => void) => {
-  const target = (s: Subject) => s.name === name && s.type === DOCKER_CONTAINER;
+  const target = (s: Subject) => withoutRelease(s.name) === name && s.type === DOCKER_CONTAINER;
   expect(subjects.filter(target), name).toHaveLength(1);
   return subjects.map((s) => (target(s) ? changed(s, change) : s));
 };

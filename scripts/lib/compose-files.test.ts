@@ -21,11 +21,14 @@ const tempDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** The app image as the engine would name it (its ID): part of the release id. */
+const image = { appImage: `sha256:${"ab".repeat(32)}` };
+
 describe("writeComposeStack", () => {
   it("writes the compose file, secrets (0600) and per-container files (owner, 0400/0444); a second run changes nothing", async () => {
     const dir = tempDir();
     const { plan, config } = loadStackPlan({ root: repoRoot, stack: "local" });
-    const first = await writeComposeStack(plan, config, dir);
+    const first = await writeComposeStack(plan, config, dir, image);
     const read = (p: string) => readFileSync(join(dir, p), "utf8");
     const mode = (p: string) => (statSync(join(dir, p)).mode & 0o777).toString(8);
     expect(mode("secrets/postgres_password")).toBe("600");
@@ -39,7 +42,7 @@ describe("writeComposeStack", () => {
     );
     const compose = parse(read("docker-compose.yml")) as { services: Record<string, { command: string[] }> };
     const state = JSON.parse(read("state.json")) as { admin_client_id: string };
-    expect(compose.services["bootstrap-admin"]!.command).toContain(state.admin_client_id);
+    expect(compose.services[`bootstrap-admin-${first.release}`]!.command).toContain(state.admin_client_id);
     expect(read("ca.pem")).toContain("BEGIN CERTIFICATE");
     // The compose file names files; it holds none of their values.
     for (const name of ["postgres_password", "secret_key", "admin_api_key", "redis_password"])
@@ -55,9 +58,26 @@ describe("writeComposeStack", () => {
         "docker-compose.yml",
       ].map((p) => [p, read(p)]),
     );
-    const second = await writeComposeStack(plan, config, dir);
+    const second = await writeComposeStack(plan, config, dir, image);
     for (const [p, content] of Object.entries(before)) expect(read(p), p).toBe(content);
     expect(second.rendered.compose).toEqual(first.rendered.compose);
+    expect(second.release).toBe(first.release);
+  });
+
+  it("makes another release of another image, another app setting or another secret, the same one otherwise", async () => {
+    const dir = tempDir();
+    const { plan, config } = loadStackPlan({ root: repoRoot, stack: "local" });
+    const base = (await writeComposeStack(plan, config, dir, image)).release;
+    const other = { appImage: `sha256:${"cd".repeat(32)}` };
+    expect((await writeComposeStack(plan, config, dir, other)).release).not.toBe(base);
+    const louder = loadStackPlan({ root: repoRoot, stack: "local", set: ["app.logLevel=ERROR"] });
+    expect((await writeComposeStack(louder.plan, louder.config, dir, image)).release).not.toBe(base);
+    // nginx's settings are the stack's, not a release's.
+    const hsts = loadStackPlan({ root: repoRoot, stack: "local", set: ["nginx.hstsMaxAgeSeconds=600"] });
+    expect((await writeComposeStack(hsts.plan, hsts.config, dir, image)).release).toBe(base);
+    // A rotated secret the app reads gives a new release (its files changed).
+    writeFileSync(join(dir, "secrets", "secret_key"), "r".repeat(64), { mode: 0o600 });
+    expect((await writeComposeStack(plan, config, dir, image)).release).not.toBe(base);
   });
 
   it("names the config secrets it cannot read (encrypted in the stack file), and where to put them", async () => {
@@ -70,7 +90,7 @@ describe("writeComposeStack", () => {
     // As a `secure:` value of Pulumi.dockerhost.yaml reads without the passphrase.
     config.secrets.tlsPrivateKey = UNREADABLE_SECRET;
     const dir = tempDir();
-    await expect(writeComposeStack(plan, config, dir)).rejects.toThrow(
+    await expect(writeComposeStack(plan, config, dir, image)).rejects.toThrow(
       `the stack needs config secrets that were not given: chatapi:tlsPrivateKey.\nPut each value in ${join(dir, "secrets", "config")}/<key>`,
     );
   });
@@ -78,11 +98,11 @@ describe("writeComposeStack", () => {
   it("re-issues the server certificate, not the CA, when the stack's names change", async () => {
     const dir = tempDir();
     const first = loadStackPlan({ root: repoRoot, stack: "local" });
-    await writeComposeStack(first.plan, first.config, dir);
+    await writeComposeStack(first.plan, first.config, dir, image);
     const ca = readFileSync(join(dir, "ca.pem"), "utf8");
     const cert = readFileSync(join(dir, "secrets", "tls_certificate"), "utf8");
     const renamed = loadStackPlan({ root: repoRoot, stack: "local", set: ["domain=chat.localtest.me"] });
-    await writeComposeStack(renamed.plan, renamed.config, dir);
+    await writeComposeStack(renamed.plan, renamed.config, dir, image);
     expect(readFileSync(join(dir, "ca.pem"), "utf8")).toBe(ca);
     expect(readFileSync(join(dir, "secrets", "tls_certificate"), "utf8")).not.toBe(cert);
   });

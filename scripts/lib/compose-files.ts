@@ -21,7 +21,10 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
+import type { ComposeFile } from "../../components/compose/compose-file";
+import { type ComposeRelease, composeRelease, withReleases } from "../../components/compose/compose-releases";
 import { type RenderedCompose, renderCompose } from "../../components/compose/render-compose";
+import { isReleaseWorkload, releaseId } from "../../components/containers/release";
 import { missingConfigSecrets, resolveSecretValues } from "../../components/compose/secret-values";
 import {
   type CertificateAuthority,
@@ -34,8 +37,19 @@ import type { DeploymentPlan, GeneratedValueName, Role, SecretName } from "../..
 import { UNREADABLE_SECRET } from "../../components/config/issues";
 import type { StackConfig } from "../../components/config/types";
 
+export interface ComposeStackOptions {
+  /** The app image as the engine knows it (its ID): part of the release id. */
+  appImage: string;
+  /** The reference the release's containers use (default: the plan's). */
+  appImageRef?: string;
+  /** Releases that keep running beside this one (the live one during a deploy). */
+  alsoRunning?: ComposeRelease[];
+}
+
 export interface ComposeStackFiles {
   dir: string;
+  /** The app's release as this config and image make it (../../components/containers/release.ts). */
+  release: string;
   composeFile: string;
   projectName: string;
   /** The CA certificate clients trust (self-signed TLS only). */
@@ -107,10 +121,22 @@ function readState(path: string): Partial<Record<GeneratedValueName, string>> {
   return text ? (JSON.parse(text) as Partial<Record<GeneratedValueName, string>>) : {};
 }
 
+/** The compose file as docker-compose (PyYAML, YAML 1.1) reads it, with a header saying what it is. */
+export function writeComposeFile(path: string, projectName: string, compose: ComposeFile): void {
+  const header = [
+    `# ChatAPI stack "${compose["x-chatapi"].stack}", rendered from its deployment plan by the chatapi toolkit.`,
+    `# Project ${projectName}. Run it with scripts/local up (it starts the app's releases and switches nginx to them: docs/DEPLOYS.md).`,
+    "# Secret values are not in this file: it names the files beside it (secrets/, files/).",
+  ].join("\n");
+  // YAML 1.1: strings such as "no" stay quoted.
+  writeIfChanged(path, `${header}\n${stringify(compose, { lineWidth: 0, version: "1.1" })}`, 0o644);
+}
+
 export async function writeComposeStack(
   plan: DeploymentPlan,
   config: StackConfig,
   dir: string,
+  options: ComposeStackOptions,
 ): Promise<ComposeStackFiles> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const secretsDir = join(dir, "secrets");
@@ -165,7 +191,22 @@ export async function writeComposeStack(
     if (workload.files.length > 0) filesVersion[workload.role] = hmac.digest("hex").slice(0, 16);
   }
 
-  const rendered = renderCompose({ plan, generated, filesVersion });
+  // Files the release's containers mount are part of what makes it a release (a rotated
+  // secret gives a new one); the keyed digests reveal nothing about the values.
+  const release = releaseId(plan, {
+    image: options.appImage,
+    files: plan.workloads
+      .filter(isReleaseWorkload)
+      .map((w) => filesVersion[w.role] ?? "")
+      .join(","),
+  });
+  const rendered = renderCompose({
+    plan,
+    release,
+    generated,
+    filesVersion,
+    ...(options.appImageRef ? { images: { app: options.appImageRef } } : {}),
+  });
   const root = process.getuid?.() === 0;
   const unowned: ComposeStackFiles["unowned"] = [];
   for (const file of rendered.files) {
@@ -176,16 +217,12 @@ export async function writeComposeStack(
   }
 
   const composeFile = join(dir, "docker-compose.yml");
-  const header = [
-    `# ChatAPI stack "${plan.stack}", rendered from its deployment plan by scripts/render-compose.`,
-    `# Run: docker-compose -p ${rendered.projectName} -f ${composeFile} up -d`,
-    "# Secret values are not in this file: it names the files beside it (secrets/, files/).",
-  ].join("\n");
-  // YAML 1.1, as docker-compose (PyYAML) reads it: strings such as "no" stay quoted.
-  writeIfChanged(
+  writeComposeFile(
     composeFile,
-    `${header}\n${stringify(rendered.compose, { lineWidth: 0, version: "1.1" })}`,
-    0o644,
+    rendered.projectName,
+    options.alsoRunning?.length
+      ? withReleases(rendered.compose, [...options.alsoRunning, composeRelease(rendered.compose, release)])
+      : rendered.compose,
   );
 
   let caFile: string | undefined;
@@ -205,6 +242,7 @@ export async function writeComposeStack(
     : [];
   return {
     dir,
+    release,
     composeFile,
     projectName: rendered.projectName,
     ...(caFile ? { caFile } : {}),

@@ -11,6 +11,8 @@ export interface ContainerState {
   exitCode: number;
   restarts: number;
   startedAt: string;
+  /** The release it belongs to (the app's containers). */
+  release?: string;
 }
 
 /** The stack's containers (label chatapi.stack), without the never-started files containers. */
@@ -20,11 +22,11 @@ export async function stackContainers(stack: string): Promise<ContainerState[]> 
     .filter(Boolean);
   if (ids.length === 0) return [];
   const format =
-    '{{.Name}}|{{index .Config.Labels "chatapi.role"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}|{{.RestartCount}}|{{.State.StartedAt}}';
+    '{{.Name}}|{{index .Config.Labels "chatapi.role"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}|{{.RestartCount}}|{{.State.StartedAt}}|{{index .Config.Labels "chatapi.release"}}';
   const lines = (await docker("inspect", "--format", format, ...ids)).split("\n");
   return lines
     .map((line) => {
-      const [name, role, status, health, exitCode, restarts, startedAt] = line.split("|");
+      const [name, role, status, health, exitCode, restarts, startedAt, release] = line.split("|");
       return {
         name: name!.replace(/^\//, ""),
         role: role ?? "",
@@ -33,9 +35,10 @@ export async function stackContainers(stack: string): Promise<ContainerState[]> 
         exitCode: Number(exitCode),
         restarts: Number(restarts),
         startedAt: startedAt ?? "",
+        ...(release ? { release } : {}),
       };
     })
-    .filter((c) => c.role !== "files")
+    .filter((c) => c.role !== "files" && c.role !== "release-switch")
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -41,6 +41,8 @@ export function interleave(streams: LogLine[][]): LogLine[] {
 export interface ContainerRef {
   name: string;
   role: string;
+  /** The release a container of the app belongs to (its name carries it: api-<release>-1). */
+  release?: string;
 }
 
 /**
@@ -51,7 +53,11 @@ export function selectContainers<T extends ContainerRef>(all: T[], stack: string
   if (!service) return all;
   const prefix = `chatapi-${stack}-`;
   const short = (c: T) => c.name.replace(prefix, "");
-  const chosen = all.filter((c) => c.role === service || short(c) === service || c.name === service);
+  // api-1 names the live release's api-<release>-1 too.
+  const withoutRelease = (c: T) => (c.release ? short(c).replace(`-${c.release}`, "") : short(c));
+  const chosen = all.filter(
+    (c) => c.role === service || short(c) === service || c.name === service || withoutRelease(c) === service,
+  );
   if (chosen.length === 0) {
     const roles = [...new Set(all.map((c) => c.role))];
     throw new Error(

@@ -33,6 +33,9 @@ import {
 import { installMocks, valueOf } from "../support/pulumi-mocks";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { stackContainers } from "../../scripts/lib/stack-health";
+import { readReleases } from "../../scripts/lib/releases";
+import { reloadNginx } from "../../components/docker/nginx-reload";
+import { requireImages } from "../support/images";
 import { repoRoot } from "../support/paths";
 import { freePort, waitFor } from "../support/ports";
 
@@ -78,17 +81,11 @@ const containerIds = async () =>
   );
 
 beforeAll(async () => {
-  for (const image of [
+  await requireImages([
     "chatapi-local/postgres:15",
     "chatapi-local/nginx-unprivileged:1",
     "chatapi-local/chatapi:1.0.0",
-  ]) {
-    const found = await run("docker", ["image", "inspect", image], { check: false });
-    if (found.exitCode !== 0)
-      throw new Error(
-        `image ${image} is missing: run scripts/setup --for test (it builds the offline and app images)`,
-      );
-  }
+  ]);
   ports = { http: await freePort(), https: await freePort() };
   firstUp = await local("up");
   if (firstUp.exitCode !== 0) throw new Error(`scripts/local up failed:\n${firstUp.all.slice(-6000)}`);
@@ -118,22 +115,27 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     expect(out).not.toContain(adminApiKey);
     const containers = await stackContainers(stack);
     const names = containers.map((c) => c.name).sort();
+    // The app's containers are the live release's (docs/DEPLOYS.md): its id is in their names.
+    const release = readReleases(dir).live!;
+    expect(release).toMatch(/^[0-9a-f]{8}$/);
     expect(names).toEqual(
       [
-        "api-1",
-        "api-2",
-        "backup",
-        "bootstrap-admin",
-        "migrate",
+        `api-${release}-1`,
+        `api-${release}-2`,
+        `backup-${release}`,
+        `bootstrap-admin-${release}`,
+        `migrate-${release}`,
         "nginx",
         "postgres",
         "rabbitmq",
         "redis",
-        "worker-1",
+        `worker-${release}-1`,
       ]
         .map((n) => `${prefix}-${n}`)
         .sort(),
     );
+    expect(out).toContain(`up: release ${release} (chatapi-local/chatapi:1.0.0)`);
+    expect(out).toMatch(/nginx: starting it with release [0-9a-f]{8}'s instances/);
     for (const c of containers) {
       if (["migrate", "bootstrap-admin"].includes(c.role))
         expect(c, c.name).toMatchObject({ status: "exited", exitCode: 0 });
@@ -186,9 +188,23 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { admin_client_id: string }
     ).admin_client_id;
     const containers = fromPulumiMocks(mocks.captured.filter((r) => r.name.startsWith(`${prefix}-`)));
+    // Each engine computes the release id from what it knows (Pulumi: the image reference;
+    // compose: the image's ID and a digest of the files): compare with compose's in its place.
+    const pulumiRelease = result.docker!.release;
+    const release = readReleases(dir).live!;
     const differences: string[] = [];
-    for (const [name, fromPlan] of containers) {
+    for (const [pulumiName, pulumiView] of containers) {
+      const name = pulumiName.replaceAll(pulumiRelease, release);
+      const fromPlan = JSON.parse(
+        JSON.stringify(pulumiView).replaceAll(pulumiRelease, release),
+      ) as typeof pulumiView;
       const [inspected] = JSON.parse(await docker("inspect", name)) as InspectedContainer[];
+      // A release runs its image pinned by a tag of the stack's own: the same image.
+      if (inspected!.Config.Image.startsWith(`chatapi-${stack}/app:`)) {
+        const id = (ref: string) => docker("image", "inspect", "--format", "{{.Id}}", ref);
+        expect(await id(inspected!.Config.Image)).toBe(await id(fromPlan.image));
+        fromPlan.image = inspected!.Config.Image;
+      }
       const [image] = JSON.parse(
         await docker("image", "inspect", inspected!.Config.Image),
       ) as InspectedImage[];
@@ -346,7 +362,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     const receiver = new ReconnectingClient(endpoint, bob.token, room.id);
     await Promise.all([sender.start(), receiver.start()]);
     const victim = sender.instances[0]!;
-    expect(victim).toMatch(/^api-\d$/);
+    expect(victim).toMatch(/^api-[0-9a-f]{8}-\d$/);
 
     const total = 60;
     const sentIds: string[] = [];
@@ -370,7 +386,8 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     receiver.stop();
 
     // Put the stack back: the killed instance running again, nginx re-reading its upstream
-    // (it resolved the instances' addresses at start; a restarted container may have another).
+    // (it resolved the instances' addresses when it loaded them; a restarted container may have
+    // another): the graceful reload the release switch uses.
     const state = await docker("inspect", "--format", "{{.State.Status}}", `${prefix}-${victim}`);
     if (state !== "running") await docker("start", `${prefix}-${victim}`);
     await waitFor(
@@ -380,13 +397,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
         "healthy",
       90_000,
     );
-    await docker("restart", `${prefix}-nginx`);
-    await waitFor(
-      "nginx healthy again",
-      async () =>
-        (await docker("inspect", "--format", "{{.State.Health.Status}}", `${prefix}-nginx`)) === "healthy",
-      60_000,
-    );
+    await reloadNginx({}, { container: `${prefix}-nginx`, config: "/etc/nginx/chatapi/nginx.conf" });
     // The stored history is the same conversation.
     const history = await expectStatus<{ messages: ChatMessage[] }>(
       endpoint,
@@ -403,13 +414,15 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     expect(killTest, "needs the conversation of the previous test").toBeDefined();
     const down = await local("down");
     expect(down.exitCode, down.all).toBe(0);
-    expect(down.all).toContain("kept its data volumes (4)");
+    expect(down.all).toContain("kept its data volumes (5)");
     expect(await docker("ps", "-aq", "--filter", `label=chatapi.stack=${stack}`)).toBe("");
     const volumes = (await docker("volume", "ls", "-q", "--filter", `label=chatapi.stack=${stack}`))
       .split("\n")
       .sort();
     expect(volumes).toEqual(
-      ["backups", "postgres-data", "rabbitmq-data", "redis-data"].map((v) => `${prefix}-${v}`),
+      ["backups", "nginx-release", "postgres-data", "rabbitmq-data", "redis-data"].map(
+        (v) => `${prefix}-${v}`,
+      ),
     );
     expect(existsSync(join(dir, "secrets", "postgres_password"))).toBe(true);
 
@@ -424,7 +437,8 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     );
     expect(history.messages.map((m) => m.client_msg_id)).toEqual(killTest!.ids);
     // The same admin key still works (the bootstrap found its client and changed nothing).
-    expect(await docker("logs", `${prefix}-bootstrap-admin`)).toContain('"created":false');
+    const release = readReleases(dir).live!;
+    expect(await docker("logs", `${prefix}-bootstrap-admin-${release}`)).toContain('"created":false');
   }, 900_000);
 });
 

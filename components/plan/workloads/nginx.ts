@@ -7,16 +7,18 @@ import {
   renderUpstreamWatcher,
   upstreamWatcherProbe,
 } from "../../nginx/upstream-watcher";
-import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
-import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
+import type { FilePlan, LoadBalancerPlan, SidecarPlan, VolumePlan, WorkloadPlan } from "../types";
 import { API_PORT } from "./app";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
+/** Folder of the release switch's file (a volume the deploy writes, read-only in nginx). */
+export const NGINX_RELEASE_DIR = `${NGINX_CONFIG_DIR}/release`;
+const RELEASE_VOLUME = "nginx-release";
 const LISTEN = { http: 8080, https: 8443 }; // unprivileged ports inside the container
 
-export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalancerPlan {
+export function loadBalancerPlan(ctx: PlanContext): LoadBalancerPlan {
   const s = ctx.settings;
   const upstream: LoadBalancerPlan["upstream"] =
     s.target === "kubernetes"
@@ -27,7 +29,8 @@ export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalan
           port: API_PORT,
           resolver: "kube-dns.kube-system.svc.cluster.local",
         }
-      : { kind: "static", servers: dockerInstances(api).map((i) => ({ host: i.shortName, port: API_PORT })) };
+      : // The live release's instances, in a file each release switch rewrites (nginx reloads).
+        { kind: "release", file: `${NGINX_RELEASE_DIR}/servers.conf`, port: API_PORT };
   return {
     domain: s.domain,
     listen: LISTEN,
@@ -82,6 +85,21 @@ function upstreamWatcher(lb: LoadBalancerPlan): { files: FilePlan[]; sidecars: S
   };
 }
 
+/** The volume the release switch writes nginx's upstream servers into (Docker hosts). */
+export function loadBalancerVolumes(ctx: PlanContext, lb: LoadBalancerPlan): VolumePlan[] {
+  if (lb.upstream.kind !== "release") return [];
+  return [
+    {
+      name: RELEASE_VOLUME,
+      resourceName: `${ctx.prefix}-${RELEASE_VOLUME}`,
+      purpose: "nginx upstream servers of the live release (rewritten by each release switch)",
+      sizeBytes: MiB,
+      retain: false,
+      writtenByDeploy: true,
+    },
+  ];
+}
+
 export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadPlan {
   const s = ctx.settings;
   const watcher = upstreamWatcher(lb);
@@ -132,6 +150,10 @@ export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadP
     resources: resourcesFrom(s.nginx),
     security: hardened(s.nginx.runAs),
     tmpfs: [tmpfs("/tmp", 64)],
+    mounts:
+      lb.upstream.kind === "release"
+        ? [{ volume: RELEASE_VOLUME, path: NGINX_RELEASE_DIR, readOnly: true }]
+        : [],
     dependsOn: [{ role: "api", condition: "healthy" }],
     stopGracePeriodSeconds: 15,
   });

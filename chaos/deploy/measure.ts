@@ -1,0 +1,137 @@
+// One release operation (a deploy, a rollback, a failed deploy) measured under steady load
+// through nginx: REST and WebSocket senders with client_msg_id, REST senders without, history readers, WebSocket
+// subscribers on every API instance of the live release. The command runs exactly as an
+// operator types it; the load's report says what clients saw meanwhile.
+import { type LoadReport, Load } from "../lib/load";
+import { sleep } from "../lib/processes";
+import type { CommandRun, MeasuredStack } from "./measured-stack";
+
+export interface LoadSize {
+  /** Senders of the three kinds in turn (chaos/lib/load.ts). */
+  senders: number;
+  /** More REST senders without client_msg_id. */
+  plainSenders: number;
+  readers: number;
+  subscribersPerInstance: number;
+  rooms: number;
+  /** Messages per second per sender (with or without client_msg_id). */
+  ratePerSender: number;
+  /** Steady load before the command, and after it is done (ms). */
+  beforeMs: number;
+  afterMs: number;
+}
+
+export const LOAD_SIZES: Record<"short" | "full", LoadSize> = {
+  short: {
+    senders: 3,
+    plainSenders: 2,
+    readers: 2,
+    subscribersPerInstance: 2,
+    rooms: 2,
+    ratePerSender: 8,
+    beforeMs: 3000,
+    afterMs: 3000,
+  },
+  full: {
+    senders: 6,
+    plainSenders: 3,
+    readers: 3,
+    subscribersPerInstance: 4,
+    rooms: 3,
+    ratePerSender: 10,
+    beforeMs: 10_000,
+    afterMs: 10_000,
+  },
+};
+
+export interface Operation {
+  name: string;
+  /** scripts/local arguments (the stack is added). */
+  args: string[];
+  /** The command must fail (a failed deploy) and the live release stay. */
+  fails: boolean;
+}
+
+export interface Measured {
+  operation: Operation;
+  /** Members with an address who never connect: every message must reach them in one digest. */
+  offline: { ids: string[]; addresses: string[] };
+  rooms: string[];
+  command: CommandRun;
+  liveBefore: string;
+  liveAfter: string;
+  /** API instances the subscribers were on when the command started. */
+  instancesAtStart: string[];
+  report: LoadReport;
+  load: string;
+}
+
+export function describeSize(size: LoadSize, instances: number): string {
+  return (
+    `${size.senders} senders (REST with client_msg_id, WebSocket with one, REST without, in turn) and ` +
+    `${size.plainSenders} more REST senders without client_msg_id, each at ${size.ratePerSender} msg/s, ` +
+    `${size.readers} history readers at 5/s, ${size.subscribersPerInstance * instances} ` +
+    `WebSocket subscribers (${size.subscribersPerInstance} per API instance), ${size.rooms} rooms`
+  );
+}
+
+/** Offline members per operation (their digests prove the workers lost and repeated no job). */
+const OFFLINE = 2;
+
+export async function measure(
+  stack: MeasuredStack,
+  operation: Operation,
+  size: LoadSize,
+  /** Runs beside the command once it started (e.g. a second deploy that must be refused). */
+  meanwhile?: () => Promise<void>,
+): Promise<Measured> {
+  const instances = stack.liveApiInstances();
+  const users = size.senders + size.subscribersPerInstance * instances.length + size.plainSenders;
+  const tag = Math.random().toString(36).slice(2, 8);
+  const addressOf = (n: number) => (n >= users ? `offline-${n}-${tag}@deploys.chatapi.test` : undefined);
+  const tenant = await stack.tenant(users + OFFLINE, size.rooms, addressOf);
+  const offline = {
+    ids: tenant.users.slice(users).map((u) => u.id),
+    addresses: tenant.users.slice(users).map((_, i) => addressOf(users + i)!),
+  };
+  const addresses = await stack.addressesOnEveryInstance(tenant.users[0]!.token, size.subscribersPerInstance);
+  const load = new Load({
+    tenant,
+    storedMessages: stack.storedMessages,
+    senders: size.senders,
+    subscribers: addresses.length,
+    plainSenders: size.plainSenders,
+    readers: size.readers,
+    readRate: 5,
+    ratePerSender: size.ratePerSender,
+    senderTargets: () => [stack.base],
+    subscriberTargets: () => [stack.wsBase],
+    wsOptions: { ca: stack.ca },
+    subscriberWsOptions: (n) => ({ headers: { "x-forwarded-for": addresses[n]! } }),
+    fetch: stack.fetch,
+    requestTimeoutMs: 10_000,
+  });
+  try {
+    await load.start();
+    const instancesAtStart = load.subscriberInstances();
+    await sleep(size.beforeMs);
+    const liveBefore = stack.releases().live ?? "none";
+    const [command] = await Promise.all([stack.local(operation.args), meanwhile?.()]);
+    await sleep(size.afterMs);
+    const report = await load.finish();
+    return {
+      operation,
+      offline,
+      rooms: tenant.rooms,
+      command,
+      liveBefore,
+      liveAfter: stack.releases().live ?? "none",
+      instancesAtStart,
+      report,
+      load: describeSize(size, instances.length),
+    };
+  } catch (error) {
+    load.abort();
+    throw error;
+  }
+}
