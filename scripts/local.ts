@@ -3,8 +3,10 @@
 //   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]...
 //                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
 //   scripts/local down [--stack local] [--volumes]
-//   scripts/local status [--stack local]
+//   scripts/local status [--stack local]          (exit 1 when a container is unhealthy or failed)
 //   scripts/local logs [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
+//   scripts/local backup [--stack local]          (one backup now: volume, and S3 when configured)
+//   scripts/local restore FILE|NAME|s3://BUCKET/KEY [--force] [--stack local]
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,7 +21,8 @@ import { showLogs } from "./lib/local-logs";
 import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
 import { docker, run } from "./lib/run";
 import { runSmoke } from "./lib/smoke";
-import { stackContainers, waitForStack } from "./lib/stack-health";
+import { backupStack, BackupCommandError, restoreStack } from "./lib/stack-backup";
+import { healthProblems, stackContainers, waitForStack } from "./lib/stack-health";
 import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
 
@@ -32,6 +35,7 @@ const { values, positionals } = parseArgs({
     set: { type: "string", multiple: true, default: [] },
     engine: { type: "string", default: "auto" },
     volumes: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
     "no-smoke": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
@@ -50,11 +54,11 @@ const say = (line: string) =>
   console.log(`[local ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
 const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
 
-if (values.help || !["up", "down", "status", "logs"].includes(command)) {
+if (values.help || !["up", "down", "status", "logs", "backup", "restore"].includes(command)) {
   console.log(
     readFileSync(__filename, "utf8")
       .split("\n")
-      .slice(2, 8)
+      .slice(2, 10)
       .join("\n")
       .replace(/^\/\/ ?/gm, ""),
   );
@@ -230,10 +234,45 @@ async function down(): Promise<void> {
 async function status(): Promise<void> {
   const containers = await stackContainers(stack);
   if (containers.length === 0) return console.log(`stack ${stack}: no containers`);
+  const problems = await healthProblems(containers);
   for (const c of containers)
     console.log(
-      `${c.name.padEnd(40)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}`,
+      `${c.name.padEnd(40)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}${problems.get(c.name) ? `  ${problems.get(c.name)}` : ""}`,
     );
+  if (problems.size > 0) {
+    console.log(
+      `\nstack ${stack}: ${problems.size} container(s) not well (see above; scripts/local logs <name>)`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+async function backup(): Promise<void> {
+  say(`backup of stack ${stack} (chatapi backup in its backup container)`);
+  const result = await backupStack(stack, (line) => say(`  ${line}`));
+  say(
+    `backup done in ${(result.durationMs / 1000).toFixed(1)} s: ${result.file} (${result.bytes} bytes)${result.uploaded ? `, uploaded to ${result.uploaded}` : ""}`,
+  );
+}
+
+async function restore(): Promise<void> {
+  const source = positionals[1];
+  if (!source) {
+    console.error(
+      "local restore: name the backup: a file, a backup in the stack's volume, or s3://bucket/key",
+    );
+    process.exit(2);
+  }
+  say(`restore of stack ${stack} from ${source}${values.force ? " (--force: replaces the database)" : ""}`);
+  const result = await restoreStack(stack, {
+    source,
+    force: values.force,
+    timeoutMs: Number(values.timeout) * 1000,
+    report: (line) => say(`  ${line}`),
+  });
+  say(
+    `restore done in ${(result.durationMs / 1000).toFixed(1)} s (${result.restarted.length} writers stopped and started again)`,
+  );
 }
 
 const logs = () =>
@@ -246,8 +285,12 @@ const logs = () =>
     ...(values.since ? { since: values.since } : {}),
   });
 
-const commands: Record<string, () => Promise<void>> = { up, down, status, logs };
+const commands: Record<string, () => Promise<void>> = { up, down, status, logs, backup, restore };
 commands[command]!().catch((error: unknown) => {
+  if (error instanceof BackupCommandError) {
+    console.error(`\nlocal ${command}: FAILED: ${error.message}`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ConfigError) {
     const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;
     console.error(`${error.message}${/--secret/.test(error.message) ? hint : ""}`);
