@@ -25,6 +25,7 @@ import type {
   ComposeServiceSecret,
   ComposeVolume,
 } from "./compose-file";
+import { imageOf } from "../plan/images";
 
 export interface ComposeRenderInput {
   plan: DeploymentPlan;
@@ -121,8 +122,8 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
 
   return {
     container_name: spec.name,
-    hostname: spec.service,
-    image: input.plan.images[spec.image].ref,
+    ...(spec.hostNetwork ? { network_mode: "host" as const } : { hostname: spec.service }),
+    image: imageOf(input.plan, spec.image).ref,
     ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
     command: commandArgs(spec.command, input.generated),
     environment: spec.env,
@@ -150,7 +151,11 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
           start_period: seconds(health.startPeriodSeconds),
         }
       : { disable: true },
-    networks: Object.fromEntries(spec.networks.map(({ network, aliases }) => [network, { aliases }])),
+    ...(spec.hostNetwork
+      ? {}
+      : {
+          networks: Object.fromEntries(spec.networks.map(({ network, aliases }) => [network, { aliases }])),
+        }),
     ...(spec.ports.length > 0
       ? {
           ports: spec.ports.map(

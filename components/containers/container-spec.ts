@@ -72,6 +72,8 @@ export interface ContainerSpec {
   /** undefined: the image's HEALTHCHECK is switched off (it would call a one-shot container unhealthy). */
   health?: HealthCheckPlan;
   networks: { network: NetworkName; aliases: string[] }[];
+  /** In the host's network namespace (the firewall container): no networks, no host name of its own. */
+  hostNetwork: boolean;
   ports: (PortPlan & { published: NonNullable<PortPlan["published"]> })[];
   volumes: ContainerVolume[];
   log: { driver: string; options: Record<string, string> };
@@ -174,6 +176,7 @@ function specOf(plan: DeploymentPlan, workload: WorkloadPlan, instance: Instance
       network: attachment.network,
       aliases: instance.aliases[attachment.network] ?? [],
     })),
+    hostNetwork: workload.hostNetwork ?? false,
     ports: workload.ports.flatMap((port) => (port.published ? [{ ...port, published: port.published }] : [])),
     volumes,
     log: {

@@ -124,6 +124,11 @@ function commonChecks(get: () => Deployed, stack: string) {
     expect(filesContainers.length).toBe(containers.length); // every container gets files
     for (const files of filesContainers) {
       const uploads = files.inputs.uploads;
+      // The host firewall's files are its rules and script: nothing secret.
+      if (files.name.endsWith("-firewall-files")) {
+        expect(isSecretInput(uploads), files.name).toBe(false);
+        continue;
+      }
       expect(isSecretInput(uploads), `${files.name}: uploads must be secret`).toBe(true);
       const secretFiles = (plain(uploads) as { file: string; permissions: string; owner: string }[]).filter(
         (u) => u.file.startsWith("/run/secrets/"),
@@ -185,6 +190,20 @@ function commonChecks(get: () => Deployed, stack: string) {
   it("runs every container as a non-root user with no capabilities, no new privileges, read-only root", () => {
     for (const container of get().containers) {
       const args = inputs(container);
+      if (container.name.endsWith("-firewall")) {
+        // The one exception, in its reviewed shape (the policy pack checks exactly this one).
+        expect(args).toMatchObject({
+          user: "0:0",
+          networkMode: "host",
+          capabilities: { drops: ["ALL"], adds: ["NET_ADMIN", "NET_RAW"] },
+          securityOpts: ["no-new-privileges:true"],
+          privileged: false,
+          readOnly: true,
+        });
+        expect(args.ports).toEqual([]);
+        expect(args.networksAdvanced).toEqual([]);
+        continue;
+      }
       expect(args.user, container.name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
       expect(args.capabilities).toEqual({ drops: ["ALL"], adds: [] });
       expect(args.securityOpts).toEqual(["no-new-privileges:true"]);
@@ -205,25 +224,24 @@ function commonChecks(get: () => Deployed, stack: string) {
     for (const container of get().containers) {
       const args = inputs(container);
       const job = /-(migrate|bootstrap-admin)$/.test(container.name);
-      if (job || container.name.endsWith("-backup")) {
+      if (job) {
         // The image's HTTP HEALTHCHECK would call them unhealthy: switched off.
         expect(args.healthcheck, container.name).toEqual({ tests: ["NONE"] });
-      }
-      if (job) {
         expect(args.restart, container.name).toBe("no");
         expect(args.attach).toBe(true);
         expect(args.mustRun).toBe(false);
       } else {
         expect(args.restart, container.name).toBe("unless-stopped");
-        if (!container.name.endsWith("-backup")) {
-          const health = args.healthcheck as { tests: string[] };
-          expect(health.tests[0], container.name).toBe("CMD");
-          expect(args.wait).toBe(true);
-        }
+        const health = args.healthcheck as { tests: string[] };
+        expect(health.tests[0], container.name).toBe("CMD");
+        expect(args.wait).toBe(true);
       }
     }
     const api = inputs(get().container("api-1")).healthcheck as { tests: string[] };
     expect(api.tests.at(-1)).toBe("http://127.0.0.1:8000/health");
+    // The backup scheduler's own check: its folder writable, its last run not failed.
+    const backup = inputs(get().container("backup")).healthcheck as { tests: string[] };
+    expect(backup.tests).toEqual(["CMD", "node", "/app/dist/healthcheck.js"]);
   });
 
   it("runs the migration and the admin bootstrap before any API container, and nginx after them", () => {
@@ -485,11 +503,17 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
     );
   });
 
-  it("exports the firewall rules for the host: SSH from the allowed range, 80 and 443", () => {
+  it("applies the host firewall with a container of its own, and exports its rules: SSH from the allowed range, 80 and 443", () => {
     const firewall = deployed.result.outputs.firewall!;
-    expect(firewall.ufw).toContain("ufw allow from 203.0.113.0/24 to any port 22 proto tcp");
-    expect(firewall.dockerUserIpv4).toContain("--ctorigdstport 443 --ctdir ORIGINAL -j RETURN");
-    expect(firewall.dockerUserIpv4).toContain("-A DOCKER-USER -i eth0 -j DROP");
+    expect(firewall.enabled).toBe(true);
+    expect(firewall.rulesIpv4).toContain("-A CHATAPI-INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j RETURN");
+    expect(firewall.rulesIpv4).toContain(
+      "-A CHATAPI-DOCKER-USER -p tcp -m conntrack --ctorigdstport 443 --ctdir ORIGINAL -j RETURN",
+    );
+    expect(firewall.rulesIpv4).toContain("-A CHATAPI-DOCKER-USER -j DROP");
+    const container = inputs(deployed.container("firewall"));
+    expect(container.entrypoints).toEqual(["bash", "/etc/chatapi/firewall/firewall.sh"]);
+    expect(container.command).toEqual(["run"]);
   });
 });
 

@@ -9,14 +9,19 @@ import {
 } from "../../nginx/upstream-watcher";
 import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
-import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
+import type { CertbotPlan, FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
 import { API_PORT } from "./app";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
+import { ACME_IN_NGINX } from "./ops";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
 const LISTEN = { http: 8080, https: 8443 }; // unprivileged ports inside the container
 
-export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalancerPlan {
+export function loadBalancerPlan(
+  ctx: PlanContext,
+  api: WorkloadPlan,
+  certbot?: CertbotPlan,
+): LoadBalancerPlan {
   const s = ctx.settings;
   const upstream: LoadBalancerPlan["upstream"] =
     s.target === "kubernetes"
@@ -39,9 +44,11 @@ export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalan
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,
     trustedProxies: s.nginx.trustedProxies,
     nginxVersion: s.nginx.version,
+    // certbot's certificate (acme on a Docker host) is published in a volume nginx reads.
+    ...(certbot ? { acmeWebroot: certbot.nginx.webroot } : {}),
     paths: {
-      certificate: secretPath("tls_certificate"),
-      privateKey: secretPath("tls_private_key"),
+      certificate: certbot?.nginx.certificate ?? secretPath("tls_certificate"),
+      privateKey: certbot?.nginx.privateKey ?? secretPath("tls_private_key"),
       dhParams: `${NGINX_CONFIG_DIR}/dhparam.pem`,
       pidFile: "/tmp/nginx.pid",
       tempDir: "/tmp",
@@ -97,10 +104,10 @@ export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadP
     files: [
       { path: `${NGINX_CONFIG_DIR}/nginx.conf`, source: { content: renderNginxConfig(lb) } },
       { path: `${NGINX_CONFIG_DIR}/dhparam.pem`, source: { content: FFDHE2048_PEM } },
-      secretFile("tls_certificate"),
-      secretFile("tls_private_key"),
+      ...(lb.acmeWebroot ? [] : [secretFile("tls_certificate"), secretFile("tls_private_key")]),
       ...watcher.files,
     ],
+    ...(lb.acmeWebroot ? { mounts: [{ volume: "acme-public", path: ACME_IN_NGINX, readOnly: true }] } : {}),
     ...(watcher.sidecars.length > 0 ? { sidecars: watcher.sidecars } : {}),
     ports: [
       {
