@@ -26,11 +26,16 @@ interface Deployed {
   secretValues: string[];
 }
 
-async function deploy(file: string, stack: string, secrets: Record<string, string> = {}): Promise<Deployed> {
+async function deploy(
+  file: string,
+  stack: string,
+  secrets: Record<string, string> = {},
+  changes: Record<string, string> = {},
+): Promise<Deployed> {
   const source = readStackFile(repoRoot, file, secrets);
   const result = runProgram({
     stack,
-    config: source.config,
+    config: { ...source.config, ...changes },
     secretKeys: source.secretKeys,
     projectDir: repoRoot,
   });
@@ -556,5 +561,54 @@ describe("Docker target: a failed migration", () => {
     expect(failure.message).toBe(
       "chatapi-failing-migrate exited with 1; see: docker logs chatapi-failing-migrate. Dependent containers were not started.",
     );
+  });
+});
+
+describe("Docker target: ACME (tls.mode acme), certbot beside nginx", () => {
+  let deployed: Deployed;
+  beforeAll(async () => {
+    deployed = await deploy(
+      "local",
+      "acmemock",
+      {},
+      {
+        "chatapi:domain": "chat.example.com",
+        "chatapi:tls": JSON.stringify({ mode: "acme", acmeEmail: "ops@example.com" }),
+      },
+    );
+  });
+
+  it("runs certbot from the ops image, after nginx, sharing the challenge and certificate volume with it", () => {
+    const certbot = inputs(deployed.container("certbot"));
+    expect(certbot).toMatchObject({
+      user: "10002:101",
+      entrypoints: ["bash", "/etc/chatapi/acme.sh"],
+      readOnly: true,
+      capabilities: { drops: ["ALL"], adds: [] },
+    });
+    const volumes = (c: Record<string, unknown>) =>
+      (c.volumes as { volumeName: string; containerPath: string; readOnly: boolean }[]).filter((v) =>
+        /-acme(-public)?$/.test(v.volumeName),
+      );
+    expect(volumes(certbot)).toEqual([
+      { volumeName: "chatapi-acmemock-acme", containerPath: "/var/lib/chatapi-acme/state", readOnly: false },
+      {
+        volumeName: "chatapi-acmemock-acme-public",
+        containerPath: "/var/lib/chatapi-acme/public",
+        readOnly: false,
+      },
+    ]);
+    expect(volumes(inputs(deployed.container("nginx")))).toEqual([
+      { volumeName: "chatapi-acmemock-acme-public", containerPath: "/etc/nginx/acme", readOnly: true },
+    ]);
+    // nginx gets no certificate file of its own, and reads certbot's at every handshake.
+    expect(filesOf(deployed, "nginx").map((f) => f.file)).not.toContain("/run/secrets/tls_certificate");
+    const conf = filesOf(deployed, "nginx").find((f) => f.file.endsWith("nginx.conf"))!.content;
+    expect(conf).toContain(
+      "map $ssl_server_name $chatapi_tls_certificate { default /etc/nginx/acme/certs/current/fullchain.pem; }",
+    );
+    expect(conf).toContain("location ^~ /.well-known/acme-challenge/ {");
+    const images = deployed.resources.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name);
+    expect(images).toContain("chatapi-acmemock-image-ops");
   });
 });
