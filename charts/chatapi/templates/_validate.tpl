@@ -26,7 +26,16 @@ command that makes the Secret (shown when it is missing).
 {{- define "chatapi.requiredSecretKeys" -}}
 {{- $v := .Values -}}
 {{- $ns := .Release.Namespace -}}
-{{- $script := printf "charts/chatapi/scripts/create-secrets.sh --namespace %s %s" $ns .Release.Name -}}
+{{- /* create-secrets.sh with the options these values need (the hosts and names go into the URLs) */ -}}
+{{- $flags := list -}}
+{{- range $key, $flag := dict "postgresql" "--postgres-host" "redis" "--redis-host" "rabbitmq" "--rabbitmq-host" }}
+{{- with (index $v $key).service.name }}{{ $flags = append $flags (printf "%s %s" $flag .) }}{{ end }}
+{{- end }}
+{{- if ne $v.postgresql.auth.username "chatapi" }}{{ $flags = append $flags (printf "--postgres-user %s" $v.postgresql.auth.username) }}{{ end -}}
+{{- if ne $v.postgresql.auth.database "chatapi" }}{{ $flags = append $flags (printf "--postgres-database %s" $v.postgresql.auth.database) }}{{ end -}}
+{{- if and $v.redis.enabled (ne (toString $v.redis.resources.limits.memory) "1Gi") }}{{ $flags = append $flags (printf "--redis-memory-limit %s" (toString $v.redis.resources.limits.memory)) }}{{ end -}}
+{{- $options := "" }}{{ range $flags }}{{ $options = printf "%s %s" $options . }}{{ end -}}
+{{- $script := printf "charts/chatapi/scripts/create-secrets.sh --namespace %s%s %s" $ns $options .Release.Name -}}
 {{- $generic := printf "kubectl -n %s create secret generic" $ns -}}
 {{- $main := list -}}
 {{- $main = append $main (list $v.postgresql.auth $v.postgresql.auth.databaseUrlKey) -}}
