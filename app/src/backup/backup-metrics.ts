@@ -11,7 +11,7 @@ import { basename } from "node:path";
 import { Gauge, Pushgateway, Registry, collectDefaultMetrics } from "prom-client";
 import { parseBackupName } from "./names.js";
 import { newestGoodBackup } from "./retention.js";
-import { BACKUP_STATUS_FILE, readBackupStatus } from "./status.js";
+import { readBackupStatus } from "./status.js";
 
 /** The job label backups are known by, scraped or pushed. */
 export const BACKUP_JOB = "chatapi-backup";
@@ -47,14 +47,13 @@ export function outcomeSamples(outcome: BackupOutcome): Partial<Record<BackupMet
 
 /**
  * The scheduler's metrics: what its runs set, plus what is read at scrape time: the newest good
- * backup in BACKUP_DIR, and a failed run made by hand in the same container (its status file).
+ * backup in BACKUP_DIR, and a failed run made by hand (its status file in BACKUP_DIR).
  */
 export class BackupSchedulerMetrics {
   readonly registry = new Registry();
   private readonly values: Partial<Record<BackupMetricName, number>> = {};
 
-  constructor(backupDir: string, options: { defaultMetrics?: boolean; statusFile?: string } = {}) {
-    const statusFile = options.statusFile ?? BACKUP_STATUS_FILE;
+  constructor(backupDir: string, options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     const values = this.values;
     for (const name of Object.keys(HELP) as BackupMetricName[]) {
@@ -69,7 +68,7 @@ export class BackupSchedulerMetrics {
             if (onDisk !== undefined) value = Math.max(value ?? 0, onDisk);
           }
           if (name === "chatapi_backup_last_failure_timestamp_seconds") {
-            const last = readBackupStatus(statusFile);
+            const last = readBackupStatus(backupDir);
             if (last && !last.ok) value = Math.max(value ?? 0, Date.parse(last.at) / 1000);
           }
           // No sample until there is a value: "never" must not read as 1970.

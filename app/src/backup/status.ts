@@ -1,11 +1,13 @@
-// What the backup container's health check reads: the outcome of the last run (scheduled, or
-// `chatapi backup` run by hand in the same container, which shares its /tmp), and whether
-// BACKUP_DIR can be written at all (a volume owned by another user fails every run, so the
-// check says so at deploy time rather than at the first 02:00 run).
+// What the backup container's health check reads: the outcome of the last run (scheduled or
+// `chatapi backup` run by hand), recorded in BACKUP_DIR itself (so it survives a restart of the
+// container and belongs to that folder's backups), and whether BACKUP_DIR can be written at all (a
+// volume owned by another user fails every run, so the check says so at deploy time rather than at
+// the first 02:00 run). Retention never touches the file (it is no backup).
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
-/** Where runs record their outcome; /tmp is the container's own tmpfs. */
-export const BACKUP_STATUS_FILE = "/tmp/chatapi-backup-status.json";
+/** Where runs record their outcome: a hidden file in the backup folder. */
+export const statusFile = (backupDir: string) => join(backupDir, ".chatapi-backup-status.json");
 
 export interface BackupStatus {
   ok: boolean;
@@ -17,17 +19,17 @@ export interface BackupStatus {
   reason?: string;
 }
 
-export function writeBackupStatus(status: BackupStatus, file = BACKUP_STATUS_FILE): void {
+export function writeBackupStatus(backupDir: string, status: BackupStatus): void {
   try {
-    writeFileSync(file, JSON.stringify(status));
+    writeFileSync(statusFile(backupDir), JSON.stringify(status));
   } catch {
-    // /tmp not writable: the health check then sees only the folder and the process.
+    // The folder cannot be written: the health check says so without this file.
   }
 }
 
-export function readBackupStatus(file = BACKUP_STATUS_FILE): BackupStatus | undefined {
+export function readBackupStatus(backupDir: string): BackupStatus | undefined {
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as BackupStatus;
+    return JSON.parse(readFileSync(statusFile(backupDir), "utf8")) as BackupStatus;
   } catch {
     return undefined;
   }
@@ -46,10 +48,10 @@ export function backupDirProblem(dir: string): string | undefined {
 }
 
 /** The health verdict of a backup container: undefined when healthy, else the reason. */
-export function backupHealthProblem(dir: string, file = BACKUP_STATUS_FILE): string | undefined {
+export function backupHealthProblem(dir: string): string | undefined {
   const unwritable = backupDirProblem(dir);
   if (unwritable) return unwritable;
-  const last = readBackupStatus(file);
+  const last = readBackupStatus(dir);
   if (last && !last.ok)
     return `the last backup run failed at ${last.at} (exit ${last.code})${last.reason ? `: ${last.reason}` : ""}`;
   return undefined;

@@ -33,8 +33,8 @@ export async function backupCommand(args: { schedule?: string | undefined; daemo
   });
   if (!schedule) {
     const { code, outcome, reason } = await backupOnce(config, logger);
-    // Run by hand in the scheduler's container, the outcome reaches its health check too.
-    recordStatus(code, reason);
+    // Run by hand, the outcome reaches the scheduler's health check and metrics too.
+    recordStatus(config.BACKUP_DIR, code, reason);
     if (config.BACKUP_PUSHGATEWAY_URL) await pushMetrics(config.BACKUP_PUSHGATEWAY_URL, outcome, logger);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     if (code !== 0)
@@ -102,10 +102,15 @@ async function pushMetrics(url: string, outcome: BackupOutcome, logger: Logger):
 }
 
 /** A run locked out by another one says nothing about backups working: not recorded. */
-function recordStatus(code: number, reason: string | undefined): void {
+function recordStatus(backupDir: string, code: number, reason: string | undefined): void {
   if (code === EXIT_LOCKED) return;
   const at = new Date().toISOString();
-  writeBackupStatus({ ok: code === 0, code, at, ...(reason ? { reason: reason.split("\n")[0]! } : {}) });
+  writeBackupStatus(backupDir, {
+    ok: code === 0,
+    code,
+    at,
+    ...(reason ? { reason: reason.split("\n")[0]! } : {}),
+  });
 }
 
 /** Runs until SIGTERM/SIGINT; a run in progress then is aborted (its partial file removed). */
@@ -118,7 +123,7 @@ async function runScheduled(config: Config, logger: Logger, schedule: string): P
   if (unwritable) {
     logger.error({ err: unwritable }, "backups will fail: fix the owner of the backups volume or folder");
     metrics.record({ kind: "failed", endedAt: new Date() });
-    recordStatus(1, unwritable);
+    recordStatus(config.BACKUP_DIR, 1, unwritable);
     lastFailure = unwritable;
   }
   const server = await startHealthServer(
@@ -133,7 +138,7 @@ async function runScheduled(config: Config, logger: Logger, schedule: string): P
     running = undefined;
     metrics.record(outcome);
     if (code !== EXIT_LOCKED) lastFailure = code === 0 ? undefined : `the last run exited ${code}`;
-    recordStatus(code, reason);
+    recordStatus(config.BACKUP_DIR, code, reason);
     logger.info({ next_run: job.nextRun()?.toISOString() }, "next backup scheduled");
   });
   const metricsPort = (server.address() as AddressInfo).port;
