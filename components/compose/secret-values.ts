@@ -65,7 +65,8 @@ export function resolveSecretValues(plan: DeploymentPlan, inputs: SecretInputs):
         break;
       case "tls":
         // acme on a Docker host: certbot writes the certificate for nginx; the plan has no such secret.
-        if (plan.tls.mode === "acme") throw new Error(`${name}: in acme mode certbot provides the certificate`);
+        if (plan.tls.mode === "acme")
+          throw new Error(`${name}: in acme mode certbot provides the certificate`);
         if (plan.tls.mode === "provided") {
           value = config(source.part === "certificate" ? "tlsCertificate" : "tlsPrivateKey")!;
         } else {
