@@ -198,25 +198,7 @@ async function subscribersOnTwoPods(
   throw new Error("could not place two subscribers on different API pods");
 }
 
-/** Waits (bounded) until a Job completes or fails. */
-async function jobOutcome(name: string, timeoutMs = 5 * MINUTE): Promise<"complete" | "failed"> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await cluster.json<{ status: { conditions?: { type: string; status: string }[] } }>([
-      "job",
-      name,
-      "-n",
-      NAMESPACE,
-    ]);
-    const done = job.status.conditions?.find(
-      (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
-    );
-    if (done) return done.type === "Complete" ? "complete" : "failed";
-    if (Date.now() > deadline)
-      throw new Error(`job ${name} neither completed nor failed within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
+const jobOutcome = (name: string, timeoutMs = 5 * MINUTE) => cluster.jobOutcome(NAMESPACE, name, timeoutMs);
 
 async function newRoom(name: string): Promise<string> {
   const room = await chat.api<{ id: string }>(

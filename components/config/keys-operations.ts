@@ -386,7 +386,7 @@ export const operationKeys = {
         type: "string",
         pattern: "^[A-Za-z0-9_.-]{1,15}$",
         expected: "a network interface name such as eth0",
-        description: "Host interface facing the internet (DOCKER-USER filters traffic from it).",
+        description: "Host interface facing the internet: the firewall filters only what comes in on it.",
         default: "eth0",
       },
     },

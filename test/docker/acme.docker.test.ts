@@ -15,7 +15,12 @@ import { run } from "../../scripts/lib/run";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { PrivatePebble } from "../support/acme-server";
 import { ChatClient, ResilientSubscriber } from "../support/chat-client";
-import { type Conversation, tokenFor, writeConversation } from "../support/conversation";
+import {
+  type Conversation,
+  expectStillDelivering,
+  tokenFor,
+  writeConversation,
+} from "../support/conversation";
 import { waitFor } from "../support/ports";
 import { TestStack } from "../support/test-stack";
 
@@ -202,15 +207,7 @@ describe("ACME on a Docker host: certbot in the stack against Pebble, HTTP-01 th
     const renewLine = /acme: published a new certificate/;
     expect(await certbotLogs()).toMatch(renewLine);
     // Nothing dropped: the WebSocket is the one opened before, and still delivers.
-    const bob = await tokenFor(chat, conversation.clientKey, conversation.bobId);
-    const sent = await chat.api<{ seq: number }>(
-      "POST",
-      `/rooms/${conversation.roomId}/messages`,
-      { token: bob },
-      { body: "after renewal" },
-    );
-    await subscriber.waitForSeq(sent.seq);
-    expect(subscriber.reconnects).toBe(0);
+    await expectStillDelivering(chat, conversation, subscriber, "after renewal");
     await subscriber.stop();
     expect(failures).toEqual([]);
     figures["HTTPS requests during the renewal (keep-alive), failed"] = `${requests}, ${failures.length}`;

@@ -3,7 +3,7 @@
 // their seqs. Read back with the client's API key, which lives in the database and so travels
 // with a backup (user tokens are signed with the stack's SECRET_KEY and do not).
 import { randomUUID } from "node:crypto";
-import type { ChatClient, ChatMessage } from "./chat-client";
+import type { ChatClient, ChatMessage, ResilientSubscriber } from "./chat-client";
 
 export interface Conversation {
   clientKey: string;
@@ -102,4 +102,29 @@ export async function readConversation(
     for (const m of page.messages) out.push({ seq: m.seq, body: m.body });
     after = page.messages.at(-1)!.seq;
   }
+}
+
+/**
+ * Bob writes `body`; the subscriber (opened before something happened to the stack) must get it on
+ * the connection it had: no reconnect. Returns the message's seq.
+ */
+export async function expectStillDelivering(
+  chat: ChatClient,
+  conversation: Conversation,
+  subscriber: ResilientSubscriber,
+  body: string,
+): Promise<number> {
+  const bob = await tokenFor(chat, conversation.clientKey, conversation.bobId);
+  const sent = await chat.api<{ seq: number }>(
+    "POST",
+    `/rooms/${conversation.roomId}/messages`,
+    { token: bob },
+    { body },
+  );
+  await subscriber.waitForSeq(sent.seq);
+  if (subscriber.reconnects !== 0)
+    throw new Error(
+      `the subscriber's WebSocket was dropped (${subscriber.reconnects} reconnects): ${subscriber.errors.join("; ")}`,
+    );
+  return sent.seq;
 }
