@@ -3,7 +3,7 @@
 // components it depends on. The tokens are part of every child's URN: a changed token makes
 // `pulumi up` replace the stack's resources, so they stay as they are (or move with aliases).
 import type * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan, Role, WorkloadPlan } from "./plan/types";
+import type { DeploymentPlan, KubernetesRole, Role, WorkloadPlan } from "./plan/types";
 
 export const workloadComponentTypes = {
   docker: {
@@ -16,6 +16,8 @@ export const workloadComponentTypes = {
     worker: "chatapi:docker:Workers",
     nginx: "chatapi:docker:LoadBalancer",
     backup: "chatapi:docker:Backup",
+    certbot: "chatapi:docker:Certbot",
+    firewall: "chatapi:docker:HostFirewall",
   },
   kubernetes: {
     postgres: "chatapi:kubernetes:Postgres",
@@ -28,7 +30,17 @@ export const workloadComponentTypes = {
     nginx: "chatapi:kubernetes:LoadBalancer",
     backup: "chatapi:kubernetes:Backup",
   },
-} as const satisfies Record<DeploymentPlan["target"], Record<Role, `chatapi:${string}:${string}`>>;
+} as const satisfies {
+  docker: Record<Role, `chatapi:${string}:${string}`>;
+  kubernetes: Record<KubernetesRole, `chatapi:${string}:${string}`>;
+};
+
+/** A workload of a Kubernetes plan; a Docker host's own roles there are a plan bug. */
+export function kubernetesRole(workload: WorkloadPlan): KubernetesRole {
+  if (workload.role === "certbot" || workload.role === "firewall")
+    throw new Error(`${workload.name}: the kubernetes target has no ${workload.role} workload`);
+  return workload.role;
+}
 
 /**
  * Creates one component per workload in the plan's order; `create` gets the components the

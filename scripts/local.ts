@@ -7,8 +7,10 @@
 //   scripts/local rollback [--to RELEASE] [--stack local] [--no-wait] [--no-smoke]
 //   scripts/local releases [--stack local]
 //   scripts/local down     [--stack local] [--volumes]
-//   scripts/local status   [--stack local]
+//   scripts/local status   [--stack local]          (exit 1 when a container is unhealthy or failed)
 //   scripts/local logs     [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
+//   scripts/local backup   [--stack local]          (one backup now: volume, and S3 when configured)
+//   scripts/local restore  FILE|NAME|s3://BUCKET/KEY [--force] [--stack local]
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -40,7 +42,8 @@ import { DeployFailure } from "./lib/release-deploy";
 import { liveRelease } from "./lib/releases";
 import { docker, run } from "./lib/run";
 import { runSmoke } from "./lib/smoke";
-import { stackContainers, waitForStack } from "./lib/stack-health";
+import { backupStack, BackupCommandError, restoreStack } from "./lib/stack-backup";
+import { healthProblems, stackContainers, waitForStack } from "./lib/stack-health";
 import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
 
@@ -56,6 +59,7 @@ const { values, positionals } = parseArgs({
     image: { type: "string" },
     to: { type: "string" },
     volumes: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
     "no-smoke": { type: "boolean", default: false },
     "no-wait": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
@@ -67,7 +71,7 @@ const { values, positionals } = parseArgs({
     help: { type: "boolean", short: "h" },
   },
 });
-const COMMANDS = ["up", "deploy", "rollback", "releases", "down", "status", "logs"];
+const COMMANDS = ["up", "deploy", "rollback", "releases", "down", "status", "logs", "backup", "restore"];
 const command = positionals[0] ?? "up";
 const stack = values.stack;
 const dir = values.dir ? resolve(values.dir) : stackDir(stack);
@@ -336,10 +340,45 @@ async function down(): Promise<void> {
 async function status(): Promise<void> {
   const containers = await stackContainers(stack);
   if (containers.length === 0) return console.log(`stack ${stack}: no containers`);
+  const problems = await healthProblems(containers);
   for (const c of containers)
     console.log(
-      `${c.name.padEnd(44)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}${c.release ? `  release ${c.release}` : ""}`,
+      `${c.name.padEnd(44)} ${c.status}${c.health ? ` (${c.health})` : ""}${c.status === "exited" ? ` exit ${c.exitCode}` : ""}${c.release ? `  release ${c.release}` : ""}${problems.get(c.name) ? `  ${problems.get(c.name)}` : ""}`,
     );
+  if (problems.size > 0) {
+    console.log(
+      `\nstack ${stack}: ${problems.size} container(s) not well (see above; scripts/local logs <name>)`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+async function backup(): Promise<void> {
+  say(`backup of stack ${stack} (chatapi backup in its backup container)`);
+  const result = await backupStack(stack, (line) => say(`  ${line}`));
+  say(
+    `backup done in ${(result.durationMs / 1000).toFixed(1)} s: ${result.file} (${result.bytes} bytes)${result.uploaded ? `, uploaded to ${result.uploaded}` : ""}`,
+  );
+}
+
+async function restore(): Promise<void> {
+  const source = positionals[1];
+  if (!source) {
+    console.error(
+      "local restore: name the backup: a file, a backup in the stack's volume, or s3://bucket/key",
+    );
+    process.exit(2);
+  }
+  say(`restore of stack ${stack} from ${source}${values.force ? " (--force: replaces the database)" : ""}`);
+  const result = await restoreStack(stack, {
+    source,
+    force: values.force,
+    timeoutMs: Number(values.timeout) * 1000,
+    report: (line) => say(`  ${line}`),
+  });
+  say(
+    `restore done in ${(result.durationMs / 1000).toFixed(1)} s (${result.restarted.length} writers stopped and started again)`,
+  );
 }
 
 const logs = () =>
@@ -360,8 +399,14 @@ const commands: Record<string, () => Promise<void>> = {
   down,
   status,
   logs,
+  backup,
+  restore,
 };
 commands[command]!().catch((error: unknown) => {
+  if (error instanceof BackupCommandError) {
+    console.error(`\nlocal ${command}: FAILED: ${error.message}`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ConfigError) {
     const hint = `\nFor npm run local, put a config secret's value in ${join(dir, "secrets", "config")}/<key> (mode 600).`;
     console.error(`${error.message}${/--secret/.test(error.message) ? hint : ""}`);

@@ -38,8 +38,17 @@ export interface StackOutputs {
   adminApiKey: pulumi.Output<string>;
   caCertificate?: pulumi.Output<string>;
   backups: { enabled: boolean; schedule: string; retentionDays: number; location: string; s3?: string };
-  /** The Docker host's firewall (a cluster has NetworkPolicies instead). */
-  firewall?: { ufw: string; dockerUserIpv4: string; dockerUserIpv6: string; files: string[] };
+  /**
+   * The Docker host's firewall (a cluster has NetworkPolicies instead): applied by the stack's
+   * firewall container when enabled; the rules and script are also written to `files`.
+   */
+  firewall?: {
+    enabled: boolean;
+    externalInterface: string;
+    rulesIpv4: string;
+    rulesIpv6: string;
+    files: string[];
+  };
 }
 
 function backupLocation(plan: DeploymentPlan): string {
@@ -53,9 +62,9 @@ function backupLocation(plan: DeploymentPlan): string {
 function writeFirewall(dir: string, rendered: ReturnType<typeof renderFirewall>): string[] {
   mkdirSync(dir, { recursive: true });
   const files = {
-    "ufw.sh": rendered.ufw,
-    "docker-user.rules": rendered.dockerUserIpv4,
-    "docker-user6.rules": rendered.dockerUserIpv6,
+    "rules.v4": rendered.rulesIpv4,
+    "rules.v6": rendered.rulesIpv6,
+    "firewall.sh": rendered.script,
   };
   return Object.entries(files).map(([name, content]) => {
     const path = join(dir, name);
@@ -139,7 +148,17 @@ export function runProgram(input: ProgramInput): ProgramResult {
       location: backupLocation(plan),
       ...(s3 ? { s3: `s3://${s3.bucket}/${s3.prefix ?? ""}` } : {}),
     },
-    ...(firewall ? { firewall: { ...firewall, files } } : {}),
+    ...(firewall
+      ? {
+          firewall: {
+            enabled: plan.firewall.enabled,
+            externalInterface: plan.firewall.externalInterface,
+            rulesIpv4: firewall.rulesIpv4,
+            rulesIpv6: firewall.rulesIpv6,
+            files,
+          },
+        }
+      : {}),
   };
   return { outputs, plan, secrets, ...(docker ? { docker } : {}), ...(kubernetes ? { kubernetes } : {}) };
 }

@@ -27,6 +27,7 @@ import { cacheDir, repoRoot } from "./support/paths";
 import { EngineProject, resolvePulumiCli } from "./support/pulumi-engine";
 import { waitFor } from "./support/ports";
 import { makeCertificate } from "./support/tls-fixture";
+import { renewTlsSecret } from "./support/tls-renewal";
 
 const STACK = "kind";
 const PREFIX = `chatapi-${STACK}`;
@@ -197,25 +198,7 @@ async function subscribersOnTwoPods(
   throw new Error("could not place two subscribers on different API pods");
 }
 
-/** Waits (bounded) until a Job completes or fails. */
-async function jobOutcome(name: string, timeoutMs = 5 * MINUTE): Promise<"complete" | "failed"> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await cluster.json<{ status: { conditions?: { type: string; status: string }[] } }>([
-      "job",
-      name,
-      "-n",
-      NAMESPACE,
-    ]);
-    const done = job.status.conditions?.find(
-      (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
-    );
-    if (done) return done.type === "Complete" ? "complete" : "failed";
-    if (Date.now() > deadline)
-      throw new Error(`job ${name} neither completed nor failed within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
+const jobOutcome = (name: string, timeoutMs = 5 * MINUTE) => cluster.jobOutcome(NAMESPACE, name, timeoutMs);
 
 async function newRoom(name: string): Promise<string> {
   const room = await chat.api<{ id: string }>(
@@ -521,6 +504,62 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
       } finally {
         http.close();
       }
+    },
+    5 * MINUTE,
+  );
+
+  it(
+    "2b. a renewed TLS Secret (replaced in place, as cert-manager renews) is served within a minute: no rollout, the WebSockets stay",
+    async () => {
+      const nginx = await cluster.json<
+        K8sObject & { metadata: { generation: number } } & {
+          spec: {
+            template: {
+              spec: {
+                volumes: {
+                  projected?: { sources: { secret?: { name: string; items: { key: string }[] } }[] };
+                }[];
+              };
+            };
+          };
+        }
+      >(["deployment", `${PREFIX}-nginx`, "-n", NAMESPACE]);
+      const secret = nginx.spec.template.spec.volumes
+        .flatMap((v) => v.projected?.sources ?? [])
+        .find((s) => s.secret?.items.some((i) => i.key === "tls.crt"))?.secret?.name;
+      expect(secret).toMatch(new RegExp(`^${PREFIX}-tls`));
+      const nginxPods = async () =>
+        (await pods("nginx"))
+          .map((p) => {
+            const restarts = (p.status as { containerStatuses?: { restartCount: number }[] })
+              .containerStatuses;
+            return `${p.metadata.uid} restarts ${JSON.stringify(restarts?.map((c) => c.restartCount))}`;
+          })
+          .sort();
+      const before = await nginxPods();
+      const renewed = makeCertificate(DOMAIN);
+      const seconds = await renewTlsSecret(
+        cluster,
+        { namespace: NAMESPACE, secret: secret!, port: forward!.port, servername: DOMAIN },
+        renewed,
+      );
+      console.log(`renewed TLS Secret served by nginx after ${seconds.toFixed(0)} s`);
+      expect(seconds).toBeLessThan(60);
+      // No rollout: the same nginx pods, never restarted, the Deployment unchanged.
+      expect(await nginxPods()).toEqual(before);
+      const after = await cluster.json<typeof nginx>(["deployment", `${PREFIX}-nginx`, "-n", NAMESPACE]);
+      expect(after.metadata.generation).toBe(nginx.metadata.generation);
+      // The WebSockets opened before the renewal still carry messages both ways.
+      const [alice, bob] = sockets;
+      const room = String(alice!.frames.find((f) => f.type === "subscribed")!.room_id);
+      alice!.send({ type: "send", room_id: room, body: "after the renewal", client_msg_id: "renewal-1" });
+      await alice!.waitFor((f) => f.type === "ack" && f.client_msg_id === "renewal-1");
+      await bob!.waitFor(
+        (f) => f.type === "message" && (f.message as { body: string }).body === "after the renewal",
+      );
+      // Clients from now on trust the renewed certificate too.
+      ca = `${ca}${renewed.certificate}`;
+      chat = new ChatClient({ ...chat.endpoint, ca });
     },
     5 * MINUTE,
   );

@@ -121,7 +121,7 @@ export class MeasuredStack {
     if (!live) throw new Error(`stack ${this.options.name} has no live release`);
     return Object.values(live.compose.services)
       .filter((s) => s.labels["chatapi.role"] === "api")
-      .map((s) => s.hostname);
+      .map((s) => s.hostname!); // API containers are on the stack's networks, never the host's
   }
 
   /** The rows of a query, as JSON objects, through psql in the PostgreSQL container. */

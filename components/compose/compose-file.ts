@@ -24,7 +24,9 @@ export type ComposeDependencyCondition = "service_healthy" | "service_completed_
 
 export interface ComposeService {
   container_name: string;
-  hostname: string;
+  /** Absent in the host's network namespace (network_mode host). */
+  hostname?: string;
+  network_mode?: "host";
   image: string;
   entrypoint?: string[];
   command: string[];
@@ -47,7 +49,7 @@ export interface ComposeService {
   restart: "unless-stopped" | "on-failure" | "no";
   /** `disable: true` switches the image's HEALTHCHECK off (workloads without a check of their own). */
   healthcheck: ComposeHealthCheck | { disable: true };
-  networks: Record<string, ComposeServiceNetwork>;
+  networks?: Record<string, ComposeServiceNetwork>;
   /** "<host address>:<host port>:<container port>/<protocol>" */
   ports?: string[];
   /** "<named volume or ./relative/host/path>:<container path>:<ro|rw>" */

@@ -59,9 +59,13 @@ describe("renderCompose", () => {
     });
     expect(compose.services[`bootstrap-admin-${release}`]!.command).toContain(generated.admin_client_id);
     expect(compose.services[`migrate-${release}`]!.restart).toBe("no");
-    // No check of their own: the image's HTTP HEALTHCHECK is switched off, not inherited.
-    for (const name of [`migrate-${release}`, `bootstrap-admin-${release}`, `backup-${release}`])
+    // One-shot jobs: the image's HTTP HEALTHCHECK is switched off, not inherited.
+    for (const name of [`migrate-${release}`, `bootstrap-admin-${release}`])
       expect(compose.services[name]!.healthcheck, name).toEqual({ disable: true });
+    // The backup scheduler: healthy while it can write its folder and its last run did not fail.
+    expect(compose.services[`backup-${release}`]!.healthcheck).toMatchObject({
+      test: ["CMD", "node", "/app/dist/healthcheck.js"],
+    });
     expect(compose.services.nginx!.labels["chatapi.release"]).toBeUndefined();
   });
 
@@ -90,7 +94,7 @@ describe("renderCompose", () => {
     expect(publishing.map(([k]) => k)).toEqual(["nginx"]);
     expect(compose.services.nginx!.ports).toEqual(["127.0.0.1:8080:8080/tcp", "127.0.0.1:8443:8443/tcp"]);
     for (const store of ["postgres", "redis", "rabbitmq"])
-      expect(Object.keys(compose.services[store]!.networks)).toEqual(["backend"]);
+      expect(Object.keys(compose.services[store]!.networks ?? {})).toEqual(["backend"]);
     expect(compose.networks.backend).toMatchObject({
       name: "chatapi-local-backend",
       internal: true,

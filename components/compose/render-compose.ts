@@ -26,6 +26,7 @@ import type {
   ComposeServiceSecret,
   ComposeVolume,
 } from "./compose-file";
+import { imageOf } from "../plan/images";
 
 export interface ComposeRenderInput {
   plan: DeploymentPlan;
@@ -126,8 +127,8 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
 
   return {
     container_name: spec.name,
-    hostname: spec.service,
-    image: input.images?.[spec.image] ?? input.plan.images[spec.image].ref,
+    ...(spec.hostNetwork ? { network_mode: "host" as const } : { hostname: spec.service }),
+    image: input.images?.[spec.image] ?? imageOf(input.plan, spec.image).ref,
     ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
     command: commandArgs(spec.command, input.generated),
     environment: spec.env,
@@ -155,7 +156,11 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
           start_period: seconds(health.startPeriodSeconds),
         }
       : { disable: true },
-    networks: Object.fromEntries(spec.networks.map(({ network, aliases }) => [network, { aliases }])),
+    ...(spec.hostNetwork
+      ? {}
+      : {
+          networks: Object.fromEntries(spec.networks.map(({ network, aliases }) => [network, { aliases }])),
+        }),
     ...(spec.ports.length > 0
       ? {
           ports: spec.ports.map(

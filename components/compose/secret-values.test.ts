@@ -46,6 +46,18 @@ describe("resolveSecretValues", () => {
     expect(again).toEqual(values);
   });
 
+  it("acme on a Docker host: no certificate among the secrets (certbot writes it for nginx)", () => {
+    const { plan: acme } = loadStackPlan({
+      root: repoRoot,
+      stack: "acme",
+      stackFile: "local",
+      set: ["domain=chat.example.com", "tls.mode=acme", "tls.acmeEmail=ops@example.com"],
+    });
+    const values = resolveSecretValues(acme, { existing: {}, config: {}, password });
+    expect(Object.keys(values)).not.toContain("tls_certificate");
+    expect(values.database_url).toMatch(/^postgresql:\/\//);
+  });
+
   it("prefers a config secret over a kept or generated value", () => {
     const values = resolveSecretValues(plan, {
       existing: { admin_api_key: "kept-key" },

@@ -32,8 +32,6 @@ export function missingConfigSecrets(plan: DeploymentPlan, config: SecretInputs[
 }
 
 export function resolveSecretValues(plan: DeploymentPlan, inputs: SecretInputs): Record<SecretName, string> {
-  if (plan.tls.mode === "acme")
-    throw new Error("tls.mode acme needs cert-manager: the Docker target cannot use it");
   const missing = missingConfigSecrets(plan, inputs.config);
   if (missing.length > 0)
     throw new Error(`these config secrets are needed and were not given: ${missing.join(", ")}`);
@@ -66,6 +64,9 @@ export function resolveSecretValues(plan: DeploymentPlan, inputs: SecretInputs):
           .join("");
         break;
       case "tls":
+        // acme on a Docker host: certbot writes the certificate for nginx; the plan has no such secret.
+        if (plan.tls.mode === "acme")
+          throw new Error(`${name}: in acme mode certbot provides the certificate`);
         if (plan.tls.mode === "provided") {
           value = config(source.part === "certificate" ? "tlsCertificate" : "tlsPrivateKey")!;
         } else {

@@ -271,9 +271,39 @@ const badCases: BadCase[] = [
     ],
   },
   {
-    name: "ACME on the Docker target",
-    changes: () => ({ "chatapi:tls": JSON.stringify({ mode: "acme", acmeEmail: "ops@example.com" }) }),
-    expect: ['chatapi:tls.mode: "acme" needs cert-manager'],
+    name: "ACME on the Docker target without an account e-mail",
+    changes: () => ({ "chatapi:tls": JSON.stringify({ mode: "acme" }) }),
+    expect: ['chatapi:tls.acmeEmail: is required when chatapi:tls.mode is "acme" (certbot\'s ACME account)'],
+  },
+  {
+    name: "a cert-manager issuer on the Docker target",
+    changes: () => ({
+      "chatapi:tls": JSON.stringify({
+        mode: "acme",
+        acmeEmail: "ops@example.com",
+        issuerName: "letsencrypt-prod",
+      }),
+    }),
+    expect: ["chatapi:tls.issuerName: names a cert-manager issuer, which only the kubernetes target has"],
+  },
+  {
+    name: "an ACME server CA outside certbot's acme mode",
+    changes: () => ({
+      "chatapi:tls": JSON.stringify({
+        mode: "self-signed",
+        acmeServerCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+      }),
+    }),
+    expect: [
+      "chatapi:tls.acmeServerCa: is read only by certbot, on the docker target in acme mode (it would be ignored)",
+    ],
+  },
+  {
+    name: "an ACME renewal check more often than every 10 seconds",
+    changes: () => ({
+      "chatapi:tls": JSON.stringify({ mode: "acme", acmeEmail: "ops@example.com", acmeRenewCheckSeconds: 5 }),
+    }),
+    expect: ["chatapi:tls.acmeRenewCheckSeconds: is out of range"],
   },
   {
     name: "autoscaling on the Docker target",

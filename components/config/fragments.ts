@@ -92,6 +92,8 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
         redis: "chatapi-local/redis:7",
         rabbitmq: "chatapi-local/rabbitmq:3",
         nginx: "chatapi-local/nginx-unprivileged:1",
+        opsBuildName: `chatapi-local/chatapi-ops:${appVersion}`,
+        opsBaseImage: "chatapi-local/debian:bookworm",
       },
       nginxVersion: "1.22",
     };
@@ -105,6 +107,8 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
       redis: "redis:7-bookworm",
       rabbitmq: "rabbitmq:3.13",
       nginx: "nginxinc/nginx-unprivileged:1.28",
+      opsBuildName: `chatapi-ops:${appVersion}`,
+      opsBaseImage: "debian:bookworm-slim",
     },
     nginxVersion: "1.28",
   };

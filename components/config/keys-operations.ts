@@ -1,7 +1,14 @@
 // Rows of the config table (./schema.ts): how a stack is run and operated (TLS, backups, mail,
 // the app's settings, the admin client, the Docker engine, the cluster, monitoring, the host
 // firewall), each key with its schema, default per environment and meaning.
-import { type TableNode, byEnvironment, httpsOrigin, mailDomain, storage } from "./fragments";
+import {
+  type DefaultsContext,
+  type TableNode,
+  byEnvironment,
+  httpsOrigin,
+  mailDomain,
+  storage,
+} from "./fragments";
 
 export const operationKeys = {
   tls: {
@@ -13,7 +20,7 @@ export const operationKeys = {
         type: "string",
         enum: ["self-signed", "provided", "acme"],
         description:
-          "self-signed: @pulumi/tls CA + server certificate; provided: chatapi:tlsCertificate/tlsPrivateKey secrets; acme: cert-manager (Kubernetes).",
+          "self-signed: @pulumi/tls CA + server certificate; provided: chatapi:tlsCertificate/tlsPrivateKey secrets; acme: cert-manager (Kubernetes), certbot beside nginx (Docker).",
         default: byEnvironment("self-signed", "provided"),
       },
       selfSignedValidityDays: {
@@ -27,13 +34,29 @@ export const operationKeys = {
         type: "string",
         format: "email",
         description:
-          "ACME account e-mail of the Issuer the stack creates (acme mode without tls.issuerName).",
+          "ACME account e-mail (acme mode: certbot's account on Docker; the Issuer the stack creates on Kubernetes).",
       },
       acmeServer: {
         type: "string",
         format: "uri",
-        description: "ACME directory URL of the Issuer the stack creates (acme mode without tls.issuerName).",
+        description:
+          "ACME directory URL (acme mode: certbot on Docker; the Issuer the stack creates on Kubernetes).",
         default: "https://acme-v02.api.letsencrypt.org/directory",
+      },
+      acmeServerCa: {
+        type: "string",
+        pattern: "-----BEGIN CERTIFICATE-----",
+        expected: "a PEM certificate",
+        description:
+          "Docker, acme mode: PEM CA certificate of a private ACME server's own HTTPS endpoint (step-ca, Pebble); unset: the system's CAs.",
+      },
+      acmeRenewCheckSeconds: {
+        type: "integer",
+        minimum: 10,
+        maximum: 604800,
+        description:
+          "Docker, acme mode: how often certbot checks the certificate (`certbot renew`: renewed 30 days before it expires; a failed run is retried within 5 minutes).",
+        default: 43200,
       },
       issuerName: {
         type: "string",
@@ -360,8 +383,14 @@ export const operationKeys = {
   firewall: {
     type: "object",
     additionalProperties: false,
-    description: "Host firewall rules rendered for the Docker host (ufw + DOCKER-USER).",
+    description: "The Docker host's firewall, applied by a container of the stack (host network, NET_ADMIN).",
     properties: {
+      enabled: {
+        type: "boolean",
+        description:
+          "Docker: apply the host firewall with the stack (from the external interface only SSH from sshAllowFrom, HTTP and HTTPS reach the host and its containers); removed with the stack.",
+        default: (ctx: DefaultsContext) => ctx.environment === "production" && ctx.target === "docker",
+      },
       sshPort: {
         type: "integer",
         minimum: 1,
@@ -380,7 +409,7 @@ export const operationKeys = {
         type: "string",
         pattern: "^[A-Za-z0-9_.-]{1,15}$",
         expected: "a network interface name such as eth0",
-        description: "Host interface facing the internet (DOCKER-USER filters traffic from it).",
+        description: "Host interface facing the internet: the firewall filters only what comes in on it.",
         default: "eth0",
       },
     },

@@ -69,6 +69,22 @@ export const processKeys = {
         description: "Non-root nginx image (nginxinc/nginx-unprivileged contract).",
         default: presetImage("nginx"),
       },
+      ops: {
+        ...imageRef,
+        description:
+          "Prebuilt image of a Docker host's certbot and firewall containers; when unset (and one of them runs) the stack builds components/ops/Dockerfile.",
+      },
+      opsBuildName: {
+        ...imageRef,
+        description:
+          "Name given to the image built from components/ops/Dockerfile (Debian's certbot and iptables).",
+        default: presetImage("opsBuildName"),
+      },
+      opsBaseImage: {
+        ...imageRef,
+        description: "BASE_IMAGE build argument of components/ops/Dockerfile (a Debian 12 image).",
+        default: presetImage("opsBaseImage"),
+      },
     },
   },
   api: {

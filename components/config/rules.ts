@@ -119,16 +119,15 @@ function tlsRules(s: StackSettings, secrets: Secrets, now: Date): ConfigIssue[] 
       }
     }
   }
+  if (s.tls.acmeServerCa && (s.target !== "docker" || s.tls.mode !== "acme"))
+    issues.push({
+      key: k("tls.acmeServerCa"),
+      problem: "is read only by certbot, on the docker target in acme mode (it would be ignored)",
+      expected: `remove it, or set ${k("tls.mode")} to acme on the docker target`,
+      actual: "a certificate",
+    });
   if (s.tls.mode === "acme") {
-    if (s.target !== "kubernetes") {
-      issues.push({
-        key: k("tls.mode"),
-        problem: `"acme" needs cert-manager, which only the kubernetes target has`,
-        expected: '"self-signed" or "provided" on the docker target',
-        actual: '"acme"',
-      });
-    }
-    issues.push(...acmeIssuerRules(s));
+    issues.push(...(s.target === "docker" ? certbotRules(s) : acmeIssuerRules(s)));
   } else if (s.tls.issuerName) {
     issues.push({
       key: k("tls.issuerName"),
@@ -137,6 +136,28 @@ function tlsRules(s: StackSettings, secrets: Secrets, now: Date): ConfigIssue[] 
       actual: JSON.stringify(s.tls.issuerName),
     });
   }
+  return issues;
+}
+
+/**
+ * acme on a Docker host: certbot beside nginx answers HTTP-01 challenges through nginx's port
+ * 80, which must be the public HTTP port (the ACME server connects to it).
+ */
+function certbotRules(s: StackSettings): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (!s.tls.acmeEmail)
+    issues.push({
+      key: k("tls.acmeEmail"),
+      problem: `is required when ${k("tls.mode")} is "acme" (certbot's ACME account)`,
+      expected: "an e-mail address",
+    });
+  if (s.tls.issuerName)
+    issues.push({
+      key: k("tls.issuerName"),
+      problem: "names a cert-manager issuer, which only the kubernetes target has",
+      expected: "unset on the docker target (certbot is the ACME client there)",
+      actual: JSON.stringify(s.tls.issuerName),
+    });
   return issues;
 }
 

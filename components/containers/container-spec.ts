@@ -82,6 +82,8 @@ export interface ContainerSpec {
   /** With a health check: how long the container may take to become healthy (a release's: its gate). */
   readyTimeoutSeconds?: number;
   networks: { network: NetworkName; aliases: string[] }[];
+  /** In the host's network namespace (the firewall container): no networks, no host name of its own. */
+  hostNetwork: boolean;
   ports: (PortPlan & { published: NonNullable<PortPlan["published"]> })[];
   volumes: ContainerVolume[];
   log: { driver: string; options: Record<string, string> };
@@ -211,6 +213,7 @@ function specOf(
       network: attachment.network,
       aliases: instance.aliases[attachment.network] ?? [],
     })),
+    hostNetwork: workload.hostNetwork ?? false,
     ports: workload.ports.flatMap((port) => (port.published ? [{ ...port, published: port.published }] : [])),
     volumes,
     log: {

@@ -124,7 +124,7 @@ export function containerArgs(inputs: ContainerInputs): docker.ContainerArgs {
 
   return {
     name: spec.name,
-    hostname: spec.service,
+    ...(spec.hostNetwork ? { networkMode: "host" } : { hostname: spec.service }),
     image: inputs.image,
     ...(spec.entrypoint ? { entrypoints: spec.entrypoint } : {}),
     command: commandArgs(spec.command, inputs.generated),

@@ -28,11 +28,16 @@ interface Deployed {
   secretValues: string[];
 }
 
-async function deploy(file: string, stack: string, secrets: Record<string, string> = {}): Promise<Deployed> {
+async function deploy(
+  file: string,
+  stack: string,
+  secrets: Record<string, string> = {},
+  changes: Record<string, string> = {},
+): Promise<Deployed> {
   const source = readStackFile(repoRoot, file, secrets);
   const result = runProgram({
     stack,
-    config: source.config,
+    config: { ...source.config, ...changes },
     secretKeys: source.secretKeys,
     projectDir: repoRoot,
   });
@@ -129,6 +134,11 @@ function commonChecks(get: () => Deployed, stack: string) {
     expect(filesContainers.length).toBe(containers.length); // every container gets files
     for (const files of filesContainers) {
       const uploads = files.inputs.uploads;
+      // The host firewall's files are its rules and script: nothing secret.
+      if (files.name.endsWith("-firewall-files")) {
+        expect(isSecretInput(uploads), files.name).toBe(false);
+        continue;
+      }
       expect(isSecretInput(uploads), `${files.name}: uploads must be secret`).toBe(true);
       const secretFiles = (plain(uploads) as { file: string; permissions: string; owner: string }[]).filter(
         (u) => u.file.startsWith("/run/secrets/"),
@@ -190,6 +200,20 @@ function commonChecks(get: () => Deployed, stack: string) {
   it("runs every container as a non-root user with no capabilities, no new privileges, read-only root", () => {
     for (const container of get().containers) {
       const args = inputs(container);
+      if (container.name.endsWith("-firewall")) {
+        // The one exception, in its reviewed shape (the policy pack checks exactly this one).
+        expect(args).toMatchObject({
+          user: "0:0",
+          networkMode: "host",
+          capabilities: { drops: ["ALL"], adds: ["NET_ADMIN", "NET_RAW"] },
+          securityOpts: ["no-new-privileges:true"],
+          privileged: false,
+          readOnly: true,
+        });
+        expect(args.ports).toEqual([]);
+        expect(args.networksAdvanced).toEqual([]);
+        continue;
+      }
       expect(args.user, container.name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
       expect(args.capabilities).toEqual({ drops: ["ALL"], adds: [] });
       expect(args.securityOpts).toEqual(["no-new-privileges:true"]);
@@ -210,28 +234,26 @@ function commonChecks(get: () => Deployed, stack: string) {
     for (const container of get().containers) {
       const args = inputs(container);
       const job = /-(migrate|bootstrap-admin)-[0-9a-f]{8}$/.test(container.name);
-      const backup = /-backup-[0-9a-f]{8}$/.test(container.name);
-      if (job || backup) {
+      if (job) {
         // The image's HTTP HEALTHCHECK would call them unhealthy: switched off.
         expect(args.healthcheck, container.name).toEqual({ tests: ["NONE"] });
-      }
-      if (job) {
         expect(args.restart, container.name).toBe("no");
         expect(args.attach).toBe(true);
         expect(args.mustRun).toBe(false);
       } else {
         expect(args.restart, container.name).toBe("unless-stopped");
-        if (!backup) {
-          const health = args.healthcheck as { tests: string[] };
-          expect(health.tests[0], container.name).toBe("CMD");
-          expect(args.wait).toBe(true);
-        }
+        const health = args.healthcheck as { tests: string[] };
+        expect(health.tests[0], container.name).toBe("CMD");
+        expect(args.wait).toBe(true);
       }
     }
     // The release gate: an API container is created once its readiness check passes.
     const api = inputs(get().container("api-1"));
     expect((api.healthcheck as { tests: string[] }).tests.at(-1)).toBe("http://127.0.0.1:8000/health/ready");
     expect(api.waitTimeout).toBe(120);
+    // The backup scheduler's own check: its folder writable, its last run not failed.
+    const backup = inputs(get().container("backup")).healthcheck as { tests: string[] };
+    expect(backup.tests).toEqual(["CMD", "node", "/app/dist/healthcheck.js"]);
   });
 
   it("runs the migration and the admin bootstrap before any API container, and nginx after them", () => {
@@ -504,11 +526,17 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
     );
   });
 
-  it("exports the firewall rules for the host: SSH from the allowed range, 80 and 443", () => {
+  it("applies the host firewall with a container of its own, and exports its rules: SSH from the allowed range, 80 and 443", () => {
     const firewall = deployed.result.outputs.firewall!;
-    expect(firewall.ufw).toContain("ufw allow from 203.0.113.0/24 to any port 22 proto tcp");
-    expect(firewall.dockerUserIpv4).toContain("--ctorigdstport 443 --ctdir ORIGINAL -j RETURN");
-    expect(firewall.dockerUserIpv4).toContain("-A DOCKER-USER -i eth0 -j DROP");
+    expect(firewall.enabled).toBe(true);
+    expect(firewall.rulesIpv4).toContain("-A CHATAPI-INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j RETURN");
+    expect(firewall.rulesIpv4).toContain(
+      "-A CHATAPI-DOCKER-USER -p tcp -m conntrack --ctorigdstport 443 --ctdir ORIGINAL -j RETURN",
+    );
+    expect(firewall.rulesIpv4).toContain("-A CHATAPI-DOCKER-USER -j DROP");
+    const container = inputs(deployed.container("firewall"));
+    expect(container.entrypoints).toEqual(["bash", "/etc/chatapi/firewall/firewall.sh"]);
+    expect(container.command).toEqual(["run"]);
   });
 });
 
@@ -551,5 +579,54 @@ describe("Docker target: a failed migration", () => {
     expect(failure.message).toBe(
       "chatapi-failing-migrate-0a1b2c3d exited with 1; see: docker logs chatapi-failing-migrate-0a1b2c3d. Dependent containers were not started.",
     );
+  });
+});
+
+describe("Docker target: ACME (tls.mode acme), certbot beside nginx", () => {
+  let deployed: Deployed;
+  beforeAll(async () => {
+    deployed = await deploy(
+      "local",
+      "acmemock",
+      {},
+      {
+        "chatapi:domain": "chat.example.com",
+        "chatapi:tls": JSON.stringify({ mode: "acme", acmeEmail: "ops@example.com" }),
+      },
+    );
+  });
+
+  it("runs certbot from the ops image, after nginx, sharing the challenge and certificate volume with it", () => {
+    const certbot = inputs(deployed.container("certbot"));
+    expect(certbot).toMatchObject({
+      user: "10002:101",
+      entrypoints: ["bash", "/etc/chatapi/acme.sh"],
+      readOnly: true,
+      capabilities: { drops: ["ALL"], adds: [] },
+    });
+    const volumes = (c: Record<string, unknown>) =>
+      (c.volumes as { volumeName: string; containerPath: string; readOnly: boolean }[]).filter((v) =>
+        /-acme(-public)?$/.test(v.volumeName),
+      );
+    expect(volumes(certbot)).toEqual([
+      { volumeName: "chatapi-acmemock-acme", containerPath: "/var/lib/chatapi-acme/state", readOnly: false },
+      {
+        volumeName: "chatapi-acmemock-acme-public",
+        containerPath: "/var/lib/chatapi-acme/public",
+        readOnly: false,
+      },
+    ]);
+    expect(volumes(inputs(deployed.container("nginx")))).toEqual([
+      { volumeName: "chatapi-acmemock-acme-public", containerPath: "/etc/nginx/acme", readOnly: true },
+    ]);
+    // nginx gets no certificate file of its own, and reads certbot's at every handshake.
+    expect(filesOf(deployed, "nginx").map((f) => f.file)).not.toContain("/run/secrets/tls_certificate");
+    const conf = filesOf(deployed, "nginx").find((f) => f.file.endsWith("nginx.conf"))!.content;
+    expect(conf).toContain(
+      "map $ssl_server_name $chatapi_tls_certificate { default /etc/nginx/acme/certs/current/fullchain.pem; }",
+    );
+    expect(conf).toContain("location ^~ /.well-known/acme-challenge/ {");
+    const images = deployed.resources.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name);
+    expect(images).toContain("chatapi-acmemock-image-ops");
   });
 });

@@ -1,10 +1,10 @@
-// Images on the engine: the app built from app/Dockerfile (BASE_IMAGE build argument) unless
-// a prebuilt reference is configured; registry images pulled by digest-stable ID; offline
+// Images on the engine: the app (and the ops image, when the stack runs it) built from their
+// Dockerfiles (BASE_IMAGE build argument) unless a prebuilt reference is configured; registry images pulled by digest-stable ID; offline
 // images (chatapi-local/*) used as they are, since no registry has them.
 import { resolve } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan, ImageKey } from "../plan/types";
+import type { DeploymentPlan, ImageKey, ImagePlan } from "../plan/types";
 
 export interface ImagesArgs {
   plan: DeploymentPlan;
@@ -19,10 +19,7 @@ export class Images extends pulumi.ComponentResource {
   constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:docker:Images", name, {}, opts);
     const { plan } = args;
-    for (const [key, image] of Object.entries(plan.images) as [
-      ImageKey,
-      DeploymentPlan["images"][ImageKey],
-    ][]) {
+    for (const [key, image] of Object.entries(plan.images) as [ImageKey, ImagePlan][]) {
       const resourceName = `${plan.prefix}-image-${key}`;
       if (image.build) {
         const built = new docker.Image(

@@ -7,6 +7,7 @@ import { bytesQuantity, cpuQuantity } from "../kubernetes/manifests/meta";
 import { ids } from "../kubernetes/manifests/pod";
 import { dataStoreHosts } from "../plan/secrets";
 import type { DeploymentPlan, ImageKey, Role, SecretName, WorkloadPlan } from "../plan/types";
+import { imageOf } from "../plan/images";
 
 /** Chart values as plain data (validated against charts/chatapi/values.schema.json by the tests). */
 export type ChartValues = Record<string, unknown>;
@@ -53,7 +54,7 @@ function component(plan: DeploymentPlan, w: WorkloadPlan) {
 
 function image(plan: DeploymentPlan, key: ImageKey) {
   return {
-    ...splitImage(plan.images[key].ref, `images.${key}`),
+    ...splitImage(imageOf(plan, key).ref, `images.${key}`),
     pullPolicy: plan.kubernetes.imagePullPolicy,
   };
 }

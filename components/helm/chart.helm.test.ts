@@ -1,7 +1,8 @@
 // The chart with the real helm: `helm lint --strict` and `helm template` of the default, a
 // production-like and an external-stores values set; every rendered object validates against
 // the Kubernetes v1.33 schema with unknown fields rejected and passes every mandatory rule of
-// the policy pack through the offline runner's manifest mode; hooks, HPA and NOTES as intended.
+// the policy pack through the offline runner's manifest mode; the migration gate, hooks, HPA and
+// NOTES as intended.
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -136,27 +137,34 @@ describe("helm template", () => {
     expect(external.some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
   });
 
-  it("runs migration then admin bootstrap as hooks before the API rolls out, deleting them only on success", () => {
-    for (const [name, install] of [
-      ["default", "post-install"],
-      ["external stores", "pre-install"],
-    ] as const) {
+  it("gates the API, the workers and the admin bootstrap on the migration (init containers), with no hook before them", () => {
+    for (const name of ["default", "external stores"]) {
       const objects = rendered[name]!;
-      const migrate = find(objects, "Job", "prod-chatapi-migrate").metadata.annotations!;
+      expect(
+        objects.some((o) => o.kind === "Job" && o.metadata.name === "prod-chatapi-migrate"),
+        name,
+      ).toBe(false);
+      for (const [kind, object] of [
+        ["Deployment", "prod-chatapi-api"],
+        ["Deployment", "prod-chatapi-worker"],
+        ["Job", "prod-chatapi-bootstrap-admin"],
+      ] as const) {
+        const pod = find(objects, kind, object).spec.template.spec;
+        const [init] = pod.initContainers;
+        expect(pod.initContainers, `${name} ${object}`).toHaveLength(1);
+        expect(init).toMatchObject({ name: "migrate", command: ["chatapi"], args: ["migrate"] });
+        // The main container's image, database URL and hardening.
+        expect(init.image).toBe(pod.containers[0].image);
+        expect(init.env).toContainEqual({ name: "DATABASE_URL_FILE", value: "/run/secrets/database_url" });
+        expect(init.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+      }
+      // The bootstrap needs the admin key and the schema: after install and every upgrade.
       const bootstrap = find(objects, "Job", "prod-chatapi-bootstrap-admin").metadata.annotations!;
-      expect(migrate["helm.sh/hook"], name).toBe(`${install},pre-upgrade`);
-      expect(bootstrap["helm.sh/hook"], name).toBe(`${install},pre-upgrade`);
-      expect(Number(migrate["helm.sh/hook-weight"])).toBeLessThan(Number(bootstrap["helm.sh/hook-weight"]));
-      for (const hook of [migrate, bootstrap])
-        expect(hook["helm.sh/hook-delete-policy"]).toBe("before-hook-creation,hook-succeeded");
+      expect(bootstrap["helm.sh/hook"], name).toBe("post-install,post-upgrade");
+      expect(bootstrap["helm.sh/hook-delete-policy"]).toBe("before-hook-creation,hook-succeeded");
+      // No pre-install hook, so no hook copy of the ServiceAccount either.
+      expect(objects.filter((o) => o.kind === "ServiceAccount")).toHaveLength(1);
     }
-    // A pre-install hook runs before the release's ServiceAccount exists: a hook copy of it runs first.
-    const accounts = rendered["external stores"]!.filter((o) => o.kind === "ServiceAccount");
-    expect(
-      accounts.map(
-        (a) => (a.metadata as { annotations?: Record<string, string> }).annotations?.["helm.sh/hook"],
-      ),
-    ).toEqual([undefined, "pre-install"]);
   });
 
   it("has a helm test Job that checks /health/ready through the load balancer Service", () => {

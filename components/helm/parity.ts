@@ -4,7 +4,10 @@
 // ConfigMap's hash), Helm and Pulumi bookkeeping (helm.sh/chart and managed-by labels, helm.sh/*
 // hook annotations, checksum/* annotations), empty lists a renderer writes and the other omits,
 // and what only one side creates by design (the Namespace; `helm test` objects; a hook copy of
-// an object the release also creates). Every other difference is reported with its path. Pure.
+// an object the release also creates; where the migration runs: the Pulumi target's migrate Job,
+// which Pulumi awaits before the API, and its NetworkPolicy, against the chart's `migrate` init
+// container in the API and worker pods, which needs no hook and so no ordering by the tool that
+// applies the chart). Every other difference is reported with its path. Pure.
 
 export type Manifest = {
   apiVersion: string;
@@ -17,6 +20,13 @@ export interface NormaliseOptions {
   prefixes: string[];
   /** Exact names to replace first (e.g. the hashed ConfigMap name → its unhashed one). */
   renames?: Record<string, string>;
+  /**
+   * A component only this side runs as its own pods (the Pulumi target's migrate Job): its
+   * objects, and the NetworkPolicy peers that select its pods, are left out.
+   */
+  ownComponent?: string;
+  /** Init containers only this side runs (the chart's migrate), left out by name. */
+  ownInitContainers?: string[];
 }
 
 export interface Difference {
@@ -79,6 +89,35 @@ function strip(value: Json, rename: (t: string) => string): Json {
 const annotationsOf = (m: Manifest) => m.metadata.annotations ?? {};
 const componentOf = (m: Manifest) => m.metadata.labels?.["app.kubernetes.io/component"];
 
+/** Leaves out what only this side runs (NormaliseOptions.ownComponent, .ownInitContainers). */
+function withoutOwnParts(value: Json, options: NormaliseOptions): Json {
+  if (Array.isArray(value)) {
+    // A peer selecting those pods goes, and so does a rule left with no peer (it would allow all).
+    const peerless = (item: Json) =>
+      isObject(item) &&
+      ["from", "to"].some((k) => Array.isArray(item[k]) && (item[k] as Json[]).length === 0);
+    return value
+      .filter((item) => !(isObject(item) && selects(item, options.ownComponent)))
+      .map((item) => withoutOwnParts(item, options))
+      .filter((item, i) => !peerless(item) || peerless(value[i]));
+  }
+  if (!isObject(value)) return value;
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] =
+      k === "initContainers" && Array.isArray(v)
+        ? v.filter((c) => !(isObject(c) && options.ownInitContainers?.includes(String(c.name))))
+        : withoutOwnParts(v, options);
+  }
+  return out;
+}
+
+/** A NetworkPolicy peer ({podSelector: {matchLabels}}) that selects only the given component's pods. */
+function selects(peer: Record<string, Json>, component: string | undefined): boolean {
+  if (!component || !isObject(peer.podSelector) || !isObject(peer.podSelector.matchLabels)) return false;
+  return peer.podSelector.matchLabels["app.kubernetes.io/component"] === component;
+}
+
 /** The objects keyed by kind/name, normalised. */
 export function normalise(
   manifests: Manifest[],
@@ -86,7 +125,13 @@ export function normalise(
 ): Map<string, Record<string, Json>> {
   const rename = renamer(options);
   const isTest = (m: Manifest) => annotationsOf(m)["helm.sh/hook"] === "test" || componentOf(m) === "test";
-  const kept = manifests.filter((m) => !ONE_SIDED_KINDS.includes(m.kind) && !isTest(m));
+  const own = (m: Manifest) =>
+    options.ownComponent !== undefined &&
+    (componentOf(m) === options.ownComponent ||
+      (m.kind === "NetworkPolicy" && selects(m.spec as Record<string, Json>, options.ownComponent)));
+  const kept = manifests
+    .filter((m) => !ONE_SIDED_KINDS.includes(m.kind) && !isTest(m) && !own(m))
+    .map((m) => withoutOwnParts(m, options) as Manifest);
   const key = (m: Manifest) => `${m.kind}/${rename(m.metadata.name)}`;
   const released = new Set(kept.filter((m) => !annotationsOf(m)["helm.sh/hook"]).map(key));
   const out = new Map<string, Record<string, Json>>();

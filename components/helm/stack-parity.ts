@@ -66,6 +66,10 @@ export function parityInputs(stack: { config: StackConfig; plan: DeploymentPlan 
     namespace: plan.kubernetes.namespace,
     values: chartValuesFor(plan, stack.config.settings, rendered.refs),
     pulumi: rendered.files.flatMap((f) => f.objects) as Manifest[],
-    options: { pulumi: { prefixes, renames }, helm: { prefixes } },
+    // Where the migration runs differs by design (see ./parity.ts).
+    options: {
+      pulumi: { prefixes, renames, ownComponent: "migrate" },
+      helm: { prefixes, ownInitContainers: ["migrate"] },
+    },
   };
 }

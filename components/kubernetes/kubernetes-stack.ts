@@ -4,9 +4,9 @@
 // created after what the plan says it depends on: Pulumi awaits StatefulSets' readiness and
 // Jobs' completion, so the API rolls out only after the migration and bootstrap Jobs succeeded.
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan, Role } from "../plan/types";
+import type { DeploymentPlan, KubernetesRole, Role } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
-import { createWorkloadComponents, workloadComponentTypes } from "../workload-components";
+import { createWorkloadComponents, kubernetesRole, workloadComponentTypes } from "../workload-components";
 import { Api } from "./api";
 import { Backup } from "./backup";
 import { DataStore } from "./data-store";
@@ -23,7 +23,7 @@ import { Workers } from "./workers";
 type ComponentClass = new (...params: WorkloadComponentParams) => WorkloadComponent;
 
 /** The Kubernetes objects a workload becomes, by role. */
-const componentFor: Record<Role, ComponentClass> = {
+const componentFor: Record<KubernetesRole, ComponentClass> = {
   postgres: DataStore,
   redis: DataStore,
   rabbitmq: DataStore,
@@ -67,8 +67,8 @@ export class KubernetesStack extends pulumi.ComponentResource {
     this.components = createWorkloadComponents<WorkloadComponent>(
       plan,
       (workload, dependencies) =>
-        new componentFor[workload.role](
-          workloadComponentTypes.kubernetes[workload.role],
+        new componentFor[kubernetesRole(workload)](
+          workloadComponentTypes.kubernetes[kubernetesRole(workload)],
           workload.name,
           { plan, workload, refs, after: [...base, this.secretObjects, ...dependencies] },
           { parent: this },

@@ -188,6 +188,11 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
   );
   http.push(
     "",
+    "# The certificate and key are read at each TLS handshake (their paths hold a variable), so a",
+    "# renewed certificate is served as soon as its files change: no reload, no connection cut.",
+    `map $ssl_server_name $chatapi_tls_certificate { default ${lb.paths.certificate}; }`,
+    `map $ssl_server_name $chatapi_tls_private_key { default ${lb.paths.privateKey}; }`,
+    "",
     "map $http_upgrade $connection_upgrade {",
     "    default upgrade;",
     "    ''      close;",
@@ -213,6 +218,16 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         "    default_type text/plain;",
         '    return 200 "ok\\n";',
         "}",
+        ...(lb.acmeWebroot
+          ? [
+              "",
+              "# ACME HTTP-01 challenges: certbot writes the tokens here; everything else still redirects.",
+              "location ^~ /.well-known/acme-challenge/ {",
+              `    root ${lb.acmeWebroot};`,
+              "    default_type text/plain;",
+              "}",
+            ]
+          : []),
         "",
         "location / {",
         `    return 301 https://${lb.domain}${redirectPort}$request_uri;`,
@@ -231,8 +246,8 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         ...(http2On ? ["http2 on;"] : []),
         `server_name ${lb.domain};`,
         "",
-        `ssl_certificate ${lb.paths.certificate};`,
-        `ssl_certificate_key ${lb.paths.privateKey};`,
+        "ssl_certificate $chatapi_tls_certificate;",
+        "ssl_certificate_key $chatapi_tls_private_key;",
         `ssl_dhparam ${lb.paths.dhParams};`,
         `ssl_protocols ${tls.protocols.join(" ")};`,
         `ssl_ciphers ${tls.ciphers.join(":")};`,

@@ -259,3 +259,98 @@ describe("deployment plan", () => {
     });
   });
 });
+
+describe("a Docker host's own processes: certbot (tls.mode acme) and the host firewall", () => {
+  const acme = () =>
+    planFor("local", {
+      "chatapi:domain": "chat.example.com",
+      "chatapi:tls": JSON.stringify({
+        mode: "acme",
+        acmeEmail: "ops@example.com",
+        acmeRenewCheckSeconds: 600,
+      }),
+    });
+
+  it("acme: a certbot workload beside nginx, which serves its challenges and reads its certificate from a shared volume", () => {
+    const plan = acme();
+    const certbot = workload(plan, "certbot");
+    expect(certbot).toMatchObject({
+      image: "ops",
+      kind: "service",
+      entrypoint: ["bash", "/etc/chatapi/acme.sh"],
+      dependsOn: [{ role: "nginx", condition: "healthy" }],
+      mounts: [
+        { volume: "acme", path: "/var/lib/chatapi-acme/state", readOnly: false },
+        { volume: "acme-public", path: "/var/lib/chatapi-acme/public", readOnly: false },
+      ],
+    });
+    // Its own non-root uid, nginx's group (which reads the published key), nothing added back.
+    expect(certbot.security).toMatchObject({
+      user: "10002:101",
+      addCapabilities: [],
+      readOnlyRootFilesystem: true,
+    });
+    expect(certbot.networks.map((n) => n.network)).toEqual(["egress"]);
+    const nginx = workload(plan, "nginx");
+    expect(nginx.mounts).toContainEqual({ volume: "acme-public", path: "/etc/nginx/acme", readOnly: true });
+    // beside the release switch's upstream servers
+    expect(nginx.mounts.map((m) => m.volume)).toEqual(["nginx-release", "acme-public"]);
+    expect(nginx.files.some((f) => "secret" in f.source)).toBe(false);
+    expect(plan.secrets.map((s) => s.name)).not.toContain("tls_certificate");
+    expect(plan.loadBalancer).toMatchObject({
+      acmeWebroot: "/etc/nginx/acme/webroot",
+      paths: {
+        certificate: "/etc/nginx/acme/certs/current/fullchain.pem",
+        privateKey: "/etc/nginx/acme/certs/current/privkey.pem",
+      },
+    });
+    expect(plan.tls).toMatchObject({
+      mode: "acme",
+      certbot: { email: "ops@example.com", renewCheckSeconds: 600 },
+    });
+    expect(plan.images.ops?.build).toEqual({
+      context: "components/ops",
+      dockerfile: "components/ops/Dockerfile",
+      args: { BASE_IMAGE: "chatapi-local/debian:bookworm" },
+    });
+  });
+
+  it("plans the ops image only for a stack that runs it", () => {
+    expect(planFor("local").images.ops).toBeUndefined();
+    expect(planFor("local").workloads.map((w) => w.role)).not.toContain("certbot");
+  });
+
+  it("the firewall: on for a production Docker host, off for a local stack; root with NET_ADMIN and NET_RAW in the host's network only", () => {
+    expect(planFor("local").firewall.enabled).toBe(false);
+    const plan = planFor("local", {
+      "chatapi:firewall": JSON.stringify({
+        enabled: true,
+        externalInterface: "ens3",
+        sshAllowFrom: ["198.51.100.0/24"],
+      }),
+    });
+    const firewall = workload(plan, "firewall");
+    expect(plan.workloads[0]!.role).toBe("firewall"); // before nginx publishes anything
+    expect(firewall).toMatchObject({
+      image: "ops",
+      hostNetwork: true,
+      networks: [],
+      mounts: [],
+      ports: [],
+      entrypoint: ["bash", "/etc/chatapi/firewall/firewall.sh"],
+      command: ["run"],
+    });
+    expect(firewall.security).toEqual({
+      user: "0:0",
+      readOnlyRootFilesystem: true,
+      dropCapabilities: ["ALL"],
+      addCapabilities: ["NET_ADMIN", "NET_RAW"],
+      noNewPrivileges: true,
+    });
+    const rules = firewall.files.find((f) => f.path === "/etc/chatapi/firewall/rules.v4")!.source;
+    expect("content" in rules && rules.content).toContain(
+      "-A CHATAPI-INPUT -s 198.51.100.0/24 -p tcp --dport 22 -j RETURN",
+    );
+    expect(plan.firewall).toMatchObject({ enabled: true, owner: "chatapi-local", externalInterface: "ens3" });
+  });
+});

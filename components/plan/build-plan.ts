@@ -6,7 +6,7 @@ import { attachNetworks, planFlows, planNetworks } from "./flows";
 import { planImages } from "./images";
 import { stackPrefix } from "./names";
 import { planSecrets } from "./secrets";
-import type { DeploymentPlan, KubernetesPlan, TlsPlan } from "./types";
+import type { CertbotPlan, DeploymentPlan, KubernetesPlan, TlsPlan } from "./types";
 import {
   apiWorkload,
   appVolumes,
@@ -18,6 +18,7 @@ import {
 import type { PlanContext } from "./workloads/common";
 import { dataStoreVolumes, dataStoreWorkloads } from "./workloads/datastores";
 import { loadBalancerPlan, loadBalancerVolumes, nginxWorkload } from "./workloads/nginx";
+import { acmeVolumes, certbotPlan, certbotWorkload, firewallWorkload } from "./workloads/ops";
 
 export interface PlanInput {
   config: StackConfig;
@@ -25,12 +26,13 @@ export interface PlanInput {
   appVersion: string;
 }
 
-function tlsPlan(ctx: PlanContext): TlsPlan {
+function tlsPlan(ctx: PlanContext, certbot: CertbotPlan | undefined): TlsPlan {
   const s = ctx.settings;
   if (s.tls.mode === "provided") return { mode: "provided" };
   if (s.tls.mode === "acme") {
     return {
       mode: "acme",
+      ...(certbot ? { certbot } : {}),
       issuer: s.tls.issuerName
         ? { existing: true, name: s.tls.issuerName, kind: s.tls.issuerKind }
         : {
@@ -82,8 +84,12 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const ctx: PlanContext = { settings: s, stack: config.stack, prefix, appVersion, provided };
 
   const api = apiWorkload(ctx);
-  const lb = loadBalancerPlan(ctx);
+  const certbot = certbotPlan(ctx);
+  const lb = loadBalancerPlan(ctx, certbot);
+  const firewall = planFirewall(s, config.stack);
   const workloads = [
+    // The host firewall first: nginx's ports are filtered from the moment they are published.
+    ...(firewall.enabled ? [firewallWorkload(ctx, firewall)] : []),
     ...dataStoreWorkloads(ctx),
     migrateWorkload(ctx),
     bootstrapAdminWorkload(ctx),
@@ -92,6 +98,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     // A Gateway (Kubernetes, kubernetes.gatewayClassName) replaces the nginx load balancer.
     ...(s.target === "kubernetes" && s.kubernetes.gatewayClassName ? [] : [nginxWorkload(ctx, lb)]),
     ...(s.backup.enabled ? [backupWorkload(ctx)] : []),
+    ...(certbot ? [certbotWorkload(ctx, certbot)] : []),
   ];
   const flows = planFlows(s, workloads, provided.has("sentryDsn"));
   const origin = httpsOrigin(s);
@@ -108,7 +115,10 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       websocket: `${origin.replace(/^https/, "wss")}/ws`,
       health: `${origin}/health`,
     },
-    images: planImages(s),
+    images: planImages(
+      s,
+      workloads.some((w) => w.image === "ops"),
+    ),
     secrets: planSecrets(s, provided),
     generated: [
       {
@@ -117,10 +127,15 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       },
     ],
     networks: planNetworks(prefix, flows),
-    volumes: [...dataStoreVolumes(ctx), ...appVolumes(ctx), ...loadBalancerVolumes(ctx, lb)],
+    volumes: [
+      ...dataStoreVolumes(ctx),
+      ...appVolumes(ctx),
+      ...loadBalancerVolumes(ctx, lb),
+      ...(certbot ? acmeVolumes(ctx) : []),
+    ],
     workloads: attachNetworks(workloads, flows),
     flows,
-    tls: tlsPlan(ctx),
+    tls: tlsPlan(ctx, certbot),
     loadBalancer: lb,
     backup: {
       enabled: s.backup.enabled,
@@ -141,7 +156,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
           },
         }
       : {}),
-    firewall: planFirewall(s),
+    firewall,
     docker: {
       host: s.docker.host,
       sshOpts: s.docker.sshOpts,

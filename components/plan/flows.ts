@@ -36,6 +36,9 @@ export function planFlows(s: StackSettings, workloads: WorkloadPlan[], sentry: b
   if (s.backup.s3 && present.has("backup")) {
     flows.push({ from: "backup", to: "internet", port: 443, purpose: "backup upload to S3" });
   }
+  if (present.has("certbot")) {
+    flows.push({ from: "certbot", to: "internet", port: 443, purpose: "ACME server (certificate orders)" });
+  }
   if (sentry) {
     for (const from of ["api", "worker"] as const)
       flows.push({ from, to: "internet", port: 443, purpose: "Sentry" });

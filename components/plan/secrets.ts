@@ -132,8 +132,11 @@ export function planSecrets(s: StackSettings, provided: ReadonlySet<SecretConfig
       "BACKUP_S3_SECRET_ACCESS_KEY",
     );
   }
-  add("tls_certificate", { kind: "tls", part: "certificate" }, "certificate chain of the load balancer");
-  add("tls_private_key", { kind: "tls", part: "private-key" }, "private key of the load balancer");
+  // certbot's certificate on a Docker host is no secret of the plan: certbot writes it for nginx.
+  if (!(s.tls.mode === "acme" && s.target === "docker")) {
+    add("tls_certificate", { kind: "tls", part: "certificate" }, "certificate chain of the load balancer");
+    add("tls_private_key", { kind: "tls", part: "private-key" }, "private key of the load balancer");
+  }
   return out;
 }
 

@@ -5,9 +5,28 @@
 
 /** Which process a workload runs. */
 export type Role =
-  "postgres" | "redis" | "rabbitmq" | "migrate" | "bootstrap-admin" | "api" | "worker" | "nginx" | "backup";
+  | "postgres"
+  | "redis"
+  | "rabbitmq"
+  | "migrate"
+  | "bootstrap-admin"
+  | "api"
+  | "worker"
+  | "nginx"
+  | "backup"
+  /** Docker host, tls.mode acme: obtains and renews the certificate (certbot, HTTP-01 through nginx). */
+  | "certbot"
+  /** Docker host, firewall.enabled: applies the host firewall while it runs, removes it when stopped. */
+  | "firewall";
 
-export type ImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+/** Roles only a Docker host has (a cluster has cert-manager and NetworkPolicies instead). */
+export type DockerHostRole = "certbot" | "firewall";
+export type KubernetesRole = Exclude<Role, DockerHostRole>;
+
+/** Images every stack has. */
+export type CoreImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+/** "ops": Debian's certbot and iptables, planned only when a certbot or firewall container runs. */
+export type ImageKey = CoreImageKey | "ops";
 
 export interface ImagePlan {
   /** The reference containers use (a pinned tag or digest). */
@@ -218,6 +237,8 @@ export interface WorkloadPlan {
   files: FilePlan[];
   ports: PortPlan[];
   health?: HealthCheckPlan;
+  /** Docker: share the host's network namespace (the firewall container only; it has no networks). */
+  hostNetwork?: boolean;
   /** Kubernetes readiness (Docker has none: its health check gates start order). */
   readiness?: HealthCheckPlan;
   resources: ResourcesPlan;
@@ -265,7 +286,20 @@ export type TlsPlan =
         | { existing: true; name: string; kind: "ClusterIssuer" | "Issuer" }
         /** An ACME Issuer the stack creates, answering HTTP-01 challenges through its Gateway. */
         | { existing: false; name: string; kind: "Issuer"; email: string; server: string };
+      /** Docker host: certbot beside nginx (the certbot workload) instead of cert-manager. */
+      certbot?: CertbotPlan;
     };
+
+/** certbot on a Docker host: its account, how often it checks, where nginx finds what it writes. */
+export interface CertbotPlan {
+  email: string;
+  server: string;
+  /** PEM CA of a private ACME server's HTTPS endpoint (else the system's CAs). */
+  serverCa?: string;
+  renewCheckSeconds: number;
+  /** Inside the nginx container: the challenge webroot and the published certificate. */
+  nginx: { webroot: string; certificate: string; privateKey: string };
+}
 
 export interface UpstreamServerPlan {
   host: string;
@@ -293,6 +327,8 @@ export interface LoadBalancerPlan {
   hstsMaxAgeSeconds: number;
   trustedProxies: string[];
   nginxVersion: string;
+  /** HTTP-01 challenges (acme on a Docker host): served from this folder on the HTTP port. */
+  acmeWebroot?: string;
   /** Paths inside the nginx container. */
   paths: { certificate: string; privateKey: string; dhParams: string; pidFile: string; tempDir: string };
 }
@@ -323,8 +359,12 @@ export interface FirewallRulePlan {
 }
 
 export interface FirewallPlan {
+  /** Applied by the stack's firewall container (Docker, firewall.enabled). */
+  enabled: boolean;
+  /** The stack the rules belong to: the comment that marks them on the host. */
+  owner: string;
   externalInterface: string;
-  /** Host ports open to the world (ufw). */
+  /** Host ports open from outside (SSH from its sources; HTTP and HTTPS). */
   inbound: FirewallRulePlan[];
   /** Ports Docker publishes (filtered in DOCKER-USER by their original destination port). */
   published: FirewallRulePlan[];
@@ -339,7 +379,7 @@ export interface DeploymentPlan {
   environment: "local" | "production";
   domain: string;
   urls: { https: string; websocket: string; health: string };
-  images: Record<ImageKey, ImagePlan>;
+  images: Record<CoreImageKey, ImagePlan> & Partial<Record<"ops", ImagePlan>>;
   secrets: SecretPlan[];
   generated: GeneratedValuePlan[];
   networks: NetworkPlan[];

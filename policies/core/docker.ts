@@ -55,3 +55,39 @@ export function dockerEnv(props: Dict): Record<string, string> {
 }
 
 export const containerName = (subject: Subject) => str(subject.props.name) ?? subject.name;
+
+/** The only capabilities the host firewall container adds back (what iptables needs). */
+export const HOST_FIREWALL_CAPABILITIES = ["NET_ADMIN", "NET_RAW"];
+/** What it runs: the firewall script the stack renders (components/firewall/render-firewall.ts). */
+export const HOST_FIREWALL_ENTRYPOINT = ["bash", "/etc/chatapi/firewall/firewall.sh"];
+
+/**
+ * The toolkit's host firewall container (chatapi.role=firewall), in exactly its reviewed shape:
+ * the rendered firewall script as its entrypoint, root in the host's network namespace with
+ * NET_ADMIN and NET_RAW only, ALL else dropped, no new
+ * privileges, read-only root, not privileged, no published port, no data volume, no other host
+ * namespace. Only this shape is exempt from run-as-non-root, no-host-namespaces and
+ * drop-all-capabilities: a container that merely carries the label, or a firewall container with
+ * anything more, is judged like any other.
+ */
+export function isHostFirewall(subject: Subject): boolean {
+  if (!isContainer(subject) || dockerLabels(subject.props)["chatapi.role"] !== "firewall") return false;
+  const p = subject.props;
+  const caps = (p.capabilities ?? {}) as Dict;
+  const adds = list(caps.adds).map((c) => String(c).toUpperCase().replace(/^CAP_/, ""));
+  const drops = list(caps.drops).map((c) => String(c).toUpperCase());
+  const user = str(p.user) ?? "";
+  return (
+    JSON.stringify(list(p.entrypoints)) === JSON.stringify(HOST_FIREWALL_ENTRYPOINT) &&
+    p.networkMode === "host" &&
+    ["pidMode", "ipcMode", "usernsMode", "cgroupnsMode"].every((field) => p[field] === undefined) &&
+    /^0(:0)?$/.test(user) &&
+    drops.includes("ALL") &&
+    adds.every((c) => HOST_FIREWALL_CAPABILITIES.includes(c)) &&
+    p.privileged !== true &&
+    p.readOnly === true &&
+    list(p.securityOpts).includes("no-new-privileges:true") &&
+    list(p.ports).length === 0 &&
+    list(p.volumes).every((v) => (v as Dict).readOnly === true && (v as Dict).hostPath === undefined)
+  );
+}

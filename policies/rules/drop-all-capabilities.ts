@@ -1,4 +1,5 @@
 import { describeContainer } from "../core/kubernetes";
+import { isHostFirewall } from "../core/docker";
 import type { ResourceRule } from "../core/types";
 import { at, list } from "../core/values";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
@@ -50,7 +51,7 @@ export const dropAllCapabilities: ResourceRule<Config> = {
         );
       });
     }
-    if (!dockerWorkload(subject)) return [];
+    if (!dockerWorkload(subject) || isHostFirewall(subject)) return [];
     const caps = subject.props.capabilities;
     return problems(strings(at(caps, "drops")), strings(at(caps, "adds")), config.allowedCapabilities).map(
       (p) => `the container ${p}`,

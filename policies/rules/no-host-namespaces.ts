@@ -1,3 +1,4 @@
+import { isHostFirewall } from "../core/docker";
 import type { ResourceRule } from "../core/types";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
 
@@ -20,7 +21,7 @@ export const noHostNamespaces: ResourceRule = {
         (field) => `the pod shares a host namespace (${field}: true)`,
       );
     }
-    if (!dockerWorkload(subject)) return [];
+    if (!dockerWorkload(subject) || isHostFirewall(subject)) return [];
     return DOCKER_FIELDS.filter((field) => subject.props[field] === "host").map(
       (field) => `the container shares a host namespace (${field}: host)`,
     );

@@ -1,4 +1,5 @@
 import { describeContainer } from "../core/kubernetes";
+import { isHostFirewall } from "../core/docker";
 import type { ResourceRule } from "../core/types";
 import { at, num, str } from "../core/values";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
@@ -29,7 +30,7 @@ export const runAsNonRoot: ResourceRule = {
         return [];
       });
     }
-    if (!dockerWorkload(subject)) return [];
+    if (!dockerWorkload(subject) || isHostFirewall(subject)) return [];
     const user = str(subject.props.user);
     if (!user) return ["the container runs as the image's default user (`user` is unset), which may be root"];
     const uid = user.split(":")[0]!;

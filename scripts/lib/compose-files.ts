@@ -25,6 +25,7 @@ import type { ComposeFile } from "../../components/compose/compose-file";
 import { type ComposeRelease, composeRelease, withReleases } from "../../components/compose/compose-releases";
 import { type RenderedCompose, renderCompose } from "../../components/compose/render-compose";
 import { isReleaseWorkload, releaseId } from "../../components/containers/release";
+import { containerSpecs } from "../../components/containers/container-spec";
 import { missingConfigSecrets, resolveSecretValues } from "../../components/compose/secret-values";
 import {
   type CertificateAuthority,
@@ -114,6 +115,32 @@ async function selfSignedTls(
       ? { chain, privateKey: key }
       : await issueServerCertificate(plan.tls, ca);
   return { ca, server };
+}
+
+/**
+ * Host folders bound into containers (chatapi:backup.hostPath): Docker would create a missing one
+ * owned by root, which the non-root process cannot write. Created (or, while still empty, given)
+ * with the container's owner; a folder with content is left alone (its health check says so).
+ */
+function prepareHostFolders(plan: DeploymentPlan, release: string, root: boolean, notes: string[]): void {
+  for (const spec of containerSpecs(plan, release)) {
+    const [uid, gid] = spec.user.split(":").map(Number) as [number, number];
+    for (const volume of spec.volumes) {
+      if (!volume.hostPath || volume.readOnly) continue;
+      const path = volume.hostPath;
+      const empty = !existsSync(path) || readdirSync(path).length === 0;
+      const owned = existsSync(path) && statSync(path).uid === uid;
+      if (!root) {
+        if (!owned)
+          notes.push(
+            `${path} (bound into ${spec.name}) must be writable by ${uid}:${gid}: as root, run\n  mkdir -p ${path} && chown ${uid}:${gid} ${path} && chmod 0750 ${path}`,
+          );
+        continue;
+      }
+      if (!existsSync(path)) mkdirSync(path, { recursive: true, mode: 0o750 });
+      if (empty && !owned) chownSync(path, uid, gid);
+    }
+  }
 }
 
 function readState(path: string): Partial<Record<GeneratedValueName, string>> {
@@ -209,12 +236,15 @@ export async function writeComposeStack(
   });
   const root = process.getuid?.() === 0;
   const unowned: ComposeStackFiles["unowned"] = [];
+  const unownedFolders: string[] = [];
   for (const file of rendered.files) {
     const path = join(dir, file.hostPath);
     writeIfChanged(path, contentOf(file.source), file.mode);
     if (root) chownSync(path, file.uid, file.gid);
     else unowned.push({ path, uid: file.uid, gid: file.gid });
   }
+
+  prepareHostFolders(plan, release, root, unownedFolders);
 
   const composeFile = join(dir, "docker-compose.yml");
   writeComposeFile(
@@ -230,16 +260,14 @@ export async function writeComposeStack(
     caFile = join(dir, "ca.pem");
     writeIfChanged(caFile, tls.ca.certificate, 0o644);
   }
-  const notes = unowned.length
-    ? [
-        `not running as root: the mounted files belong to you, not to the containers' users; before \`up\`, run as root:\n` +
-          [
-            ...new Set(
-              rendered.files.map((f) => `  chown -R ${f.uid}:${f.gid} ${join(dir, "files", f.role)}`),
-            ),
-          ].join("\n"),
-      ]
-    : [];
+  const notes = unownedFolders.length ? [...unownedFolders] : [];
+  if (unowned.length)
+    notes.push(
+      `not running as root: the mounted files belong to you, not to the containers' users; before \`up\`, run as root:\n` +
+        [
+          ...new Set(rendered.files.map((f) => `  chown -R ${f.uid}:${f.gid} ${join(dir, "files", f.role)}`)),
+        ].join("\n"),
+    );
   return {
     dir,
     release,

@@ -180,9 +180,35 @@ ensure_s3_server() {
     go_install_tool versitygw "$VERSITYGW_VERSION" "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" "about 5 min"
     state=built
   fi
-  # Its own file: services.urls.env is rewritten by every setup run.
-  echo "CHATAPI_TEST_VERSITYGW=$dir/versitygw" >"$CHATAPI_CACHE/tools.env"
+  record_tool CHATAPI_TEST_VERSITYGW "$dir/versitygw"
   summary_line "s3 server" "$dir/versitygw" "$state" "versitygw $VERSITYGW_VERSION (tests start private instances)"
+}
+
+# record_tool NAME PATH: one line of tools.env (its own file: services.urls.env is rewritten by
+# every setup run), the other tools' lines kept.
+record_tool() {
+  local file=$CHATAPI_CACHE/tools.env lines=""
+  [ -f "$file" ] && lines=$(grep -v "^$1=" "$file" || true)
+  printf '%s%s=%s\n' "${lines:+$lines
+}" "$1" "$2" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# Let's Encrypt's test ACME server (Pebble) and its DNS/challenge test server, for the ACME tests
+# (certbot against a real ACME server, HTTP-01 through the stack's nginx). Built from Go modules;
+# tests start their own instances.
+PEBBLE_VERSION=v2.10.3
+
+ensure_acme_test_server() {
+  local state=reused
+  for tool in pebble pebble-challtestsrv; do
+    if [ ! -x "$CHATAPI_CACHE/$tool-$PEBBLE_VERSION/$tool" ]; then
+      go_install_tool "$tool" "$PEBBLE_VERSION" "github.com/letsencrypt/pebble/v2/cmd/$tool@$PEBBLE_VERSION" "about 1 min"
+      state=built
+    fi
+  done
+  record_tool CHATAPI_TEST_PEBBLE "$CHATAPI_CACHE/pebble-$PEBBLE_VERSION/pebble"
+  record_tool CHATAPI_TEST_PEBBLE_CHALLTESTSRV "$CHATAPI_CACHE/pebble-challtestsrv-$PEBBLE_VERSION/pebble-challtestsrv"
+  summary_line "acme server" "$CHATAPI_CACHE/pebble-$PEBBLE_VERSION" "$state" "pebble $PEBBLE_VERSION + pebble-challtestsrv (tests start private instances)"
 }
 
 describe_nginx() {

@@ -69,6 +69,30 @@ function verdict(c: ContainerState): Verdict {
   return { done: false, text: c.status };
 }
 
+/**
+ * What is wrong with each container that is not well (unhealthy, failed, restarting), with the
+ * health check's own last output when it has one (the backup container says why it is unhealthy).
+ */
+export async function healthProblems(containers: ContainerState[]): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  for (const c of containers) {
+    const v = verdict(c);
+    if (v.done || (!v.failed && c.health !== "unhealthy" && c.status === "running")) continue;
+    if (c.status === "created") continue; // a service compose has not started yet: up reports it
+    let detail = v.failed ?? v.text;
+    if (c.health === "unhealthy") {
+      const log = await run("docker", ["inspect", "--format", "{{json .State.Health.Log}}", c.name], {
+        check: false,
+      });
+      const entries = JSON.parse(log.stdout || "[]") as { Output?: string }[] | null;
+      const last = entries?.at(-1)?.Output?.trim().split("\n").at(-1);
+      if (last) detail = `${detail}: ${last}`;
+    }
+    problems.set(c.name, detail);
+  }
+  return problems;
+}
+
 export async function logTail(container: string, lines = 30): Promise<string> {
   const result = await run("docker", ["logs", "--tail", String(lines), container], { check: false });
   return result.all.trimEnd();

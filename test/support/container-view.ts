@@ -33,11 +33,14 @@ export interface FileSpec {
   content: string;
 }
 
+export const HOST_NETWORK = "(the host's network)";
+
 /** Fields the readers give as the spec has them; the others in each tool's common form. */
 export type ContainerView = Pick<
   ContainerSpec,
   "name" | "command" | "env" | "user" | "readOnly" | "capDrop" | "capAdd" | "securityOpt" | "init" | "tmpfs"
 > & {
+  /** HOST_NETWORK for a container in the host's network namespace (it has no host name of its own). */
   hostname: string;
   image: string;
   entrypoint: string[] | null;
@@ -131,7 +134,7 @@ export function fromDockerArgs(args: object, files?: object): ContainerView {
   const health = a.healthcheck as Omit<HealthCheck, "test"> & { tests: string[] };
   return {
     name: String(a.name),
-    hostname: String(a.hostname),
+    hostname: a.networkMode === "host" ? HOST_NETWORK : String(a.hostname),
     image: String(a.image),
     entrypoint: (a.entrypoints as string[] | undefined) ?? null,
     command: a.command as string[],
@@ -285,7 +288,7 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
 
   return {
     name: String(s.container_name),
-    hostname: String(s.hostname),
+    hostname: s.network_mode === "host" ? HOST_NETWORK : String(s.hostname),
     image: String(s.image),
     entrypoint: (s.entrypoint as string[] | undefined) ?? null,
     command: s.command as string[],
@@ -372,6 +375,7 @@ export interface InspectedContainer {
   };
   HostConfig: {
     ReadonlyRootfs: boolean;
+    NetworkMode?: string;
     CapDrop: string[] | null;
     CapAdd: string[] | null;
     SecurityOpt: string[] | null;
@@ -426,12 +430,13 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
   }
   const health = c.Config.Healthcheck;
   const networks: Record<string, string[]> = {};
-  for (const [name, n] of Object.entries(c.NetworkSettings.Networks))
-    networks[name] = (n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort();
   const h = c.HostConfig;
+  for (const [name, n] of Object.entries(c.NetworkSettings.Networks))
+    if (h.NetworkMode !== "host")
+      networks[name] = (n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort();
   return {
     name: c.Name.replace(/^\//, ""),
-    hostname: c.Config.Hostname,
+    hostname: h.NetworkMode === "host" ? HOST_NETWORK : c.Config.Hostname,
     image: c.Config.Image,
     entrypoint:
       JSON.stringify(c.Config.Entrypoint) === JSON.stringify(image.Config.Entrypoint)

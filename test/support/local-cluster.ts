@@ -87,6 +87,26 @@ export class LocalCluster {
     return JSON.parse(await this.run(["get", ...args, "-o", "json"])) as T;
   }
 
+  /** Waits (bounded) until a Job completes or fails. */
+  async jobOutcome(namespace: string, name: string, timeoutMs: number): Promise<"complete" | "failed"> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.json<{ status: { conditions?: { type: string; status: string }[] } }>([
+        "job",
+        name,
+        "-n",
+        namespace,
+      ]);
+      const done = job.status.conditions?.find(
+        (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+      );
+      if (done) return done.type === "Complete" ? "complete" : "failed";
+      if (Date.now() > deadline)
+        throw new Error(`job ${name} neither completed nor failed within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
   /** Does the object exist? (NotFound is no; any other failure throws.) */
   async exists(args: string[]): Promise<boolean> {
     const result = await this.kubectl(["get", ...args, "-o", "name"]);

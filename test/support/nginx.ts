@@ -53,10 +53,12 @@ export async function writeLoopbackConfig(
     },
   };
   const confPath = join(dir, "nginx.conf");
-  writeFileSync(
-    confPath,
-    renderNginxConfig(local, { listenAddress: "127.0.0.1", accessLog: join(dir, "access.log") }),
-  );
+  const config = renderNginxConfig(local, { listenAddress: "127.0.0.1", accessLog: join(dir, "access.log") });
+  // In its container nginx is one non-root user, workers included, and the workers read the
+  // certificate at each handshake. Started as root here, nginx would run its workers as nobody,
+  // who cannot read the key: the same one user for both, as in the container.
+  const asRoot = process.getuid?.() === 0;
+  writeFileSync(confPath, asRoot ? config.replace(/^(worker_processes .*)$/m, "user root;\n$1") : config);
   return { dir, confPath, http: options.http, https: options.https };
 }
 

@@ -11,6 +11,7 @@ import { basename } from "node:path";
 import { Gauge, Pushgateway, Registry, collectDefaultMetrics } from "prom-client";
 import { parseBackupName } from "./names.js";
 import { newestGoodBackup } from "./retention.js";
+import { readBackupStatus } from "./status.js";
 
 /** The job label backups are known by, scraped or pushed. */
 export const BACKUP_JOB = "chatapi-backup";
@@ -44,7 +45,10 @@ export function outcomeSamples(outcome: BackupOutcome): Partial<Record<BackupMet
   };
 }
 
-/** The scheduler's metrics: what its runs set, the newest good backup in BACKUP_DIR read at scrape time. */
+/**
+ * The scheduler's metrics: what its runs set, plus what is read at scrape time: the newest good
+ * backup in BACKUP_DIR, and a failed run made by hand (its status file in BACKUP_DIR).
+ */
 export class BackupSchedulerMetrics {
   readonly registry = new Registry();
   private readonly values: Partial<Record<BackupMetricName, number>> = {};
@@ -62,6 +66,10 @@ export class BackupSchedulerMetrics {
           if (name === "chatapi_backup_last_success_timestamp_seconds") {
             const onDisk = await newestBackupTime(backupDir);
             if (onDisk !== undefined) value = Math.max(value ?? 0, onDisk);
+          }
+          if (name === "chatapi_backup_last_failure_timestamp_seconds") {
+            const last = readBackupStatus(backupDir);
+            if (last && !last.ok) value = Math.max(value ?? 0, Date.parse(last.at) / 1000);
           }
           // No sample until there is a value: "never" must not read as 1970.
           if (value === undefined) this.remove();

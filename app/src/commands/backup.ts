@@ -3,22 +3,19 @@
 // never two at once, serving its metrics on METRICS_PORT (a one-shot run pushes them to
 // BACKUP_PUSHGATEWAY_URL when set; see backup/backup-metrics.ts). Exit codes: 0 done; 1 failed (no new backup); 3 the backup is good locally
 // but the S3 upload or pruning failed; 75 another backup or restore holds the lock.
-import { writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { Cron } from "croner";
 import { cronProblem, loadConfig, type Config } from "../config/env.js";
 import { BackupSchedulerMetrics, pushOutcome, type BackupOutcome } from "../backup/backup-metrics.js";
 import { LockBusyError } from "../backup/lock.js";
 import { runBackup, type BackupReport } from "../backup/run-backup.js";
+import { backupDirProblem, writeBackupStatus } from "../backup/status.js";
 import { startHealthServer } from "../jobs/health-server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { CommandFailure, UsageError } from "./usage.js";
 
 export const EXIT_PARTIAL = 3;
 export const EXIT_LOCKED = 75; // EX_TEMPFAIL
-
-/** Where the scheduler records its last run; the image's HEALTHCHECK reads it. */
-export const BACKUP_STATUS_FILE = "/tmp/chatapi-backup-status.json";
 
 export async function backupCommand(args: { schedule?: string | undefined; daemon: boolean }): Promise<void> {
   const config = loadConfig();
@@ -35,7 +32,9 @@ export async function backupCommand(args: { schedule?: string | undefined; daemo
     logFile: config.LOG_FILE,
   });
   if (!schedule) {
-    const { code, outcome } = await backupOnce(config, logger);
+    const { code, outcome, reason } = await backupOnce(config, logger);
+    // Run by hand, the outcome reaches the scheduler's health check and metrics too.
+    recordStatus(config.BACKUP_DIR, code, reason);
     if (config.BACKUP_PUSHGATEWAY_URL) await pushMetrics(config.BACKUP_PUSHGATEWAY_URL, outcome, logger);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     if (code !== 0)
@@ -53,7 +52,7 @@ async function backupOnce(
   config: Config,
   logger: Logger,
   signal?: AbortSignal,
-): Promise<{ code: number; outcome: BackupOutcome }> {
+): Promise<{ code: number; outcome: BackupOutcome; reason?: string }> {
   let report: BackupReport;
   try {
     report = await runBackup(config, logger, signal);
@@ -62,8 +61,9 @@ async function backupOnce(
       logger.warn({ err: error.message }, "backup skipped: another one is running");
       return { code: EXIT_LOCKED, outcome: { kind: "locked" } };
     }
-    logger.error({ err: (error as Error).message }, "backup failed; no new backup was kept");
-    return { code: 1, outcome: { kind: "failed", endedAt: new Date() } };
+    const reason = (error as Error).message;
+    logger.error({ err: reason }, "backup failed; no new backup was kept");
+    return { code: 1, outcome: { kind: "failed", endedAt: new Date() }, reason };
   }
   const outcome: BackupOutcome = {
     kind: "done",
@@ -85,7 +85,7 @@ async function backupOnce(
   };
   if (report.problems.length > 0) {
     logger.error({ ...summary, problems: report.problems }, "backup written and verified, with problems");
-    return { code: EXIT_PARTIAL, outcome };
+    return { code: EXIT_PARTIAL, outcome, reason: report.problems.join("; ") };
   }
   logger.info(summary, "backup complete");
   return { code: 0, outcome };
@@ -101,12 +101,16 @@ async function pushMetrics(url: string, outcome: BackupOutcome, logger: Logger):
   }
 }
 
-function recordStatus(ok: boolean, code: number): void {
-  try {
-    writeFileSync(BACKUP_STATUS_FILE, JSON.stringify({ ok, code, at: new Date().toISOString() }));
-  } catch {
-    // /tmp not writable: the health check then only sees the process.
-  }
+/** A run locked out by another one says nothing about backups working: not recorded. */
+function recordStatus(backupDir: string, code: number, reason: string | undefined): void {
+  if (code === EXIT_LOCKED) return;
+  const at = new Date().toISOString();
+  writeBackupStatus(backupDir, {
+    ok: code === 0,
+    code,
+    at,
+    ...(reason ? { reason: reason.split("\n")[0]! } : {}),
+  });
 }
 
 /** Runs until SIGTERM/SIGINT; a run in progress then is aborted (its partial file removed). */
@@ -114,19 +118,27 @@ async function runScheduled(config: Config, logger: Logger, schedule: string): P
   const abort = new AbortController();
   const metrics = new BackupSchedulerMetrics(config.BACKUP_DIR);
   let lastFailure: string | undefined;
+  // A folder this user cannot write fails every run: say so now, not at the first scheduled one.
+  const unwritable = backupDirProblem(config.BACKUP_DIR);
+  if (unwritable) {
+    logger.error({ err: unwritable }, "backups will fail: fix the owner of the backups volume or folder");
+    metrics.record({ kind: "failed", endedAt: new Date() });
+    recordStatus(config.BACKUP_DIR, 1, unwritable);
+    lastFailure = unwritable;
+  }
   const server = await startHealthServer(
     config.METRICS_PORT,
     metrics,
     async (): Promise<Record<string, string>> => (lastFailure ? { backup: lastFailure } : {}),
   );
-  let running: Promise<{ code: number; outcome: BackupOutcome }> | undefined;
+  let running: Promise<{ code: number; outcome: BackupOutcome; reason?: string }> | undefined;
   const job = new Cron(schedule, { protect: true }, async () => {
     running = backupOnce(config, logger, abort.signal);
-    const { code, outcome } = await running;
+    const { code, outcome, reason } = await running;
     running = undefined;
     metrics.record(outcome);
     if (code !== EXIT_LOCKED) lastFailure = code === 0 ? undefined : `the last run exited ${code}`;
-    recordStatus(code === 0, code);
+    recordStatus(config.BACKUP_DIR, code, reason);
     logger.info({ next_run: job.nextRun()?.toISOString() }, "next backup scheduled");
   });
   const metricsPort = (server.address() as AddressInfo).port;

@@ -1,5 +1,6 @@
 // A private S3-compatible server (Versity S3 Gateway over a temporary directory, built by
-// scripts/setup) on a random loopback port, with its own credentials.
+// scripts/setup) on a random port of loopback (or of the address given, e.g. a bridge that
+// containers or pods reach), with its own credentials.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -17,24 +18,27 @@ export class PrivateS3 {
   private child: ChildProcess | undefined;
   readonly output: string[] = [];
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {}
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
-  static async start(): Promise<PrivateS3> {
+  static async start(host = "127.0.0.1"): Promise<PrivateS3> {
     const binary = required("CHATAPI_TEST_VERSITYGW");
     if (!existsSync(binary)) throw new Error(`${binary} is missing: run scripts/setup (it builds versitygw)`);
-    const server = new PrivateS3(await freePort());
-    server.child = spawn(binary, ["--port", `127.0.0.1:${server.port}`, "--quiet", "posix", server.dir], {
+    const server = new PrivateS3(await freePort(), host);
+    server.child = spawn(binary, ["--port", `${host}:${server.port}`, "--quiet", "posix", server.dir], {
       env: { ROOT_ACCESS_KEY: server.accessKeyId, ROOT_SECRET_KEY: server.secretAccessKey },
       stdio: ["ignore", "pipe", "pipe"],
     });
     server.child.stdout!.on("data", (c: Buffer) => server.output.push(c.toString()));
     server.child.stderr!.on("data", (c: Buffer) => server.output.push(c.toString()));
     const deadline = Date.now() + 20_000;
-    while (!(await portOpen(server.port))) {
+    while (!(await portOpen(host, server.port))) {
       if (server.child.exitCode !== null || Date.now() > deadline) {
         throw new Error(`versitygw did not start:\n${server.output.join("")}`);
       }
@@ -87,9 +91,9 @@ export class PrivateS3 {
   }
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connect({ host, port });
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);

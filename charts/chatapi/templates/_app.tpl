@@ -169,15 +169,24 @@ readinessProbe:
 {{- end }}
 
 {{/*
-A Job that runs before the API rolls out: migration and admin bootstrap. Helm hooks: before
-every upgrade, and at install before the release's objects exist when PostgreSQL is external;
-with the chart's own PostgreSQL right after install (a pre-install hook would wait for a
-database that is only created after the hooks). Failed Jobs stay for `kubectl logs`.
+The schema gates every process that needs it: API and worker pods (and the admin bootstrap) start
+with an init container that runs `chatapi migrate` (idempotent, under a PostgreSQL advisory lock,
+so pods starting together wait for one another). No hook has to run first, so `helm install
+--wait`, `helm upgrade --wait` and GitOps tools (Argo CD, Flux), which apply the manifests and wait
+for them, find the API ready once the schema is current; during an upgrade the new pods migrate
+and the old ones keep serving on the expanded schema. Call with the app container's context.
 */}}
-{{- define "chatapi.hookPhases" -}}
-{{- if .Values.postgresql.enabled }}post-install,pre-upgrade{{ else }}pre-install,pre-upgrade{{ end }}
+{{- define "chatapi.migrateInitContainer" -}}
+{{- $ctx := merge (dict "component" "migrate" "values" .root.Values.jobs) (omit . "component" "values" "instanceEnv" "ports" "probes" "extraMounts" "env") -}}
+initContainers:
+  {{- include "chatapi.appContainer" (merge (dict "args" (list "migrate") "env" (dict)) $ctx) | nindent 2 }}
 {{- end }}
 
+{{/*
+The admin bootstrap Job: a Helm hook after install and after every upgrade (once the release's
+pods are up; `--wait` waits for them first). It migrates in its init container too, so it also
+works when Helm runs it without waiting. Failed Jobs stay for `kubectl logs`.
+*/}}
 {{- define "chatapi.hookJob" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
@@ -191,7 +200,7 @@ metadata:
   labels:
     {{- include "chatapi.labels" $ctx | nindent 4 }}
   annotations:
-    helm.sh/hook: {{ include "chatapi.hookPhases" $root }}
+    helm.sh/hook: post-install,post-upgrade
     helm.sh/hook-weight: {{ .weight | quote }}
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 spec:
@@ -208,6 +217,7 @@ spec:
       shareProcessNamespace: true
       restartPolicy: Never
       terminationGracePeriodSeconds: 30
+      {{- include "chatapi.migrateInitContainer" (merge (dict "files" $files) $ctx) | nindent 6 }}
       containers:
         {{- include "chatapi.appContainer" (merge (dict "args" .args "env" (dict) "files" $files) $ctx) | nindent 8 }}
       volumes:

@@ -102,6 +102,11 @@ http {
     limit_req_status 429;
     limit_conn_status 429;
 
+    # The certificate and key are read at each TLS handshake (their paths hold a variable), so a
+    # renewed certificate is served as soon as its files change: no reload, no connection cut.
+    map $ssl_server_name $chatapi_tls_certificate { default /run/secrets/tls_certificate; }
+    map $ssl_server_name $chatapi_tls_private_key { default /run/secrets/tls_private_key; }
+
     map $http_upgrade $connection_upgrade {
         default upgrade;
         ''      close;
@@ -140,8 +145,8 @@ http {
 {{- end }}
         server_name {{ .Values.domain }};
 
-        ssl_certificate /run/secrets/tls_certificate;
-        ssl_certificate_key /run/secrets/tls_private_key;
+        ssl_certificate $chatapi_tls_certificate;
+        ssl_certificate_key $chatapi_tls_private_key;
         ssl_dhparam /etc/nginx/chatapi/dhparam.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;

@@ -13,6 +13,7 @@ import type {
 } from "../../plan/types";
 import { fileMounts } from "./files";
 import { type ObjectRefs, bytesQuantity, cpuQuantity, objectNames, selectorLabels } from "./meta";
+import { imageOf } from "../../plan/images";
 
 type Probe = k8s.types.input.core.v1.Probe;
 
@@ -165,7 +166,7 @@ function sidecarContainer(
   }
   return {
     name: sidecar.name,
-    image: plan.images[w.image].ref,
+    image: imageOf(plan, w.image).ref,
     imagePullPolicy: plan.kubernetes.imagePullPolicy,
     command: sidecar.command,
     resources: resources(sidecar.resources),
@@ -206,7 +207,7 @@ export function podTemplate(
   const drains = w.role === "api";
   const container: k8s.types.input.core.v1.Container = {
     name: w.role,
-    image: plan.images[w.image].ref,
+    image: imageOf(plan, w.image).ref,
     imagePullPolicy: plan.kubernetes.imagePullPolicy,
     ...(w.entrypoint ? { command: w.entrypoint } : {}),
     args: commandArgs(w.command, refs),

@@ -251,6 +251,15 @@ export function backupWorkload(ctx: PlanContext): WorkloadPlan {
     schedule: { cron: b.schedule, daemonCommand: ["backup", "--schedule", b.schedule] },
     env,
     files,
+    // Docker runs the schedule in this container: healthy while it can write its folder and its
+    // last run (scheduled or by hand) did not fail; the check prints why not (app/src/healthcheck.ts).
+    health: {
+      command: ["node", "/app/dist/healthcheck.js"],
+      intervalSeconds: 15,
+      timeoutSeconds: 10,
+      retries: 1,
+      startPeriodSeconds: 10,
+    },
     resources: jobResources(ctx),
     security: hardened(APP_USER),
     tmpfs: [tmpfs("/tmp", 256)],

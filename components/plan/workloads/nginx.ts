@@ -8,9 +8,17 @@ import {
   upstreamWatcherProbe,
 } from "../../nginx/upstream-watcher";
 import { secretPath } from "../secrets";
-import type { FilePlan, LoadBalancerPlan, SidecarPlan, VolumePlan, WorkloadPlan } from "../types";
+import type {
+  CertbotPlan,
+  FilePlan,
+  LoadBalancerPlan,
+  SidecarPlan,
+  VolumePlan,
+  WorkloadPlan,
+} from "../types";
 import { API_PORT } from "./app";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
+import { ACME_IN_NGINX } from "./ops";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
 /** Folder of the release switch's file (a volume the deploy writes, read-only in nginx). */
@@ -18,7 +26,7 @@ export const NGINX_RELEASE_DIR = `${NGINX_CONFIG_DIR}/release`;
 const RELEASE_VOLUME = "nginx-release";
 const LISTEN = { http: 8080, https: 8443 }; // unprivileged ports inside the container
 
-export function loadBalancerPlan(ctx: PlanContext): LoadBalancerPlan {
+export function loadBalancerPlan(ctx: PlanContext, certbot?: CertbotPlan): LoadBalancerPlan {
   const s = ctx.settings;
   const upstream: LoadBalancerPlan["upstream"] =
     s.target === "kubernetes"
@@ -42,9 +50,11 @@ export function loadBalancerPlan(ctx: PlanContext): LoadBalancerPlan {
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,
     trustedProxies: s.nginx.trustedProxies,
     nginxVersion: s.nginx.version,
+    // certbot's certificate (acme on a Docker host) is published in a volume nginx reads.
+    ...(certbot ? { acmeWebroot: certbot.nginx.webroot } : {}),
     paths: {
-      certificate: secretPath("tls_certificate"),
-      privateKey: secretPath("tls_private_key"),
+      certificate: certbot?.nginx.certificate ?? secretPath("tls_certificate"),
+      privateKey: certbot?.nginx.privateKey ?? secretPath("tls_private_key"),
       dhParams: `${NGINX_CONFIG_DIR}/dhparam.pem`,
       pidFile: "/tmp/nginx.pid",
       tempDir: "/tmp",
@@ -115,8 +125,7 @@ export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadP
     files: [
       { path: `${NGINX_CONFIG_DIR}/nginx.conf`, source: { content: renderNginxConfig(lb) } },
       { path: `${NGINX_CONFIG_DIR}/dhparam.pem`, source: { content: FFDHE2048_PEM } },
-      secretFile("tls_certificate"),
-      secretFile("tls_private_key"),
+      ...(lb.acmeWebroot ? [] : [secretFile("tls_certificate"), secretFile("tls_private_key")]),
       ...watcher.files,
     ],
     ...(watcher.sidecars.length > 0 ? { sidecars: watcher.sidecars } : {}),
@@ -150,10 +159,13 @@ export function nginxWorkload(ctx: PlanContext, lb: LoadBalancerPlan): WorkloadP
     resources: resourcesFrom(s.nginx),
     security: hardened(s.nginx.runAs),
     tmpfs: [tmpfs("/tmp", 64)],
-    mounts:
-      lb.upstream.kind === "release"
+    mounts: [
+      ...(lb.upstream.kind === "release"
         ? [{ volume: RELEASE_VOLUME, path: NGINX_RELEASE_DIR, readOnly: true }]
-        : [],
+        : []),
+      // certbot's published certificate and the HTTP-01 webroot (acme on a Docker host)
+      ...(lb.acmeWebroot ? [{ volume: "acme-public", path: ACME_IN_NGINX, readOnly: true }] : []),
+    ],
     dependsOn: [{ role: "api", condition: "healthy" }],
     stopGracePeriodSeconds: 15,
   });
