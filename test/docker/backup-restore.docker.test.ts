@@ -63,11 +63,20 @@ async function backupHealth(stack: TestStack): Promise<string | undefined> {
   return (await stackContainers(stack.name)).find((c) => c.role === "backup")?.health;
 }
 
+/** The backup scheduler's container (it belongs to the live release: its name carries the release id). */
+async function backupContainer(stack: TestStack): Promise<string> {
+  const found = (await stackContainers(stack.name)).find(
+    (c) => c.role === "backup" && c.status === "running",
+  );
+  if (!found) throw new Error(`stack ${stack.name} has no running backup container`);
+  return found.name;
+}
+
 /** The backup scheduler's metrics, read inside its container (the port is not published). */
 async function backupMetric(stack: TestStack, name: string): Promise<number | undefined> {
   const text = await docker(
     "exec",
-    `${stack.prefix}-backup`,
+    await backupContainer(stack),
     "node",
     "-e",
     "fetch('http://127.0.0.1:9000/metrics').then(r => r.text()).then(t => process.stdout.write(t))",
@@ -99,9 +108,9 @@ afterAll(async () => {
 describe("backups on a running Docker stack (scripts/local backup / restore)", () => {
   it("the backup container is healthy: its volume belongs to uid 10001 and the process writes it", async () => {
     expect(await backupHealth(source)).toBe("healthy");
-    const owner = await docker("exec", `${source.prefix}-backup`, "stat", "-c", "%u:%g %a", "/backups");
+    const owner = await docker("exec", await backupContainer(source), "stat", "-c", "%u:%g %a", "/backups");
     expect(owner).toBe("10001:10001 750");
-    const who = await docker("exec", `${source.prefix}-backup`, "id", "-u");
+    const who = await docker("exec", await backupContainer(source), "id", "-u");
     expect(who).toBe("10001");
   });
 
@@ -120,7 +129,7 @@ describe("backups on a running Docker stack (scripts/local backup / restore)", (
       expect(status.exitCode, status.all).toBe(1);
       expect(status.stdout).toMatch(
         new RegExp(
-          `${source.prefix}-backup\\s+running \\(unhealthy\\).*BACKUP_DIR /backups is not writable by uid 10001 \\(EACCES\\)`,
+          `${source.prefix}-backup-[0-9a-f]{8}\\S*\\s+running \\(unhealthy\\).*BACKUP_DIR /backups is not writable by uid 10001 \\(EACCES\\)`,
         ),
       );
       const failed = await source.local("backup");
@@ -187,7 +196,7 @@ describe("backups on a running Docker stack (scripts/local backup / restore)", (
     backupFile = done![2]!;
     figures["backup size"] = `${done![3]} bytes`;
     figures["backup (chatapi backup, as it reports)"] = `${done![1]} s`;
-    const listing = await docker("exec", `${source.prefix}-backup`, "ls", "/backups");
+    const listing = await docker("exec", await backupContainer(source), "ls", "/backups");
     expect(listing.split("\n")).toEqual(
       expect.arrayContaining([backupFile.slice(9), `${backupFile.slice(9)}.sha256`]),
     );
@@ -218,7 +227,7 @@ describe("backups on a running Docker stack (scripts/local backup / restore)", (
     await timed("stack up (fresh)", () => fresh.upOrThrow());
     // The operator copies the backup (and its checksum) off the old host.
     for (const file of [backupFile, `${backupFile}.sha256`])
-      await docker("cp", `${source.prefix}-backup:${file}`, join(scratch, file.slice(9)));
+      await docker("cp", `${await backupContainer(source)}:${file}`, join(scratch, file.slice(9)));
     const local = join(scratch, backupFile.slice(9));
     // The fresh stack already has its schema and admin client: refused unless forced, nothing changed.
     const refused = await fresh.local("restore", [local]);
