@@ -1,6 +1,6 @@
 // The local Docker stack in one command (npm run local / npm run local:down). See README,
 // "Local stack".
-//   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]...
+//   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]... [--monitoring]
 //                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
 //   scripts/local down [--stack local] [--volumes]
 //   scripts/local status [--stack local]
@@ -34,6 +34,7 @@ const { values, positionals } = parseArgs({
     volumes: { type: "boolean", default: false },
     "no-smoke": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
+    monitoring: { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
     json: { type: "boolean", default: false },
@@ -118,7 +119,8 @@ async function up(): Promise<void> {
     root,
     stack,
     ...(values["stack-file"] ? { stackFile: values["stack-file"] } : {}),
-    set: values.set,
+    // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled).
+    set: [...values.set, ...(values.monitoring ? ["monitoring.enabled=true"] : [])],
     secrets: readConfigSecrets(join(dir, "secrets", "config")),
   });
   if (plan.target !== "docker")
@@ -176,7 +178,11 @@ async function up(): Promise<void> {
 The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
   HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
   WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
-  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${config.settings.app.apiPrefix}/clients)${
+${
+  plan.monitoring.enabled
+    ? `  Prometheus  http://127.0.0.1:${plan.monitoring.prometheusPort}/   (loopback only: targets /targets, alerts /alerts)\n`
+    : ""
+}  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${config.settings.app.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
   }
   stop        npm run local:down${stack === "local" ? "" : ` -- --stack ${stack}`}   (data volumes kept; add --volumes to delete them)`);

@@ -18,6 +18,7 @@ import type {
   Role,
   WorkloadPlan,
 } from "../plan/types";
+import { imageRef } from "../plan/images";
 import type {
   ComposeFile,
   ComposeNetwork,
@@ -122,7 +123,7 @@ function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeServ
   return {
     container_name: spec.name,
     hostname: spec.service,
-    image: input.plan.images[spec.image].ref,
+    image: imageRef(input.plan, spec.image),
     ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
     command: commandArgs(spec.command, input.generated),
     environment: spec.env,

@@ -23,6 +23,7 @@ export class Images extends pulumi.ComponentResource {
       ImageKey,
       DeploymentPlan["images"][ImageKey],
     ][]) {
+      if (!image) continue;
       const resourceName = `${plan.prefix}-image-${key}`;
       if (image.build) {
         const built = new docker.Image(

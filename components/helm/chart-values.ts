@@ -6,6 +6,7 @@ import { type RenderedManifests, renderRefs } from "../kubernetes/render/render-
 import { bytesQuantity, cpuQuantity } from "../kubernetes/manifests/meta";
 import { ids } from "../kubernetes/manifests/pod";
 import { dataStoreHosts } from "../plan/secrets";
+import { imageRef } from "../plan/images";
 import type { DeploymentPlan, ImageKey, Role, SecretName, WorkloadPlan } from "../plan/types";
 
 /** Chart values as plain data (validated against charts/chatapi/values.schema.json by the tests). */
@@ -53,7 +54,7 @@ function component(plan: DeploymentPlan, w: WorkloadPlan) {
 
 function image(plan: DeploymentPlan, key: ImageKey) {
   return {
-    ...splitImage(plan.images[key].ref, `images.${key}`),
+    ...splitImage(imageRef(plan, key), `images.${key}`),
     pullPolicy: plan.kubernetes.imagePullPolicy,
   };
 }

@@ -12,6 +12,7 @@ import { Backup } from "./backup";
 import { DataStore } from "./data-store";
 import { Gateway } from "./gateway";
 import { LoadBalancer } from "./load-balancer";
+import { DockerOnly, MonitoringService } from "./monitoring-service";
 import type { ObjectRefs } from "./manifests/meta";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
@@ -33,6 +34,13 @@ const componentFor: Record<Role, ComponentClass> = {
   worker: Workers,
   nginx: LoadBalancer,
   backup: Backup,
+  "blackbox-exporter": MonitoringService,
+  pushgateway: MonitoringService,
+  prometheus: DockerOnly,
+  "postgres-exporter": DockerOnly,
+  "redis-exporter": DockerOnly,
+  "nginx-exporter": DockerOnly,
+  "node-exporter": DockerOnly,
 };
 
 export interface KubernetesStackArgs {

@@ -6,7 +6,7 @@ import { attachNetworks, planFlows, planNetworks } from "./flows";
 import { planImages } from "./images";
 import { stackPrefix } from "./names";
 import { planSecrets } from "./secrets";
-import type { DeploymentPlan, KubernetesPlan, TlsPlan } from "./types";
+import type { DeploymentPlan, KubernetesPlan, TlsPlan, WorkloadPlan } from "./types";
 import {
   apiWorkload,
   appVolumes,
@@ -17,7 +17,17 @@ import {
 } from "./workloads/app";
 import type { PlanContext } from "./workloads/common";
 import { dataStoreVolumes, dataStoreWorkloads } from "./workloads/datastores";
+import {
+  dockerExporterWorkloads,
+  dockerMonitoringFlows,
+  dockerScrapeJobs,
+  monitoringImages,
+  monitoringPlan,
+  monitoringVolumes,
+  prometheusWorkload,
+} from "./workloads/monitoring";
 import { loadBalancerPlan, nginxWorkload } from "./workloads/nginx";
+import { dockerInstances } from "./names";
 
 export interface PlanInput {
   config: StackConfig;
@@ -75,6 +85,11 @@ function kubernetesPlan(ctx: PlanContext): KubernetesPlan {
   };
 }
 
+/** Host names of each workload's instances (the scrape targets of the roles Prometheus scrapes directly). */
+function scrapedHosts(workloads: WorkloadPlan[]): Partial<Record<string, string[]>> {
+  return Object.fromEntries(workloads.map((w) => [w.role, dockerInstances(w).map((i) => i.shortName)]));
+}
+
 export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const s = config.settings;
   const provided = new Set(Object.keys(config.secrets) as SecretConfigKey[]);
@@ -83,7 +98,9 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
 
   const api = apiWorkload(ctx);
   const lb = loadBalancerPlan(ctx, api);
-  const workloads = [
+  const dockerMonitoring = s.monitoring.enabled && s.target === "docker";
+  const monitoring = monitoringPlan(ctx, dockerMonitoring ? dockerScrapeJobs(ctx, lb) : []);
+  const stackWorkloads = [
     ...dataStoreWorkloads(ctx),
     migrateWorkload(ctx),
     bootstrapAdminWorkload(ctx),
@@ -93,7 +110,18 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     ...(s.target === "kubernetes" && s.kubernetes.gatewayClassName ? [] : [nginxWorkload(ctx, lb)]),
     ...(s.backup.enabled ? [backupWorkload(ctx)] : []),
   ];
-  const flows = planFlows(s, workloads, provided.has("sentryDsn"));
+  const exporters = dockerMonitoring ? dockerExporterWorkloads(ctx, monitoring) : [];
+  const workloads = dockerMonitoring
+    ? [
+        ...stackWorkloads,
+        ...exporters,
+        prometheusWorkload(ctx, monitoring, scrapedHosts([...stackWorkloads, ...exporters])),
+      ]
+    : stackWorkloads;
+  const flows = [
+    ...planFlows(s, workloads, provided.has("sentryDsn")),
+    ...(dockerMonitoring ? dockerMonitoringFlows(monitoring.jobs, lb) : []),
+  ];
   const origin = httpsOrigin(s);
 
   return {
@@ -108,7 +136,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       websocket: `${origin.replace(/^https/, "wss")}/ws`,
       health: `${origin}/health`,
     },
-    images: planImages(s),
+    images: { ...planImages(s), ...monitoringImages(s, workloads) },
     secrets: planSecrets(s, provided),
     generated: [
       {
@@ -117,7 +145,11 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       },
     ],
     networks: planNetworks(prefix, flows),
-    volumes: [...dataStoreVolumes(ctx), ...appVolumes(ctx)],
+    volumes: [
+      ...dataStoreVolumes(ctx),
+      ...appVolumes(ctx),
+      ...(dockerMonitoring ? monitoringVolumes(ctx) : []),
+    ],
     workloads: attachNetworks(workloads, flows),
     flows,
     tls: tlsPlan(ctx),
@@ -149,6 +181,6 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     },
     kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },
-    monitoring: { enabled: s.monitoring.enabled },
+    monitoring,
   };
 }

@@ -2,9 +2,16 @@
 // built from app/Dockerfile with its runtime and build-stage images as the BASE_IMAGE and
 // BUILD_IMAGE build arguments.
 import type { StackSettings } from "../config/types";
-import type { ImageKey, ImagePlan } from "./types";
+import type { CoreImageKey, DeploymentPlan, ImageKey, ImagePlan } from "./types";
 
-export function planImages(s: StackSettings): Record<ImageKey, ImagePlan> {
+/** The reference of an image the plan runs (monitoring images exist only with monitoring on). */
+export function imageRef(plan: DeploymentPlan, key: ImageKey): string {
+  const image = plan.images[key];
+  if (!image) throw new Error(`stack ${plan.stack}: the plan has no image ${key}`);
+  return image.ref;
+}
+
+export function planImages(s: StackSettings): Record<CoreImageKey, ImagePlan> {
   // Offline images exist only on the engine they were built on: never pull them.
   const pull = s.images.preset === "upstream";
   const app: ImagePlan = s.images.app

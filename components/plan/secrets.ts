@@ -7,6 +7,9 @@ import type { SecretName, SecretPlan, TemplatePart } from "./types";
 /** Host names of the data stores inside the stack (Docker network aliases / Service names). */
 export const dataStoreHosts = { postgres: "postgres", redis: "redis", rabbitmq: "rabbitmq" } as const;
 
+/** The address redis_exporter scrapes (the key of its password file). */
+export const REDIS_EXPORTER_ADDRESS = `redis://${dataStoreHosts.redis}:6379`;
+
 export const SECRETS_DIR = "/run/secrets";
 export const secretPath = (name: SecretName) => `${SECRETS_DIR}/${name}`;
 
@@ -73,6 +76,15 @@ export function planSecrets(s: StackSettings, provided: ReadonlySet<SecretConfig
       },
       "redis.conf with requirepass",
     );
+    if (s.monitoring.enabled)
+      add(
+        "redis_exporter_passwords",
+        {
+          kind: "template",
+          parts: [`{"${REDIS_EXPORTER_ADDRESS}": "`, secretRef("redis_password"), '"}\n'],
+        },
+        "redis_exporter's password file (its address → the Redis password)",
+      );
   }
 
   if (s.rabbitmq.mode === "external") {

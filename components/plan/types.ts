@@ -5,9 +5,39 @@
 
 /** Which process a workload runs. */
 export type Role =
-  "postgres" | "redis" | "rabbitmq" | "migrate" | "bootstrap-admin" | "api" | "worker" | "nginx" | "backup";
+  | "postgres"
+  | "redis"
+  | "rabbitmq"
+  | "migrate"
+  | "bootstrap-admin"
+  | "api"
+  | "worker"
+  | "nginx"
+  | "backup"
+  | MonitoringRole;
 
-export type ImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+/** The monitoring part (monitoring.enabled): Prometheus, the exporters, the Pushgateway. */
+export type MonitoringRole =
+  | "prometheus"
+  | "postgres-exporter"
+  | "redis-exporter"
+  | "nginx-exporter"
+  | "blackbox-exporter"
+  | "node-exporter"
+  | "pushgateway";
+
+/** Images every stack runs. */
+export type CoreImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+/** Images of the monitoring part: in the plan only when monitoring is on (config keys images.<key>). */
+export type MonitoringImageKey =
+  | "prometheus"
+  | "postgresExporter"
+  | "redisExporter"
+  | "nginxExporter"
+  | "blackboxExporter"
+  | "nodeExporter"
+  | "pushgateway";
+export type ImageKey = CoreImageKey | MonitoringImageKey;
 
 export interface ImagePlan {
   /** The reference containers use (a pinned tag or digest). */
@@ -35,7 +65,9 @@ export type SecretName =
   | "backup_s3_access_key_id"
   | "backup_s3_secret_access_key"
   | "tls_certificate"
-  | "tls_private_key";
+  | "tls_private_key"
+  /** redis_exporter's password file: {"<redis address>": "<password>"}. */
+  | "redis_exporter_passwords";
 
 /** Where a secret's value comes from. */
 export type SecretSource =
@@ -77,6 +109,11 @@ export interface FilePlan {
   source: { secret: SecretName } | { content: string };
   /** Environment variable that points the process at the file (e.g. DATABASE_URL_FILE). */
   env?: string;
+  /**
+   * The process re-reads this file by itself (Prometheus's file_sd targets): a deploy rewrites
+   * it in place, and a change does not re-create the container where the engine can avoid it.
+   */
+  reread?: true;
 }
 
 export interface HealthCheckPlan {
@@ -112,7 +149,7 @@ export interface TmpfsPlan {
   sizeBytes: number;
 }
 
-export type NetworkName = "public" | "frontend" | "backend" | "egress";
+export type NetworkName = "public" | "frontend" | "backend" | "egress" | "monitoring";
 
 export interface NetworkPlan {
   name: NetworkName;
@@ -186,6 +223,8 @@ export type WorkloadKind =
 export interface SidecarPlan {
   name: string;
   description: string;
+  /** Another image than the workload's (an exporter), run as that image's user. */
+  image?: ImageKey;
   command: string[];
   resources: ResourcesPlan;
   /** Plain files of the workload (FilePlan paths) this process reads. */
@@ -242,6 +281,8 @@ export interface FlowPlan {
   to: Role | "internet";
   port?: number;
   purpose: string;
+  /** Docker network the flow crosses, where it is not the default (frontend from nginx, else backend). */
+  network?: NetworkName;
 }
 
 export type TlsPlan =
@@ -283,6 +324,8 @@ export interface LoadBalancerPlan {
   hstsMaxAgeSeconds: number;
   trustedProxies: string[];
   nginxVersion: string;
+  /** stub_status on its own unpublished listener (monitoring on). */
+  status?: { port: number; path: string };
   /** Paths inside the nginx container. */
   paths: { certificate: string; privateKey: string; dhParams: string; pidFile: string; tempDir: string };
 }
@@ -329,7 +372,7 @@ export interface DeploymentPlan {
   environment: "local" | "production";
   domain: string;
   urls: { https: string; websocket: string; health: string };
-  images: Record<ImageKey, ImagePlan>;
+  images: Record<CoreImageKey, ImagePlan> & Partial<Record<MonitoringImageKey, ImagePlan>>;
   secrets: SecretPlan[];
   generated: GeneratedValuePlan[];
   networks: NetworkPlan[];
@@ -348,7 +391,40 @@ export interface DeploymentPlan {
   };
   kubernetes: KubernetesPlan;
   admin: { name: string; email: string };
-  monitoring: { enabled: boolean };
+  monitoring: MonitoringPlan;
+}
+
+/** A blackbox probe: what is fetched, and the public URL it stands for (the `instance` label). */
+export interface ProbePlan {
+  module: string;
+  url: string;
+  instance: string;
+  /** TLS server name and Host header: the public domain. */
+  serverName: string;
+  /** false for a self-signed certificate (its CA is the stack's own). */
+  verifyCertificate: boolean;
+}
+
+/** One Prometheus scrape job: the `job` label (SCRAPE_JOBS) and the workload whose instances are its targets. */
+export interface ScrapeJobPlan {
+  job: string;
+  role: Role;
+  port: number;
+  path: string;
+  /** Keep the labels the target reports (a Pushgateway's pushed `job`). */
+  honorLabels?: boolean;
+  probe?: ProbePlan;
+}
+
+export interface MonitoringPlan {
+  enabled: boolean;
+  /** Docker: Prometheus on 127.0.0.1:<prometheusPort>. */
+  prometheusPort: number;
+  scrapeIntervalSeconds: number;
+  evaluationIntervalSeconds: number;
+  retentionDays: number;
+  /** Empty when monitoring is off. */
+  jobs: ScrapeJobPlan[];
 }
 
 /** Settings only the Kubernetes target reads. */

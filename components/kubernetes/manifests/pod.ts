@@ -11,6 +11,7 @@ import type {
   SidecarPlan,
   WorkloadPlan,
 } from "../../plan/types";
+import { imageRef } from "../../plan/images";
 import { fileMounts } from "./files";
 import { type ObjectRefs, bytesQuantity, cpuQuantity, objectNames, selectorLabels } from "./meta";
 
@@ -165,7 +166,7 @@ function sidecarContainer(
   }
   return {
     name: sidecar.name,
-    image: plan.images[w.image].ref,
+    image: imageRef(plan, w.image),
     imagePullPolicy: plan.kubernetes.imagePullPolicy,
     command: sidecar.command,
     resources: resources(sidecar.resources),
@@ -206,7 +207,7 @@ export function podTemplate(
   const drains = w.role === "api";
   const container: k8s.types.input.core.v1.Container = {
     name: w.role,
-    image: plan.images[w.image].ref,
+    image: imageRef(plan, w.image),
     imagePullPolicy: plan.kubernetes.imagePullPolicy,
     ...(w.entrypoint ? { command: w.entrypoint } : {}),
     args: commandArgs(w.command, refs),

@@ -11,6 +11,7 @@ import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
 import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
 import { API_PORT } from "./app";
+import { NGINX_STATUS_PATH, NGINX_STATUS_PORT } from "./monitoring";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
@@ -39,6 +40,7 @@ export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalan
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,
     trustedProxies: s.nginx.trustedProxies,
     nginxVersion: s.nginx.version,
+    ...(s.monitoring.enabled ? { status: { port: NGINX_STATUS_PORT, path: NGINX_STATUS_PATH } } : {}),
     paths: {
       certificate: secretPath("tls_certificate"),
       privateKey: secretPath("tls_private_key"),

@@ -1,0 +1,29 @@
+// A monitoring process the cluster's Prometheus reaches through a Service (monitoring.enabled):
+// the blackbox exporter and the Pushgateway, each a one-pod Deployment behind a ClusterIP
+// Service. Roles that exist only on a Docker host (Prometheus itself, the exporters a pod runs
+// as sidecars on Kubernetes) have no Kubernetes component.
+import * as k8s from "@pulumi/kubernetes";
+import { monitoringService } from "./manifests/services";
+import { deployment } from "./manifests/workloads";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
+
+export class MonitoringService extends WorkloadComponent {
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
+    super(type, name, opts);
+    const { plan, workload, refs } = args;
+    new k8s.apps.v1.Deployment(
+      name,
+      deployment(plan, workload, refs, { autoscaled: false }),
+      this.childOptions(args),
+    );
+    new k8s.core.v1.Service(`${name}-service`, monitoringService(plan, workload), this.childOptions(args));
+    this.registerOutputs({});
+  }
+}
+
+export class DockerOnly extends WorkloadComponent {
+  constructor(...[type, name, args]: WorkloadComponentParams) {
+    super(type, name);
+    throw new Error(`${args.workload.role} runs on a Docker host only; a Kubernetes plan has no ${name}`);
+  }
+}
