@@ -12,6 +12,7 @@ import { Backup } from "./backup";
 import { DataStore } from "./data-store";
 import { Gateway } from "./gateway";
 import { LoadBalancer } from "./load-balancer";
+import { Monitoring } from "./monitoring";
 import { DockerOnly, MonitoringService } from "./monitoring-service";
 import type { ObjectRefs } from "./manifests/meta";
 import { Namespace } from "./namespace";
@@ -82,6 +83,8 @@ export class KubernetesStack extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
+    if (plan.monitoring.enabled)
+      new Monitoring(`${plan.prefix}-monitoring`, { plan, after: base }, { parent: this });
     if (plan.kubernetes.gatewayClassName) {
       const api = this.components.api;
       new Gateway(

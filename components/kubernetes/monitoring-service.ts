@@ -1,8 +1,11 @@
 // A monitoring process the cluster's Prometheus reaches through a Service (monitoring.enabled):
 // the blackbox exporter and the Pushgateway, each a one-pod Deployment behind a ClusterIP
-// Service. Roles that exist only on a Docker host (Prometheus itself, the exporters a pod runs
-// as sidecars on Kubernetes) have no Kubernetes component.
+// Service (its configuration, if any, in an auto-named ConfigMap, as nginx's). Roles that exist
+// only on a Docker host (Prometheus itself, the exporters that run as sidecars on Kubernetes)
+// have no Kubernetes component.
 import * as k8s from "@pulumi/kubernetes";
+import { configMapData } from "./manifests/files";
+import { configMap } from "./manifests/namespace";
 import { monitoringService } from "./manifests/services";
 import { deployment } from "./manifests/workloads";
 import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
@@ -10,7 +13,16 @@ import { WorkloadComponent, type WorkloadComponentParams } from "./workload-comp
 export class MonitoringService extends WorkloadComponent {
   constructor(...[type, name, args, opts]: WorkloadComponentParams) {
     super(type, name, opts);
-    const { plan, workload, refs } = args;
+    const { plan, workload } = args;
+    let refs = args.refs;
+    if (Object.keys(configMapData(workload)).length > 0) {
+      const config = new k8s.core.v1.ConfigMap(
+        `${name}-config`,
+        configMap(plan, workload, undefined),
+        this.childOptions(args),
+      );
+      refs = { ...refs, configMaps: { ...refs.configMaps, [workload.role]: config.metadata.name } };
+    }
     new k8s.apps.v1.Deployment(
       name,
       deployment(plan, workload, refs, { autoscaled: false }),

@@ -21,6 +21,10 @@ import {
   dockerExporterWorkloads,
   dockerMonitoringFlows,
   dockerScrapeJobs,
+  kubernetesMonitoringFlows,
+  kubernetesMonitoringWorkloads,
+  kubernetesScrapeJobs,
+  withKubernetesMonitoring,
   monitoringImages,
   monitoringPlan,
   monitoringVolumes,
@@ -99,7 +103,16 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const api = apiWorkload(ctx);
   const lb = loadBalancerPlan(ctx, api);
   const dockerMonitoring = s.monitoring.enabled && s.target === "docker";
-  const monitoring = monitoringPlan(ctx, dockerMonitoring ? dockerScrapeJobs(ctx, lb) : []);
+  const kubernetesMonitoring = s.monitoring.enabled && s.target === "kubernetes";
+  const hasNginx = !(s.target === "kubernetes" && s.kubernetes.gatewayClassName);
+  const monitoring = monitoringPlan(
+    ctx,
+    dockerMonitoring
+      ? dockerScrapeJobs(ctx, lb)
+      : kubernetesMonitoring
+        ? kubernetesScrapeJobs(ctx, lb, hasNginx)
+        : [],
+  );
   const stackWorkloads = [
     ...dataStoreWorkloads(ctx),
     migrateWorkload(ctx),
@@ -107,7 +120,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     api,
     workerWorkload(ctx),
     // A Gateway (Kubernetes, kubernetes.gatewayClassName) replaces the nginx load balancer.
-    ...(s.target === "kubernetes" && s.kubernetes.gatewayClassName ? [] : [nginxWorkload(ctx, lb)]),
+    ...(hasNginx ? [nginxWorkload(ctx, lb)] : []),
     ...(s.backup.enabled ? [backupWorkload(ctx)] : []),
   ];
   const exporters = dockerMonitoring ? dockerExporterWorkloads(ctx, monitoring) : [];
@@ -117,10 +130,13 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
         ...exporters,
         prometheusWorkload(ctx, monitoring, scrapedHosts([...stackWorkloads, ...exporters])),
       ]
-    : stackWorkloads;
+    : kubernetesMonitoring
+      ? [...withKubernetesMonitoring(ctx, stackWorkloads), ...kubernetesMonitoringWorkloads(ctx, monitoring)]
+      : stackWorkloads;
   const flows = [
     ...planFlows(s, workloads, provided.has("sentryDsn")),
     ...(dockerMonitoring ? dockerMonitoringFlows(monitoring.jobs, lb) : []),
+    ...(kubernetesMonitoring ? kubernetesMonitoringFlows(monitoring, lb) : []),
   ];
   const origin = httpsOrigin(s);
 

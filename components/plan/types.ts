@@ -223,8 +223,16 @@ export type WorkloadKind =
 export interface SidecarPlan {
   name: string;
   description: string;
-  /** Another image than the workload's (an exporter), run as that image's user. */
+  /** Another image than the workload's (an exporter), run as `user`, with `args` to its entrypoint. */
   image?: ImageKey;
+  user?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  ports?: PortPlan[];
+  /** Reads the workload's secret files (/run/secrets). */
+  secrets?: boolean;
+  /** Probed over HTTP instead of running `probe`. */
+  httpProbe?: { port: number; path: string };
   command: string[];
   resources: ResourcesPlan;
   /** Plain files of the workload (FilePlan paths) this process reads. */

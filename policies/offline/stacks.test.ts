@@ -213,7 +213,7 @@ describe("weakened Kubernetes production stacks fail with exactly the expected v
   });
 });
 
-describe("Docker stacks with monitoring on (chatapi:monitoring.enabled)", () => {
+describe("stacks with monitoring on (chatapi:monitoring.enabled)", () => {
   const monitored = (stack: string) =>
     build(stack, (config) => patchJson(config, "chatapi:monitoring", { enabled: true }));
 
@@ -229,6 +229,14 @@ describe("Docker stacks with monitoring on (chatapi:monitoring.enabled)", () => 
       expect(mandatory(graph.subjects)).toEqual([]);
     }, 60_000);
   }
+
+  it("prod (Kubernetes) with monitoring on passes every mandatory rule, with the operator's objects", async () => {
+    const graph = await monitored("prod");
+    const kinds = graph.subjects.map((s) => kubernetesKind(s)?.kind).filter(Boolean);
+    expect(kinds.filter((k) => k === "PodMonitor")).toHaveLength(7); // SCRAPE_JOBS but node (the cluster's) and the probe
+    expect(kinds).toEqual(expect.arrayContaining(["Probe", "PrometheusRule"]));
+    expect(mandatory(graph.subjects)).toEqual([]);
+  }, 60_000);
 
   it("Prometheus published on every address, an exporter published at all", async () => {
     const graph = await monitored("dockerhost");

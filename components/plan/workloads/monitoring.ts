@@ -12,9 +12,10 @@ import {
   prometheusConfig,
   scrapeTargetFiles,
 } from "../../monitoring/prometheus-config";
-import { REDIS_EXPORTER_ADDRESS, dataStoreHosts } from "../secrets";
+import { dataStoreHosts, redisExporterAddress, secretPath } from "../secrets";
 import type { StackSettings } from "../../config/types";
 import type {
+  FilePlan,
   FlowPlan,
   ImagePlan,
   HealthCheckPlan,
@@ -22,7 +23,9 @@ import type {
   MonitoringImageKey,
   MonitoringPlan,
   MonitoringRole,
+  Role,
   ScrapeJobPlan,
+  SidecarPlan,
   VolumePlan,
   WorkloadPlan,
 } from "../types";
@@ -268,7 +271,7 @@ export function dockerExporterWorkloads(ctx: PlanContext, plan: MonitoringPlan):
       monitoringWorkload(ctx, "redis-exporter", {
         description: "redis_exporter (Redis's INFO)",
         command: [
-          `--redis.addr=${REDIS_EXPORTER_ADDRESS}`,
+          `--redis.addr=${redisExporterAddress("docker")}`,
           "--redis.password-file=/run/secrets/redis_exporter_passwords",
           port("redis-exporter"),
         ],
@@ -329,4 +332,184 @@ export function monitoringImages(
       .filter((key): key is MonitoringImageKey => keys.has(key))
       .map((key) => [key, { ref: s.images[key], pull: s.images.preset === "upstream" }]),
   );
+}
+
+// ---- Kubernetes: the cluster's Prometheus (the Prometheus Operator) scrapes the stack. ----
+
+/** Where the backup CronJob's one-shot runs push their metrics. */
+export const PUSHGATEWAY_URL = `http://pushgateway:${MONITORING_PORTS.pushgateway}`;
+
+/**
+ * What the cluster's Prometheus scrapes, one job per SCRAPE_JOBS label: pods by role and port
+ * (PodMonitors), the Pushgateway the backup CronJob pushes to, and a Probe of the public endpoint
+ * through the blackbox exporter. No `node` job: the cluster's own node exporter covers the nodes.
+ */
+export function kubernetesScrapeJobs(
+  ctx: PlanContext,
+  lb: LoadBalancerPlan,
+  nginx: boolean,
+): ScrapeJobPlan[] {
+  const s = ctx.settings;
+  const job = (name: string, role: Role, port: number): ScrapeJobPlan => ({
+    job: name,
+    role,
+    port,
+    path: "/metrics",
+  });
+  const nginxService = `https://${ctx.prefix}-nginx.${s.kubernetes.namespace}.svc:${lb.public.https}/health`;
+  const publicUrl = `https://${s.domain}${lb.public.https === 443 ? "" : `:${lb.public.https}`}/health`;
+  return [
+    job(SCRAPE_JOBS.api, "api", API_PORT),
+    job(SCRAPE_JOBS.worker, "worker", WORKER_METRICS_PORT),
+    ...(s.backup.enabled
+      ? [{ ...job(SCRAPE_JOBS.backup, "pushgateway", MONITORING_PORTS.pushgateway), honorLabels: true }]
+      : []),
+    ...(s.postgres.mode === "container"
+      ? [job(SCRAPE_JOBS.postgres, "postgres", MONITORING_PORTS["postgres-exporter"])]
+      : []),
+    ...(s.redis.mode === "container"
+      ? [job(SCRAPE_JOBS.redis, "redis", MONITORING_PORTS["redis-exporter"])]
+      : []),
+    ...(s.rabbitmq.mode === "container" ? [job(SCRAPE_JOBS.rabbitmq, "rabbitmq", 15692)] : []),
+    ...(nginx ? [job(SCRAPE_JOBS.nginx, "nginx", MONITORING_PORTS["nginx-exporter"])] : []),
+    {
+      ...job(SCRAPE_JOBS.httpsProbe, "blackbox-exporter", MONITORING_PORTS["blackbox-exporter"]),
+      path: "/probe",
+      probe: {
+        module: "https_health",
+        // nginx's Service inside the cluster (no hairpin through the load balancer), asked for
+        // the public name; with a Gateway, the public URL itself.
+        url: nginx ? nginxService : publicUrl,
+        instance: publicUrl,
+        serverName: s.domain,
+        verifyCertificate: s.tls.mode !== "self-signed",
+      },
+    },
+  ];
+}
+
+const exporterResources = {
+  cpu: { requestMillis: 50, limitMillis: 250 },
+  memory: { requestBytes: 32 * MiB, limitBytes: 128 * MiB },
+  pidsLimit: 64,
+};
+
+function exporterSidecar(
+  role: MonitoringRole,
+  args: string[],
+  fields: Partial<SidecarPlan> = {},
+): SidecarPlan {
+  const port = MONITORING_PORTS[role];
+  return {
+    name: role,
+    description: `${role}: the pod's metrics for Prometheus`,
+    image: imageOf[role],
+    user: MONITORING_USER,
+    command: [],
+    args: [...args, `--web.listen-address=:${port}`],
+    ports: [{ name: "metrics", containerPort: port, protocol: "tcp" }],
+    httpProbe: { port, path: "/" },
+    probe: [],
+    resources: exporterResources,
+    files: [],
+    sharedTmpfs: [],
+    ...fields,
+  };
+}
+
+/**
+ * The Kubernetes workloads with monitoring on: exporters beside PostgreSQL, Redis and nginx in
+ * their pods (they read them on localhost), the backup CronJob pushing to a Pushgateway, and the
+ * blackbox exporter and Pushgateway as their own Deployments.
+ */
+export function withKubernetesMonitoring(ctx: PlanContext, workloads: WorkloadPlan[]): WorkloadPlan[] {
+  const s = ctx.settings;
+  const withSidecar = (w: WorkloadPlan, sidecar: SidecarPlan, files: FilePlan[] = []): WorkloadPlan => ({
+    ...w,
+    files: [...w.files, ...files],
+    sidecars: [...(w.sidecars ?? []), sidecar],
+  });
+  return workloads.map((w) => {
+    switch (w.role) {
+      case "postgres":
+        return withSidecar(
+          w,
+          exporterSidecar("postgres-exporter", [], {
+            env: {
+              DATA_SOURCE_URI: `127.0.0.1:5432/${s.postgres.database}?sslmode=disable`,
+              DATA_SOURCE_USER: s.postgres.user,
+              DATA_SOURCE_PASS_FILE: secretPath("postgres_password"),
+            },
+            secrets: true,
+          }),
+        );
+      case "redis":
+        return withSidecar(
+          w,
+          exporterSidecar(
+            "redis-exporter",
+            [
+              `--redis.addr=${redisExporterAddress("kubernetes")}`,
+              `--redis.password-file=${secretPath("redis_exporter_passwords")}`,
+            ],
+            { secrets: true },
+          ),
+          [secretFile("redis_exporter_passwords")],
+        );
+      case "nginx":
+        return withSidecar(
+          w,
+          exporterSidecar("nginx-exporter", [
+            `--nginx.scrape-uri=http://127.0.0.1:${NGINX_STATUS_PORT}${NGINX_STATUS_PATH}`,
+          ]),
+        );
+      case "backup":
+        return { ...w, env: { ...w.env, BACKUP_PUSHGATEWAY_URL: PUSHGATEWAY_URL } };
+      default:
+        return w;
+    }
+  });
+}
+
+export function kubernetesMonitoringWorkloads(ctx: PlanContext, plan: MonitoringPlan): WorkloadPlan[] {
+  const probe = plan.jobs.find((j) => j.probe)?.probe;
+  const out: WorkloadPlan[] = [];
+  if (probe)
+    out.push(
+      monitoringWorkload(ctx, "blackbox-exporter", {
+        description: "blackbox_exporter (probes the public HTTPS endpoint: status, certificate expiry)",
+        command: [
+          `--config.file=${BLACKBOX_CONFIG}`,
+          `--web.listen-address=:${MONITORING_PORTS["blackbox-exporter"]}`,
+        ],
+        files: [{ path: BLACKBOX_CONFIG, source: { content: blackboxConfig(probe) } }],
+      }),
+    );
+  if (plan.jobs.some((j) => j.role === "pushgateway"))
+    out.push(
+      monitoringWorkload(ctx, "pushgateway", {
+        description: "Pushgateway (the backup CronJob's runs push their metrics here)",
+        command: [`--web.listen-address=:${MONITORING_PORTS.pushgateway}`],
+        health: wgetHealth(MONITORING_PORTS.pushgateway, "/-/ready"),
+      }),
+    );
+  return out;
+}
+
+/** Who reaches whom for monitoring inside the namespace (Prometheus itself comes from its own namespace). */
+export function kubernetesMonitoringFlows(plan: MonitoringPlan, lb: LoadBalancerPlan): FlowPlan[] {
+  const flows: FlowPlan[] = [];
+  if (plan.jobs.some((j) => j.role === "pushgateway"))
+    flows.push({
+      from: "backup",
+      to: "pushgateway",
+      port: MONITORING_PORTS.pushgateway,
+      purpose: "backup metrics",
+    });
+  const probe = plan.jobs.find((j) => j.probe)?.probe;
+  if (probe && probe.url !== probe.instance)
+    flows.push({ from: "blackbox-exporter", to: "nginx", port: lb.listen.https, purpose: "HTTPS probe" });
+  else if (probe)
+    flows.push({ from: "blackbox-exporter", to: "internet", port: 443, purpose: "HTTPS probe" });
+  return flows;
 }
