@@ -1,7 +1,7 @@
 import { describeContainer } from "../core/kubernetes";
 import { DATA_PATHS, type DataStore, isDataStore, isMonitoring } from "../core/roles";
 import type { ResourceRule } from "../core/types";
-import { at, dicts, str } from "../core/values";
+import { at, dicts, known, str } from "../core/values";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
 
 interface Config {
@@ -50,7 +50,13 @@ export const datastorePersistentStorage: ResourceRule<Config> = {
         workload.containers
           .filter((c) => c.kind === "container")
           // An exporter beside the store (its metrics sidecar) keeps no data.
-          .filter((c) => !isMonitoring(str(c.spec.name), str(c.spec.image)))
+          .filter(
+            (c) =>
+              !isMonitoring(
+                str(c.spec.name),
+                known(() => str(c.spec.image)),
+              ),
+          )
           .filter(
             (c) =>
               !dicts(c.spec.volumeMounts).some(

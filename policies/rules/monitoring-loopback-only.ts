@@ -1,7 +1,7 @@
 import { isKind, stringMap } from "../core/kubernetes";
 import { isLoopback, isMonitoring } from "../core/roles";
 import type { ResourceRule } from "../core/types";
-import { at, dicts, list, num, str } from "../core/values";
+import { at, dicts, known, list, num, str } from "../core/values";
 import { dockerWorkload } from "../core/workloads";
 
 /**
@@ -34,7 +34,15 @@ export const monitoringLoopbackOnly: ResourceRule = {
       return out;
     }
     const container = dockerWorkload(subject);
-    if (!container || !isMonitoring(container.role, str(subject.props.image))) return [];
+    // The image is unknown during a preview (an ID from the image resource): the role decides then.
+    if (
+      !container ||
+      !isMonitoring(
+        container.role,
+        known(() => str(subject.props.image)),
+      )
+    )
+      return [];
     const what = container.role ?? "monitoring";
     const out = dicts(subject.props.ports)
       .filter((port) => !isLoopback(str(port.ip) ?? "0.0.0.0"))
