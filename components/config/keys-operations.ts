@@ -329,7 +329,7 @@ export const operationKeys = {
       enabled: {
         type: "boolean",
         description:
-          "Prometheus and exporters, loopback only on Docker; ServiceMonitor/PrometheusRule on Kubernetes.",
+          "Docker: Prometheus (127.0.0.1 only) and exporters; Kubernetes: exporter sidecars, Pushgateway, blackbox exporter, PodMonitors, Probe, PrometheusRule (need the Prometheus Operator) and the dashboard ConfigMap.",
         default: false,
       },
       prometheusPort: {

@@ -171,8 +171,17 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
       "--format",
       "{{.Names}} {{.Ports}}",
     );
+    // Only host bindings ("address:port->port"), not the ports an image merely exposes.
     const withPorts = published
       .split("\n")
+      .map((line) => {
+        const [name, ...ports] = line.split(" ");
+        return `${name} ${ports
+          .join(" ")
+          .split(", ")
+          .filter((p) => p.includes("->"))
+          .join(", ")}`;
+      })
       .filter((line) => line.includes("->"))
       .sort();
     expect(withPorts).toEqual([
