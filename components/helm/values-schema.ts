@@ -529,9 +529,11 @@ export const valuesSchema: Schema = {
       annotations: stringMap("Extra annotations on the scraped pods."),
       prometheusOperator: object("The Prometheus Operator's objects (need its CRDs).", {
         enabled: boolean(
-          "PodMonitors for the API, workers and RabbitMQ (job labels of the alert rules), the PrometheusRule and the Grafana dashboard ConfigMap (grafana_dashboard: \"1\").",
+          'PodMonitors for the API, workers and RabbitMQ (job labels of the alert rules), the PrometheusRule and the Grafana dashboard ConfigMap (grafana_dashboard: "1").',
         ),
-        labels: stringMap("Extra labels on those objects, e.g. the release label your Prometheus selects on."),
+        labels: stringMap(
+          "Extra labels on those objects, e.g. the release label your Prometheus selects on.",
+        ),
       }),
     }),
     networkPolicy: object("NetworkPolicies.", {
