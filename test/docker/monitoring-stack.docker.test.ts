@@ -188,7 +188,6 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
       `${prefix}-nginx 127.0.0.1:${ports.http}->8080/tcp, 127.0.0.1:${ports.https}->8443/tcp`,
       `${prefix}-prometheus 127.0.0.1:${ports.prometheus}->9090/tcp`,
     ]);
-    const ca = readFileSync(join(dir, "ca.pem"), "utf8");
     const curl = await run(
       "curl",
       [
@@ -198,10 +197,10 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
         "-w",
         "%{http_code}",
         "--cacert",
-        "/dev/stdin",
+        join(dir, "ca.pem"),
         `https://localhost:${ports.https}/metrics`,
       ],
-      { input: ca, check: false },
+      { check: false },
     );
     expect(curl.stdout).toBe("404");
   });
