@@ -3,7 +3,20 @@
 // components it depends on. The tokens are part of every child's URN: a changed token makes
 // `pulumi up` replace the stack's resources, so they stay as they are (or move with aliases).
 import type * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan, KubernetesRole, Role, WorkloadPlan } from "./plan/types";
+import type { DeploymentPlan, KubernetesRole, MonitoringRole, Role, WorkloadPlan } from "./plan/types";
+
+/** The monitoring part's components (monitoring.enabled). */
+function monitoringTypes<T extends "docker" | "kubernetes">(target: T) {
+  return {
+    prometheus: `chatapi:${target}:Prometheus`,
+    "postgres-exporter": `chatapi:${target}:PostgresExporter`,
+    "redis-exporter": `chatapi:${target}:RedisExporter`,
+    "nginx-exporter": `chatapi:${target}:NginxExporter`,
+    "blackbox-exporter": `chatapi:${target}:BlackboxExporter`,
+    "node-exporter": `chatapi:${target}:NodeExporter`,
+    pushgateway: `chatapi:${target}:Pushgateway`,
+  } as const satisfies Record<MonitoringRole, `chatapi:${T}:${string}`>;
+}
 
 export const workloadComponentTypes = {
   docker: {
@@ -18,6 +31,7 @@ export const workloadComponentTypes = {
     backup: "chatapi:docker:Backup",
     certbot: "chatapi:docker:Certbot",
     firewall: "chatapi:docker:HostFirewall",
+    ...monitoringTypes("docker"),
   },
   kubernetes: {
     postgres: "chatapi:kubernetes:Postgres",
@@ -29,6 +43,7 @@ export const workloadComponentTypes = {
     worker: "chatapi:kubernetes:Workers",
     nginx: "chatapi:kubernetes:LoadBalancer",
     backup: "chatapi:kubernetes:Backup",
+    ...monitoringTypes("kubernetes"),
   },
 } as const satisfies {
   docker: Record<Role, `chatapi:${string}:${string}`>;

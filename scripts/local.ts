@@ -1,7 +1,7 @@
 // The local Docker stack in one command (npm run local / npm run local:down), and new app
 // versions on it. See README, "Local stack", and docs/DEPLOYS.md.
 //   (every command: [--dir DIR] the stack's folder, default ~/.cache/chatapi/stacks/<stack>)
-//   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]...
+//   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]... [--monitoring]
 //                          [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600] [--no-wait]
 //   scripts/local deploy   --image REF [--stack local] [--set key.path=value]... [--no-wait] [--no-smoke]
 //   scripts/local rollback [--to RELEASE] [--stack local] [--no-wait] [--no-smoke]
@@ -63,6 +63,7 @@ const { values, positionals } = parseArgs({
     "no-smoke": { type: "boolean", default: false },
     "no-wait": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
+    monitoring: { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
     json: { type: "boolean", default: false },
@@ -184,7 +185,11 @@ async function smokeAndReport(plan: DeploymentPlan, caFile: string | undefined, 
 async function up(): Promise<void> {
   const choice = await chooseEngine(values.engine as EngineName | "auto");
   say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
-  const inputs: StackInputs = { stackFile: values["stack-file"] ?? stack, set: values.set };
+  const inputs: StackInputs = {
+    stackFile: values["stack-file"] ?? stack,
+    // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled).
+    set: [...values.set, ...(values.monitoring ? ["monitoring.enabled=true"] : [])],
+  };
   const { plan } = planOf(inputs);
   say(`plan: stack ${stack} (Pulumi.${inputs.stackFile}.yaml)`);
   let caFile: string | undefined;
@@ -231,7 +236,11 @@ async function up(): Promise<void> {
 The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
   HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
   WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
-  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
+${
+  plan.monitoring.enabled
+    ? `  Prometheus  http://127.0.0.1:${plan.monitoring.prometheusPort}/   (loopback only: targets /targets, alerts /alerts)\n`
+    : ""
+}  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
   }
   releases    bash scripts/local releases${stack === "local" ? "" : ` --stack ${stack}`}   (deploy --image REF, rollback)

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { writeComposeStack } from "../../scripts/lib/compose-files";
 import { run } from "../../scripts/lib/run";
-import { loadStackPlan } from "../../scripts/lib/stack-plan";
+import { applyOverrides, loadStackPlan } from "../../scripts/lib/stack-plan";
 import { readStackFile } from "../config/stack-file";
 import { runProgram } from "../../stacks/program";
 import {
@@ -55,6 +55,7 @@ async function bothSides(
   stackFile: string,
   stack: string,
   secrets: Record<string, string> = {},
+  set: string[] = [],
 ): Promise<Sides> {
   // Pulumi, under mocks.
   const source = { ...secrets };
@@ -65,7 +66,7 @@ async function bothSides(
   );
   const result = runProgram({
     stack,
-    config: file.config,
+    config: applyOverrides(file.config, set),
     secretKeys: file.secretKeys,
     projectDir: repoRoot,
   });
@@ -83,7 +84,7 @@ async function bothSides(
   const dir = mkdtempSync(join(tmpdir(), `chatapi-parity-${stack}-`));
   dirs.push(dir);
   writeFileSync(join(dir, "state.json"), JSON.stringify({ admin_client_id: adminClientId }));
-  const { plan, config } = loadStackPlan({ root: repoRoot, stack, stackFile, secrets });
+  const { plan, config } = loadStackPlan({ root: repoRoot, stack, stackFile, secrets, set });
   const written = await writeComposeStack(plan, config, dir, { appImage: plan.images.app.ref });
   // Each engine computes the release id from what it knows before creating anything (compose:
   // also a keyed digest of the files; Pulumi: the image reference): read the compose file with
@@ -164,9 +165,11 @@ function definitions(sides: Sides) {
 }
 
 describe.each([
-  { stackFile: "local", stack: "local", tls: false },
-  { stackFile: "dockerhost", stack: "dockerhost", tls: true },
-])("compose file vs Pulumi Docker resources: the $stackFile stack", ({ stackFile, stack, tls }) => {
+  { stackFile: "local", stack: "local", tls: false, set: [] },
+  { stackFile: "dockerhost", stack: "dockerhost", tls: true, set: [] },
+  // The monitoring part: Prometheus on loopback, the exporters, their files and networks.
+  { stackFile: "local", stack: "localmon", tls: false, set: ["monitoring.enabled=true"] },
+])("compose file vs Pulumi Docker resources: the $stack stack", ({ stackFile, stack, tls, set }) => {
   let sides: Sides;
   beforeAll(async () => {
     const secrets: Record<string, string> = {};
@@ -175,7 +178,7 @@ describe.each([
       secrets.tlsCertificate = cert.certificate;
       secrets.tlsPrivateKey = cert.privateKey;
     }
-    sides = await bothSides(stackFile, stack, secrets);
+    sides = await bothSides(stackFile, stack, secrets, set);
   }, 120_000);
 
   it("has the same containers, equal in every compared field", () => {

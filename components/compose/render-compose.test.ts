@@ -50,8 +50,9 @@ describe("renderCompose", () => {
     expect(api2.environment.INSTANCE_NAME).toBe(`api-${release}-2`);
     expect(api2.labels["chatapi.release"]).toBe(release);
     expect(api2.networks).toEqual({
-      frontend: { aliases: ["api", `api-${release}-2`] },
-      backend: { aliases: [`api-${release}-2`] },
+      // api-2 too: Prometheus's targets name instances without their release
+      frontend: { aliases: ["api", `api-${release}-2`, "api-2"] },
+      backend: { aliases: [`api-${release}-2`, "api-2"] },
     });
     // The release gate: the API's Docker health check is its readiness check.
     expect(api2.healthcheck).toMatchObject({

@@ -79,6 +79,26 @@ export function httpsOrigin(settings: { domain: string; nginx: { httpsPort: numb
 /** Mail domain for generated addresses: the stack's domain when it is a dotted name. */
 export const mailDomain = (domain: string): string => (domain.includes(".") ? domain : "example.com");
 
+/** The monitoring part's images (monitoring.enabled): Prometheus and the exporters. */
+const upstreamMonitoringImages = {
+  prometheus: "prom/prometheus:v2.53.4",
+  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+  redisExporter: "oliver006/redis_exporter:v1.62.0-alpine",
+  nginxExporter: "nginx/nginx-prometheus-exporter:1.3.0",
+  blackboxExporter: "prom/blackbox-exporter:v0.25.0",
+  nodeExporter: "prom/node-exporter:v1.8.2",
+  pushgateway: "prom/pushgateway:v1.9.0",
+};
+const offlineMonitoringImages: typeof upstreamMonitoringImages = {
+  prometheus: "chatapi-local/prometheus:2",
+  postgresExporter: "chatapi-local/postgres-exporter:0",
+  redisExporter: "chatapi-local/redis-exporter:1",
+  nginxExporter: "chatapi-local/nginx-exporter:0",
+  blackboxExporter: "chatapi-local/blackbox-exporter:0",
+  nodeExporter: "chatapi-local/node-exporter:1",
+  pushgateway: "chatapi-local/pushgateway:1",
+};
+
 /** Image references and the nginx version inside the nginx image, per preset. */
 export function presetImages(preset: ImagePreset, appVersion: string) {
   if (preset === "offline") {
@@ -94,6 +114,7 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
         nginx: "chatapi-local/nginx-unprivileged:1",
         opsBuildName: `chatapi-local/chatapi-ops:${appVersion}`,
         opsBaseImage: "chatapi-local/debian:bookworm",
+        ...offlineMonitoringImages,
       },
       nginxVersion: "1.22",
     };
@@ -109,6 +130,7 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
       nginx: "nginxinc/nginx-unprivileged:1.28",
       opsBuildName: `chatapi-ops:${appVersion}`,
       opsBaseImage: "debian:bookworm-slim",
+      ...upstreamMonitoringImages,
     },
     nginxVersion: "1.28",
   };

@@ -375,8 +375,36 @@ export const operationKeys = {
       enabled: {
         type: "boolean",
         description:
-          "Prometheus and exporters, loopback only on Docker; ServiceMonitor/PrometheusRule on Kubernetes.",
+          "Docker: Prometheus (127.0.0.1 only) and exporters; Kubernetes: exporter sidecars, Pushgateway, blackbox exporter, PodMonitors, Probe, PrometheusRule (need the Prometheus Operator) and the dashboard ConfigMap.",
         default: false,
+      },
+      prometheusPort: {
+        type: "integer",
+        minimum: 1,
+        maximum: 65535,
+        description: "Docker: host port of Prometheus, published on 127.0.0.1 only.",
+        default: 9090,
+      },
+      scrapeIntervalSeconds: {
+        type: "integer",
+        minimum: 1,
+        maximum: 300,
+        description: "Docker: how often Prometheus scrapes each target.",
+        default: 10,
+      },
+      evaluationIntervalSeconds: {
+        type: "integer",
+        minimum: 1,
+        maximum: 300,
+        description: "Docker: how often Prometheus evaluates the alert rules.",
+        default: 5,
+      },
+      retentionDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 3650,
+        description: "Docker: days of metrics Prometheus keeps on its volume.",
+        default: 15,
       },
     },
   },

@@ -85,6 +85,41 @@ export const processKeys = {
         description: "BASE_IMAGE build argument of components/ops/Dockerfile (a Debian 12 image).",
         default: presetImage("opsBaseImage"),
       },
+      prometheus: {
+        ...imageRef,
+        description: "Prometheus image (monitoring on Docker; prom/prometheus contract).",
+        default: presetImage("prometheus"),
+      },
+      postgresExporter: {
+        ...imageRef,
+        description: "postgres_exporter image (monitoring.enabled).",
+        default: presetImage("postgresExporter"),
+      },
+      redisExporter: {
+        ...imageRef,
+        description: "redis_exporter image (monitoring.enabled).",
+        default: presetImage("redisExporter"),
+      },
+      nginxExporter: {
+        ...imageRef,
+        description: "nginx-prometheus-exporter image (monitoring.enabled).",
+        default: presetImage("nginxExporter"),
+      },
+      blackboxExporter: {
+        ...imageRef,
+        description: "blackbox_exporter image: probes the public HTTPS endpoint (monitoring.enabled).",
+        default: presetImage("blackboxExporter"),
+      },
+      nodeExporter: {
+        ...imageRef,
+        description: "node_exporter image (monitoring on Docker: the host's disk).",
+        default: presetImage("nodeExporter"),
+      },
+      pushgateway: {
+        ...imageRef,
+        description: "Pushgateway image (monitoring on Kubernetes: the backup CronJob pushes its metrics).",
+        default: presetImage("pushgateway"),
+      },
     },
   },
   api: {

@@ -43,8 +43,9 @@ describe("containerSpecs", () => {
     expect(api2.env.DATABASE_URL_FILE).toBe("/run/secrets/database_url");
     expect(Object.keys(api2.env)).toEqual([...Object.keys(api2.env)].sort((a, b) => a.localeCompare(b)));
     expect(api2.networks).toEqual([
-      { network: "frontend", aliases: ["api", `api-${release}-2`] },
-      { network: "backend", aliases: [`api-${release}-2`] },
+      // api-2 too: Prometheus's targets name instances without their release
+      { network: "frontend", aliases: ["api", `api-${release}-2`, "api-2"] },
+      { network: "backend", aliases: [`api-${release}-2`, "api-2"] },
     ]);
     expect(api2.files.find((f) => f.path === "/run/secrets/database_url")).toMatchObject({
       mode: 0o400,

@@ -410,11 +410,12 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
   it("gives each API instance its own alias on the frontend network", () => {
     const release = deployed.result.docker!.release;
     expect(networksOf(deployed.container("api-1"))).toEqual({
-      "chatapi-local-frontend": ["api", `api-${release}-1`],
-      "chatapi-local-backend": [`api-${release}-1`],
+      "chatapi-local-frontend": ["api", "api-1", `api-${release}-1`],
+      "chatapi-local-backend": ["api-1", `api-${release}-1`],
     });
     expect(networksOf(deployed.container("api-2"))["chatapi-local-frontend"]).toEqual([
       "api",
+      "api-2",
       `api-${release}-2`,
     ]);
     expect(envOf(deployed.container("api-2"))).toContain(`INSTANCE_NAME=api-${release}-2`);

@@ -19,7 +19,8 @@ export class Images extends pulumi.ComponentResource {
   constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:docker:Images", name, {}, opts);
     const { plan } = args;
-    for (const [key, image] of Object.entries(plan.images) as [ImageKey, ImagePlan][]) {
+    for (const [key, image] of Object.entries(plan.images) as [ImageKey, ImagePlan | undefined][]) {
+      if (!image) continue;
       const resourceName = `${plan.prefix}-image-${key}`;
       if (image.build) {
         const built = new docker.Image(

@@ -527,6 +527,14 @@ export const valuesSchema: Schema = {
         pattern: DNS_LABEL,
       }),
       annotations: stringMap("Extra annotations on the scraped pods."),
+      prometheusOperator: object("The Prometheus Operator's objects (need its CRDs).", {
+        enabled: boolean(
+          'PodMonitors for the API, workers and RabbitMQ (job labels of the alert rules), the PrometheusRule and the Grafana dashboard ConfigMap (grafana_dashboard: "1").',
+        ),
+        labels: stringMap(
+          "Extra labels on those objects, e.g. the release label your Prometheus selects on.",
+        ),
+      }),
     }),
     networkPolicy: object("NetworkPolicies.", {
       enabled: boolean("Deny all traffic of the release's pods but DNS and the flows the system needs."),

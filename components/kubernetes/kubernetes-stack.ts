@@ -12,6 +12,8 @@ import { Backup } from "./backup";
 import { DataStore } from "./data-store";
 import { Gateway } from "./gateway";
 import { LoadBalancer } from "./load-balancer";
+import { Monitoring } from "./monitoring";
+import { DockerOnly, MonitoringService } from "./monitoring-service";
 import type { ObjectRefs } from "./manifests/meta";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
@@ -33,6 +35,13 @@ const componentFor: Record<KubernetesRole, ComponentClass> = {
   worker: Workers,
   nginx: LoadBalancer,
   backup: Backup,
+  "blackbox-exporter": MonitoringService,
+  pushgateway: MonitoringService,
+  prometheus: DockerOnly,
+  "postgres-exporter": DockerOnly,
+  "redis-exporter": DockerOnly,
+  "nginx-exporter": DockerOnly,
+  "node-exporter": DockerOnly,
 };
 
 export interface KubernetesStackArgs {
@@ -74,6 +83,8 @@ export class KubernetesStack extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
+    if (plan.monitoring.enabled)
+      new Monitoring(`${plan.prefix}-monitoring`, { plan, after: base }, { parent: this });
     if (plan.kubernetes.gatewayClassName) {
       const api = this.components.api;
       new Gateway(

@@ -91,6 +91,34 @@ function healthLocation(path: string, access: string[]): string[] {
   ];
 }
 
+/**
+ * stub_status for the nginx exporter (monitoring on): its own listener, never published, that
+ * answers nothing else; the public servers keep answering 404 for anything unknown.
+ */
+function statusServer(lb: LoadBalancerPlan, at: (port: number) => string): string[] {
+  if (!lb.status) return [];
+  return [
+    "# Connection counts for the nginx exporter (an unpublished port on the internal network).",
+    "server {",
+    ...indent(
+      [
+        `listen ${at(lb.status.port)};`,
+        "server_name _;",
+        "access_log off;",
+        `location = ${lb.status.path} {`,
+        "    stub_status;",
+        "}",
+        "location / {",
+        "    return 404;",
+        "}",
+      ],
+      1,
+    ),
+    "}",
+    "",
+  ];
+}
+
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
   return lb.upstream.kind === "dns" ? "hash $remote_addr;" : "hash $remote_addr consistent;";
@@ -237,6 +265,7 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     ),
     "}",
     "",
+    ...statusServer(lb, at),
     "server {",
     ...indent(
       [

@@ -6,7 +6,7 @@ import { attachNetworks, planFlows, planNetworks } from "./flows";
 import { planImages } from "./images";
 import { stackPrefix } from "./names";
 import { planSecrets } from "./secrets";
-import type { CertbotPlan, DeploymentPlan, KubernetesPlan, TlsPlan } from "./types";
+import type { CertbotPlan, DeploymentPlan, KubernetesPlan, TlsPlan, WorkloadPlan } from "./types";
 import {
   apiWorkload,
   appVolumes,
@@ -19,6 +19,20 @@ import type { PlanContext } from "./workloads/common";
 import { dataStoreVolumes, dataStoreWorkloads } from "./workloads/datastores";
 import { loadBalancerPlan, loadBalancerVolumes, nginxWorkload } from "./workloads/nginx";
 import { acmeVolumes, certbotPlan, certbotWorkload, firewallWorkload } from "./workloads/ops";
+import {
+  dockerExporterWorkloads,
+  dockerMonitoringFlows,
+  dockerScrapeJobs,
+  kubernetesMonitoringFlows,
+  kubernetesMonitoringWorkloads,
+  kubernetesScrapeJobs,
+  withKubernetesMonitoring,
+  monitoringImages,
+  monitoringPlan,
+  monitoringVolumes,
+  prometheusWorkload,
+} from "./workloads/monitoring";
+import { dockerInstances } from "./names";
 
 export interface PlanInput {
   config: StackConfig;
@@ -77,6 +91,11 @@ function kubernetesPlan(ctx: PlanContext): KubernetesPlan {
   };
 }
 
+/** Host names of each workload's instances (the scrape targets of the roles Prometheus scrapes directly). */
+function scrapedHosts(workloads: WorkloadPlan[]): Partial<Record<string, string[]>> {
+  return Object.fromEntries(workloads.map((w) => [w.role, dockerInstances(w).map((i) => i.shortName)]));
+}
+
 export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const s = config.settings;
   const provided = new Set(Object.keys(config.secrets) as SecretConfigKey[]);
@@ -87,7 +106,18 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const certbot = certbotPlan(ctx);
   const lb = loadBalancerPlan(ctx, certbot);
   const firewall = planFirewall(s, config.stack);
-  const workloads = [
+  const dockerMonitoring = s.monitoring.enabled && s.target === "docker";
+  const kubernetesMonitoring = s.monitoring.enabled && s.target === "kubernetes";
+  const hasNginx = !(s.target === "kubernetes" && s.kubernetes.gatewayClassName);
+  const monitoring = monitoringPlan(
+    ctx,
+    dockerMonitoring
+      ? dockerScrapeJobs(ctx, lb)
+      : kubernetesMonitoring
+        ? kubernetesScrapeJobs(ctx, lb, hasNginx)
+        : [],
+  );
+  const stackWorkloads = [
     // The host firewall first: nginx's ports are filtered from the moment they are published.
     ...(firewall.enabled ? [firewallWorkload(ctx, firewall)] : []),
     ...dataStoreWorkloads(ctx),
@@ -96,11 +126,25 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     api,
     workerWorkload(ctx),
     // A Gateway (Kubernetes, kubernetes.gatewayClassName) replaces the nginx load balancer.
-    ...(s.target === "kubernetes" && s.kubernetes.gatewayClassName ? [] : [nginxWorkload(ctx, lb)]),
+    ...(hasNginx ? [nginxWorkload(ctx, lb)] : []),
     ...(s.backup.enabled ? [backupWorkload(ctx)] : []),
     ...(certbot ? [certbotWorkload(ctx, certbot)] : []),
   ];
-  const flows = planFlows(s, workloads, provided.has("sentryDsn"));
+  const exporters = dockerMonitoring ? dockerExporterWorkloads(ctx, monitoring) : [];
+  const workloads = dockerMonitoring
+    ? [
+        ...stackWorkloads,
+        ...exporters,
+        prometheusWorkload(ctx, monitoring, scrapedHosts([...stackWorkloads, ...exporters])),
+      ]
+    : kubernetesMonitoring
+      ? [...withKubernetesMonitoring(ctx, stackWorkloads), ...kubernetesMonitoringWorkloads(ctx, monitoring)]
+      : stackWorkloads;
+  const flows = [
+    ...planFlows(s, workloads, provided.has("sentryDsn")),
+    ...(dockerMonitoring ? dockerMonitoringFlows(monitoring.jobs, lb) : []),
+    ...(kubernetesMonitoring ? kubernetesMonitoringFlows(monitoring, lb) : []),
+  ];
   const origin = httpsOrigin(s);
 
   return {
@@ -115,10 +159,13 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       websocket: `${origin.replace(/^https/, "wss")}/ws`,
       health: `${origin}/health`,
     },
-    images: planImages(
-      s,
-      workloads.some((w) => w.image === "ops"),
-    ),
+    images: {
+      ...planImages(
+        s,
+        workloads.some((w) => w.image === "ops"),
+      ),
+      ...monitoringImages(s, workloads),
+    },
     secrets: planSecrets(s, provided),
     generated: [
       {
@@ -132,6 +179,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       ...appVolumes(ctx),
       ...loadBalancerVolumes(ctx, lb),
       ...(certbot ? acmeVolumes(ctx) : []),
+      ...(dockerMonitoring ? monitoringVolumes(ctx) : []),
     ],
     workloads: attachNetworks(workloads, flows),
     flows,
@@ -165,6 +213,6 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     },
     kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },
-    monitoring: { enabled: s.monitoring.enabled },
+    monitoring,
   };
 }

@@ -70,6 +70,13 @@ export function planNetworks(prefix: string, flows: FlowPlan[]): NetworkPlan[] {
       purpose: "the app to its data stores",
     },
     {
+      name: "monitoring",
+      resourceName: `${prefix}-monitoring`,
+      internal: true,
+      isolatedFromHost: true,
+      purpose: "Prometheus to the exporters that need no data store",
+    },
+    {
       name: "egress",
       resourceName: `${prefix}-egress`,
       internal: false,
@@ -83,6 +90,7 @@ export function planNetworks(prefix: string, flows: FlowPlan[]): NetworkPlan[] {
 }
 
 function networkOf(flow: FlowPlan): NetworkName {
+  if (flow.network) return flow.network;
   if (flow.to === "internet") return "egress";
   return flow.from === "nginx" ? "frontend" : "backend";
 }
@@ -96,7 +104,8 @@ export function attachNetworks(workloads: WorkloadPlan[], flows: FlowPlan[]): Wo
       if (alias) aliases.add(alias);
       attachments.set(network, aliases);
     };
-    if (w.role === "nginx") attach("public");
+    // Published ports need a network with a route to the host (nginx; Prometheus on loopback).
+    if (w.ports.some((port) => port.published)) attach("public");
     for (const flow of flows) {
       if (flow.from === w.role) attach(networkOf(flow));
       if (flow.to === w.role) attach(networkOf(flow), w.role);

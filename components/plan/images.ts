@@ -5,10 +5,10 @@
 import type { StackSettings } from "../config/types";
 import type { DeploymentPlan, ImageKey, ImagePlan } from "./types";
 
-/** The plan's image of a container; a missing one is a bug in the plan. */
-export function imageOf(plan: Pick<DeploymentPlan, "images">, key: ImageKey): ImagePlan {
+/** The plan's image of a container; a missing one (ops, monitoring: only when run) is a bug in the plan. */
+export function imageOf(plan: Pick<DeploymentPlan, "images" | "stack">, key: ImageKey): ImagePlan {
   const image = plan.images[key];
-  if (!image) throw new Error(`the plan has no ${key} image`);
+  if (!image) throw new Error(`stack ${plan.stack}: the plan has no image ${key}`);
   return image;
 }
 

@@ -19,7 +19,7 @@ export interface InstancePlan {
   /** Short name, also the container's host name: <role>[-<n>]. */
   shortName: string;
   index?: number;
-  /** Network aliases of this instance: the workload's aliases plus its short name. */
+  /** Network aliases of this instance: the workload's aliases, its short name and that name without the release. */
   aliases: Partial<Record<NetworkName, string[]>>;
   /** Per-instance environment (the instance name for processes that report it). */
   env: Record<string, string>;
@@ -37,9 +37,12 @@ export function dockerInstances(workload: WorkloadPlan, release?: string): Insta
   return Array.from({ length: count }, (_, i) => {
     const index = numbered ? i + 1 : undefined;
     const shortName = index === undefined ? base : `${base}-${index}`;
+    // A release's instance also answers to its name without the release (api-1): Prometheus's
+    // file_sd targets name instances so, whichever release runs them.
+    const stable = index === undefined ? workload.role : `${workload.role}-${index}`;
     const aliases: Partial<Record<NetworkName, string[]>> = {};
     for (const attachment of workload.networks) {
-      aliases[attachment.network] = [...new Set([...attachment.aliases, shortName])];
+      aliases[attachment.network] = [...new Set([...attachment.aliases, shortName, stable])];
     }
     return {
       name: `${workload.name.slice(0, -workload.role.length)}${shortName}`,

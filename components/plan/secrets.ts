@@ -7,6 +7,10 @@ import type { SecretName, SecretPlan, TemplatePart } from "./types";
 /** Host names of the data stores inside the stack (Docker network aliases / Service names). */
 export const dataStoreHosts = { postgres: "postgres", redis: "redis", rabbitmq: "rabbitmq" } as const;
 
+/** The address redis_exporter scrapes (the key of its password file): beside Redis in its pod on Kubernetes. */
+export const redisExporterAddress = (target: "docker" | "kubernetes") =>
+  `redis://${target === "docker" ? dataStoreHosts.redis : "127.0.0.1"}:6379`;
+
 export const SECRETS_DIR = "/run/secrets";
 export const secretPath = (name: SecretName) => `${SECRETS_DIR}/${name}`;
 
@@ -73,6 +77,15 @@ export function planSecrets(s: StackSettings, provided: ReadonlySet<SecretConfig
       },
       "redis.conf with requirepass",
     );
+    if (s.monitoring.enabled)
+      add(
+        "redis_exporter_passwords",
+        {
+          kind: "template",
+          parts: [`{"${redisExporterAddress(s.target)}": "`, secretRef("redis_password"), '"}\n'],
+        },
+        "redis_exporter's password file (its address → the Redis password)",
+      );
   }
 
   if (s.rabbitmq.mode === "external") {

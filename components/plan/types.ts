@@ -17,16 +17,36 @@ export type Role =
   /** Docker host, tls.mode acme: obtains and renews the certificate (certbot, HTTP-01 through nginx). */
   | "certbot"
   /** Docker host, firewall.enabled: applies the host firewall while it runs, removes it when stopped. */
-  | "firewall";
+  | "firewall"
+  | MonitoringRole;
 
 /** Roles only a Docker host has (a cluster has cert-manager and NetworkPolicies instead). */
 export type DockerHostRole = "certbot" | "firewall";
 export type KubernetesRole = Exclude<Role, DockerHostRole>;
 
-/** Images every stack has. */
+/** The monitoring part (monitoring.enabled): Prometheus, the exporters, the Pushgateway. */
+export type MonitoringRole =
+  | "prometheus"
+  | "postgres-exporter"
+  | "redis-exporter"
+  | "nginx-exporter"
+  | "blackbox-exporter"
+  | "node-exporter"
+  | "pushgateway";
+
+/** Images every stack runs. */
 export type CoreImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
+/** Images of the monitoring part: in the plan only when monitoring is on (config keys images.<key>). */
+export type MonitoringImageKey =
+  | "prometheus"
+  | "postgresExporter"
+  | "redisExporter"
+  | "nginxExporter"
+  | "blackboxExporter"
+  | "nodeExporter"
+  | "pushgateway";
 /** "ops": Debian's certbot and iptables, planned only when a certbot or firewall container runs. */
-export type ImageKey = CoreImageKey | "ops";
+export type ImageKey = CoreImageKey | "ops" | MonitoringImageKey;
 
 export interface ImagePlan {
   /** The reference containers use (a pinned tag or digest). */
@@ -54,7 +74,9 @@ export type SecretName =
   | "backup_s3_access_key_id"
   | "backup_s3_secret_access_key"
   | "tls_certificate"
-  | "tls_private_key";
+  | "tls_private_key"
+  /** redis_exporter's password file: {"<redis address>": "<password>"}. */
+  | "redis_exporter_passwords";
 
 /** Where a secret's value comes from. */
 export type SecretSource =
@@ -96,6 +118,11 @@ export interface FilePlan {
   source: { secret: SecretName } | { content: string };
   /** Environment variable that points the process at the file (e.g. DATABASE_URL_FILE). */
   env?: string;
+  /**
+   * The process re-reads this file by itself (Prometheus's file_sd targets): a deploy rewrites
+   * it in place, and a change does not re-create the container where the engine can avoid it.
+   */
+  reread?: true;
 }
 
 export interface HealthCheckPlan {
@@ -131,7 +158,7 @@ export interface TmpfsPlan {
   sizeBytes: number;
 }
 
-export type NetworkName = "public" | "frontend" | "backend" | "egress";
+export type NetworkName = "public" | "frontend" | "backend" | "egress" | "monitoring";
 
 export interface NetworkPlan {
   name: NetworkName;
@@ -210,6 +237,16 @@ export type WorkloadKind =
 export interface SidecarPlan {
   name: string;
   description: string;
+  /** Another image than the workload's (an exporter), run as `user`, with `args` to its entrypoint. */
+  image?: ImageKey;
+  user?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  ports?: PortPlan[];
+  /** Reads the workload's secret files (/run/secrets). */
+  secrets?: boolean;
+  /** Probed over HTTP instead of running `probe`. */
+  httpProbe?: { port: number; path: string };
   command: string[];
   resources: ResourcesPlan;
   /** Plain files of the workload (FilePlan paths) this process reads. */
@@ -268,6 +305,8 @@ export interface FlowPlan {
   to: Role | "internet";
   port?: number;
   purpose: string;
+  /** Docker network the flow crosses, where it is not the default (frontend from nginx, else backend). */
+  network?: NetworkName;
 }
 
 export type TlsPlan =
@@ -329,6 +368,8 @@ export interface LoadBalancerPlan {
   nginxVersion: string;
   /** HTTP-01 challenges (acme on a Docker host): served from this folder on the HTTP port. */
   acmeWebroot?: string;
+  /** stub_status on its own unpublished listener (monitoring on). */
+  status?: { port: number; path: string };
   /** Paths inside the nginx container. */
   paths: { certificate: string; privateKey: string; dhParams: string; pidFile: string; tempDir: string };
 }
@@ -379,7 +420,7 @@ export interface DeploymentPlan {
   environment: "local" | "production";
   domain: string;
   urls: { https: string; websocket: string; health: string };
-  images: Record<CoreImageKey, ImagePlan> & Partial<Record<"ops", ImagePlan>>;
+  images: Record<CoreImageKey, ImagePlan> & Partial<Record<"ops" | MonitoringImageKey, ImagePlan>>;
   secrets: SecretPlan[];
   generated: GeneratedValuePlan[];
   networks: NetworkPlan[];
@@ -400,7 +441,40 @@ export interface DeploymentPlan {
   };
   kubernetes: KubernetesPlan;
   admin: { name: string; email: string };
-  monitoring: { enabled: boolean };
+  monitoring: MonitoringPlan;
+}
+
+/** A blackbox probe: what is fetched, and the public URL it stands for (the `instance` label). */
+export interface ProbePlan {
+  module: string;
+  url: string;
+  instance: string;
+  /** TLS server name and Host header: the public domain. */
+  serverName: string;
+  /** false for a self-signed certificate (its CA is the stack's own). */
+  verifyCertificate: boolean;
+}
+
+/** One Prometheus scrape job: the `job` label (SCRAPE_JOBS) and the workload whose instances are its targets. */
+export interface ScrapeJobPlan {
+  job: string;
+  role: Role;
+  port: number;
+  path: string;
+  /** Keep the labels the target reports (a Pushgateway's pushed `job`). */
+  honorLabels?: boolean;
+  probe?: ProbePlan;
+}
+
+export interface MonitoringPlan {
+  enabled: boolean;
+  /** Docker: Prometheus on 127.0.0.1:<prometheusPort>. */
+  prometheusPort: number;
+  scrapeIntervalSeconds: number;
+  evaluationIntervalSeconds: number;
+  retentionDays: number;
+  /** Empty when monitoring is off. */
+  jobs: ScrapeJobPlan[];
 }
 
 /** Settings only the Kubernetes target reads. */

@@ -9,6 +9,32 @@ export type DataStore = (typeof DATA_STORES)[number];
 /** The chat service's own processes (one image, `chatapi <command>`). */
 export const APP_ROLES = ["api", "worker", "migrate", "bootstrap-admin", "backup"] as const;
 export const LOAD_BALANCER_ROLES = ["nginx"] as const;
+/** Metrics collection: Prometheus and what it scrapes besides the app (no authentication on any). */
+export const MONITORING_ROLES = [
+  "prometheus",
+  "alertmanager",
+  "pushgateway",
+  "postgres-exporter",
+  "redis-exporter",
+  "nginx-exporter",
+  "blackbox-exporter",
+  "node-exporter",
+] as const;
+/** Monitoring processes that must reach a data store (its exporter; Prometheus for RabbitMQ's /metrics). */
+export const DATA_STORE_MONITORING_ROLES = ["prometheus", "postgres-exporter", "redis-exporter"] as const;
+
+const MONITORING_IMAGE = /^(prometheus|alertmanager|pushgateway|.+[-_]exporter)$/;
+
+/** A monitoring process, by role, else by image name (prom/prometheus, *-exporter, ...). */
+export function isMonitoring(role: string | undefined, image: string | undefined): boolean {
+  if (role !== undefined && (MONITORING_ROLES as readonly string[]).includes(role)) return true;
+  const base = image ? imageBaseName(image) : undefined;
+  return base !== undefined && MONITORING_IMAGE.test(base);
+}
+
+/** Host addresses that only the host itself reaches. */
+export const isLoopback = (address: string) =>
+  /^127\./.test(address) || address === "::1" || address === "localhost";
 
 /** Ports a data store serves its clients on (and the ones it must never expose). */
 export const DATA_STORE_PORTS: Record<DataStore, number[]> = {

@@ -216,3 +216,44 @@ describe("weakened Kubernetes production stacks fail with exactly the expected v
     expect(found.every((f) => f.startsWith("network-policy-default-deny "))).toBe(true);
   });
 });
+
+describe("stacks with monitoring on (chatapi:monitoring.enabled)", () => {
+  const monitored = (stack: string) =>
+    build(stack, (config) => patchJson(config, "chatapi:monitoring", { enabled: true }));
+
+  for (const stack of ["local", "dockerhost"]) {
+    it(`${stack} passes every mandatory rule, Prometheus published on 127.0.0.1 only`, async () => {
+      const graph = await monitored(stack);
+      const prometheus = graph.subjects.find(
+        (s) => s.name === `chatapi-${stack}-prometheus` && s.type === DOCKER_CONTAINER,
+      );
+      expect(prometheus?.props.ports).toEqual([
+        { internal: 9090, external: 9090, ip: "127.0.0.1", protocol: "tcp" },
+      ]);
+      expect(mandatory(graph.subjects)).toEqual([]);
+    }, 60_000);
+  }
+
+  it("prod (Kubernetes) with monitoring on passes every mandatory rule, with the operator's objects", async () => {
+    const graph = await monitored("prod");
+    const kinds = graph.subjects.map((s) => kubernetesKind(s)?.kind).filter(Boolean);
+    expect(kinds.filter((k) => k === "PodMonitor")).toHaveLength(7); // SCRAPE_JOBS but node (the cluster's) and the probe
+    expect(kinds).toEqual(expect.arrayContaining(["Probe", "PrometheusRule"]));
+    expect(mandatory(graph.subjects)).toEqual([]);
+  }, 60_000);
+
+  it("Prometheus published on every address, an exporter published at all", async () => {
+    const graph = await monitored("dockerhost");
+    let subjects = edit(graph.subjects, "chatapi-dockerhost-prometheus", (p) => {
+      p.ports = [{ internal: 9090, external: 9090, ip: "0.0.0.0", protocol: "tcp" }];
+    });
+    subjects = edit(subjects, "chatapi-dockerhost-postgres-exporter", (p) => {
+      p.ports = [{ internal: 9187, external: 9187, ip: "127.0.0.1", protocol: "tcp" }];
+    });
+    expect(mandatory(subjects)).toEqual([
+      "monitoring-loopback-only chatapi-dockerhost-prometheus: the prometheus container publishes port 9090 on 0.0.0.0:9090, not on the host's loopback",
+      "no-host-ports chatapi-dockerhost-postgres-exporter: the container (role postgres-exporter) publishes port 9187 on the host; only the load balancer may",
+      "no-host-ports chatapi-dockerhost-prometheus: the container (role prometheus) publishes port 9090 on the host; only the load balancer may",
+    ]);
+  }, 60_000);
+});

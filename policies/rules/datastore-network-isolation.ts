@@ -7,13 +7,20 @@ import {
   policiesSelecting,
   rulesOf,
 } from "../core/network-policies";
-import { APP_ROLES, DATA_STORE_PORTS, type DataStore, isDataStore } from "../core/roles";
+import {
+  APP_ROLES,
+  DATA_STORE_MONITORING_ROLES,
+  DATA_STORE_PORTS,
+  type DataStore,
+  isDataStore,
+} from "../core/roles";
 import type { StackFinding, StackRule, Subject } from "../core/types";
 import { type Dict, at, dicts, isDict, num, str } from "../core/values";
 import { type KubernetesWorkload, dockerWorkloads, kubernetesWorkloads } from "../core/workloads";
 
 interface Config {
   allowedClients: string[];
+  dockerMonitoringClients: string[];
   ports: Record<DataStore, number[]>;
   metricsPorts: Record<DataStore, number[]>;
   monitoringNamespaces: string[];
@@ -169,6 +176,7 @@ function dockerFindings(subjects: Subject[], config: Config): StackFinding[] {
       for (const other of containers) {
         if (other === store || !attachments(other.subject).includes(name)) continue;
         if (isDataStore(other.role) || (other.role && config.allowedClients.includes(other.role))) continue;
+        if (other.role && config.dockerMonitoringClients.includes(other.role)) continue;
         findings.push({
           subject: store.subject,
           message: `the ${store.role} container shares network ${name} with ${other.name} (role ${other.role ?? "unknown"}), which is not an allowed client (${config.allowedClients.join(", ")})`,
@@ -197,6 +205,13 @@ export const datastoreNetworkIsolation: StackRule<Config> = {
         default: [...APP_ROLES],
         description: "Roles (app.kubernetes.io/component) that may connect to a data store.",
       },
+      dockerMonitoringClients: {
+        type: "array",
+        items: { type: "string" },
+        default: [...DATA_STORE_MONITORING_ROLES],
+        description:
+          "Docker roles of the monitoring part that share the data stores' network: their exporters and Prometheus (RabbitMQ's /metrics). They hold no data store credential but their exporter's.",
+      },
       ports: {
         type: "object",
         default: DATA_STORE_PORTS,
@@ -217,6 +232,7 @@ export const datastoreNetworkIsolation: StackRule<Config> = {
     },
     defaults: {
       allowedClients: [...APP_ROLES],
+      dockerMonitoringClients: [...DATA_STORE_MONITORING_ROLES],
       ports: DATA_STORE_PORTS,
       metricsPorts: METRICS_PORTS,
       monitoringNamespaces: ["monitoring"],

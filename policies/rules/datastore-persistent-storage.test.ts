@@ -13,6 +13,19 @@ describe(rule.name, () => {
     expect(check(rule, deployment("api"))).toEqual([]);
   });
 
+  it("accepts an exporter sidecar without the data folder, not a second store container", () => {
+    const withSidecar = (name: string, image: string) =>
+      changed(statefulSet("postgres"), (p) => {
+        p.spec.template.spec.containers.push({ name, image, volumeMounts: [] });
+      });
+    expect(
+      check(rule, withSidecar("postgres-exporter", "quay.io/prometheuscommunity/postgres-exporter:v0.15.0")),
+    ).toEqual([]);
+    expect(check(rule, withSidecar("replica", "postgres:15-bookworm"))).toEqual([
+      'container "replica" (postgres) keeps /var/lib/postgresql/data on no PersistentVolumeClaim',
+    ]);
+  });
+
   it("accepts a persistentVolumeClaim volume mounted above the data folder", () => {
     const deploymentWithClaim = changed(statefulSet("postgres"), (p) => {
       delete p.spec.volumeClaimTemplates;

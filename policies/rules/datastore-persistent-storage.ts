@@ -1,7 +1,7 @@
 import { describeContainer } from "../core/kubernetes";
-import { DATA_PATHS, type DataStore, isDataStore } from "../core/roles";
+import { DATA_PATHS, type DataStore, isDataStore, isMonitoring } from "../core/roles";
 import type { ResourceRule } from "../core/types";
-import { at, dicts, str } from "../core/values";
+import { at, dicts, known, str } from "../core/values";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
 
 interface Config {
@@ -46,17 +46,27 @@ export const datastorePersistentStorage: ResourceRule<Config> = {
           .filter((v) => at(v, "persistentVolumeClaim", "claimName") !== undefined)
           .flatMap((v) => (str(v.name) ? [str(v.name)!] : [])),
       ]);
-      return workload.containers
-        .filter((c) => c.kind === "container")
-        .filter(
-          (c) =>
-            !dicts(c.spec.volumeMounts).some(
-              (m) => claims.has(str(m.name) ?? "") && within(dataPath, str(m.mountPath) ?? "\0"),
-            ),
-        )
-        .map(
-          (c) => `${describeContainer(c)} (${workload.role}) keeps ${dataPath} on no PersistentVolumeClaim`,
-        );
+      return (
+        workload.containers
+          .filter((c) => c.kind === "container")
+          // An exporter beside the store (its metrics sidecar) keeps no data.
+          .filter(
+            (c) =>
+              !isMonitoring(
+                str(c.spec.name),
+                known(() => str(c.spec.image)),
+              ),
+          )
+          .filter(
+            (c) =>
+              !dicts(c.spec.volumeMounts).some(
+                (m) => claims.has(str(m.name) ?? "") && within(dataPath, str(m.mountPath) ?? "\0"),
+              ),
+          )
+          .map(
+            (c) => `${describeContainer(c)} (${workload.role}) keeps ${dataPath} on no PersistentVolumeClaim`,
+          )
+      );
     }
     const container = dockerWorkload(subject);
     if (!container || !isDataStore(container.role)) return [];

@@ -23,12 +23,12 @@ export const healthProbes: ResourceRule<Config> = {
       dockerExemptRoles: {
         type: "array",
         items: { type: "string" },
-        default: ["backup"],
+        default: ["backup", "nginx-exporter"],
         description:
-          "Docker roles without a health check: the scheduled backup daemon (a Kubernetes CronJob, which has no probes either).",
+          "Docker roles without a health check: the scheduled backup daemon (a Kubernetes CronJob, which has no probes either) and the nginx exporter (its official image has no shell or HTTP client; Prometheus's `up` is its health).",
       },
     },
-    defaults: { dockerExemptRoles: ["backup"] },
+    defaults: { dockerExemptRoles: ["backup", "nginx-exporter"] },
   },
   validate(subject, config) {
     const workload = kubernetesWorkload(subject);

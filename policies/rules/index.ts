@@ -15,6 +15,7 @@ import { lbTls } from "./lb-tls";
 import { networkPolicyDefaultDeny } from "./network-policy-default-deny";
 import { noHostNamespaces } from "./no-host-namespaces";
 import { noHostPaths } from "./no-host-paths";
+import { monitoringLoopbackOnly } from "./monitoring-loopback-only";
 import { noHostPorts } from "./no-host-ports";
 import { noNodePortExternalIps } from "./no-nodeport-external-ips";
 import { noPrivilegeEscalation } from "./no-privilege-escalation";
@@ -61,6 +62,7 @@ export const rules: AnyRule[] = [
   // Network exposure and isolation
   noNodePortExternalIps,
   datastorePortsNotExposed,
+  monitoringLoopbackOnly,
   networkPolicyDefaultDeny,
   datastoreNetworkIsolation,
   // Load balancer

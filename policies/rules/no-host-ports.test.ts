@@ -28,4 +28,13 @@ describe(rule.name, () => {
       "the container (role worker) publishes all its ports (publishAllPorts: true)",
     ]);
   });
+
+  it("lets Prometheus publish on the host's loopback only", () => {
+    const prometheus = (ip: string) =>
+      container("prometheus", { ports: [{ internal: 9090, external: 9090, ip }] });
+    expect(check(rule, prometheus("127.0.0.1"))).toEqual([]);
+    expect(check(rule, prometheus("0.0.0.0"))).toEqual([
+      "the container (role prometheus) publishes port 9090 on the host; only the load balancer may",
+    ]);
+  });
 });

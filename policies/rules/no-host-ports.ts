@@ -1,20 +1,36 @@
 import { describeContainer } from "../core/kubernetes";
-import { isLoadBalancer } from "../core/roles";
+import { isLoadBalancer, isLoopback } from "../core/roles";
 import type { ResourceRule } from "../core/types";
-import { dicts, num } from "../core/values";
+import { dicts, num, str } from "../core/values";
 import { dockerWorkload, kubernetesWorkload } from "../core/workloads";
 
-export const noHostPorts: ResourceRule = {
+interface Config {
+  loopbackRoles: string[];
+}
+
+export const noHostPorts: ResourceRule<Config> = {
   kind: "resource",
   name: "no-host-ports",
   description:
-    "Only the load balancer faces clients: no Kubernetes hostPort, and on a Docker host only the nginx container publishes ports.",
+    "Only the load balancer faces clients: no Kubernetes hostPort, and on a Docker host only the nginx container publishes ports (Prometheus may publish on the host's loopback).",
   enforcementLevel: "mandatory",
   severity: "high",
   remediation:
     "Kubernetes: remove hostPort and reach the pods through a Service. Docker: remove `ports`/`publishAllPorts` from this container and let nginx proxy to it over a private network.",
   targets: ["kubernetes", "docker"],
-  validate(subject) {
+  config: {
+    schema: {
+      loopbackRoles: {
+        type: "array",
+        items: { type: "string" },
+        default: ["prometheus"],
+        description:
+          "Docker roles that may publish ports on the host's loopback (127.0.0.1, ::1) only: the stack's Prometheus, for an operator on the host or an SSH tunnel.",
+      },
+    },
+    defaults: { loopbackRoles: ["prometheus"] },
+  },
+  validate(subject, config) {
     const workload = kubernetesWorkload(subject);
     if (workload) {
       return workload.containers.flatMap((c) =>
@@ -26,7 +42,12 @@ export const noHostPorts: ResourceRule = {
     const container = dockerWorkload(subject);
     if (!container || isLoadBalancer(container.role)) return [];
     const messages: string[] = [];
+    const onLoopbackOnly = (p: Record<string, unknown>) =>
+      container.role !== undefined &&
+      config.loopbackRoles.includes(container.role) &&
+      isLoopback(str(p.ip) ?? "0.0.0.0");
     const published = dicts(subject.props.ports)
+      .filter((p) => !onLoopbackOnly(p))
       .map((p) => num(p.external) ?? num(p.internal))
       .filter((p) => p !== undefined);
     if (published.length > 0)

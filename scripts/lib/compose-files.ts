@@ -214,8 +214,10 @@ export async function writeComposeStack(
   const filesVersion: Partial<Record<Role, string>> = {};
   for (const workload of plan.workloads) {
     const hmac = createHmac("sha256", digestKey);
-    for (const file of workload.files) hmac.update(`${file.path}\0${contentOf(file.source)}\0`);
-    if (workload.files.length > 0) filesVersion[workload.role] = hmac.digest("hex").slice(0, 16);
+    // Files the process re-reads by itself (Prometheus's targets) change without a re-create.
+    const versioned = workload.files.filter((file) => !file.reread);
+    for (const file of versioned) hmac.update(`${file.path}\0${contentOf(file.source)}\0`);
+    if (versioned.length > 0) filesVersion[workload.role] = hmac.digest("hex").slice(0, 16);
   }
 
   // Files the release's containers mount are part of what makes it a release (a rotated

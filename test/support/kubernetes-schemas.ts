@@ -1,7 +1,7 @@
 // Validates Kubernetes objects against the Kubernetes OpenAPI schemas with unknown fields
 // rejected: the strict JSON schemas of kubernetes-validate (PyPI; generated from the release's
 // OpenAPI spec) for built-in kinds, fetched by scripts/setup into the cache, checked with ajv.
-// Custom resources (cert-manager, Gateway API) use the validators @kubernetes-models generates
+// Custom resources (cert-manager, Gateway API, the Prometheus Operator's) use the validators @kubernetes-models generates
 // from those projects' CRDs; CRD schemas do not forbid unknown fields, so those are not strict.
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -58,6 +58,17 @@ async function customValidators(): Promise<Record<string, CustomValidator>> {
     "gateway.networking.k8s.io/v1/HTTPRoute": await load(
       "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
       "HTTPRoute",
+    ),
+    ...Object.fromEntries(
+      await Promise.all(
+        ["PodMonitor", "Probe", "PrometheusRule"].map(
+          async (kind) =>
+            [
+              `monitoring.coreos.com/v1/${kind}`,
+              await load(`@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`, kind),
+            ] as const,
+        ),
+      ),
     ),
   };
 }

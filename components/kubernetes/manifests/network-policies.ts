@@ -56,7 +56,12 @@ function ingressRules(plan: DeploymentPlan, w: WorkloadPlan, flows: FlowPlan[]):
     // The Gateway's data plane: where it runs depends on the implementation (in or out of the cluster).
     rules.push({ from: anywhere, ports: tcp(w.ports[0]!.containerPort) });
   }
-  if (w.metrics && plan.kubernetes.prometheusScrape) {
+  // Prometheus's namespace, on the ports it scrapes here: the annotated metrics port, and with
+  // monitoring on each scrape job's port on these pods (exporter sidecars, Pushgateway, blackbox).
+  const scraped = new Set<number>();
+  if (w.metrics && plan.kubernetes.prometheusScrape) scraped.add(w.metrics.port);
+  for (const job of plan.monitoring.jobs) if (job.role === w.role) scraped.add(job.port);
+  if (scraped.size > 0) {
     rules.push({
       from: [
         {
@@ -65,7 +70,7 @@ function ingressRules(plan: DeploymentPlan, w: WorkloadPlan, flows: FlowPlan[]):
           },
         },
       ],
-      ports: tcp(w.metrics.port),
+      ports: [...scraped].sort((a, b) => a - b).flatMap(tcp),
     });
   }
   return rules;

@@ -146,8 +146,9 @@ function sidecarContainer(
   plan: DeploymentPlan,
   w: WorkloadPlan,
   sidecar: SidecarPlan,
+  secretMounts: k8s.types.input.core.v1.VolumeMount[],
 ): k8s.types.input.core.v1.Container {
-  const mounts: k8s.types.input.core.v1.VolumeMount[] = [];
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = sidecar.secrets ? [...secretMounts] : [];
   for (const path of sidecar.files) {
     const file = w.files.find((f) => f.path === path);
     if (!file || !("content" in file.source))
@@ -166,11 +167,24 @@ function sidecarContainer(
   }
   return {
     name: sidecar.name,
-    image: imageOf(plan, w.image).ref,
+    image: imageOf(plan, sidecar.image ?? w.image).ref,
     imagePullPolicy: plan.kubernetes.imagePullPolicy,
-    command: sidecar.command,
+    ...(sidecar.command.length > 0 ? { command: sidecar.command } : {}),
+    ...(sidecar.args ? { args: sidecar.args } : {}),
+    ...(sidecar.env ? { env: Object.entries(sidecar.env).map(([name, value]) => ({ name, value })) } : {}),
+    ...(sidecar.ports
+      ? {
+          ports: sidecar.ports.map((p) => ({
+            name: p.name,
+            containerPort: p.containerPort,
+            protocol: "TCP",
+          })),
+        }
+      : {}),
     resources: resources(sidecar.resources),
-    securityContext: containerSecurityContext(w),
+    securityContext: containerSecurityContext(
+      sidecar.user ? { ...w, security: { ...w.security, user: sidecar.user } } : w,
+    ),
     volumeMounts: mounts,
     // The kubelet restarts a stuck sidecar; readiness keeps a pod whose sidecar stopped out of the Service.
     livenessProbe: sidecarProbe(sidecar),
@@ -179,7 +193,10 @@ function sidecarContainer(
 }
 
 function sidecarProbe(sidecar: SidecarPlan): k8s.types.input.core.v1.Probe {
-  return { exec: { command: sidecar.probe }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+  const check = sidecar.httpProbe
+    ? { httpGet: { path: sidecar.httpProbe.path, port: sidecar.httpProbe.port } }
+    : { exec: { command: sidecar.probe } };
+  return { ...check, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
 }
 
 export interface PodOptions {
@@ -221,7 +238,10 @@ export function podTemplate(
     ...(drains ? { lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SECONDS)] } } } } : {}),
     volumeMounts: [...files.mounts, ...tmpfs.map((t) => t.mount), ...data.mounts],
   };
-  const sidecars = (w.sidecars ?? []).map((sidecar) => sidecarContainer(plan, w, sidecar));
+  const secretMounts = files.mounts.filter((m) => m.name === "secrets");
+  const sidecars = (w.sidecars ?? []).map((sidecar) => sidecarContainer(plan, w, sidecar, secretMounts));
+  // Sidecars of the workload's own image signal its process (an exporter of another image does not).
+  const signalling = (w.sidecars ?? []).some((sidecar) => !sidecar.image);
   const annotations = prometheusAnnotations(plan, w);
   const spread = topologySpread(plan, w);
   return {
@@ -237,7 +257,7 @@ export function podTemplate(
       enableServiceLinks: false,
       // Docker's --init: the pause process is PID 1 and reaps zombies; the app gets signals as on
       // Docker. Sidecars signal the main process, so they need to see it too.
-      ...(w.init || sidecars.length > 0 ? { shareProcessNamespace: true } : {}),
+      ...(w.init || signalling ? { shareProcessNamespace: true } : {}),
       restartPolicy: options.restartPolicy,
       terminationGracePeriodSeconds: w.stopGracePeriodSeconds + (drains ? PRE_STOP_SECONDS : 0),
       securityContext: {

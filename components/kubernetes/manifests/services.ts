@@ -29,6 +29,16 @@ export function apiService(plan: DeploymentPlan, w: WorkloadPlan): Service {
   };
 }
 
+/** The blackbox exporter and the Pushgateway: their names are their host names in the namespace. */
+export function monitoringService(plan: DeploymentPlan, w: WorkloadPlan): Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metadata(plan, w.role, w.labels),
+    spec: { type: "ClusterIP", selector: selectorLabels(plan, w.role), ports: ports(w) },
+  };
+}
+
 /** One DNS A record per ready API pod: nginx's upstream follows the pods as the HPA scales them. */
 export function apiHeadlessService(plan: DeploymentPlan, w: WorkloadPlan): Service {
   return {

@@ -18,6 +18,7 @@ import { installMocks, plain, valueOf } from "../../../test/support/pulumi-mocks
 import { makeCertificate } from "../../../test/support/tls-fixture";
 import { buildPlan } from "../../plan/build-plan";
 import type { DeploymentPlan } from "../../plan/types";
+import { SCRAPE_JOBS } from "../../monitoring/monitoring-files";
 import { renderManifests } from "./render-manifests";
 import { secretsScript } from "./secrets-script";
 
@@ -51,6 +52,8 @@ const variants = (): Record<string, DeploymentPlan> => {
         serviceType: "NodePort",
       }),
     }),
+    "monitoring (exporter sidecars, Pushgateway, blackbox, PodMonitors, Probe, PrometheusRule, dashboard)":
+      planFor("mon", { "chatapi:monitoring": JSON.stringify({ enabled: true }) }),
     "offline images (nginx 1.22 with the upstream watcher)": planFor("offline", {
       "chatapi:images": JSON.stringify({ preset: "offline" }),
       "chatapi:kubernetes": JSON.stringify({ namespace: "chatapi", imagePullPolicy: "Never" }),
@@ -111,6 +114,33 @@ describe("rendered Kubernetes objects", () => {
       expect(strict).toBeGreaterThanOrEqual(objects.length - 5); // only cert-manager / Gateway API objects are not strict
     },
   );
+
+  it("with monitoring on: every object validates, the operator's objects against the CRD schemas", () => {
+    const name =
+      "monitoring (exporter sidecars, Pushgateway, blackbox, PodMonitors, Probe, PrometheusRule, dashboard)";
+    const objects = renderManifests(plans[name]!).files.flatMap((f) => f.objects);
+    for (const object of objects)
+      expect(validator.validate(object), `${object.kind}/${object.metadata.name}`).toEqual([]);
+    const of = (kind: string) => objects.filter((o) => o.kind === kind) as unknown as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const jobs = of("PodMonitor").map(
+      (m) => m.spec.podMetricsEndpoints[0].relabelings[0].replacement as string,
+    );
+    expect(jobs.sort()).toEqual(
+      Object.values(SCRAPE_JOBS)
+        .filter((j) => j !== SCRAPE_JOBS.node && j !== SCRAPE_JOBS.httpsProbe)
+        .sort(),
+    );
+    expect(of("Probe").map((p) => p.spec.jobName)).toEqual([SCRAPE_JOBS.httpsProbe]);
+    expect(of("PrometheusRule")[0]!.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(
+      19,
+    );
+    const dashboard = of("ConfigMap").find((c) => c.metadata.labels.grafana_dashboard === "1");
+    expect(JSON.parse(dashboard!.data["chatapi.json"] as string).uid).toBe("chatapi-overview");
+    // The CRD validators are really applied: a PodMonitor with a misspelt, mistyped field fails.
+    const broken = structuredClone(of("PodMonitor")[0]!);
+    broken.spec.podMetricsEndpoints[0].honorLabels = "yes";
+    expect(validator.validate(broken)).not.toEqual([]);
+  });
 
   it("renders the objects the Pulumi program creates (same kinds and names, same Deployment spec)", async () => {
     const source = readStackFile(repoRoot, "prod");

@@ -3,6 +3,7 @@
 // Pulumi would auto-name (the nginx ConfigMap gets a content hash, so a config change still
 // rolls nginx). Secret objects are not rendered: ./secrets-script.ts writes a script that
 // creates them in the cluster, so no secret value ever lands in a file.
+import { monitoringObjects } from "../manifests/monitoring";
 import { createHash } from "node:crypto";
 import type { DeploymentPlan, Role, WorkloadPlan } from "../../plan/types";
 import { apiRoute, gateway, redirectRoute } from "../manifests/gateway";
@@ -11,7 +12,13 @@ import { configMapData } from "../manifests/files";
 import { configMap, namespace, serviceAccount } from "../manifests/namespace";
 import { networkPolicies } from "../manifests/network-policies";
 import { horizontalPodAutoscaler, podDisruptionBudget } from "../manifests/scaling";
-import { apiHeadlessService, apiService, dataStoreService, nginxService } from "../manifests/services";
+import {
+  apiHeadlessService,
+  apiService,
+  dataStoreService,
+  monitoringService,
+  nginxService,
+} from "../manifests/services";
 import { acmeIssuer, certificate } from "../manifests/tls";
 import { cronJob, deployment, job, persistentVolumeClaim, statefulSet } from "../manifests/workloads";
 
@@ -73,6 +80,9 @@ export function renderManifests(plan: DeploymentPlan): RenderedManifests {
     ...stores.map((w) => dataStoreService(plan, w)),
     ...(api ? [apiService(plan, api), apiHeadlessService(plan, api)] : []),
     ...(nginx ? [nginxService(plan, nginx)] : []),
+    ...plan.workloads
+      .filter((w) => w.role === "blackbox-exporter" || w.role === "pushgateway")
+      .map((w) => monitoringService(plan, w)),
     ...(backup
       ? backup.mounts
           .filter((m) => !plan.volumes.find((v) => v.name === m.volume)?.perInstance)
@@ -127,6 +137,16 @@ export function renderManifests(plan: DeploymentPlan): RenderedManifests {
         description: "API, workers, nginx, HPA, backup CronJob",
         objects: apps.map(asObject),
       },
+      ...(plan.monitoring.enabled
+        ? [
+            {
+              name: "50-monitoring.yaml",
+              description:
+                "PodMonitors, Probe, PrometheusRule (need the Prometheus Operator's CRDs), Grafana dashboard ConfigMap",
+              objects: monitoringObjects(plan).map(asObject),
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -8,6 +8,8 @@ import { type PlanContext, hardened, resourcesFrom, secretFile, tmpfs, workload 
 export const APP_USER = "10001:10001";
 export const API_PORT = 8000;
 export const WORKER_METRICS_PORT = 9000;
+/** The backup scheduler (`backup --schedule`) serves its metrics on the app's METRICS_PORT default. */
+export const BACKUP_METRICS_PORT = 9000;
 export const BACKUP_DIR = "/backups";
 const LOG_DIR = "/app/logs";
 

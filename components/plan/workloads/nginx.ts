@@ -17,6 +17,7 @@ import type {
   WorkloadPlan,
 } from "../types";
 import { API_PORT } from "./app";
+import { NGINX_STATUS_PATH, NGINX_STATUS_PORT } from "./monitoring";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 import { ACME_IN_NGINX } from "./ops";
 
@@ -52,6 +53,7 @@ export function loadBalancerPlan(ctx: PlanContext, certbot?: CertbotPlan): LoadB
     nginxVersion: s.nginx.version,
     // certbot's certificate (acme on a Docker host) is published in a volume nginx reads.
     ...(certbot ? { acmeWebroot: certbot.nginx.webroot } : {}),
+    ...(s.monitoring.enabled ? { status: { port: NGINX_STATUS_PORT, path: NGINX_STATUS_PATH } } : {}),
     paths: {
       certificate: certbot?.nginx.certificate ?? secretPath("tls_certificate"),
       privateKey: certbot?.nginx.privateKey ?? secretPath("tls_private_key"),
