@@ -2,13 +2,14 @@
 // BASE_IMAGE / BUILD_IMAGE, unless an image with the same inputs is already there.
 //   scripts/app-image [--stack local] [--stack-file NAME] [--force]
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../stacks/config/issues";
 import { ensureAppImage } from "./lib/app-image";
+import { parseCommandLine } from "./lib/cli-args";
 import { loadStackPlan } from "./lib/stack-plan";
 
 const root = resolve(__dirname, "..");
-const { values } = parseArgs({
+const usage = "usage: scripts/app-image [--stack local] [--stack-file NAME] [--force]";
+const { values } = parseCommandLine("app-image", usage, {
   options: {
     stack: { type: "string", default: "local" },
     "stack-file": { type: "string" },
@@ -17,7 +18,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("usage: scripts/app-image [--stack local] [--stack-file NAME] [--force]");
+  console.log(usage);
   process.exit(0);
 }
 

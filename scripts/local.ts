@@ -1,18 +1,15 @@
 // The local Docker stack in one command (npm run local / npm run local:down). See README,
 // "Local stack".
-//   scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]...
-//                      [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
-//   scripts/local down [--stack local] [--volumes]
-//   scripts/local status [--stack local]
-//   scripts/local logs [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
+// "Local stack". Usage: below (scripts/local --help).
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { dockerInstances } from "../components/plan/names";
 import type { DeploymentPlan } from "../components/plan/types";
 import { ConfigError } from "../stacks/config/issues";
 import { ensureAppImage } from "./lib/app-image";
+import { parseCommandLine, usageError } from "./lib/cli-args";
 import { writeComposeStack } from "./lib/compose-files";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
 import { showLogs } from "./lib/local-logs";
@@ -24,7 +21,13 @@ import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
 
 const root = resolve(__dirname, "..");
-const { values, positionals } = parseArgs({
+const usage = `usage: scripts/local up   [--stack local] [--stack-file NAME] [--set key.path=value]... [--offline]
+                          [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600]
+                          [--skip-setup]
+       scripts/local down [--stack local] [--volumes]
+       scripts/local status [--stack local]
+       scripts/local logs [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]`;
+const { values, positionals } = parseCommandLine("local", usage, {
   allowPositionals: true,
   options: {
     stack: { type: "string", default: "local" },
@@ -34,6 +37,7 @@ const { values, positionals } = parseArgs({
     volumes: { type: "boolean", default: false },
     "no-smoke": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
+    "skip-setup": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
     json: { type: "boolean", default: false },
@@ -50,20 +54,16 @@ const say = (line: string) =>
   console.log(`[local ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`);
 const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
 
-if (values.help || !["up", "down", "status", "logs"].includes(command)) {
-  console.log(
-    readFileSync(__filename, "utf8")
-      .split("\n")
-      .slice(2, 8)
-      .join("\n")
-      .replace(/^\/\/ ?/gm, ""),
-  );
-  process.exit(values.help ? 0 : 2);
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
 }
-if (!["auto", "compose", "pulumi"].includes(values.engine)) {
-  console.error(`local: --engine must be auto, compose or pulumi, not "${values.engine}"`);
-  process.exit(2);
-}
+if (!["up", "down", "status", "logs"].includes(command))
+  usageError("local", `unknown command "${command}" (one of: up, down, status, logs)`, usage);
+if (!["auto", "compose", "pulumi"].includes(values.engine))
+  usageError("local", `--engine must be auto, compose or pulumi, not "${values.engine}"`, usage);
+if (!/^[1-9][0-9]*$/.test(values.timeout))
+  usageError("local", `--timeout must be a number of seconds, not "${values.timeout}"`, usage);
 
 const composeArgs = (projectName: string, file: string) => ["-p", projectName, "-f", file];
 const engineFile = join(dir, "engine");
@@ -111,7 +111,18 @@ async function restartStaleNginx(): Promise<void> {
   }
 }
 
+/** scripts/setup --for local: what the stack needs on this machine (cached after the first run). */
+function setUpMachine(): void {
+  if (values["skip-setup"] || process.env.CHATAPI_LOCAL_SETUP_DONE) return;
+  console.log(
+    "[local] scripts/setup --for local (installs and builds what is missing; cached after the first run)",
+  );
+  const setup = spawnSync("bash", [join(root, "scripts", "setup"), "--for", "local"], { stdio: "inherit" });
+  if (setup.status !== 0) process.exit(setup.status ?? 1);
+}
+
 async function up(): Promise<void> {
+  setUpMachine();
   const choice = await chooseEngine(values.engine as EngineName | "auto");
   say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
   const { plan, config } = loadStackPlan({
