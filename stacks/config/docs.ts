@@ -22,7 +22,7 @@ const derived: Record<string, string> = {
   "smtp.from": "`noreply@<domain>` (`noreply@example.com` for localhost)",
   "admin.email": "`admin@<domain>` (`admin@example.com` for localhost)",
   "api.autoscaling.minReplicas": "= `api.replicas`",
-  "images.appBuildImage": "= `images.appBaseImage` (offline: `chatapi-local/node:20-bookworm-build`)",
+  "images.appBuildImage": "= `images.appBaseImage` (offline: `chatapi-local/node:24-bookworm-build`)",
 };
 
 /** Secrets that are generated when not set. */
