@@ -8,9 +8,12 @@ import { join, resolve } from "node:path";
 import { dockerInstances } from "../components/plan/names";
 import type { DeploymentPlan } from "../components/plan/types";
 import { ConfigError } from "../stacks/config/issues";
+import { readStackFile } from "../stacks/config/stack-file";
 import { ensureAppImage } from "./lib/app-image";
 import { parseCommandLine, usageError } from "./lib/cli-args";
 import { writeComposeStack } from "./lib/compose-files";
+import { findCompose } from "./lib/compose-cli";
+import { chooseImageSource } from "./lib/image-source";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
 import { showLogs } from "./lib/local-logs";
 import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
@@ -38,6 +41,7 @@ const { values, positionals } = parseCommandLine("local", usage, {
     "no-smoke": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     "skip-setup": { type: "boolean", default: false },
+    offline: { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
     json: { type: "boolean", default: false },
@@ -121,17 +125,51 @@ function setUpMachine(): void {
   if (setup.status !== 0) process.exit(setup.status ?? 1);
 }
 
+const stackFileName = values["stack-file"] ?? stack;
+const loadPlan = (set: string[]) =>
+  loadStackPlan({
+    root,
+    stack,
+    stackFile: stackFileName,
+    set,
+    secrets: readConfigSecrets(join(dir, "secrets", "config")),
+  });
+
+/** Does the stack file or a --set choose images.preset (then no probe decides it)? */
+function presetChosen(): boolean {
+  if (values.set.some((s) => /^(chatapi:)?images\.preset=/.test(s))) return true;
+  const images = readStackFile(root, stackFileName).config["chatapi:images"];
+  return images !== undefined && /"preset"/.test(images);
+}
+
+/** The plan with its images' source: upstream by default, the offline preset when asked or needed. */
+async function planWithImages(engine: EngineName): Promise<ReturnType<typeof loadPlan>> {
+  const set = [...values.set, ...(values.offline ? ["images.preset=offline"] : [])];
+  const loaded = loadPlan(set);
+  const preset = loaded.config.settings.images.preset;
+  if (values.offline || presetChosen()) {
+    say(
+      `images: ${preset} (${values.offline ? "--offline" : `images.preset in Pulumi.${stackFileName}.yaml or --set`})`,
+    );
+    return loaded;
+  }
+  const choice = await chooseImageSource(loaded.plan);
+  say(`images: ${choice.offline ? "offline" : "upstream"} (${choice.reason})`);
+  if (!choice.offline) return loaded;
+  if (engine === "pulumi")
+    throw new Error(
+      `the pulumi engine deploys Pulumi.${stack}.yaml as it is: set the offline images there (pulumi config set --path chatapi:images.preset offline --stack ${stack}), or use --engine compose`,
+    );
+  return loadPlan([...set, "images.preset=offline"]);
+}
+
 async function up(): Promise<void> {
   setUpMachine();
   const choice = await chooseEngine(values.engine as EngineName | "auto");
-  say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
-  const { plan, config } = loadStackPlan({
-    root,
-    stack,
-    ...(values["stack-file"] ? { stackFile: values["stack-file"] } : {}),
-    set: values.set,
-    secrets: readConfigSecrets(join(dir, "secrets", "config")),
-  });
+  say(`engine: ${choice.engine === "compose" ? "compose" : "pulumi"} (${choice.reason})`);
+  const compose = choice.engine === "compose" ? await findCompose() : undefined;
+  if (compose) say(`compose: ${compose.compose.command} (${compose.reason})`);
+  const { plan, config } = await planWithImages(choice.engine);
   if (plan.target !== "docker")
     throw new Error(`stack ${stack} targets ${plan.target}: npm run local runs Docker stacks`);
   if (plan.docker.host !== "unix:///var/run/docker.sock")
@@ -147,10 +185,11 @@ async function up(): Promise<void> {
   } else {
     const files = await writeComposeStack(plan, config, dir);
     say(`rendered ${tilde(files.composeFile)} (secrets in ${tilde(join(dir, "secrets"))}, mode 600)`);
-    say(`docker-compose -p ${files.projectName} up -d`);
+    const cli = compose!.compose;
+    say(`${cli.command} -p ${files.projectName} up -d`);
     await run(
-      "docker-compose",
-      [...composeArgs(files.projectName, files.composeFile), "up", "-d", "--remove-orphans"],
+      cli.file,
+      [...cli.prefix, ...composeArgs(files.projectName, files.composeFile), "up", "-d", "--remove-orphans"],
       {
         onLine: (line) => line.trim() && say(`  ${line.trim()}`),
       },
@@ -184,8 +223,12 @@ async function up(): Promise<void> {
 
   const curlCa = caFile ? ` --cacert ${tilde(caFile)}` : "";
   console.log(`
-The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
-  HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
+The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${compose ? compose.compose.command : "pulumi"}).
+  HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}${
+    plan.loadBalancer.webConsole
+      ? `\n  console     ${plan.urls.https}   (web console: dev login, rooms, live messages; API reference: ${plan.urls.https}console/api-reference/)`
+      : ""
+  }
   WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
   admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${config.settings.app.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
@@ -201,10 +244,12 @@ async function down(): Promise<void> {
   } else {
     const composeFile = join(dir, "docker-compose.yml");
     if (existsSync(composeFile)) {
-      say(`docker-compose -p chatapi-${stack} down${values.volumes ? " --volumes" : ""}`);
+      const cli = (await findCompose()).compose;
+      say(`${cli.command} -p chatapi-${stack} down${values.volumes ? " --volumes" : ""}`);
       await run(
-        "docker-compose",
+        cli.file,
         [
+          ...cli.prefix,
           ...composeArgs(`chatapi-${stack}`, composeFile),
           "down",
           "--remove-orphans",

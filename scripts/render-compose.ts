@@ -65,7 +65,7 @@ async function main() {
     console.log(
       `app image ${app.ref}: build it first (scripts/app-image --stack ${values.stack}, or docker build -f app/Dockerfile ...)`,
     );
-  console.log(`start: docker-compose -p ${out.projectName} -f ${out.composeFile} up -d`);
+  console.log(`start: docker compose -p ${out.projectName} -f ${out.composeFile} up -d`);
   for (const note of out.notes) console.log(`note: ${note}`);
 }
 
