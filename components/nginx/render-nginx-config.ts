@@ -185,6 +185,18 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         "    proxy_buffering off;",
         "}",
         "",
+        ...(lb.webConsole
+          ? [
+              "# The app's web console and API reference (local stacks only).",
+              "location ~ ^/(console/.*)?$ {",
+              "    proxy_pass http://chatapi_backend;",
+              "    proxy_http_version 1.1;",
+              '    proxy_set_header Connection "";',
+              ...indent(proxyHeaders, 1),
+              "}",
+              "",
+            ]
+          : []),
         "location /health {",
         "    proxy_pass http://chatapi_backend;",
         "    proxy_http_version 1.1;",

@@ -278,6 +278,8 @@ export interface LoadBalancerPlan {
     | { kind: "static"; servers: UpstreamServerPlan[] }
     | { kind: "dns"; name: string; port: number; resolver: string };
   apiPrefix: string;
+  /** Route / and /console/ to the API instances (the app's web console is on); absent: off. */
+  webConsole?: boolean;
   wsReadTimeoutSeconds: number;
   clientMaxBodySize: string;
   hstsMaxAgeSeconds: number;

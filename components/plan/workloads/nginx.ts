@@ -10,7 +10,7 @@ import {
 import { dockerInstances } from "../names";
 import { secretPath } from "../secrets";
 import type { FilePlan, LoadBalancerPlan, SidecarPlan, WorkloadPlan } from "../types";
-import { API_PORT } from "./app";
+import { API_PORT, webConsole } from "./app";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 
 export const NGINX_CONFIG_DIR = "/etc/nginx/chatapi";
@@ -34,6 +34,7 @@ export function loadBalancerPlan(ctx: PlanContext, api: WorkloadPlan): LoadBalan
     public: { http: s.nginx.httpPort, https: s.nginx.httpsPort, address: s.nginx.publishAddress },
     upstream,
     apiPrefix: s.app.apiPrefix,
+    webConsole: webConsole(s),
     wsReadTimeoutSeconds: s.nginx.wsReadTimeoutSeconds,
     clientMaxBodySize: s.nginx.clientMaxBodySize,
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,
