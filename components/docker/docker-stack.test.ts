@@ -284,6 +284,20 @@ function commonChecks(get: () => Deployed, stack: string) {
   });
 }
 
+/** The official images are pulled (RemoteImage) and the containers run them by ID. */
+function expectOfficialImagesPulled(deployed: Deployed): void {
+  const pulled = deployed.resources
+    .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
+    .map((r) => inputs(r).name);
+  expect(pulled.sort()).toEqual([
+    "nginxinc/nginx-unprivileged:1.28",
+    "postgres:15-bookworm",
+    "rabbitmq:3.13",
+    "redis:7-bookworm",
+  ]);
+  expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/); // the pulled image's ID
+}
+
 describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
   let deployed: Deployed;
   beforeAll(async () => {
@@ -337,16 +351,7 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
         args: { BASE_IMAGE: "node:24-bookworm-slim", BUILD_IMAGE: "node:24-bookworm-slim" },
       },
     });
-    const pulled = deployed.resources
-      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
-      .map((r) => inputs(r).name);
-    expect(pulled.sort()).toEqual([
-      "nginxinc/nginx-unprivileged:1.28",
-      "postgres:15-bookworm",
-      "rabbitmq:3.13",
-      "redis:7-bookworm",
-    ]);
-    expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/); // the pulled image's ID
+    expectOfficialImagesPulled(deployed);
     expect(inputs(deployed.container("api-1")).image).toMatch(/^sha256:/); // the built image's ID
   });
 
@@ -414,16 +419,7 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
   });
 
   it("pulls the official images and builds the app on the host", () => {
-    const pulled = deployed.resources
-      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
-      .map((r) => inputs(r).name);
-    expect(pulled.sort()).toEqual([
-      "nginxinc/nginx-unprivileged:1.28",
-      "postgres:15-bookworm",
-      "rabbitmq:3.13",
-      "redis:7-bookworm",
-    ]);
-    expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/);
+    expectOfficialImagesPulled(deployed);
   });
 
   it("publishes 80 and 443 on every interface and redirects to the bare domain", () => {

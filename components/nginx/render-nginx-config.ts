@@ -43,6 +43,16 @@ const proxyHeaders = [
 const indent = (lines: string[], depth: number) =>
   lines.map((line) => (line ? `${"    ".repeat(depth)}${line}` : ""));
 
+/** A location proxied to the API instances over kept-alive HTTP/1.1 connections. */
+function backendLocation(match: string, extra: string[] = []): string[] {
+  const lines = [
+    "proxy_pass http://chatapi_backend;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+  ];
+  return [`location ${match} {`, ...indent([...lines, ...proxyHeaders, ...extra], 1), "}"];
+}
+
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
   return lb.upstream.kind === "static" ? "hash $remote_addr consistent;" : "hash $remote_addr;";
@@ -167,12 +177,7 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         `add_header Strict-Transport-Security "max-age=${lb.hstsMaxAgeSeconds}" always;`,
         'add_header X-Content-Type-Options "nosniff" always;',
         "",
-        `location ${lb.apiPrefix}/ {`,
-        "    proxy_pass http://chatapi_backend;",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        ...indent(proxyHeaders, 1),
-        "}",
+        ...backendLocation(`${lb.apiPrefix}/`),
         "",
         "location = /ws {",
         "    proxy_pass http://chatapi_websocket;",
@@ -188,22 +193,11 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         ...(lb.webConsole
           ? [
               "# The app's web console and API reference (local stacks only).",
-              "location ~ ^/(console/.*)?$ {",
-              "    proxy_pass http://chatapi_backend;",
-              "    proxy_http_version 1.1;",
-              '    proxy_set_header Connection "";',
-              ...indent(proxyHeaders, 1),
-              "}",
+              ...backendLocation("~ ^/(console/.*)?$"),
               "",
             ]
           : []),
-        "location /health {",
-        "    proxy_pass http://chatapi_backend;",
-        "    proxy_http_version 1.1;",
-        '    proxy_set_header Connection "";',
-        ...indent(proxyHeaders, 1),
-        "    access_log off;",
-        "}",
+        ...backendLocation("/health", ["access_log off;"]),
         "",
         "# Nothing else is served (in particular not /metrics).",
         "location / {",

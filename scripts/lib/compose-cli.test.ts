@@ -39,13 +39,19 @@ describe("findCompose", () => {
     await withoutComposePlugin();
     const { compose, reason } = await findCompose("auto");
     expect(compose).toMatchObject({ file: "docker-compose", prefix: [], generation: "v1" });
-    expect(reason).toMatch(/^Compose v1 \(docker-compose 1\.\d+\.\d+\) as a fallback: `docker compose` \(v2\+\) is missing; v1 is end of life: install the Docker Compose plugin/);
+    expect(reason).toMatch(
+      /^Compose v1 \(docker-compose 1\.\d+\.\d+\) as a fallback: `docker compose` \(v2\+\) is missing; v1 is end of life: install the Docker Compose plugin/,
+    );
   });
 
   it("CHATAPI_COMPOSE insists: v1 even where v2 is installed; v2 fails loudly where it is not", async () => {
     expect((await findCompose("v1")).compose.command).toBe("docker-compose");
     await withoutComposePlugin();
-    await expect(findCompose("v2")).rejects.toThrow(/CHATAPI_COMPOSE=v2, but `docker compose` does not answer: install/);
-    await expect(findCompose("v3")).rejects.toThrow('CHATAPI_COMPOSE must be v2, v1 or unset (auto), not "v3"');
+    await expect(findCompose("v2")).rejects.toThrow(
+      /CHATAPI_COMPOSE=v2, but `docker compose` does not answer: install/,
+    );
+    await expect(findCompose("v3")).rejects.toThrow(
+      'CHATAPI_COMPOSE must be v2, v1 or unset (auto), not "v3"',
+    );
   });
 });

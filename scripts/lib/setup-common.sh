@@ -19,29 +19,35 @@ wait_for() {
   done
 }
 
-# go_install_tool <name> <version> <package@version> <time hint>: build a Go command once into
-# $CHATAPI_CACHE/<name>-<version>/<name>. One build at a time per tool (concurrent set-ups wait);
-# the build's output goes to a log, whose tail and path are shown when it fails.
-go_install_tool() {
-  local name=$1 version=$2 pkg=$3 hint=$4 dir=$CHATAPI_CACHE/$1-$2
-  local log=$CHATAPI_CACHE/log/$name-build.log lock tmp t0=$SECONDS
+# go_build_tool <name> <version> <binary> <time hint> <command...>: run the build command once, in
+# a fresh folder, and keep the <binary> it made as $CHATAPI_CACHE/<name>-<version>/<binary>. One
+# build at a time per tool (concurrent set-ups wait); the build's output goes to a log, whose tail
+# and path are shown when it fails.
+go_build_tool() {
+  local name=$1 version=$2 binary=$3 hint=$4 dir=$CHATAPI_CACHE/$1-$2
+  local log=$CHATAPI_CACHE/log/$1-build.log lock tmp t0=$SECONDS
+  shift 4
   command -v go >/dev/null || die "Go is needed to build $name and is not on PATH"
   exec {lock}>"$CHATAPI_CACHE/.$name-build.lock"
   flock "$lock"
-  if [ ! -x "$dir/$name" ]; then
+  if [ ! -x "$dir/$binary" ]; then
     rm -rf "$CHATAPI_CACHE/.$name-build".?????? # leftovers of an interrupted build (we hold the lock)
     step "building $name $version from Go modules ($hint, once; log: $log)"
     tmp=$(mktemp -d "$CHATAPI_CACHE/.$name-build.XXXXXX")
-    if ! (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install -ldflags='-s -w' "$pkg") >"$log" 2>&1; then
+    if ! (cd "$tmp" && "$@") >"$log" 2>&1; then
       tail -n 15 "$log" >&2
       rm -rf "$tmp"
       die "building $name failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY)); full log: $log"
     fi
-    mkdir -p "$dir" && mv "$tmp/$name" "$dir/$name" && rm -rf "$tmp"
+    mkdir -p "$dir" && mv "$tmp/$binary" "$dir/$binary" && rm -rf "$tmp"
     step "$name built in $((SECONDS - t0)) s"
   fi
   exec {lock}>&-
 }
+
+# go_install_tool <name> <version> <package@version> <time hint>: `go install` of a Go command.
+go_install_tool() { go_build_tool "$1" "$2" "$1" "$4" go_install_here "$3"; }
+go_install_here() { GOBIN=$PWD GOFLAGS=-trimpath go install -ldflags='-s -w' "$1"; }
 
 apt_install() {
   local missing=() p
@@ -215,41 +221,24 @@ compose_plugin_dir() {
   if [ "$(id -u)" = 0 ]; then echo /usr/local/lib/docker/cli-plugins; else echo "${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"; fi
 }
 
-build_compose_plugin() {
-  local dir=$CHATAPI_CACHE/compose-$COMPOSE_VERSION log=$CHATAPI_CACHE/log/compose-build.log
-  local mod=github.com/docker/compose/v5 lock tmp gomod t0=$SECONDS
-  command -v go >/dev/null || die "Go is needed to build Compose $COMPOSE_VERSION and is not on PATH"
-  exec {lock}>"$CHATAPI_CACHE/.compose-build.lock"
-  flock "$lock"
-  if [ ! -x "$dir/docker-compose" ]; then
-    rm -rf "$CHATAPI_CACHE"/.compose-build.?????? # leftovers of an interrupted build (we hold the lock)
-    step "building Compose $COMPOSE_VERSION (the docker CLI plugin) from Go modules (about 1-4 min, once; log: $log)"
-    tmp=$(mktemp -d "$CHATAPI_CACHE/.compose-build.XXXXXX")
-    if ! (
-      set -e
-      cd "$tmp"
-      export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
-      gomod=$(go mod download -json "$mod@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-      [ -f "$gomod" ]
-      {
-        printf 'module chatapi.local/toolchain/compose\n\ngo %s\n\nrequire %s %s\n\n' \
-          "$(sed -n 's/^go //p' "$gomod")" "$mod" "$COMPOSE_VERSION"
-        printf '// copied from %s@%s go.mod\n' "$mod" "$COMPOSE_VERSION"
-        awk '/^exclude[ \t]*\(/ { print; block = 1; next } block { print; if ($0 ~ /^\)/) block = 0 }' "$gomod"
-      } >go.mod
-      go get "$mod/cmd@$COMPOSE_VERSION"
-      go build -trimpath -o docker-compose \
-        -ldflags "-s -w -X $mod/internal.Version=$COMPOSE_VERSION" "$mod/cmd"
-      ./docker-compose version
-    ) >"$log" 2>&1; then
-      tail -n 15 "$log" >&2
-      rm -rf "$tmp"
-      die "building Compose $COMPOSE_VERSION failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY)); full log: $log"
-    fi
-    mkdir -p "$dir" && mv "$tmp/docker-compose" "$dir/docker-compose" && rm -rf "$tmp"
-    step "Compose $COMPOSE_VERSION built in $((SECONDS - t0)) s"
-  fi
-  exec {lock}>&-
+build_compose_plugin() { go_build_tool compose "$COMPOSE_VERSION" docker-compose "about 1-4 min" compose_build_here; }
+
+# The wrapper module (its go line and exclude lines copied from compose's go.mod), then the build,
+# in the current folder. Every step is checked: set -e does not apply inside an && list.
+compose_build_here() {
+  local mod=github.com/docker/compose/v5 gomod
+  export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
+  gomod=$(go mod download -json "$mod@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [ -f "$gomod" ] || return 1
+  {
+    printf 'module chatapi.local/toolchain/compose\n\ngo %s\n\nrequire %s %s\n\n' \
+      "$(sed -n 's/^go //p' "$gomod")" "$mod" "$COMPOSE_VERSION"
+    printf '// copied from %s@%s go.mod\n' "$mod" "$COMPOSE_VERSION"
+    awk '/^exclude[ \t]*\(/ { print; block = 1; next } block { print; if ($0 ~ /^\)/) block = 0 }' "$gomod"
+  } >go.mod || return 1
+  go get "$mod/cmd@$COMPOSE_VERSION" || return 1
+  go build -trimpath -o docker-compose -ldflags "-s -w -X $mod/internal.Version=$COMPOSE_VERSION" "$mod/cmd" || return 1
+  ./docker-compose version
 }
 
 # Installs the built plugin for the docker CLI (a copy: a user's CLI cannot read root's cache).

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../scripts/lib/run";
 import { repoRoot } from "../support/paths";
+import { stackFileArgs } from "../support/local-stack";
 import { freePort } from "../support/ports";
 
 const USER = "chatapi-dev"; // = DOCKER_TEST_USER in scripts/lib/setup-common.sh
@@ -42,7 +43,9 @@ const asDeveloper = (command: string[], timeoutMs = 1_200_000) =>
 beforeAll(async () => {
   const id = await run("id", ["-nG", USER], { check: false });
   if (id.exitCode !== 0)
-    throw new Error(`user ${USER} is missing: run scripts/setup --for test (it creates it in the docker group)`);
+    throw new Error(
+      `user ${USER} is missing: run scripts/setup --for test (it creates it in the docker group)`,
+    );
   expect(id.stdout.split(/\s+/)).toContain("docker");
   home = (await run("sh", ["-c", `getent passwd ${USER} | cut -d: -f6`])).stdout.trim();
   // The developer's own checkout: this working tree's files (tracked and new, not ignored).
@@ -61,18 +64,20 @@ beforeAll(async () => {
     "up",
     "--stack",
     stack,
-    "--stack-file",
-    "local",
-    "--set",
-    `nginx.httpPort=${ports.http}`,
-    "--set",
-    `nginx.httpsPort=${ports.https}`,
+    ...stackFileArgs(ports),
   ]);
 }, 1_500_000);
 
 afterAll(async () => {
   if (!checkout) return;
-  const down = await asDeveloper(["bash", join(checkout, "scripts", "local"), "down", "--stack", stack, "--volumes"]);
+  const down = await asDeveloper([
+    "bash",
+    join(checkout, "scripts", "local"),
+    "down",
+    "--stack",
+    stack,
+    "--volumes",
+  ]);
   if (down.exitCode !== 0) console.error(down.all);
   rmSync(checkout, { recursive: true, force: true });
 }, 600_000);
@@ -99,8 +104,13 @@ describe(`npm run local as ${USER} (docker group, not root)`, () => {
     expect(acls).toMatch(/^user:10001:r--$/m);
     expect(acls).not.toMatch(/^# owner: (?!chatapi-dev)/m);
     // The API instances read their secret files: healthy, as their own user.
-    expect(await docker("inspect", "--format", "{{.State.Health.Status}} {{.Config.User}}", `chatapi-${stack}-api-1`)).toBe(
-      "healthy 10001:10001",
-    );
+    expect(
+      await docker(
+        "inspect",
+        "--format",
+        "{{.State.Health.Status}} {{.Config.User}}",
+        `chatapi-${stack}-api-1`,
+      ),
+    ).toBe("healthy 10001:10001");
   });
 });

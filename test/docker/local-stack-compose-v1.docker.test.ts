@@ -3,10 +3,9 @@
 // installed too. Up from nothing with the smoke check, a second up that changes nothing, down.
 // The whole scenario runs with Compose v2 in local-stack.docker.test.ts.
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, run } from "../../scripts/lib/run";
-import { repoRoot } from "../support/paths";
+import { docker } from "../../scripts/lib/run";
+import { runLocal } from "../support/local-stack";
 import { freePort } from "../support/ports";
 
 const stack = `v1${randomUUID().slice(0, 6)}`;
@@ -14,29 +13,7 @@ let ports: { http: number; https: number };
 let firstUp: { exitCode: number; all: string };
 
 const local = (command: "up" | "down", ...extra: string[]) =>
-  run(
-    "bash",
-    [
-      join(repoRoot, "scripts", "local"),
-      command,
-      "--stack",
-      stack,
-      ...(command === "up"
-        ? [
-            "--skip-setup",
-            "--offline",
-            "--stack-file",
-            "local",
-            "--set",
-            `nginx.httpPort=${ports.http}`,
-            "--set",
-            `nginx.httpsPort=${ports.https}`,
-          ]
-        : []),
-      ...extra,
-    ],
-    { check: false, timeoutMs: 900_000, env: { CHATAPI_COMPOSE: "v1" } },
-  );
+  runLocal(stack, ports, command, extra, { CHATAPI_COMPOSE: "v1" });
 
 const containers = async () =>
   (await docker("ps", "-a", "--filter", `label=chatapi.stack=${stack}`, "--format", "{{.Names}} {{.ID}}"))
@@ -58,7 +35,9 @@ afterAll(async () => {
 describe("npm run local with Compose v1 (CHATAPI_COMPOSE=v1)", () => {
   it("says it uses docker-compose v1, brings the stack up and passes the smoke check", () => {
     expect(firstUp.exitCode, firstUp.all.slice(-6000)).toBe(0);
-    expect(firstUp.all).toMatch(/compose: docker-compose \(Compose v1 \(docker-compose 1\.\d+\.\d+\), as CHATAPI_COMPOSE=v1 asks\)/);
+    expect(firstUp.all).toMatch(
+      /compose: docker-compose \(Compose v1 \(docker-compose 1\.\d+\.\d+\), as CHATAPI_COMPOSE=v1 asks\)/,
+    );
     expect(firstUp.all).toMatch(/docker-compose -p chatapi-v1\w+ up -d/);
     expect(firstUp.all).toContain("smoke check passed (9 checks)");
   });

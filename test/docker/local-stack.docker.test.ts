@@ -34,6 +34,7 @@ import { installMocks, valueOf } from "../support/pulumi-mocks";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { repoRoot } from "../support/paths";
+import { runLocal } from "../support/local-stack";
 import { freePort, waitFor } from "../support/ports";
 
 const mocks = installMocks();
@@ -45,30 +46,7 @@ let endpoint: Endpoint;
 let adminApiKey: string;
 let firstUp: { exitCode: number; all: string };
 
-const local = (command: "up" | "down", ...extra: string[]) =>
-  run(
-    "bash",
-    [
-      join(repoRoot, "scripts", "local"),
-      command,
-      "--stack",
-      stack,
-      ...(command === "up"
-        ? [
-            "--skip-setup",
-            "--offline",
-            "--stack-file",
-            "local",
-            "--set",
-            `nginx.httpPort=${ports.http}`,
-            "--set",
-            `nginx.httpsPort=${ports.https}`,
-          ]
-        : []),
-      ...extra,
-    ],
-    { check: false, timeoutMs: 900_000 },
-  );
+const local = (command: "up" | "down", ...extra: string[]) => runLocal(stack, ports, command, extra);
 
 const containerIds = async () =>
   Object.fromEntries(

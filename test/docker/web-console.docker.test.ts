@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { docker, run } from "../../scripts/lib/run";
+import { docker } from "../../scripts/lib/run";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { repoRoot } from "../support/paths";
+import { runLocal } from "../support/local-stack";
 import { freePort } from "../support/ports";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -38,11 +39,7 @@ let base: string;
 let browser: Browser;
 let up: { exitCode: number; all: string };
 
-const local = (command: "up" | "down", ...extra: string[]) =>
-  run("bash", [join(repoRoot, "scripts", "local"), command, "--stack", stack, ...extra], {
-    check: false,
-    timeoutMs: 900_000,
-  });
+const local = (command: "up" | "down", ...extra: string[]) => runLocal(stack, ports, command, extra);
 
 /** The API instance a WebSocket from this (forwarded) client address lands on. */
 async function instanceFor(address: string, token: string): Promise<string> {
@@ -135,14 +132,6 @@ beforeAll(async () => {
   base = `https://localhost:${ports.https}/`;
   up = await local(
     "up",
-    "--offline",
-    "--skip-setup",
-    "--stack-file",
-    "local",
-    "--set",
-    `nginx.httpPort=${ports.http}`,
-    "--set",
-    `nginx.httpsPort=${ports.https}`,
     "--set",
     'nginx.trustedProxies=["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16"]',
     "--no-smoke",
