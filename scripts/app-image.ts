@@ -4,7 +4,7 @@
 // --offline: the offline preset's base images (chatapi-local/node:24-bookworm*), as scripts/local
 // --offline and the tests here use.
 import { resolve } from "node:path";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
 import { parseCommandLine } from "./lib/cli-args";
 import { loadStackPlan } from "./lib/stack-plan";

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { stringify } from "yaml";
 import { ChartValuesError, chartValuesFor } from "../components/helm/chart-values";
 import { loadStack } from "../components/helm/stack-parity";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { parseCommandLine } from "./lib/cli-args";
 
 const usage =

@@ -2,7 +2,7 @@
 //   npm run docs:config
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { withConfigTable } from "../stacks/config/docs";
+import { withConfigTable } from "../components/config/docs";
 
 const path = join(__dirname, "..", "README.md");
 const before = readFileSync(path, "utf8");

@@ -5,7 +5,7 @@
 //                          [--secret-file key=path]... [--out DIR]
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError } from "../stacks/config/issues";
+import { ConfigError } from "../components/config/issues";
 import { parseCommandLine } from "./lib/cli-args";
 import { writeComposeStack } from "./lib/compose-files";
 import { stackDir } from "./lib/stack-dir";

@@ -9,9 +9,9 @@ import { parseCommandLine } from "./lib/cli-args";
 import { renderManifests } from "../components/kubernetes/render/render-manifests";
 import { secretsScript } from "../components/kubernetes/render/secrets-script";
 import { buildPlan } from "../components/plan/build-plan";
-import { ConfigError } from "../stacks/config/issues";
-import { loadStackConfig } from "../stacks/config/load";
-import { readAppVersion, readStackFile } from "../stacks/config/stack-file";
+import { ConfigError } from "../components/config/issues";
+import { loadStackConfig } from "../components/config/load";
+import { readAppVersion, readStackFile } from "../components/config/stack-file";
 
 const root = resolve(__dirname, "..");
 const usage = "usage: scripts/render [--stack prod] [--out rendered]   (writes <out>/<stack>/kubernetes/)";

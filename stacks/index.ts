@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { ConfigError } from "./config/issues";
+import { ConfigError } from "../components/config/issues";
 import { TargetUnavailableError, runProgram } from "./program";
 
 const projectDir = resolve(__dirname, "..");

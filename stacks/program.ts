@@ -10,9 +10,9 @@ import { type KubernetesStack, deployKubernetes } from "../components/kubernetes
 import { buildPlan } from "../components/plan/build-plan";
 import type { DeploymentPlan } from "../components/plan/types";
 import { StackSecrets } from "../components/secrets/stack-secrets";
-import { loadStackConfig } from "./config/load";
-import { readAppVersion } from "./config/stack-file";
-import type { SecretConfigKey } from "./config/types";
+import { loadStackConfig } from "../components/config/load";
+import { readAppVersion } from "../components/config/stack-file";
+import type { SecretConfigKey } from "../components/config/types";
 
 /** The configured target cannot deploy yet. */
 export class TargetUnavailableError extends Error {

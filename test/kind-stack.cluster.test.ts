@@ -19,7 +19,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAppVersion } from "../stacks/config/stack-file";
+import { readAppVersion } from "../components/config/stack-file";
 import { ChatClient, FrameSocket, MessageSender, ResilientSubscriber } from "./support/chat-client";
 import { LocalCluster, type PortForward, clusterScript } from "./support/local-cluster";
 import { type MachineLock, acquireMachineLock } from "./support/machine-lock";

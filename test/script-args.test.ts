@@ -19,6 +19,8 @@ const cases: [string, string, string[]][] = [
   ["smoke", script("smoke"), []],
   ["render", script("render"), ["--bogus"]],
   ["render-compose", script("render-compose"), ["--stack"]],
+  ["render-all", script("render-all"), ["--bogus"]],
+  ["render-all", script("render-all"), []],
   ["app-image", script("app-image"), ["--bogus"]],
   ["chart:values", tsx, [script("chart-values.ts"), "--bogus"]],
   ["preview-comment", script("preview-comment"), ["--bogus", "x"]],

@@ -1,8 +1,9 @@
-// The compose file and the Pulumi Docker target describe the same containers. Both come from
-// the same plan: the Pulumi program runs under runtime mocks, the compose file is rendered
-// (with its secrets and files, as `npm run local` writes them) and read back by the real
-// docker-compose (`docker-compose config`). Every container is compared field by field
-// (test/support/container-spec.ts says what is normalised and why); a deliberate difference
+// The compose file and the Pulumi Docker target describe the same containers: both are
+// mappings of the same ContainerSpecs (components/containers/container-spec.ts), and this
+// checks the two mappings. The Pulumi program runs under runtime mocks, the compose file is
+// rendered (with its secrets and files, as `npm run local` writes them) and read back by the
+// real docker-compose (`docker-compose config`). Every container is compared field by field
+// (test/support/container-view.ts says what is normalised and why); a deliberate difference
 // fails with its path.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,19 +14,19 @@ import { parse } from "yaml";
 import { writeComposeStack } from "../../scripts/lib/compose-files";
 import { run } from "../../scripts/lib/run";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../config/stack-file";
 import { runProgram } from "../../stacks/program";
 import {
   type ComposeConfig,
-  type ContainerSpec,
+  type ContainerView,
   diffSpecs,
   fromCompose,
-  fromPulumi,
-} from "../../test/support/container-spec";
+  fromPulumiMocks,
+} from "../../test/support/container-view";
 import { repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, plain, valueOf } from "../../test/support/pulumi-mocks";
 import { makeCertificate } from "../../test/support/tls-fixture";
-import { dockerInstances } from "../plan/names";
+import { type ContainerSpec, containerSpecs } from "../containers/container-spec";
 
 const mocks = installMocks();
 const dirs: string[] = [];
@@ -36,12 +37,12 @@ afterAll(() => {
 interface Sides {
   stack: string;
   dir: string;
-  pulumi: Map<string, ContainerSpec>;
+  specs: ContainerSpec[];
+  pulumi: Map<string, ContainerView>;
   pulumiResources: Captured[];
   compose: ComposeConfig;
-  composeSpecs: Map<string, ContainerSpec>;
+  composeSpecs: Map<string, ContainerView>;
   composeFile: string;
-  jobs: Set<string>;
   pidsLimits: Record<string, number>;
 }
 
@@ -76,15 +77,7 @@ async function bothSides(
   );
   const prefix = `chatapi-${stack}-`;
   const all = mocks.captured.filter((r) => r.name.startsWith(prefix));
-  const containers = all.filter(
-    (r) => r.type === "docker:index/container:Container" && !r.name.endsWith("-files"),
-  );
-  const jobs = new Set(
-    result.plan.workloads
-      .filter((w) => w.kind === "job")
-      .flatMap((w) => dockerInstances(w).map((i) => i.name)),
-  );
-  const pulumiSpecs = new Map(containers.map((c) => [c.name, fromPulumi(c, { containers, all }, jobs)]));
+  const pulumiSpecs = fromPulumiMocks(all);
 
   // Compose, rendered from the same plan (same admin client id) and read by docker-compose.
   const dir = mkdtempSync(join(tmpdir(), `chatapi-parity-${stack}-`));
@@ -105,26 +98,27 @@ async function bothSides(
   return {
     stack,
     dir,
+    specs: containerSpecs(plan),
     pulumi: pulumiSpecs,
     pulumiResources: all,
     compose,
     composeSpecs,
     composeFile: written.composeFile,
-    jobs,
     pidsLimits,
   };
 }
 
+/** Start order is compose's alone (Pulumi's is the components' dependsOn): compared with the specs. */
 function differences(
-  pulumiSide: Map<string, ContainerSpec>,
-  composeSide: Map<string, ContainerSpec>,
+  pulumiSide: Map<string, ContainerView>,
+  composeSide: Map<string, ContainerView>,
 ): string[] {
   const out: string[] = [];
   for (const name of [...new Set([...pulumiSide.keys(), ...composeSide.keys()])].sort()) {
     const p = pulumiSide.get(name);
     const c = composeSide.get(name);
     if (!p || !c) out.push(`${name}: only in ${p ? "Pulumi" : "compose"}`);
-    else out.push(...diffSpecs(p, c, name, ["pulumi", "compose"]));
+    else out.push(...diffSpecs(p, { ...c, dependsOn: {} }, name, ["pulumi", "compose"]));
   }
   return out;
 }
@@ -180,8 +174,16 @@ describe.each([
 
   it("has the same containers, equal in every compared field", () => {
     expect([...sides.composeSpecs.keys()].sort()).toEqual([...sides.pulumi.keys()].sort());
+    expect([...sides.pulumi.keys()].sort()).toEqual(sides.specs.map((s) => s.name).sort());
     expect(sides.pulumi.size).toBeGreaterThanOrEqual(10);
     expect(differences(sides.pulumi, sides.composeSpecs)).toEqual([]);
+  });
+
+  it("starts each compose service after what its spec depends on", () => {
+    for (const spec of sides.specs)
+      expect(sides.composeSpecs.get(spec.name)!.dependsOn, spec.name).toEqual(
+        Object.fromEntries(spec.dependsOn.map((d) => [d.container, d.condition])),
+      );
   });
 
   it("has the same networks (internal, isolated from the host) and data volumes", () => {

@@ -1,16 +1,21 @@
 // The Docker target's plan as a docker-compose file, for hosts driven without Pulumi (the local
-// stack, or a production Docker host). Pure: the same plan and the same per-instance names and
-// aliases (dockerInstances) as components/docker/container-args.ts, field for field; what
-// differs is only how files reach a container (see MountedFile). Secret values never appear
-// here: the file names them, and the caller writes their contents (../../scripts/lib/compose-files.ts).
-import { dockerInstances, type InstancePlan } from "../plan/names";
+// stack, or a production Docker host). Pure: one service per ContainerSpec
+// (../containers/container-spec.ts), the specs the Pulumi Docker target maps too; what differs
+// is only how compose writes them and how files reach a container (see MountedFile). Secret
+// values never appear here: the file names them, and the caller writes their contents
+// (../../scripts/lib/compose-files.ts).
+import {
+  type ContainerFile,
+  type ContainerSpec,
+  containerFiles,
+  containerSpecs,
+} from "../containers/container-spec";
 import type {
   CommandArg,
   DeploymentPlan,
   FilePlan,
   GeneratedValueName,
   Role,
-  VolumePlan,
   WorkloadPlan,
 } from "../plan/types";
 import type {
@@ -71,25 +76,18 @@ function escapeDollars<T>(value: T): T {
   return value;
 }
 
-function ids(user: string): { uid: number; gid: number } {
-  const [uid, gid] = user.split(":").map(Number);
-  if (!Number.isInteger(uid) || !Number.isInteger(gid))
-    throw new Error(`user "${user}" is not numeric uid:gid`);
-  return { uid: uid!, gid: gid! };
-}
+const mountedFile = (role: Role, file: ContainerFile): MountedFile => ({
+  role,
+  hostPath: `${FILES_DIR}/${role}${file.path}`,
+  containerPath: file.path,
+  source: file.source,
+  mode: file.mode,
+  uid: file.uid,
+  gid: file.gid,
+});
 
-export function mountedFiles(workload: WorkloadPlan): MountedFile[] {
-  const { uid, gid } = ids(workload.security.user);
-  return workload.files.map((file) => ({
-    role: workload.role,
-    hostPath: `${FILES_DIR}/${workload.role}${file.path}`,
-    containerPath: file.path,
-    source: file.source,
-    mode: "secret" in file.source ? 0o400 : 0o444,
-    uid,
-    gid,
-  }));
-}
+export const mountedFiles = (workload: WorkloadPlan): MountedFile[] =>
+  containerFiles(workload).map((file) => mountedFile(workload.role, file));
 
 /** Key of a workload's secret file in the top-level `secrets:` section. */
 const secretKey = (role: Role, name: string) => `${role}-${name}`;
@@ -98,77 +96,51 @@ function commandArgs(args: CommandArg[], generated: Record<GeneratedValueName, s
   return args.map((arg) => (typeof arg === "string" ? arg : generated[arg.generated]));
 }
 
-/** Volume key in the compose file and the Docker volume it names. */
-function volumeFor(volume: VolumePlan, instance: InstancePlan): { key: string; name: string } {
-  return volume.perInstance
-    ? { key: `${volume.name}-${instance.shortName}`, name: `${volume.resourceName}-${instance.shortName}` }
-    : { key: volume.name, name: volume.resourceName };
-}
+const dependencyCondition = {
+  healthy: "service_healthy",
+  completed: "service_completed_successfully",
+} as const;
 
-function serviceFor(
-  input: ComposeRenderInput,
-  workload: WorkloadPlan,
-  instance: InstancePlan,
-  servicesOf: (role: Role) => string[],
-): ComposeService {
-  const { plan } = input;
-  const env: Record<string, string> = { ...workload.env, ...instance.env };
-  for (const file of workload.files) if (file.env) env[file.env] = file.path;
-  const command =
-    workload.kind === "scheduled" && workload.schedule ? workload.schedule.daemonCommand : workload.command;
-  const memory = workload.resources.memory;
-
-  const volumes: string[] = [];
-  for (const mount of workload.mounts) {
-    const volume = plan.volumes.find((v) => v.name === mount.volume);
-    if (!volume) throw new Error(`${workload.name}: volume ${mount.volume} is not in the plan`);
-    const source = volume.hostPath ?? volumeFor(volume, instance).key;
-    volumes.push(`${source}:${mount.path}:${mount.readOnly ? "ro" : "rw"}`);
-  }
+function serviceFor(input: ComposeRenderInput, spec: ContainerSpec): ComposeService {
+  const volumes = spec.volumes.map(
+    (mount) => `${mount.hostPath ?? mount.key}:${mount.path}:${mount.readOnly ? "ro" : "rw"}`,
+  );
   const secrets: ComposeServiceSecret[] = [];
-  for (const file of mountedFiles(workload)) {
+  for (const file of spec.files.map((f) => mountedFile(spec.role, f))) {
     if ("secret" in file.source) {
-      secrets.push({ source: secretKey(workload.role, file.source.secret), target: file.containerPath });
+      secrets.push({ source: secretKey(spec.role, file.source.secret), target: file.containerPath });
     } else {
       volumes.push(`./${file.hostPath}:${file.containerPath}:ro`);
     }
   }
-
   const dependsOn: ComposeService["depends_on"] = {};
-  for (const dependency of workload.dependsOn) {
-    const condition =
-      dependency.condition === "healthy" ? "service_healthy" : "service_completed_successfully";
-    for (const service of servicesOf(dependency.role)) dependsOn[service] = { condition };
-  }
-  const published = workload.ports.filter((port) => port.published);
-  const filesVersion = input.filesVersion?.[workload.role];
-  const health = workload.health;
+  for (const { service, condition } of spec.dependsOn)
+    dependsOn[service] = { condition: dependencyCondition[condition] };
+  const filesVersion = input.filesVersion?.[spec.role];
+  const health = spec.health;
 
   return {
-    container_name: instance.name,
-    hostname: instance.shortName,
-    image: plan.images[workload.image].ref,
-    ...(workload.entrypoint ? { entrypoint: workload.entrypoint } : {}),
-    command: commandArgs(command, input.generated),
-    environment: Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))),
-    user: workload.security.user,
-    read_only: workload.security.readOnlyRootFilesystem,
-    cap_drop: workload.security.dropCapabilities,
-    ...(workload.security.addCapabilities.length > 0 ? { cap_add: workload.security.addCapabilities } : {}),
-    security_opt: workload.security.noNewPrivileges ? ["no-new-privileges:true"] : [],
+    container_name: spec.name,
+    hostname: spec.service,
+    image: input.plan.images[spec.image].ref,
+    ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
+    command: commandArgs(spec.command, input.generated),
+    environment: spec.env,
+    user: spec.user,
+    read_only: spec.readOnly,
+    cap_drop: spec.capDrop,
+    ...(spec.capAdd.length > 0 ? { cap_add: spec.capAdd } : {}),
+    security_opt: spec.securityOpt,
     privileged: false,
-    init: workload.init,
-    tmpfs: workload.tmpfs.map((t) => `${t.path}:rw,noexec,nosuid,nodev,size=${t.sizeBytes}`),
-    mem_limit: memory.limitBytes,
-    mem_reservation: memory.requestBytes,
-    // Equal to the memory limit: no swap on top of it.
-    memswap_limit: memory.limitBytes,
-    cpus: workload.resources.cpu.limitMillis / 1000,
-    cpu_shares: Math.max(2, Math.round((workload.resources.cpu.requestMillis / 1000) * 1024)),
-    pids_limit: workload.resources.pidsLimit,
-    restart: workload.restart,
-    // Without a check of its own, the image's HEALTHCHECK (HTTP on PORT, for `serve`) would
-    // call a one-shot or scheduled container unhealthy: switched off, as the Docker target does.
+    init: spec.init,
+    tmpfs: Object.entries(spec.tmpfs).map(([path, options]) => `${path}:${options}`),
+    mem_limit: spec.memory.limitBytes,
+    mem_reservation: spec.memory.reservationBytes,
+    memswap_limit: spec.memory.swapBytes,
+    cpus: spec.cpus,
+    cpu_shares: spec.cpuShares,
+    pids_limit: spec.pidsLimit,
+    restart: spec.restart,
     healthcheck: health
       ? {
           test: ["CMD", ...health.command],
@@ -178,33 +150,23 @@ function serviceFor(
           start_period: seconds(health.startPeriodSeconds),
         }
       : { disable: true },
-    networks: Object.fromEntries(
-      workload.networks.map((attachment) => [
-        attachment.network,
-        { aliases: instance.aliases[attachment.network] ?? [] },
-      ]),
-    ),
-    ...(published.length > 0
+    networks: Object.fromEntries(spec.networks.map(({ network, aliases }) => [network, { aliases }])),
+    ...(spec.ports.length > 0
       ? {
-          ports: published.map(
+          ports: spec.ports.map(
             (port) =>
-              `${port.published!.hostAddress}:${port.published!.hostPort}:${port.containerPort}/${port.protocol}`,
+              `${port.published.hostAddress}:${port.published.hostPort}:${port.containerPort}/${port.protocol}`,
           ),
         }
       : {}),
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
-    logging: {
-      driver: plan.docker.log.driver,
-      options: { "max-size": plan.docker.log.maxSize, "max-file": String(plan.docker.log.maxFiles) },
-    },
-    stop_grace_period: seconds(workload.stopGracePeriodSeconds),
+    logging: spec.log,
+    stop_grace_period: seconds(spec.stopGraceSeconds),
     labels: {
-      ...workload.labels,
+      ...spec.labels,
       "app.kubernetes.io/managed-by": "docker-compose",
-      "chatapi.stack": plan.stack,
-      "chatapi.role": workload.role,
       ...(filesVersion ? { "chatapi.files": filesVersion } : {}),
     },
   };
@@ -212,17 +174,9 @@ function serviceFor(
 
 export function renderCompose(input: ComposeRenderInput): RenderedCompose {
   const { plan } = input;
-  if (plan.target !== "docker") throw new Error(`stack ${plan.stack} targets ${plan.target}, not docker`);
-  const instances = new Map(plan.workloads.map((w) => [w.role, dockerInstances(w)]));
-  // Service names are the instances' short names (api-1, postgres, ...), unique in a stack.
-  const servicesOf = (role: Role) => (instances.get(role) ?? []).map((i) => i.shortName);
-
+  const specs = containerSpecs(plan);
   const services: Record<string, ComposeService> = {};
-  for (const workload of plan.workloads) {
-    for (const instance of instances.get(workload.role) ?? []) {
-      services[instance.shortName] = escapeDollars(serviceFor(input, workload, instance, servicesOf));
-    }
-  }
+  for (const spec of specs) services[spec.service] = escapeDollars(serviceFor(input, spec));
 
   const networks: Record<string, ComposeNetwork> = {};
   for (const network of plan.networks) {
@@ -238,15 +192,12 @@ export function renderCompose(input: ComposeRenderInput): RenderedCompose {
   }
 
   const volumes: Record<string, ComposeVolume> = {};
-  for (const workload of plan.workloads) {
-    for (const mount of workload.mounts) {
-      const volume = plan.volumes.find((v) => v.name === mount.volume);
-      if (!volume || volume.hostPath) continue;
-      for (const instance of instances.get(workload.role) ?? []) {
-        const { key, name } = volumeFor(volume, instance);
-        volumes[key] = { name, labels: { "chatapi.stack": plan.stack, "chatapi.purpose": volume.purpose } };
-      }
-    }
+  for (const mount of specs.flatMap((spec) => spec.volumes)) {
+    if (mount.hostPath) continue;
+    volumes[mount.key] = {
+      name: mount.name,
+      labels: { "chatapi.stack": plan.stack, "chatapi.purpose": mount.purpose },
+    };
   }
 
   const files = plan.workloads.flatMap(mountedFiles);

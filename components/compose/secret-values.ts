@@ -2,7 +2,7 @@
 // SecretPlan sources the Pulumi target reads (components/secrets/stack-secrets.ts): config
 // secrets as given, generated ones kept from an earlier run (the data volumes were initialised
 // with them) or made now, templates assembled from their parts, TLS from config or self-signed.
-import type { SecretConfigKey } from "../../stacks/config/types";
+import type { SecretConfigKey } from "../config/types";
 import type { DeploymentPlan, SecretName, SecretPlan } from "../plan/types";
 
 export interface SecretInputs {

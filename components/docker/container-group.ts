@@ -1,16 +1,18 @@
 // The Docker form of one plan workload: a container per instance, plus, for an instance
-// with files, the volumes that hold them and the never-started container that fills them. Each guide item is a subclass with its own type token
-// (chatapi:docker:<Name>) so the graph reads like the guide.
+// with files, the volumes that hold them and the never-started container that fills them. Its
+// type token is the guide item's (../workload-components.ts), so the graph reads like the guide.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerInstances } from "../plan/names";
+import type { ContainerSpec } from "../containers/container-spec";
 import type { DeploymentPlan, NetworkName, WorkloadPlan } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
-import { containerArgs, fileFolders, filesContainerArgs } from "./container-args";
+import { containerArgs, fileFolders, filesContainerArgs, filesContainerName } from "./container-args";
 
 export interface ContainerGroupArgs {
   plan: DeploymentPlan;
   workload: WorkloadPlan;
+  /** The workload's containers (containerSpecs of the plan). */
+  containers: ContainerSpec[];
   image: pulumi.Input<string>;
   networks: Partial<Record<NetworkName, pulumi.Input<string>>>;
   /** Shared volumes by plan name (named volumes, or host folders for bind mounts). */
@@ -31,35 +33,30 @@ export class ContainerGroup extends pulumi.ComponentResource {
   constructor(type: string, name: string, args: ContainerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super(type, name, {}, opts);
     const { plan, workload } = args;
-    const perInstanceVolumes = plan.volumes.filter(
-      (v) => v.perInstance && workload.mounts.some((m) => m.volume === v.name),
-    );
-
-    for (const instance of dockerInstances(workload)) {
+    for (const spec of args.containers) {
       const fileVolumes: Record<string, pulumi.Output<string>> = {};
-      for (const folder of fileFolders(workload)) {
+      for (const folder of fileFolders(spec)) {
         fileVolumes[folder] = new docker.Volume(
-          `${instance.name}-${slug(folder)}`,
+          `${spec.name}-${slug(folder)}`,
           {
-            name: `${instance.name}-${slug(folder)}`,
+            name: `${spec.name}-${slug(folder)}`,
             labels: [{ label: "chatapi.stack", value: plan.stack }],
           },
           { parent: this },
         ).name;
       }
       const volumes = { ...args.volumes };
-      for (const volume of perInstanceVolumes) {
-        const name = `${volume.resourceName}-${instance.shortName}`;
-        volumes[volume.name] = {
-          source: new docker.Volume(name, { name }, { parent: this }).name,
+      for (const volume of spec.volumes.filter((v) => v.perInstance)) {
+        volumes[volume.volume] = {
+          source: new docker.Volume(volume.name, { name: volume.name }, { parent: this }).name,
           bind: false,
         };
       }
-      const inputs = { ...args, instance, volumes, fileVolumes };
+      const inputs = { ...args, spec, stack: plan.stack, volumes, fileVolumes };
       // Fixed container names: the old container must go before its replacement starts.
       const files =
-        workload.files.length > 0
-          ? new docker.Container(`${instance.name}-files`, filesContainerArgs(inputs), {
+        spec.files.length > 0
+          ? new docker.Container(filesContainerName(spec), filesContainerArgs(inputs), {
               parent: this,
               deleteBeforeReplace: true,
             })
@@ -68,7 +65,7 @@ export class ContainerGroup extends pulumi.ComponentResource {
       // label replaces the workload container too, so the process starts with them.
       const labels = files ? { ...args.labels, "chatapi.files": files.id } : args.labels;
       this.containers.push(
-        new docker.Container(instance.name, containerArgs({ ...inputs, ...(labels ? { labels } : {}) }), {
+        new docker.Container(spec.name, containerArgs({ ...inputs, ...(labels ? { labels } : {}) }), {
           parent: this,
           deleteBeforeReplace: true,
           ...(files ? { dependsOn: [files] } : {}),
@@ -80,7 +77,7 @@ export class ContainerGroup extends pulumi.ComponentResource {
       this.completion = pulumi.all(this.containers.map((c) => c.exitCode)).apply((codes) => {
         codes.forEach((code, i) => {
           if (code !== 0) {
-            const container = dockerInstances(workload)[i]!.name;
+            const container = args.containers[i]!.name;
             throw new Error(
               `${container} exited with ${code ?? "no exit code"}; see: docker logs ${container}. Dependent containers were not started.`,
             );

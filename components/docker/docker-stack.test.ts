@@ -2,14 +2,16 @@
 // resources with the right inputs for the local stack and the production Docker host.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../config/load";
+import { readStackFile } from "../config/stack-file";
 import { type ProgramResult, runProgram } from "../../stacks/program";
 import { repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
-import { Migration } from "./migration";
+import { workloadComponentTypes } from "../workload-components";
+import { containerSpecs } from "../containers/container-spec";
+import { ContainerGroup } from "./container-group";
 
 const mocks = installMocks();
 
@@ -77,6 +79,29 @@ const networksOf = (r: Captured) =>
 
 /** Assertions every Docker stack must pass, whatever its size. */
 function commonChecks(get: () => Deployed, stack: string) {
+  it("creates one container per ContainerSpec of the plan, and a files container for each with files", () => {
+    const specs = containerSpecs(get().result.plan);
+    expect(
+      get()
+        .containers.map((c) => c.name)
+        .sort(),
+    ).toEqual(specs.map((s) => s.name).sort());
+    expect(
+      get()
+        .filesContainers.map((c) => c.name)
+        .sort(),
+    ).toEqual(
+      specs
+        .filter((s) => s.files.length > 0)
+        .map((s) => `${s.name}-files`)
+        .sort(),
+    );
+    for (const spec of specs)
+      expect(envOf(get().container(spec.service)), spec.name).toEqual(
+        Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      );
+  });
+
   it("publishes ports from the nginx container only", () => {
     const { containers } = get();
     const publishing = containers.filter((c) => ((inputs(c).ports as unknown[]) ?? []).length > 0);
@@ -479,9 +504,10 @@ describe("Docker target: a failed migration", () => {
     const secrets = Object.fromEntries(
       plan.secrets.map((s) => [s.name, pulumi.secret(`value-of-${s.name}`)]),
     );
-    const migration = new Migration(workload.name, {
+    const migration = new ContainerGroup(workloadComponentTypes.docker.migrate, workload.name, {
       plan,
       workload,
+      containers: containerSpecs(plan).filter((c) => c.role === "migrate"),
       image: "chatapi-local/chatapi:1.0.0",
       networks: { backend: "chatapi-failing-backend" },
       volumes: {},

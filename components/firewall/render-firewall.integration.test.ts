@@ -3,8 +3,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../config/load";
+import { readStackFile } from "../config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";

@@ -1,7 +1,7 @@
 // A Kubernetes stack's plan (and its validated config) as values of charts/chatapi: the same
 // deployment through Helm. The parity test renders the chart with these values and compares it
 // with the Pulumi render of the stack; a value the chart cannot express throws, naming it. Pure.
-import type { StackSettings } from "../../stacks/config/types";
+import type { StackSettings } from "../config/types";
 import { type RenderedManifests, renderRefs } from "../kubernetes/render/render-manifests";
 import { bytesQuantity, cpuQuantity } from "../kubernetes/manifests/meta";
 import { ids } from "../kubernetes/manifests/pod";

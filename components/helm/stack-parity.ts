@@ -1,9 +1,9 @@
 // A Kubernetes stack as the two renders the parity test compares: the Pulumi target's objects
 // (renderManifests, the objects the Pulumi program creates) and the chart values derived from
 // the same stack, with the names that legitimately differ between the two.
-import { type StackConfig } from "../../stacks/config/types";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readAppVersion, readStackFile } from "../../stacks/config/stack-file";
+import { type StackConfig } from "../config/types";
+import { loadStackConfig } from "../config/load";
+import { readAppVersion, readStackFile } from "../config/stack-file";
 import { renderManifests } from "../kubernetes/render/render-manifests";
 import { buildPlan } from "../plan/build-plan";
 import type { DeploymentPlan } from "../plan/types";

@@ -3,6 +3,11 @@
 // `helm lint`/`install`/`template` refuse bad values with a message naming the value. Kubernetes
 // types the chart passes through (affinity, tolerations, security contexts, ...) are the
 // Kubernetes v1.33 definitions with unknown fields rejected, copied in by ./values-schema-file.ts.
+// A value that is a stack config key in the Pulumi targets takes its limits (range, allowed
+// values, pattern) from the stack config's schema (components/config/schema.ts), so the chart
+// and the stacks accept the same values; the chart keeps its own descriptions.
+
+import { configNode } from "../config/schema";
 
 /** A reference to a Kubernetes API definition (copied into the schema's $defs). */
 export const k8sRef = (definition: string) => ({ $ref: `#/$defs/${definition}` });
@@ -33,6 +38,24 @@ const integer = (description: string, minimum: number, maximum: number): Schema 
 });
 
 const boolean = (description: string): Schema => ({ type: "boolean", description });
+
+/** The stack config key's node; `key` is its path, e.g. "app.logLevel". */
+const stackKey = (key: string) => configNode(key.split("."));
+
+/** An integer bounded as the stack config key is. */
+const integerAs = (key: string, description: string): Schema =>
+  integer(description, stackKey(key).minimum!, stackKey(key).maximum!);
+
+/** One of the stack config key's values. */
+const choiceAs = (key: string, description: string): Schema => ({
+  type: "string",
+  enum: stackKey(key).enum,
+  description,
+});
+
+/** The stack config key's pattern; `optional`: empty allowed too (the chart's "not set"). */
+const patternAs = (key: string, optional = false): string =>
+  `${optional ? "^$|" : ""}${stackKey(key).pattern!}`;
 
 const stringMap = (description: string): Schema => ({
   type: "object",
@@ -79,24 +102,20 @@ const image = (what: string, tagDescription: string, allowEmptyTag = false): Sch
       if: { const: "latest" },
       then: { const: "a pinned version tag (latest changes under a running release)" },
     }),
-    pullPolicy: {
-      type: "string",
-      enum: ["IfNotPresent", "Always", "Never"],
-      description: "When the kubelet pulls the image.",
-    },
+    pullPolicy: choiceAs("kubernetes.imagePullPolicy", "When the kubelet pulls the image."),
   });
 
 const cpu = {
   description: "A CPU quantity such as 500m, 0.5 or 2.",
   anyOf: [
-    { type: "string", pattern: "^([0-9]+(\\.[0-9]{1,3})?|[0-9]+m)$" },
+    { type: "string", pattern: patternAs("api.cpu.limit") },
     { type: "number", exclusiveMinimum: 0, maximum: 1024 },
   ],
 };
 const memory = {
   description: "A memory quantity such as 512Mi or 2Gi.",
   type: "string",
-  pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$",
+  pattern: patternAs("api.memory.limit"),
 };
 const quantities = (what: string): Schema => ({
   type: "object",
@@ -169,12 +188,15 @@ const requiredWhen = (field: string, when: string, expected: string): Schema => 
 
 const withRules = (schema: Schema, rules: Schema[]): Schema => ({ ...schema, allOf: rules });
 
-const replicaCount = (description: string): Schema => integer(description, 1, 50);
+const replicaCount = (description: string): Schema => integerAs("api.replicas", description);
 
 const pdb = (who: string): Schema =>
   object(`PodDisruptionBudget of ${who}.`, {
     enabled: boolean("Create the PodDisruptionBudget."),
-    maxUnavailable: integer("Most pods evicted at once (node drains, upgrades).", 1, 10),
+    maxUnavailable: integerAs(
+      "kubernetes.pdbMaxUnavailable",
+      "Most pods evicted at once (node drains, upgrades).",
+    ),
   });
 
 const persistence = (what: string): Schema =>
@@ -218,14 +240,13 @@ const autoscaling: Schema = {
   ...object("HorizontalPodAutoscaler (autoscaling/v2) of the API on CPU utilisation.", {
     enabled: boolean("Scale the API with an HPA (then api.replicaCount is not used)."),
     minReplicas: replicaCount("Fewest API pods."),
-    maxReplicas: integer("Most API pods (at least minReplicas).", 1, 100),
-    targetCPUUtilizationPercentage: integer(
+    maxReplicas: integerAs("api.autoscaling.maxReplicas", "Most API pods (at least minReplicas)."),
+    targetCPUUtilizationPercentage: integerAs(
+      "api.autoscaling.targetCpuUtilization",
       "Average CPU utilisation (% of the request) the HPA aims for.",
-      10,
-      95,
     ),
   }),
-  allOf: maxAtLeastMin(1, 50),
+  allOf: maxAtLeastMin(stackKey("api.replicas").minimum!, stackKey("api.replicas").maximum!),
 };
 
 export const valuesSchema: Schema = {
@@ -274,17 +295,23 @@ export const valuesSchema: Schema = {
       description: "Secrets with registry credentials for every pod.",
     },
     config: object("Plain settings of the app (its environment).", {
-      logLevel: { type: "string", enum: ["DEBUG", "INFO", "WARNING", "ERROR"], description: "LOG_LEVEL." },
+      logLevel: choiceAs("app.logLevel", "LOG_LEVEL."),
       debug: boolean("DEBUG (never in production)."),
       projectName: string("PROJECT_NAME.", { minLength: 1, maxLength: 100 }),
       apiPrefix: string("API_V1_STR: path prefix of the REST API.", {
         pattern: "^(/[A-Za-z0-9._~-]+)+$",
         maxLength: 100,
       }),
-      accessTokenExpireMinutes: integer("ACCESS_TOKEN_EXPIRE_MINUTES.", 1, 1440),
-      refreshTokenExpireDays: integer("REFRESH_TOKEN_EXPIRE_DAYS.", 1, 365),
-      databasePoolSize: integer("DATABASE_POOL_SIZE: connections each app process keeps.", 1, 200),
-      databaseMaxOverflow: integer("DATABASE_MAX_OVERFLOW: extra connections under load.", 0, 200),
+      accessTokenExpireMinutes: integerAs("app.accessTokenExpireMinutes", "ACCESS_TOKEN_EXPIRE_MINUTES."),
+      refreshTokenExpireDays: integerAs("app.refreshTokenExpireDays", "REFRESH_TOKEN_EXPIRE_DAYS."),
+      databasePoolSize: integerAs(
+        "app.databasePoolSize",
+        "DATABASE_POOL_SIZE: connections each app process keeps.",
+      ),
+      databaseMaxOverflow: integerAs(
+        "app.databaseMaxOverflow",
+        "DATABASE_MAX_OVERFLOW: extra connections under load.",
+      ),
       corsOrigins: {
         type: "array",
         maxItems: 32,
@@ -311,7 +338,7 @@ export const valuesSchema: Schema = {
     smtp: withRules(
       object("Outgoing e-mail of the workers.", {
         host: string("SMTP server; empty: no e-mail is sent.", { pattern: `^$|${HOSTNAME}` }),
-        port: integer("SMTP port (the workers' NetworkPolicy allows it).", 1, 65535),
+        port: integerAs("smtp.port", "SMTP port (the workers' NetworkPolicy allows it)."),
         user: string("SMTP user.", { maxLength: 253 }),
         from: string("Sender address; empty: noreply@<domain>.", { pattern: EMAIL }),
         existingSecret: secretName("Secret with the SMTP password; empty: no SMTP_PASSWORD_FILE."),
@@ -368,7 +395,7 @@ export const valuesSchema: Schema = {
         "nginx version in the image (major.minor; picks config features); empty: from image.tag.",
         {
           maxLength: 8,
-          pattern: "^$|^1\\.[0-9]{1,2}$",
+          pattern: patternAs("nginx.version", true),
         },
       ),
       replicaCount: replicaCount("nginx pods."),
@@ -378,20 +405,23 @@ export const valuesSchema: Schema = {
           enum: ["LoadBalancer", "ClusterIP", "NodePort"],
           description: "Service type (LoadBalancer keeps client addresses: externalTrafficPolicy Local).",
         },
-        httpPort: integer("HTTP port (redirects to HTTPS).", 1, 65535),
-        httpsPort: integer("HTTPS port.", 1, 65535),
+        httpPort: integerAs("nginx.httpPort", "HTTP port (redirects to HTTPS)."),
+        httpsPort: integerAs("nginx.httpsPort", "HTTPS port."),
         annotations: stringMap("Annotations (e.g. cloud load balancer settings)."),
       }),
       resolver: string("DNS server nginx re-resolves the API pods with.", {
         minLength: 1,
         pattern: HOSTNAME,
       }),
-      wsReadTimeoutSeconds: integer("proxy_read_timeout of /ws (idle WebSocket lifetime).", 60, 604800),
+      wsReadTimeoutSeconds: integerAs(
+        "nginx.wsReadTimeoutSeconds",
+        "proxy_read_timeout of /ws (idle WebSocket lifetime).",
+      ),
       clientMaxBodySize: string("Largest request body, e.g. 1m.", {
         maxLength: 10,
-        pattern: "^[0-9]+[km]?$",
+        pattern: patternAs("nginx.clientMaxBodySize"),
       }),
-      hstsMaxAgeSeconds: integer("Strict-Transport-Security max-age.", 0, 63072000),
+      hstsMaxAgeSeconds: integerAs("nginx.hstsMaxAgeSeconds", "Strict-Transport-Security max-age."),
       trustedProxies: {
         type: "array",
         maxItems: 64,
@@ -411,11 +441,7 @@ export const valuesSchema: Schema = {
           minLength: 1,
           pattern: DNS_SUBDOMAIN,
         }),
-        issuerKind: {
-          type: "string",
-          enum: ["ClusterIssuer", "Issuer"],
-          description: "Kind of that issuer.",
-        },
+        issuerKind: choiceAs("tls.issuerKind", "Kind of that issuer."),
       }),
     }),
     postgresql: object("PostgreSQL.", {
@@ -471,20 +497,20 @@ export const valuesSchema: Schema = {
     backup: object("pg_dump backups (a CronJob): gzip, kept on a volume, optionally copied to S3.", {
       enabled: boolean("Run scheduled backups."),
       schedule: string("When they run (cron, UTC).", { maxLength: 100, pattern: CRON }),
-      retentionDays: integer("Days a backup is kept.", 1, 3650),
-      format: { type: "string", enum: ["plain-gz", "custom"], description: "pg_dump format." },
+      retentionDays: integerAs("backup.retentionDays", "Days a backup is kept."),
+      format: choiceAs("backup.format", "pg_dump format."),
       persistence: persistence("backups"),
       s3: withRules(
         object("A copy of every backup in S3 (or an S3-compatible store).", {
           bucket: string("Bucket; empty: no copy.", {
             maxLength: 63,
-            pattern: "^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            pattern: patternAs("backup.s3.bucket", true),
           }),
           prefix: string("Key prefix.", { maxLength: 200, pattern: "^[A-Za-z0-9!_.*'()/-]*$" }),
           endpoint: string("Endpoint URL of an S3-compatible store; empty: AWS.", {
             pattern: "^$|^https?://\\S+$",
           }),
-          region: string("Region.", { maxLength: 40, pattern: "^$|^[a-z0-9-]+$" }),
+          region: string("Region.", { maxLength: 40, pattern: patternAs("backup.s3.region", true) }),
           forcePathStyle: boolean("Path-style URLs (most S3-compatible stores)."),
           existingSecret: secretName(
             "Secret with the access key id and secret key; empty: the pod's own credentials.",

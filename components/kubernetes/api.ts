@@ -2,19 +2,18 @@
 // a Gateway), a headless Service (nginx's upstream, one record per ready pod), the
 // PodDisruptionBudget and the HorizontalPodAutoscaler.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { horizontalPodAutoscaler, podDisruptionBudget } from "./manifests/scaling";
 import { apiHeadlessService, apiService } from "./manifests/services";
 import { deployment } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class Api extends WorkloadComponent {
   readonly deployment: k8s.apps.v1.Deployment;
   readonly headlessService: k8s.core.v1.Service;
   readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Api", name, opts);
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     const scaling = plan.autoscaling?.role === "api" ? plan.autoscaling : undefined;
     this.deployment = new k8s.apps.v1.Deployment(

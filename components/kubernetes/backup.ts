@@ -1,15 +1,14 @@
 // Scheduled backups: the backups PVC (kept when the stack is destroyed) and the CronJob that
 // runs `chatapi backup` on the plan's schedule.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { cronJob, persistentVolumeClaim } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class Backup extends WorkloadComponent {
   readonly cronJob: k8s.batch.v1.CronJob;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Backup", name, opts);
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     const claims = workload.mounts
       .map((mount) => plan.volumes.find((v) => v.name === mount.volume))

@@ -2,22 +2,16 @@
 // StatefulSet whose data lives on a claim from volumeClaimTemplates (size and StorageClass
 // from config, kept when the set is deleted). Pulumi awaits the pod's readiness.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { objectNames } from "./manifests/meta";
 import { dataStoreService } from "./manifests/services";
 import { statefulSet } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class DataStore extends WorkloadComponent {
   readonly service: k8s.core.v1.Service;
   readonly statefulSet: k8s.apps.v1.StatefulSet;
 
-  constructor(
-    type: string,
-    name: string,
-    args: WorkloadComponentArgs,
-    opts?: pulumi.ComponentResourceOptions,
-  ) {
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
     super(type, name, opts);
     const { plan, workload, refs } = args;
     const role = workload.role as "postgres" | "redis" | "rabbitmq";

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../config/stack-file";
 import { type ProgramResult, runProgram } from "../../stacks/program";
 import { runProgramUnderMocks } from "../../test/support/mock-program";
 import { repoRoot } from "../../test/support/paths";

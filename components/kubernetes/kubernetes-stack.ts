@@ -4,36 +4,31 @@
 // created after what the plan says it depends on: Pulumi awaits StatefulSets' readiness and
 // Jobs' completion, so the API rolls out only after the migration and bootstrap Jobs succeeded.
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan, Role, WorkloadPlan } from "../plan/types";
+import type { DeploymentPlan, Role } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
-import { AdminBootstrap } from "./admin-bootstrap";
+import { createWorkloadComponents, workloadComponentTypes } from "../workload-components";
 import { Api } from "./api";
 import { Backup } from "./backup";
+import { DataStore } from "./data-store";
 import { Gateway } from "./gateway";
 import { LoadBalancer } from "./load-balancer";
 import type { ObjectRefs } from "./manifests/meta";
-import { Migration } from "./migration";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
-import { Postgres } from "./postgres";
-import { RabbitMq } from "./rabbitmq";
-import { Redis } from "./redis";
+import { OneShotJob } from "./one-shot-job";
 import { SecretObjects } from "./secrets";
-import type { WorkloadComponent, WorkloadComponentArgs } from "./workload-component";
+import type { WorkloadComponent, WorkloadComponentParams } from "./workload-component";
 import { Workers } from "./workers";
 
-type ComponentClass = new (
-  name: string,
-  args: WorkloadComponentArgs,
-  opts?: pulumi.ComponentResourceOptions,
-) => WorkloadComponent;
+type ComponentClass = new (...params: WorkloadComponentParams) => WorkloadComponent;
 
+/** The Kubernetes objects a workload becomes, by role. */
 const componentFor: Record<Role, ComponentClass> = {
-  postgres: Postgres,
-  redis: Redis,
-  rabbitmq: RabbitMq,
-  migrate: Migration,
-  "bootstrap-admin": AdminBootstrap,
+  postgres: DataStore,
+  redis: DataStore,
+  rabbitmq: DataStore,
+  migrate: OneShotJob,
+  "bootstrap-admin": OneShotJob,
   api: Api,
   worker: Workers,
   nginx: LoadBalancer,
@@ -49,7 +44,7 @@ export interface KubernetesStackArgs {
 export class KubernetesStack extends pulumi.ComponentResource {
   readonly namespace: Namespace;
   readonly secretObjects: SecretObjects;
-  readonly components: Partial<Record<Role, WorkloadComponent>> = {};
+  readonly components: Partial<Record<Role, WorkloadComponent>>;
 
   constructor(name: string, args: KubernetesStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("chatapi:kubernetes:Stack", name, {}, opts);
@@ -69,14 +64,16 @@ export class KubernetesStack extends pulumi.ComponentResource {
       configMaps: {},
       generated: args.generated,
     };
-    for (const workload of plan.workloads) {
-      const after = [...base, this.secretObjects, ...this.dependencies(workload)];
-      this.components[workload.role] = new componentFor[workload.role](
-        workload.name,
-        { plan, workload, refs, after },
-        { parent: this },
-      );
-    }
+    this.components = createWorkloadComponents<WorkloadComponent>(
+      plan,
+      (workload, dependencies) =>
+        new componentFor[workload.role](
+          workloadComponentTypes.kubernetes[workload.role],
+          workload.name,
+          { plan, workload, refs, after: [...base, this.secretObjects, ...dependencies] },
+          { parent: this },
+        ),
+    );
     if (plan.kubernetes.gatewayClassName) {
       const api = this.components.api;
       new Gateway(
@@ -86,17 +83,5 @@ export class KubernetesStack extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({});
-  }
-
-  private dependencies(workload: WorkloadPlan): pulumi.Resource[] {
-    return workload.dependsOn.map((dependency) => {
-      const component = this.components[dependency.role];
-      // The plan lists workloads after what they depend on; anything else is a plan bug.
-      if (!component)
-        throw new Error(
-          `${workload.role} depends on ${dependency.role}, which the plan does not create first`,
-        );
-      return component;
-    });
   }
 }

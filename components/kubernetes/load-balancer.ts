@@ -2,19 +2,18 @@
 // so the Deployment's pods roll), the Deployment, the Service clients reach (LoadBalancer by
 // default) and a PodDisruptionBudget.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { configMap } from "./manifests/namespace";
 import { podDisruptionBudget } from "./manifests/scaling";
 import { nginxService } from "./manifests/services";
 import { deployment } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class LoadBalancer extends WorkloadComponent {
   readonly service: k8s.core.v1.Service;
   readonly deployment: k8s.apps.v1.Deployment;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:LoadBalancer", name, opts);
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
+    super(type, name, opts);
     const { plan, workload } = args;
     // No metadata.name: Pulumi names it <name>-config-<suffix> and replaces it when the data changes.
     const config = new k8s.core.v1.ConfigMap(

@@ -2,19 +2,13 @@
 // Pulumi awaits its completion; what depends on it is created only afterwards. The name is
 // fixed, so a replacement deletes the old Job first.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { job } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class OneShotJob extends WorkloadComponent {
   readonly job: k8s.batch.v1.Job;
 
-  constructor(
-    type: string,
-    name: string,
-    args: WorkloadComponentArgs,
-    opts?: pulumi.ComponentResourceOptions,
-  ) {
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
     super(type, name, opts);
     this.job = new k8s.batch.v1.Job(
       name,

@@ -1,15 +1,14 @@
 // The workers: a Deployment (fixed replicas) and its PodDisruptionBudget.
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { podDisruptionBudget } from "./manifests/scaling";
 import { deployment } from "./manifests/workloads";
-import { WorkloadComponent, type WorkloadComponentArgs } from "./workload-component";
+import { WorkloadComponent, type WorkloadComponentParams } from "./workload-component";
 
 export class Workers extends WorkloadComponent {
   readonly deployment: k8s.apps.v1.Deployment;
 
-  constructor(name: string, args: WorkloadComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("chatapi:kubernetes:Workers", name, opts);
+  constructor(...[type, name, args, opts]: WorkloadComponentParams) {
+    super(type, name, opts);
     const { plan, workload, refs } = args;
     this.deployment = new k8s.apps.v1.Deployment(
       name,

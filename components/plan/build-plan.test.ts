@@ -1,7 +1,7 @@
 // The plan on its own: pure data from config, the single source every target reads.
 import { describe, expect, it } from "vitest";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../config/load";
+import { readStackFile } from "../config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { buildPlan } from "./build-plan";
 import { dockerInstances } from "./names";
@@ -209,6 +209,13 @@ describe("deployment plan", () => {
       pidsLimit: 512,
     });
     expect(api.readiness?.http).toEqual({ path: "/health/ready", port: 8000 });
+  });
+
+  it("carries monitoring.enabled: off by default, on when the stack sets it", () => {
+    expect(planFor("local").monitoring).toEqual({ enabled: false });
+    expect(planFor("prod", { "chatapi:monitoring": '{"enabled":true}' }).monitoring).toEqual({
+      enabled: true,
+    });
   });
 
   it("describes the backup schedule for both a scheduler (CronJob) and a host without one", () => {

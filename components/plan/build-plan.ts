@@ -1,6 +1,6 @@
 // Stack config → deployment plan. Pure: no Pulumi resources, no secret values, no I/O.
-import { httpsOrigin } from "../../stacks/config/defaults";
-import type { SecretConfigKey, StackConfig } from "../../stacks/config/types";
+import { httpsOrigin } from "../config/defaults";
+import type { SecretConfigKey, StackConfig } from "../config/types";
 import { planFirewall } from "./firewall";
 import { attachNetworks, planFlows, planNetworks } from "./flows";
 import { planImages } from "./images";
@@ -149,5 +149,6 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     },
     kubernetes: kubernetesPlan(ctx),
     admin: { name: s.admin.name, email: s.admin.email },
+    monitoring: { enabled: s.monitoring.enabled },
   };
 }

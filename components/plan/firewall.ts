@@ -1,6 +1,6 @@
 // The host firewall the plan implies: SSH from the allowed sources, and the ports nginx
 // publishes. Rendered into ufw commands and DOCKER-USER rules by ../firewall.
-import type { StackSettings } from "../../stacks/config/types";
+import type { StackSettings } from "../config/types";
 import type { FirewallPlan } from "./types";
 
 export function planFirewall(s: StackSettings): FirewallPlan {

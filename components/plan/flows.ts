@@ -1,7 +1,7 @@
 // Who talks to whom: the allowed connections, from which Docker networks (and, for the
 // Kubernetes target, NetworkPolicies) follow. Data stores are reached only by the app's
 // processes, on their own ports; only nginx faces clients.
-import type { StackSettings } from "../../stacks/config/types";
+import type { StackSettings } from "../config/types";
 import type { FlowPlan, NetworkAttachmentPlan, NetworkName, NetworkPlan, Role, WorkloadPlan } from "./types";
 import { API_PORT } from "./workloads/app";
 

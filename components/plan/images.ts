@@ -1,7 +1,7 @@
 // Image plan: every reference from config; the app image is either prebuilt (config) or
 // built from app/Dockerfile with its runtime and build-stage images as the BASE_IMAGE and
 // BUILD_IMAGE build arguments.
-import type { StackSettings } from "../../stacks/config/types";
+import type { StackSettings } from "../config/types";
 import type { ImageKey, ImagePlan } from "./types";
 
 export function planImages(s: StackSettings): Record<ImageKey, ImagePlan> {

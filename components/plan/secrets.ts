@@ -1,7 +1,7 @@
 // Which secrets the stack needs and where each value comes from. Only names and sources:
 // values are resolved by the target (Pulumi config secrets, @pulumi/random, @pulumi/tls).
-import { memoryBytes } from "../../stacks/config/quantity";
-import type { SecretConfigKey, StackSettings } from "../../stacks/config/types";
+import { memoryBytes } from "../config/quantity";
+import type { SecretConfigKey, StackSettings } from "../config/types";
 import type { SecretName, SecretPlan, TemplatePart } from "./types";
 
 /** Host names of the data stores inside the stack (Docker network aliases / Service names). */

@@ -350,6 +350,7 @@ export interface DeploymentPlan {
   };
   kubernetes: KubernetesPlan;
   admin: { name: string; email: string };
+  monitoring: { enabled: boolean };
 }
 
 /** Settings only the Kubernetes target reads. */

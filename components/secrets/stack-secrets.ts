@@ -3,7 +3,7 @@
 // their parts, TLS material from config or a SelfSignedCertificate.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { SecretConfigKey } from "../../stacks/config/types";
+import type { SecretConfigKey } from "../config/types";
 import type { DeploymentPlan, GeneratedValueName, SecretName, SecretPlan } from "../plan/types";
 import { SelfSignedCertificate } from "../tls/self-signed-certificate";
 

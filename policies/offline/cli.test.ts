@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../../components/config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { kubernetesStack } from "../test/kubernetes-fixtures";
 import { main } from "./cli";

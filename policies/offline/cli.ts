@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseErrorLine } from "../../scripts/lib/cli-args";
-import { ConfigError } from "../../stacks/config/issues";
+import { ConfigError } from "../../components/config/issues";
 import {
   type Evaluation,
   type PolicyConfig,

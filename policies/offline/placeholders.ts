@@ -3,9 +3,9 @@
 // required ones that are set outside the file (a provided TLS certificate). Policies judge
 // where secrets go, never their values, so stand-ins of the right shape are enough.
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "../../stacks/config/issues";
-import { loadStackConfig } from "../../stacks/config/load";
-import { secretConfigKeys } from "../../stacks/config/schema";
+import { ConfigError } from "../../components/config/issues";
+import { loadStackConfig } from "../../components/config/load";
+import { secretConfigKeys } from "../../components/config/schema";
 import { makeCertificate } from "../../test/support/tls-fixture";
 
 const URL_PLACEHOLDERS: Record<string, string> = {

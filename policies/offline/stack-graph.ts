@@ -5,8 +5,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { ConfigError } from "../../stacks/config/issues";
-import { readAppVersion, readStackFile } from "../../stacks/config/stack-file";
+import { ConfigError } from "../../components/config/issues";
+import { readAppVersion, readStackFile } from "../../components/config/stack-file";
 import { TargetUnavailableError, runProgram } from "../../stacks/program";
 import { installMocks, plain } from "../../test/support/pulumi-mocks";
 import type { Subject } from "../core/types";

@@ -2,7 +2,7 @@
 // deliberately weakened versions (through their config, or a resource edited the way a
 // transform would) fail with exactly the expected violations.
 import { beforeAll, describe, expect, it } from "vitest";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../../components/config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { DOCKER_CONTAINER } from "../core/docker";
 import { isKind, kubernetesKind, objectName } from "../core/kubernetes";

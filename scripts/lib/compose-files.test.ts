@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { UNREADABLE_SECRET } from "../../stacks/config/issues";
+import { UNREADABLE_SECRET } from "../../components/config/issues";
 import { repoRoot } from "../../test/support/paths";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { contextFiles } from "./app-image";

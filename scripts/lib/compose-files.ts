@@ -33,8 +33,8 @@ import {
   serverCertificateUsable,
 } from "../../components/compose/self-signed-tls";
 import type { DeploymentPlan, GeneratedValueName, Role, SecretName } from "../../components/plan/types";
-import { UNREADABLE_SECRET } from "../../stacks/config/issues";
-import type { StackConfig } from "../../stacks/config/types";
+import { UNREADABLE_SECRET } from "../../components/config/issues";
+import type { StackConfig } from "../../components/config/types";
 
 export interface ComposeStackFiles {
   dir: string;

@@ -3,8 +3,8 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../components/plan/build-plan";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readAppVersion, readStackFile } from "../../stacks/config/stack-file";
+import { loadStackConfig } from "../../components/config/load";
+import { readAppVersion, readStackFile } from "../../components/config/stack-file";
 import { repoRoot } from "../../test/support/paths";
 import { freePort } from "../../test/support/ports";
 import { chooseImageSource, probeRegistry, registryHost, upstreamImages } from "./image-source";

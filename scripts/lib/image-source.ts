@@ -4,7 +4,7 @@
 // (--offline, or images.preset in the stack), or when an image is not on the engine yet and its
 // registry does not answer a short probe: machines without registry access, like CI here.
 import type { DeploymentPlan } from "../../components/plan/types";
-import { parseImageReference } from "../../stacks/config/image-ref";
+import { parseImageReference } from "../../components/config/image-ref";
 import { run } from "./run";
 
 export const PROBE_TIMEOUT_MS = 5_000;

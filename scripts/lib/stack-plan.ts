@@ -4,9 +4,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildPlan } from "../../components/plan/build-plan";
 import type { DeploymentPlan } from "../../components/plan/types";
-import { loadStackConfig } from "../../stacks/config/load";
-import { readAppVersion, readStackFile } from "../../stacks/config/stack-file";
-import type { StackConfig } from "../../stacks/config/types";
+import { loadStackConfig } from "../../components/config/load";
+import { readAppVersion, readStackFile } from "../../components/config/stack-file";
+import type { StackConfig } from "../../components/config/types";
 
 export interface StackPlanInput {
   root: string;

@@ -20,16 +20,16 @@ import {
 import * as pulumi from "@pulumi/pulumi";
 import { docker, run } from "../../scripts/lib/run";
 import { applyOverrides } from "../../scripts/lib/stack-plan";
-import { readStackFile } from "../../stacks/config/stack-file";
+import { readStackFile } from "../../components/config/stack-file";
 import { runProgram } from "../../stacks/program";
 import {
   type InspectedContainer,
   type InspectedImage,
   diffSpecs,
   fromInspect,
-  fromPulumi,
+  fromPulumiMocks,
   withImageDefaults,
-} from "../support/container-spec";
+} from "../support/container-view";
 import { installMocks, valueOf } from "../support/pulumi-mocks";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { stackContainers } from "../../scripts/lib/stack-health";
@@ -171,14 +171,10 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     const realAdminId = (
       JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { admin_client_id: string }
     ).admin_client_id;
-    const all = mocks.captured.filter((r) => r.name.startsWith(`${prefix}-`));
-    const containers = all.filter(
-      (r) => r.type === "docker:index/container:Container" && !r.name.endsWith("-files"),
-    );
+    const containers = fromPulumiMocks(mocks.captured.filter((r) => r.name.startsWith(`${prefix}-`)));
     const differences: string[] = [];
-    for (const captured of containers) {
-      const fromPlan = { ...fromPulumi(captured, { containers, all }, new Set()), dependsOn: {} };
-      const [inspected] = JSON.parse(await docker("inspect", captured.name)) as InspectedContainer[];
+    for (const [name, fromPlan] of containers) {
+      const [inspected] = JSON.parse(await docker("inspect", name)) as InspectedContainer[];
       const [image] = JSON.parse(
         await docker("image", "inspect", inspected!.Config.Image),
       ) as InspectedImage[];
@@ -188,11 +184,11 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       // equal the image's own, which inspect cannot tell apart from an inherited one.
       const actual = withImageDefaults(fromInspect(inspected!, image!, join(dir, "files")), image!);
       actual.command = actual.command.map((a) => (a === realAdminId ? "<admin id>" : a));
-      differences.push(...diffSpecs(expected, actual, captured.name, ["pulumi", "running"]));
+      differences.push(...diffSpecs(expected, actual, name, ["pulumi", "running"]));
       // The pids limit, which only compose can set, is on the running container too.
-      expect(inspected!.HostConfig.PidsLimit, captured.name).toBeGreaterThanOrEqual(32);
+      expect(inspected!.HostConfig.PidsLimit, name).toBeGreaterThanOrEqual(32);
     }
-    expect(containers.length).toBe(10);
+    expect(containers.size).toBe(10);
     expect(differences).toEqual([]);
   });
 

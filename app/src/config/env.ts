@@ -252,12 +252,17 @@ const cronSchedule = z
 
 /** Why a cron expression is unusable, or undefined when it is fine. */
 export function cronProblem(expression: string): string | undefined {
+  let problem: string;
   try {
-    new Cron(expression, { paused: true }).stop();
-    return undefined;
+    const schedule = new Cron(expression, { paused: true });
+    const next = schedule.nextRun();
+    schedule.stop();
+    if (next) return undefined;
+    problem = "it never runs (no date matches it)"; // e.g. February 30th
   } catch (error) {
-    return `must be a cron expression such as "0 2 * * *" (got "${expression}": ${(error as Error).message})`;
+    problem = (error as Error).message;
   }
+  return `must be a cron expression such as "0 2 * * *" (got "${expression}": ${problem})`;
 }
 
 const backupFormat = z

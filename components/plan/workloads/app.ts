@@ -1,7 +1,7 @@
 // The chat service's processes, all from the one app image (`chatapi <command>`): API,
 // workers, the migration and admin bootstrap jobs, and scheduled backups. Secrets reach them
 // only as files (/run/secrets/<name>) named by <NAME>_FILE variables.
-import { memoryBytes } from "../../../stacks/config/quantity";
+import { memoryBytes } from "../../config/quantity";
 import type { DependencyPlan, FilePlan, HealthCheckPlan, Role, VolumePlan, WorkloadPlan } from "../types";
 import { type PlanContext, hardened, resourcesFrom, secretFile, tmpfs, workload } from "./common";
 

@@ -1,6 +1,6 @@
 // Pieces every workload shares: resources from config, labels, the hardened defaults.
-import { cpuMillis, memoryBytes } from "../../../stacks/config/quantity";
-import type { ResourceSettings, SecretConfigKey, StackSettings } from "../../../stacks/config/types";
+import { cpuMillis, memoryBytes } from "../../config/quantity";
+import type { ResourceSettings, SecretConfigKey, StackSettings } from "../../config/types";
 import { resourceName } from "../names";
 import { secretPath } from "../secrets";
 import type {

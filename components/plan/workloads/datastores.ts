@@ -1,6 +1,6 @@
 // PostgreSQL, Redis and RabbitMQ in the stack (when not external): each on the private
 // backend network only, data on a volume, running as the image's non-root uid from the start.
-import { memoryBytes } from "../../../stacks/config/quantity";
+import { memoryBytes } from "../../config/quantity";
 import { dataStoreHosts } from "../secrets";
 import type { VolumePlan, WorkloadPlan } from "../types";
 import { type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";

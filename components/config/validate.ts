@@ -7,6 +7,7 @@ import addFormats from "ajv-formats";
 import { cronError } from "./cron";
 import { isValidImageReference, parseImageReference } from "./image-ref";
 import { type ConfigIssue, NAMESPACE, keyFromPointer, showValue } from "./issues";
+import type { JsonSchemaNode } from "./fragments";
 import { configSchema } from "./schema";
 
 function isCidr(value: string): boolean {
@@ -29,18 +30,6 @@ ajv.addKeyword({ keyword: "expected", schemaType: "string" });
 
 const validateSchema = ajv.compile(configSchema);
 
-interface SchemaNode {
-  type?: string;
-  enum?: readonly unknown[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  minItems?: number;
-  format?: string;
-  expected?: string;
-  properties?: Record<string, SchemaNode>;
-}
-
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -57,7 +46,7 @@ function distance(a: string, b: string): number {
 
 function unknownKeyIssue(error: ErrorObject, secret: boolean): ConfigIssue {
   const name = String(error.params.additionalProperty);
-  const allowed = Object.keys((error.parentSchema as SchemaNode).properties ?? {});
+  const allowed = Object.keys((error.parentSchema as JsonSchemaNode).properties ?? {});
   const near = allowed
     .map((candidate) => ({ candidate, d: distance(name.toLowerCase(), candidate.toLowerCase()) }))
     .filter(({ d }) => d <= 2)
@@ -70,7 +59,7 @@ function unknownKeyIssue(error: ErrorObject, secret: boolean): ConfigIssue {
   };
 }
 
-function rangeText(node: SchemaNode): string {
+function rangeText(node: JsonSchemaNode): string {
   const kind = node.type === "integer" ? "an integer" : "a number";
   if (node.minimum !== undefined && node.maximum !== undefined) {
     return `${kind} from ${node.minimum} to ${node.maximum}`;
@@ -82,7 +71,7 @@ function rangeText(node: SchemaNode): string {
 function toIssue(error: ErrorObject, secretKeys: ReadonlySet<string>): ConfigIssue | undefined {
   const top = error.instancePath.split("/")[1] ?? String(error.params.missingProperty ?? "");
   const secret = secretKeys.has(`${NAMESPACE}:${top}`);
-  const node = (error.parentSchema ?? {}) as SchemaNode;
+  const node = (error.parentSchema ?? {}) as JsonSchemaNode;
   const actual = showValue(error.data, secret);
   const key = keyFromPointer(error.instancePath);
   switch (error.keyword) {
@@ -127,7 +116,7 @@ function toIssue(error: ErrorObject, secretKeys: ReadonlySet<string>): ConfigIss
 }
 
 /** A phrase for what a schema node accepts. */
-export function describe(node: SchemaNode): string {
+export function describe(node: JsonSchemaNode): string {
   if (node.expected) return node.expected;
   if (node.enum) return `one of ${node.enum.map((v) => JSON.stringify(v)).join(", ")}`;
   if (node.minimum !== undefined || node.maximum !== undefined) return rangeText(node);

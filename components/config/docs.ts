@@ -1,38 +1,14 @@
-// The README's "Stack configuration" table, generated from the schema (keys, types, meaning)
-// and the per-environment defaults, so the documentation cannot drift from the code.
+// The README's "Stack configuration" table, generated from the config table (keys, types,
+// defaults per environment, meaning), so the documentation cannot drift from the code.
 import { type DefaultsContext, defaultsFor } from "./defaults";
-import { configSchema } from "./schema";
+import type { JsonSchemaNode, TableNode } from "./fragments";
+import { configTable as table } from "./schema";
 
-interface Node {
-  type?: string;
-  enum?: readonly unknown[];
-  description?: string;
-  secret?: boolean;
-  format?: string;
-  expected?: string;
-  minimum?: number;
-  maximum?: number;
-  properties?: Record<string, Node>;
-  items?: Node;
-}
-
-/** Defaults that follow from other settings. */
-const derived: Record<string, string> = {
-  "app.corsOrigins": "the stack's HTTPS origin",
-  "smtp.from": "`noreply@<domain>` (`noreply@example.com` for localhost)",
-  "admin.email": "`admin@<domain>` (`admin@example.com` for localhost)",
-  "api.autoscaling.minReplicas": "= `api.replicas`",
-  "images.appBuildImage": "= `images.appBaseImage` (offline: `chatapi-local/node:24-bookworm-build`)",
-};
-
-/** Secrets that are generated when not set. */
-const generated = new Set([
-  "postgresPassword",
-  "redisPassword",
-  "rabbitmqPassword",
-  "secretKey",
-  "adminApiKey",
-]);
+type Node = JsonSchemaNode &
+  Pick<TableNode, "derive" | "defaultDoc" | "generated"> & {
+    properties?: Record<string, Node>;
+    items?: Node;
+  };
 
 function typeOf(node: Node): string {
   if (node.secret) return "secret";
@@ -58,14 +34,13 @@ function show(value: unknown): string {
   return `\`${String(value)}\``;
 }
 
-function defaultFor(environment: DefaultsContext["environment"], path: string[]): string {
+function defaultFor(environment: DefaultsContext["environment"], path: string[], node: Node): string {
   const key = path.join(".");
-  if (derived[key]) return derived[key];
-  if ((configSchema.required as readonly string[]).includes(key)) return "required";
-  if (key === "domain" && environment === "production") return "required";
-  const top = path[0]!;
-  if ((configSchema.properties as Record<string, Node>)[top]?.secret)
-    return generated.has(top) ? "generated" : "—";
+  if (node.derive) return node.derive.doc;
+  if ((table.required as readonly string[]).includes(key)) return "required";
+  const stated = node.defaultDoc?.[environment];
+  if (stated) return stated;
+  if (node.secret) return node.generated ? "generated" : "—";
   const ctx = (target: DefaultsContext["target"]) =>
     defaultsFor({ environment, target, preset: "upstream", appVersion: "<app version>" });
   const docker = show(lookup(ctx("docker"), path));
@@ -84,7 +59,7 @@ function rows(properties: Record<string, Node>, prefix: string[] = []): string[]
     const key = `chatapi:${path.join(".")}`;
     const meaning = (node.description ?? "").replace(/\|/g, "\\|");
     out.push(
-      `| \`${key}\` | ${typeOf(node)} | ${defaultFor("local", path)} | ${defaultFor("production", path)} | ${meaning} |`,
+      `| \`${key}\` | ${typeOf(node)} | ${defaultFor("local", path, node)} | ${defaultFor("production", path, node)} | ${meaning} |`,
     );
   }
   return out;
@@ -94,7 +69,7 @@ export function configTable(): string {
   return [
     "| key | type | default (local) | default (production) | meaning |",
     "|---|---|---|---|---|",
-    ...rows(configSchema.properties as Record<string, Node>),
+    ...rows(table.properties as Record<string, Node>),
   ].join("\n");
 }
 

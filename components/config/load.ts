@@ -5,8 +5,8 @@ import { deriveDefaults, defaultsFor } from "./defaults";
 import { ConfigError, type ConfigIssue, NAMESPACE, UNREADABLE_SECRET } from "./issues";
 import { parseConfigMap } from "./parse";
 import { crossFieldIssues } from "./rules";
-import { type ConfigInput, type SecretConfigKey, secretConfigKeys } from "./schema";
-import type { DeepPartial, StackConfig, StackSettings } from "./types";
+import { type SecretConfigKey, secretConfigKeys } from "./schema";
+import type { ConfigInput, DeepPartial, StackConfig, StackSettings } from "./types";
 import { validateAgainstSchema } from "./validate";
 
 export interface ConfigSource {

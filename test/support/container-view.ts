@@ -1,27 +1,30 @@
-// One shape for "what a container is", read from three places, so they can be compared field
-// by field: the Pulumi Docker target's docker.Container inputs (under runtime mocks), a compose
-// service (as `docker-compose config` reads the rendered file), and `docker inspect` of a
-// running container. Differences come back as paths ("chatapi-x-api-1.env.PORT: ...").
+// One view of "what a container is", read from three places, so they can be compared field by
+// field: a container as the Pulumi Docker target's mapping (docker.ContainerArgs) writes it, a
+// compose service as `docker-compose config` reads the rendered file, and `docker inspect` of
+// a running container. Both files come from the same ContainerView
+// (components/containers/container-spec.ts): comparing them checks the two mappings.
+// Differences come back as paths ("chatapi-x-api-1.env.PORT: ...").
 //
 // Normalised on purpose (each is a mechanism, not a difference in the container):
 // - files: Pulumi uploads them into volumes filled by never-started "<name>-files" containers
 //   and mounts those read-only; compose bind-mounts files (secrets through `secrets:`). Both
 //   become { path: { mode, owner, sha256 of non-secret content } } — what the process sees.
 //   The file volumes are therefore not in `volumes` (data volumes only).
-// - images: Pulumi refers to the app image it built by ID (repoDigest); mapped back to its tag.
 // - memory (MiB vs bytes), cpus (string vs number), stop grace ("45s" vs 45), tmpfs and port
 //   syntaxes: converted to one unit/format.
 // - labels: app.kubernetes.io/managed-by says pulumi or docker-compose; chatapi.files (a
 //   version of the files, on both) compared as present; Pulumi's gate labels
 //   (chatapi.after.*, chatapi.upstream-containers) are its way to order and re-create
-//   containers, which compose expresses with depends_on: compared as `dependsOn` instead.
+//   containers, as compose's depends_on is.
+// - start order: Pulumi's is the components' dependsOn (docker-stack.test.ts), compose's is
+//   depends_on: read from compose only.
 // - pids limit: the docker provider (@pulumi/docker 5.2) has no PidsLimit; compose sets it.
 //   Reported separately (compose-only), not compared.
 import { createHash } from "node:crypto";
 import { statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Captured } from "./pulumi-mocks";
-import { plain } from "./pulumi-mocks";
+import type { ContainerSpec } from "../../components/containers/container-spec";
+import { type Captured, plain } from "./pulumi-mocks";
 
 export interface FileSpec {
   mode: string;
@@ -30,31 +33,22 @@ export interface FileSpec {
   content: string;
 }
 
-export interface ContainerSpec {
-  name: string;
+/** Fields the readers give as the spec has them; the others in each tool's common form. */
+export type ContainerView = Pick<
+  ContainerSpec,
+  "name" | "command" | "env" | "user" | "readOnly" | "capDrop" | "capAdd" | "securityOpt" | "init" | "tmpfs"
+> & {
   hostname: string;
   image: string;
   entrypoint: string[] | null;
-  command: string[];
-  env: Record<string, string>;
   files: Record<string, FileSpec>;
-  user: string;
-  readOnly: boolean;
-  capDrop: string[];
-  capAdd: string[];
-  securityOpt: string[];
   privileged: boolean;
-  init: boolean;
-  tmpfs: Record<string, string>;
   memory: { limit: number; reservation: number; swap: number };
   cpus: number;
   cpuShares: number;
   restart: string;
   /** "disabled": the image's HEALTHCHECK switched off; null: none set (the image's applies). */
-  healthcheck:
-    | { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string }
-    | "disabled"
-    | null;
+  healthcheck: HealthCheck | "disabled" | null;
   networks: Record<string, string[]>;
   ports: string[];
   volumes: Record<string, { source: string; readOnly: boolean }>;
@@ -63,6 +57,14 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Containers started before this one, and what each must have done first. */
   dependsOn: Record<string, "healthy" | "completed">;
+};
+
+interface HealthCheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
 }
 
 const MiB = 1024 ** 2;
@@ -93,46 +95,21 @@ function labelsOf(labels: Record<string, string>): Record<string, string> {
 }
 
 const parent = (path: string) => path.slice(0, path.lastIndexOf("/"));
+const envRecord = (env: string[] | null) =>
+  Object.fromEntries((env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 
 // ---------------------------------------------------------------------------------------------
-// Pulumi (runtime mocks)
+// The Pulumi Docker target's mapping (plain values: what the engine receives once outputs resolve)
 
-export interface PulumiResources {
-  containers: Captured[];
-  /** Every captured resource of the stack (images, networks, volumes, files containers). */
-  all: Captured[];
-}
-
-/** Image outputs the mocks gave (sha256 of the resource name) back to the image's name. */
-function imageNames(all: Captured[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const r of all) {
-    if (r.type === "docker:index/image:Image") out.set(`sha256:${sha(r.name)}`, String(r.inputs.imageName));
-    if (r.type === "docker:index/remoteImage:RemoteImage")
-      out.set(`sha256:${sha(String(r.inputs.name))}`, String(r.inputs.name));
-  }
-  return out;
-}
-
-export function fromPulumi(
-  container: Captured,
-  resources: PulumiResources,
-  jobs: Set<string>,
-): ContainerSpec {
-  const args = plain(container.inputs) as Record<string, unknown>;
-  const name = String(args.name);
-  const files = resources.all.find(
-    (r) => r.type === "docker:index/container:Container" && r.name === `${name}-files`,
-  );
-  const uploads = files
-    ? (plain(files.inputs.uploads) as {
-        file: string;
-        content: string;
-        permissions: string;
-        owner: string;
-        group: string;
-      }[])
-    : [];
+export function fromDockerArgs(args: object, files?: object): ContainerView {
+  const a = args as Record<string, unknown>;
+  const uploads = ((files as { uploads?: unknown } | undefined)?.uploads ?? []) as {
+    file: string;
+    content: string;
+    permissions: string;
+    owner: string;
+    group: string;
+  }[];
   const fileSpecs: Record<string, FileSpec> = {};
   for (const u of uploads)
     fileSpecs[u.file] = {
@@ -141,8 +118,8 @@ export function fromPulumi(
       content: u.permissions === "0400" ? "secret" : sha(u.content),
     };
   const fileFolders = new Set(uploads.map((u) => parent(u.file)));
-  const volumes: ContainerSpec["volumes"] = {};
-  for (const v of (args.volumes ?? []) as {
+  const volumes: ContainerView["volumes"] = {};
+  for (const v of (a.volumes ?? []) as {
     volumeName?: string;
     hostPath?: string;
     containerPath: string;
@@ -151,84 +128,86 @@ export function fromPulumi(
     if (fileFolders.has(v.containerPath) && v.readOnly) continue; // a files volume
     volumes[v.containerPath] = { source: String(v.volumeName ?? v.hostPath), readOnly: Boolean(v.readOnly) };
   }
-  const health = args.healthcheck as
-    { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string } | undefined;
-  const disabled = health?.tests[0] === "NONE";
-  const images = imageNames(resources.all);
-  const image = String(args.image);
-  const workloadNames = new Set(resources.containers.map((c) => c.name));
-  // A container registers only once its component (parent) has, and the component waits for
-  // what it depends on: both lists together are what the container waits for.
-  const component = resources.all.find(
-    (r) => r.type.startsWith("chatapi:docker:") && (r.name === name || r.name === name.replace(/-\d+$/, "")),
-  );
-  const dependsOn: ContainerSpec["dependsOn"] = {};
-  for (const dep of [...container.dependencies, ...(component?.dependencies ?? [])])
-    if (workloadNames.has(dep) && dep !== name) dependsOn[dep] = jobs.has(dep) ? "completed" : "healthy";
-
+  const health = a.healthcheck as Omit<HealthCheck, "test"> & { tests: string[] };
   return {
-    name,
-    hostname: String(args.hostname),
-    image: images.get(image) ?? image,
-    entrypoint: (args.entrypoints as string[] | undefined) ?? null,
-    command: args.command as string[],
-    env: sortObject(
-      Object.fromEntries(
-        (args.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
-      ),
-    ),
+    name: String(a.name),
+    hostname: String(a.hostname),
+    image: String(a.image),
+    entrypoint: (a.entrypoints as string[] | undefined) ?? null,
+    command: a.command as string[],
+    env: sortObject(envRecord(a.envs as string[])),
     files: sortObject(fileSpecs),
-    user: String(args.user),
-    readOnly: Boolean(args.readOnly),
-    capDrop: [...((args.capabilities as { drops?: string[] }).drops ?? [])].sort(),
-    capAdd: [...((args.capabilities as { adds?: string[] }).adds ?? [])].sort(),
-    securityOpt: [...((args.securityOpts as string[]) ?? [])].sort(),
-    privileged: Boolean(args.privileged),
-    init: Boolean(args.init),
-    tmpfs: sortObject((args.tmpfs as Record<string, string>) ?? {}),
+    user: String(a.user),
+    readOnly: Boolean(a.readOnly),
+    capDrop: [...((a.capabilities as { drops?: string[] }).drops ?? [])].sort(),
+    capAdd: [...((a.capabilities as { adds?: string[] }).adds ?? [])].sort(),
+    securityOpt: [...((a.securityOpts as string[]) ?? [])].sort(),
+    privileged: Boolean(a.privileged),
+    init: Boolean(a.init),
+    tmpfs: sortObject((a.tmpfs as Record<string, string>) ?? {}),
     memory: {
-      limit: Number(args.memory) * MiB,
-      reservation: Number(args.memoryReservation) * MiB,
-      swap: Number(args.memorySwap) * MiB,
+      limit: Number(a.memory) * MiB,
+      reservation: Number(a.memoryReservation) * MiB,
+      swap: Number(a.memorySwap) * MiB,
     },
-    cpus: Number(args.cpus),
-    cpuShares: Number(args.cpuShares),
-    restart: String(args.restart),
-    healthcheck: disabled
-      ? "disabled"
-      : health
-        ? {
+    cpus: Number(a.cpus),
+    cpuShares: Number(a.cpuShares),
+    restart: String(a.restart),
+    healthcheck:
+      health.tests[0] === "NONE"
+        ? "disabled"
+        : {
             test: health.tests,
             interval: duration(health.interval),
             timeout: duration(health.timeout),
             retries: health.retries,
             startPeriod: duration(health.startPeriod),
-          }
-        : null,
+          },
     networks: sortObject(
       Object.fromEntries(
-        ((args.networksAdvanced ?? []) as { name: string; aliases?: string[] }[]).map((n) => [
+        ((a.networksAdvanced ?? []) as { name: string; aliases?: string[] }[]).map((n) => [
           n.name,
           [...(n.aliases ?? [])].sort(),
         ]),
       ),
     ),
-    ports: ((args.ports ?? []) as { internal: number; external: number; ip: string; protocol: string }[])
+    ports: ((a.ports ?? []) as { internal: number; external: number; ip: string; protocol: string }[])
       .map((p) => `${p.ip}:${p.external}:${p.internal}/${p.protocol}`)
       .sort(),
     volumes: sortObject(volumes),
-    log: {
-      driver: String(args.logDriver),
-      options: sortObject((args.logOpts as Record<string, string>) ?? {}),
-    },
-    stopGraceSeconds: Number(args.stopTimeout),
+    log: { driver: String(a.logDriver), options: sortObject((a.logOpts as Record<string, string>) ?? {}) },
+    stopGraceSeconds: Number(a.stopTimeout),
     labels: labelsOf(
       Object.fromEntries(
-        ((args.labels ?? []) as { label: string; value: string }[]).map((l) => [l.label, l.value]),
+        ((a.labels ?? []) as { label: string; value: string }[]).map((l) => [l.label, l.value]),
       ),
     ),
-    dependsOn: sortObject(dependsOn),
+    dependsOn: {},
   };
+}
+
+/**
+ * The containers the Pulumi program registered under runtime mocks (a stack's captured
+ * resources), by name; an image the mocks gave an ID is named by its reference again.
+ */
+export function fromPulumiMocks(resources: Captured[]): Map<string, ContainerView> {
+  const images = new Map<string, string>();
+  for (const r of resources) {
+    if (r.type === "docker:index/image:Image")
+      images.set(`sha256:${sha(r.name)}`, String(r.inputs.imageName));
+    if (r.type === "docker:index/remoteImage:RemoteImage")
+      images.set(`sha256:${sha(String(r.inputs.name))}`, String(r.inputs.name));
+  }
+  const containers = resources.filter((r) => r.type === "docker:index/container:Container");
+  return new Map(
+    containers
+      .filter((c) => !c.name.endsWith("-files"))
+      .map((c) => {
+        const files = containers.find((r) => r.name === `${c.name}-files`);
+        const view = fromDockerArgs(plain(c.inputs) as object, files && (plain(files.inputs) as object));
+        return [c.name, { ...view, image: images.get(view.image) ?? view.image }];
+      }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +239,7 @@ function fileSpecOnHost(path: string, secret: boolean): FileSpec {
 }
 
 /** @param dir the folder of the compose file (relative paths resolve against it). */
-export function fromCompose(config: ComposeConfig, serviceKey: string, dir: string): ContainerSpec {
+export function fromCompose(config: ComposeConfig, serviceKey: string, dir: string): ContainerView {
   const s = unescape(config.services[serviceKey]!) as Record<string, unknown>;
   const resolvePath = (p: string) => (p.startsWith("/") ? p : join(dir, p));
   const files: Record<string, FileSpec> = {};
@@ -269,7 +248,7 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
     if (!file) throw new Error(`${serviceKey}: secret ${secret.source} has no file`);
     files[secret.target] = fileSpecOnHost(resolvePath(file), true);
   }
-  const volumes: ContainerSpec["volumes"] = {};
+  const volumes: ContainerView["volumes"] = {};
   for (const spec of (s.volumes ?? []) as string[]) {
     const [source, target, mode] = spec.split(":") as [string, string, string | undefined];
     // Our mounted files live under <dir>/files (compose makes relative paths absolute).
@@ -298,7 +277,7 @@ export function fromCompose(config: ComposeConfig, serviceKey: string, dir: stri
     networks[config.networks?.[key]?.name ?? key] = [...(attachment?.aliases ?? [])].sort();
   }
   const containerOf = (key: string) => String(config.services[key]?.container_name ?? key);
-  const dependsOn: ContainerSpec["dependsOn"] = {};
+  const dependsOn: ContainerView["dependsOn"] = {};
   for (const [key, dep] of Object.entries((s.depends_on ?? {}) as Record<string, { condition: string }>))
     dependsOn[containerOf(key)] =
       dep.condition === "service_completed_successfully" ? "completed" : "healthy";
@@ -417,15 +396,12 @@ export interface InspectedImage {
   Config: { Entrypoint: string[] | null; Env: string[] | null; Labels: Record<string, string> | null };
 }
 
-const envRecord = (env: string[] | null) =>
-  Object.fromEntries((env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
-
 /**
  * What the engine really runs. The image's own env, labels and entrypoint are removed where the
  * container did not set them; aliases Docker adds (the container ID) and anonymous volumes are
  * dropped; start order is not visible here (dependsOn is left empty).
  */
-export function fromInspect(c: InspectedContainer, image: InspectedImage, filesDir: string): ContainerSpec {
+export function fromInspect(c: InspectedContainer, image: InspectedImage, filesDir: string): ContainerView {
   const ns = (n: number) => `${Math.round(n / 1e9)}s`;
   const imageEnv = envRecord(image.Config.Env);
   const env = Object.fromEntries(
@@ -436,7 +412,7 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
     Object.entries(c.Config.Labels ?? {}).filter(([k, v]) => imageLabels[k] !== v),
   );
   const files: Record<string, FileSpec> = {};
-  const volumes: ContainerSpec["volumes"] = {};
+  const volumes: ContainerView["volumes"] = {};
   for (const m of c.Mounts) {
     if (m.Type === "bind" && m.Source.startsWith(`${filesDir}/`)) {
       const stat = statSync(m.Source);
@@ -504,7 +480,7 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
  * A spec as the engine completes it from the image (its env, labels and entrypoint), so a
  * setting the toolkit states explicitly equals the same value inherited from the image.
  */
-export function withImageDefaults(spec: ContainerSpec, image: InspectedImage): ContainerSpec {
+export function withImageDefaults(spec: ContainerView, image: InspectedImage): ContainerView {
   return {
     ...spec,
     entrypoint: spec.entrypoint ?? image.Config.Entrypoint,

@@ -1,0 +1,365 @@
+// Rows of the config table (./schema.ts): how a stack is run and operated (TLS, backups, mail,
+// the app's settings, the admin client, the Docker engine, the cluster, monitoring, the host
+// firewall), each key with its schema, default per environment and meaning.
+import { type TableNode, byEnvironment, httpsOrigin, mailDomain, storage } from "./fragments";
+
+export const operationKeys = {
+  tls: {
+    type: "object",
+    additionalProperties: false,
+    description: "TLS of the load balancer.",
+    properties: {
+      mode: {
+        type: "string",
+        enum: ["self-signed", "provided", "acme"],
+        description:
+          "self-signed: @pulumi/tls CA + server certificate; provided: chatapi:tlsCertificate/tlsPrivateKey secrets; acme: cert-manager (Kubernetes).",
+        default: byEnvironment("self-signed", "provided"),
+      },
+      selfSignedValidityDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 825,
+        description: "Validity of the self-signed server certificate.",
+        default: 365,
+      },
+      acmeEmail: {
+        type: "string",
+        format: "email",
+        description:
+          "ACME account e-mail of the Issuer the stack creates (acme mode without tls.issuerName).",
+      },
+      acmeServer: {
+        type: "string",
+        format: "uri",
+        description: "ACME directory URL of the Issuer the stack creates (acme mode without tls.issuerName).",
+        default: "https://acme-v02.api.letsencrypt.org/directory",
+      },
+      issuerName: {
+        type: "string",
+        pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        expected: "the name of a cert-manager Issuer or ClusterIssuer",
+        description:
+          "acme mode: an existing cert-manager issuer that signs the certificate (e.g. a DNS-01 ClusterIssuer); unset: the stack creates an ACME Issuer solved over HTTP-01 through its Gateway.",
+      },
+      issuerKind: {
+        type: "string",
+        enum: ["ClusterIssuer", "Issuer"],
+        description: "Kind of tls.issuerName (an Issuer must live in the stack's namespace).",
+        default: "ClusterIssuer",
+      },
+    },
+  },
+  backup: {
+    type: "object",
+    additionalProperties: false,
+    description: "Scheduled pg_dump backups.",
+    properties: {
+      enabled: { type: "boolean", description: "Run scheduled backups.", default: true },
+      schedule: {
+        type: "string",
+        format: "cron",
+        expected: 'a 5-field cron expression such as "0 2 * * *"',
+        description: "When backups run (cron, UTC).",
+        default: "0 2 * * *",
+      },
+      retentionDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 3650,
+        description: "Backups older than this are deleted.",
+        default: 30,
+      },
+      format: {
+        type: "string",
+        enum: ["plain-gz", "custom"],
+        description: "pg_dump output format.",
+        default: "plain-gz",
+      },
+      hostPath: {
+        type: "string",
+        pattern: "^/[^\\0]*$",
+        expected: "an absolute path on the Docker host",
+        description: "Docker host folder for backups (default: a named volume).",
+      },
+      ...storage(byEnvironment("5Gi", "50Gi")),
+      s3: {
+        type: "object",
+        additionalProperties: false,
+        required: ["bucket"],
+        description: "Also upload each backup to S3 (keys: chatapi:backupS3AccessKeyId/SecretAccessKey).",
+        properties: {
+          bucket: {
+            type: "string",
+            pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            expected: "an S3 bucket name",
+            description: "Bucket name.",
+          },
+          prefix: { type: "string", description: "Key prefix." },
+          endpoint: { type: "string", format: "uri", description: "S3-compatible endpoint URL." },
+          region: { type: "string", pattern: "^[a-z0-9-]+$", description: "Region." },
+          forcePathStyle: { type: "boolean", description: "Path-style addressing (MinIO and friends)." },
+        },
+      },
+    },
+  },
+  smtp: {
+    type: "object",
+    additionalProperties: false,
+    description: "Outgoing e-mail (workers).",
+    properties: {
+      host: { type: "string", format: "hostname", description: "SMTP server; unset = no e-mail." },
+      port: { type: "integer", minimum: 1, maximum: 65535, description: "SMTP port.", default: 587 },
+      user: { type: "string", minLength: 1, description: "SMTP user (password: chatapi:smtpPassword)." },
+      from: {
+        type: "string",
+        format: "email",
+        description: "EMAILS_FROM_EMAIL.",
+        default: "",
+        derive: {
+          doc: "`noreply@<domain>` (`noreply@example.com` for localhost)",
+          from: (s) => `noreply@${mailDomain(s.domain)}`,
+        },
+      },
+    },
+  },
+  app: {
+    type: "object",
+    additionalProperties: false,
+    description: "Settings of the chat service (its environment variables).",
+    properties: {
+      logLevel: {
+        type: "string",
+        enum: ["DEBUG", "INFO", "WARNING", "ERROR"],
+        description: "LOG_LEVEL.",
+        default: byEnvironment("DEBUG", "INFO"),
+      },
+      debug: { type: "boolean", description: "DEBUG.", default: byEnvironment(true, false) },
+      projectName: {
+        type: "string",
+        minLength: 1,
+        description: "PROJECT_NAME.",
+        default: byEnvironment("ChatAPI", "ChatAPI Production"),
+      },
+      apiPrefix: {
+        type: "string",
+        pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$",
+        expected: "a path such as /api/v1",
+        description: "API_V1_STR.",
+        default: "/api/v1",
+      },
+      accessTokenExpireMinutes: {
+        type: "integer",
+        minimum: 1,
+        maximum: 1440,
+        description: "ACCESS_TOKEN_EXPIRE_MINUTES.",
+        default: 60,
+      },
+      refreshTokenExpireDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 365,
+        description: "REFRESH_TOKEN_EXPIRE_DAYS.",
+        default: 30,
+      },
+      databasePoolSize: {
+        type: "integer",
+        minimum: 1,
+        maximum: 200,
+        description: "DATABASE_POOL_SIZE.",
+        default: byEnvironment(5, 20),
+      },
+      databaseMaxOverflow: {
+        type: "integer",
+        minimum: 0,
+        maximum: 200,
+        description: "DATABASE_MAX_OVERFLOW.",
+        default: byEnvironment(5, 30),
+      },
+      corsOrigins: {
+        type: "array",
+        items: { type: "string", format: "uri" },
+        description: "BACKEND_CORS_ORIGINS (default: the stack's HTTPS origin).",
+        default: [],
+        derive: { doc: "the stack's HTTPS origin", from: (s) => [httpsOrigin(s)] },
+      },
+      logFile: {
+        type: "boolean",
+        description: "Also write LOG_FILE (/app/logs, 10 MB x 5) on a logs volume.",
+        default: false,
+      },
+    },
+  },
+  admin: {
+    type: "object",
+    additionalProperties: false,
+    description: "The admin client created by the bootstrap job.",
+    properties: {
+      name: { type: "string", minLength: 1, description: "Admin client name.", default: "Admin" },
+      email: {
+        type: "string",
+        format: "email",
+        description: "Admin client e-mail (the idempotency key).",
+        default: "",
+        derive: {
+          doc: "`admin@<domain>` (`admin@example.com` for localhost)",
+          from: (s) => `admin@${mailDomain(s.domain)}`,
+        },
+      },
+      clientId: {
+        type: "string",
+        format: "uuid",
+        description: "Fixed admin client id (default: generated by random.RandomUuid).",
+      },
+    },
+  },
+  docker: {
+    type: "object",
+    additionalProperties: false,
+    description: "The Docker engine (docker target).",
+    properties: {
+      host: {
+        type: "string",
+        pattern: "^(unix|tcp|ssh|npipe)://.+",
+        expected: "unix:///path, ssh://user@host or tcp://host:port",
+        description: "Docker engine address; ssh://user@host for a remote production host.",
+        default: "unix:///var/run/docker.sock",
+      },
+      sshOpts: {
+        type: "array",
+        items: { type: "string" },
+        description: "Extra ssh options for an ssh:// host.",
+        default: [],
+      },
+      logMaxSize: {
+        type: "string",
+        pattern: "^[0-9]+[kmg]$",
+        expected: "a size such as 10m",
+        description: "json-file log rotation: size of one file.",
+        default: "10m",
+      },
+      logMaxFiles: {
+        type: "integer",
+        minimum: 1,
+        maximum: 100,
+        description: "json-file log rotation: files kept.",
+        default: 5,
+      },
+    },
+  },
+  kubernetes: {
+    type: "object",
+    additionalProperties: false,
+    description: "The cluster (kubernetes target).",
+    properties: {
+      namespace: {
+        type: "string",
+        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        not: { const: "default" },
+        expected: "a DNS label other than default",
+        description: "Namespace of every object (never default).",
+        default: "chatapi",
+      },
+      storageClassName: {
+        type: "string",
+        minLength: 1,
+        description: "Default StorageClass of the PVCs.",
+      },
+      gatewayClassName: {
+        type: "string",
+        minLength: 1,
+        description:
+          "Serve through a Gateway API Gateway of this GatewayClass (HTTPRoutes to the API) instead of the nginx load balancer.",
+      },
+      serviceType: {
+        type: "string",
+        enum: ["LoadBalancer", "NodePort", "ClusterIP"],
+        description: "Type of the nginx Service clients reach.",
+        default: "LoadBalancer",
+      },
+      imagePullPolicy: {
+        type: "string",
+        enum: ["IfNotPresent", "Always", "Never"],
+        description: "imagePullPolicy of every container (Never: images imported into the nodes).",
+        default: "IfNotPresent",
+      },
+      pdbMaxUnavailable: {
+        type: "integer",
+        minimum: 1,
+        maximum: 10,
+        description: "maxUnavailable of the PodDisruptionBudgets of the API, workers and nginx.",
+        default: 1,
+      },
+      prometheusScrape: {
+        type: "boolean",
+        description: "prometheus.io/scrape, port and path annotations on pods that serve /metrics.",
+        default: true,
+      },
+      prometheusNamespace: {
+        type: "string",
+        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        expected: "a namespace name",
+        description: "Namespace whose pods may scrape /metrics (NetworkPolicy ingress to the metrics ports).",
+        default: "monitoring",
+      },
+      context: {
+        type: "string",
+        minLength: 1,
+        description: "kubeconfig context to deploy to (default: the kubeconfig's current context).",
+      },
+      kubeconfig: {
+        type: "string",
+        minLength: 1,
+        description:
+          "Path to the kubeconfig file, relative to the project root (default: $KUBECONFIG, then ~/.kube/config).",
+      },
+      renderYamlToDirectory: {
+        type: "string",
+        minLength: 1,
+        description:
+          "Render mode: the provider writes every object as YAML into this folder (relative to the project root) instead of deploying (no cluster needed).",
+      },
+    },
+  },
+  monitoring: {
+    type: "object",
+    additionalProperties: false,
+    description: "Metrics collection and alerting.",
+    properties: {
+      enabled: {
+        type: "boolean",
+        description:
+          "Prometheus and exporters, loopback only on Docker; ServiceMonitor/PrometheusRule on Kubernetes.",
+        default: false,
+      },
+    },
+  },
+  firewall: {
+    type: "object",
+    additionalProperties: false,
+    description: "Host firewall rules rendered for the Docker host (ufw + DOCKER-USER).",
+    properties: {
+      sshPort: {
+        type: "integer",
+        minimum: 1,
+        maximum: 65535,
+        description: "SSH port left open.",
+        default: 22,
+      },
+      sshAllowFrom: {
+        type: "array",
+        minItems: 1,
+        items: { type: "string", format: "cidr", expected: "a CIDR such as 203.0.113.0/24" },
+        description: "Sources allowed to SSH in.",
+        default: ["0.0.0.0/0"],
+      },
+      externalInterface: {
+        type: "string",
+        pattern: "^[A-Za-z0-9_.-]{1,15}$",
+        expected: "a network interface name such as eth0",
+        description: "Host interface facing the internet (DOCKER-USER filters traffic from it).",
+        default: "eth0",
+      },
+    },
+  },
+} as const satisfies Record<string, TableNode>;
