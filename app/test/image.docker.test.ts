@@ -130,6 +130,7 @@ describe("app image", () => {
       expect(names.has(prod), prod).toBe(true);
     expect(rest!.trim().split("\n")).toEqual([
       "bin",
+      "console",
       "dist",
       "logs",
       "migrations",

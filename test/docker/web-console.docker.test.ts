@@ -114,9 +114,12 @@ async function openConsole(address: string): Promise<{ context: BrowserContext; 
   return { context, page };
 }
 
+/** Polls until the check holds: a busy 2-core machine may take seconds (a hang guard, not a speed target). */
+const until = <T>(check: () => Promise<T>) => expect.poll(check, { timeout: 30_000 });
+
 async function signIn(page: Page, name: string): Promise<string> {
   await page.getByRole("button", { name: "Dev login (local stack)" }).click();
-  await expect.poll(() => page.getByTestId("client-info").textContent()).toMatch(/dev login, client /);
+  await until(() => page.getByTestId("client-info").textContent()).toMatch(/dev login, client /);
   await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Sign in as this user" }).click();
   await expect
@@ -170,21 +173,22 @@ describe("the web console of a local stack, in Chromium", () => {
     await alice.page.getByLabel("New room").fill("lobby");
     await alice.page.getByLabel("with").fill("bob");
     await alice.page.getByRole("button", { name: "Create" }).click();
-    await expect.poll(() => alice.page.getByTestId("room-title").textContent()).toBe("lobby");
+    await until(() => alice.page.getByTestId("room-title").textContent()).toBe("lobby");
     await bob.page.getByRole("button", { name: "Refresh" }).click();
     await bob.page.getByRole("button", { name: /^lobby / }).click();
-    await expect.poll(() => bob.page.getByTestId("room-title").textContent()).toBe("lobby");
+    await until(() => bob.page.getByTestId("room-title").textContent()).toBe("lobby");
 
     const say = async (page: Page, text: string) => {
       await page.getByPlaceholder("Message").fill(text);
       await page.getByRole("button", { name: "Send" }).click();
     };
     await say(alice.page, "hello bob, from the first instance");
-    await expect.poll(() => bodies(bob.page)).toEqual(["hello bob, from the first instance"]);
+    await until(() => bodies(bob.page)).toEqual(["hello bob, from the first instance"]);
     await say(bob.page, "hi alice, from the other one");
-    await expect
-      .poll(() => bodies(alice.page))
-      .toEqual(["hello bob, from the first instance", "hi alice, from the other one"]);
+    await until(() => bodies(alice.page)).toEqual([
+      "hello bob, from the first instance",
+      "hi alice, from the other one",
+    ]);
     await alice.page.screenshot({ path: join(shots, "alice.png"), fullPage: true });
     await bob.page.screenshot({ path: join(shots, "bob.png"), fullPage: true });
 
@@ -197,20 +201,18 @@ describe("the web console of a local stack, in Chromium", () => {
       /socket closed \(\d+.*reconnecting in/,
     );
     await say(alice.page, "still here after the failover");
-    await expect
-      .poll(() => bodies(bob.page))
-      .toEqual([
-        "hello bob, from the first instance",
-        "hi alice, from the other one",
-        "still here after the failover",
-      ]);
+    await until(() => bodies(bob.page)).toEqual([
+      "hello bob, from the first instance",
+      "hi alice, from the other one",
+      "still here after the failover",
+    ]);
     await alice.page.screenshot({ path: join(shots, "alice-after-failover.png"), fullPage: true });
 
     // The history, as a console opened afresh loads it: bob in a new browser context.
     const later = await openConsole(b!.address);
     await signIn(later.page, "bob");
     await later.page.getByRole("button", { name: /^lobby / }).click();
-    await expect.poll(() => bodies(later.page)).toHaveLength(3);
+    await until(() => bodies(later.page)).toHaveLength(3);
     expect(await later.page.getByTestId("events").textContent()).toContain(
       "room lobby: 3 messages of history",
     );

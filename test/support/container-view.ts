@@ -398,8 +398,8 @@ export interface InspectedImage {
 
 /**
  * What the engine really runs. The image's own env, labels and entrypoint are removed where the
- * container did not set them; aliases Docker adds (the container ID) and anonymous volumes are
- * dropped; start order is not visible here (dependsOn is left empty).
+ * container did not set them; aliases Docker and Compose add (the container ID and name) and
+ * anonymous volumes are dropped; start order is not visible here (dependsOn is left empty).
  */
 export function fromInspect(c: InspectedContainer, image: InspectedImage, filesDir: string): ContainerView {
   const ns = (n: number) => `${Math.round(n / 1e9)}s`;
@@ -426,8 +426,13 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
   }
   const health = c.Config.Healthcheck;
   const networks: Record<string, string[]> = {};
+  // Compose v2 also lists the container's own name and its service's name (the same as one of the
+  // container's aliases here): Docker resolves both anyway, so they are no difference.
+  const containerName = c.Name.replace(/^\//, "");
   for (const [name, n] of Object.entries(c.NetworkSettings.Networks))
-    networks[name] = (n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort();
+    networks[name] = [
+      ...new Set((n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a) && a !== containerName)),
+    ].sort();
   const h = c.HostConfig;
   return {
     name: c.Name.replace(/^\//, ""),
