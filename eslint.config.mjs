@@ -20,6 +20,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The app's web console: plain JavaScript that runs in the browser.
+    files: ["app/console/**/*.js"],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Plain CommonJS helpers that run inside containers, outside the TypeScript build.
     files: ["scripts/**/*.js"],
     languageOptions: { sourceType: "commonjs" },

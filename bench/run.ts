@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, setPriority, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../scripts/lib/cli-args";
 import { SYSTEMS, type SystemName } from "./lib/clients";
 import {
   evaluateTargets,
@@ -27,7 +27,9 @@ import { startPeer } from "./systems/peers";
 import type { RunningSystem } from "./systems/types";
 
 const ROOT = join(__dirname, "..");
-const { values } = parseArgs({
+const usage = `usage: npm run bench -- [--scenarios idle,fanout,ack,history] [--rates 200,600,1200,...]
+         [--systems chatapi,socketio,ws-redis] [--duration 15] [--quick] ... (every option: bench/README.md)`;
+const { values } = parseCommandLine("bench", usage, {
   options: {
     systems: { type: "string", default: SYSTEMS.join(",") },
     scenarios: { type: "string", default: "idle,fanout,ack,history" },

@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { usageError } from "../scripts/lib/cli-args";
 import { attacks } from "./attacks";
 import { scenarios } from "./faults";
 import { assertBuildCurrent, ROOT } from "./lib/processes";
@@ -17,6 +18,8 @@ import { crashed } from "./lib/scenario";
 import { loadServicesEnv } from "./lib/stack";
 
 const SCENARIO_TIMEOUT_MS = 15 * 60_000;
+
+const USAGE = "usage: npm run chaos -- [--short] [--only <scenario or attack id>]... [--out <file>]";
 
 function parseArgs(argv: string[]) {
   const only: string[] = [];
@@ -28,11 +31,12 @@ function parseArgs(argv: string[]) {
     else if (arg === "--full") scale = "full";
     else if (arg === "--only" && argv[i + 1]) only.push(argv[++i]!);
     else if (arg === "--out" && argv[i + 1]) out = argv[++i]!;
-    else throw new Error(`unknown argument ${arg} (use --short, --only <id>, --out <file>)`);
+    else usageError("chaos", `unknown argument ${arg}`, USAGE);
   }
   const known = [...scenarios.map((s) => s.id), ...attacks.map((a) => a.id)];
   const unknown = only.filter((id) => !known.includes(id));
-  if (unknown.length > 0) throw new Error(`unknown id ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  if (unknown.length > 0)
+    usageError("chaos", `unknown id ${unknown.join(", ")} (known: ${known.join(", ")})`, USAGE);
   return { only, scale, out };
 }
 

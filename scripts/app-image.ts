@@ -1,23 +1,27 @@
 // Builds the app image of a Docker stack (default: local) from app/Dockerfile with the stack's
 // BASE_IMAGE / BUILD_IMAGE, unless an image with the same inputs is already there.
-//   scripts/app-image [--stack local] [--stack-file NAME] [--force]
+//   scripts/app-image [--stack local] [--stack-file NAME] [--offline] [--force]
+// --offline: the offline preset's base images (chatapi-local/node:24-bookworm*), as scripts/local
+// --offline and the tests here use.
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../components/config/issues";
 import { ensureAppImage } from "./lib/app-image";
+import { parseCommandLine } from "./lib/cli-args";
 import { loadStackPlan } from "./lib/stack-plan";
 
 const root = resolve(__dirname, "..");
-const { values } = parseArgs({
+const usage = "usage: scripts/app-image [--stack local] [--stack-file NAME] [--offline] [--force]";
+const { values } = parseCommandLine("app-image", usage, {
   options: {
     stack: { type: "string", default: "local" },
     "stack-file": { type: "string" },
     force: { type: "boolean", default: false },
+    offline: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("usage: scripts/app-image [--stack local] [--stack-file NAME] [--force]");
+  console.log(usage);
   process.exit(0);
 }
 
@@ -26,6 +30,7 @@ async function main() {
     root,
     stack: values.stack,
     ...(values["stack-file"] ? { stackFile: values["stack-file"] } : {}),
+    set: values.offline ? ["images.preset=offline"] : [],
   });
   const app = plan.images.app;
   if (!app.build) {

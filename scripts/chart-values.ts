@@ -3,19 +3,19 @@
 //   npm run chart:values -- --stack prod > values-prod.yaml
 // Secrets are named as scripts/render's create-secrets.sh names them; no value is printed.
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { ChartValuesError, chartValuesFor } from "../components/helm/chart-values";
 import { loadStack } from "../components/helm/stack-parity";
 import { ConfigError } from "../components/config/issues";
+import { parseCommandLine } from "./lib/cli-args";
 
-const { values } = parseArgs({
+const usage =
+  "usage: npm run chart:values -- [--stack prod]   (chart values for Pulumi.<stack>.yaml on stdout)";
+const { values } = parseCommandLine("chart:values", usage, {
   options: { stack: { type: "string", default: "prod" }, help: { type: "boolean", short: "h" } },
 });
 if (values.help) {
-  console.log(
-    "usage: npm run chart:values -- [--stack prod]   (chart values for Pulumi.<stack>.yaml on stdout)",
-  );
+  console.log(usage);
   process.exit(0);
 }
 

@@ -3,6 +3,7 @@
 //   (every command: [--dir DIR] the stack's folder, default ~/.cache/chatapi/stacks/<stack>)
 //   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]... [--monitoring]
 //                          [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600] [--no-wait]
+//                          [--offline] [--skip-setup]
 //   scripts/local deploy   --image REF [--stack local] [--set key.path=value]... [--no-wait] [--no-smoke]
 //   scripts/local rollback [--to RELEASE] [--stack local] [--no-wait] [--no-smoke]
 //   scripts/local releases [--stack local]
@@ -11,14 +12,18 @@
 //   scripts/local logs     [service] [-f] [--json] [--tail 100|all] [--since 10m] [--stack local]
 //   scripts/local backup   [--stack local]          (one backup now: volume, and S3 when configured)
 //   scripts/local restore  FILE|NAME|s3://BUCKET/KEY [--force] [--stack local]
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { DeploymentPlan } from "../components/plan/types";
 import { ConfigError } from "../components/config/issues";
+import { readStackFile } from "../components/config/stack-file";
 import { ensureAppImage } from "./lib/app-image";
+import { parseCommandLine, usageError } from "./lib/cli-args";
+import { findCompose } from "./lib/compose-cli";
 import { LockHeldError } from "./lib/file-lock";
+import { chooseImageSource } from "./lib/image-source";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
 import { showLogs } from "./lib/local-logs";
 import {
@@ -48,7 +53,19 @@ import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
 
 const root = resolve(__dirname, "..");
-const { values, positionals } = parseArgs({
+/** The header comment above, as the usage. */
+const usage = (() => {
+  const lines = readFileSync(__filename, "utf8").split("\n");
+  const end = lines.findIndex((line, i) => i > 2 && !line.startsWith("//"));
+  return (
+    "usage:\n" +
+    lines
+      .slice(3, end)
+      .join("\n")
+      .replace(/^\/\/ ?/gm, "")
+  );
+})();
+const { values, positionals } = parseCommandLine("local", usage, {
   allowPositionals: true,
   options: {
     stack: { type: "string", default: "local" },
@@ -64,6 +81,8 @@ const { values, positionals } = parseArgs({
     "no-wait": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     monitoring: { type: "boolean", default: false },
+    offline: { type: "boolean", default: false },
+    "skip-setup": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
     follow: { type: "boolean", short: "f", default: false },
     json: { type: "boolean", default: false },
@@ -82,23 +101,18 @@ const say = (line: string) =>
 const tilde = (path: string) => path.replace(new RegExp(`^${homedir()}/`), "~/");
 const ctx: LocalContext = { stack, dir, engine: {}, say };
 
-if (values.help || !COMMANDS.includes(command)) {
-  const lines = readFileSync(__filename, "utf8").split("\n");
-  const usage = lines.slice(
-    2,
-    lines.findIndex((line, i) => i > 2 && !line.startsWith("//")),
-  );
-  console.log(usage.join("\n").replace(/^\/\/ ?/gm, ""));
-  process.exit(values.help ? 0 : 2);
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
 }
-if (!["auto", "compose", "pulumi"].includes(values.engine)) {
-  console.error(`local: --engine must be auto, compose or pulumi, not "${values.engine}"`);
-  process.exit(2);
-}
-if (command === "deploy" && !values.image) {
-  console.error("local deploy: --image REF is required (the app image to deploy, e.g. chatapi:1.0.1)");
-  process.exit(2);
-}
+if (!COMMANDS.includes(command))
+  usageError("local", `unknown command "${command}" (one of: ${COMMANDS.join(", ")})`, usage);
+if (!["auto", "compose", "pulumi"].includes(values.engine))
+  usageError("local", `--engine must be auto, compose or pulumi, not "${values.engine}"`, usage);
+if (!/^[1-9][0-9]*$/.test(values.timeout))
+  usageError("local", `--timeout must be a number of seconds, not "${values.timeout}"`, usage);
+if (command === "deploy" && !values.image)
+  usageError("local", "deploy: --image REF is required (the app image to deploy, e.g. chatapi:1.0.1)", usage);
 
 const engineFile = join(dir, "engine");
 const engineOf = (): EngineName =>
@@ -182,14 +196,58 @@ async function smokeAndReport(plan: DeploymentPlan, caFile: string | undefined, 
   }
 }
 
+/** scripts/setup --for local: what the stack needs on this machine (cached after the first run). */
+function setUpMachine(): void {
+  if (values["skip-setup"] || process.env.CHATAPI_LOCAL_SETUP_DONE) return;
+  console.log(
+    "[local] scripts/setup --for local (installs and builds what is missing; cached after the first run)",
+  );
+  const setup = spawnSync("bash", [join(root, "scripts", "setup"), "--for", "local"], { stdio: "inherit" });
+  if (setup.status !== 0) process.exit(setup.status ?? 1);
+}
+
+/** Does the stack file or a --set choose images.preset (then no probe decides it)? */
+function presetChosen(stackFile: string): boolean {
+  if (values.set.some((s) => /^(chatapi:)?images\.preset=/.test(s))) return true;
+  const images = readStackFile(root, stackFile).config["chatapi:images"];
+  return images !== undefined && /"preset"/.test(images);
+}
+
+/**
+ * The stack's inputs with its images' source: upstream by default, the offline preset when asked
+ * or when the upstream registry does not answer. Kept with the stack, so deploys use the same.
+ */
+async function inputsWithImages(engine: EngineName, inputs: StackInputs): Promise<StackInputs> {
+  if (values.offline) {
+    say("images: offline (--offline)");
+    return { ...inputs, set: [...inputs.set, "images.preset=offline"] };
+  }
+  if (presetChosen(inputs.stackFile)) {
+    say(
+      `images: ${planOf(inputs).config.settings.images.preset} (images.preset in Pulumi.${inputs.stackFile}.yaml or --set)`,
+    );
+    return inputs;
+  }
+  const choice = await chooseImageSource(planOf(inputs).plan);
+  say(`images: ${choice.offline ? "offline" : "upstream"} (${choice.reason})`);
+  if (!choice.offline) return inputs;
+  if (engine === "pulumi")
+    throw new Error(
+      `the pulumi engine deploys Pulumi.${stack}.yaml as it is: set the offline images there (pulumi config set --path chatapi:images.preset offline --stack ${stack}), or use --engine compose`,
+    );
+  return { ...inputs, set: [...inputs.set, "images.preset=offline"] };
+}
+
 async function up(): Promise<void> {
+  setUpMachine();
   const choice = await chooseEngine(values.engine as EngineName | "auto");
-  say(`engine: ${choice.engine === "compose" ? "docker-compose" : "pulumi"} (${choice.reason})`);
-  const inputs: StackInputs = {
+  say(`engine: ${choice.engine} (${choice.reason})`);
+  if (choice.engine === "compose") say(`compose: ${(await findCompose()).reason}`);
+  const inputs = await inputsWithImages(choice.engine, {
     stackFile: values["stack-file"] ?? stack,
     // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled).
     set: [...values.set, ...(values.monitoring ? ["monitoring.enabled=true"] : [])],
-  };
+  });
   const { plan } = planOf(inputs);
   say(`plan: stack ${stack} (Pulumi.${inputs.stackFile}.yaml)`);
   let caFile: string | undefined;
@@ -233,8 +291,12 @@ async function up(): Promise<void> {
 
   const curlCa = caFile ? ` --cacert ${tilde(caFile)}` : "";
   console.log(`
-The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? "docker-compose" : "pulumi"}).
-  HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}
+The local stack "${stack}" is up (${((Date.now() - started) / 1000).toFixed(0)} s, ${choice.engine === "compose" ? (await findCompose()).compose.command : "pulumi"}).
+  HTTPS       ${plan.urls.https}        e.g. curl${curlCa} ${plan.urls.health}${
+    plan.loadBalancer.webConsole
+      ? `\n  console     ${plan.urls.https}   (web console: dev login, rooms, live messages; API reference: ${plan.urls.https}console/api-reference/)`
+      : ""
+  }
   WebSocket   ${plan.urls.websocket}?token=<user access token>${caFile ? `\n  CA          ${tilde(caFile)} (self-signed: trust it, or pass it to your client)` : ""}
 ${
   plan.monitoring.enabled
@@ -301,10 +363,12 @@ async function down(): Promise<void> {
   } else {
     const composeFile = join(dir, "docker-compose.yml");
     if (existsSync(composeFile)) {
-      say(`docker-compose -p chatapi-${stack} down${values.volumes ? " --volumes" : ""}`);
+      const cli = (await findCompose()).compose;
+      say(`${cli.command} -p chatapi-${stack} down${values.volumes ? " --volumes" : ""}`);
       await run(
-        "docker-compose",
+        cli.file,
         [
+          ...cli.prefix,
           "-p",
           `chatapi-${stack}`,
           "-f",

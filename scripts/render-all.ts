@@ -13,9 +13,10 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine, usageError } from "./lib/cli-args";
 
-const { values } = parseArgs({
+const usage = "usage: scripts/render-all --root CHECKOUT --out DIR [--secrets-from DIR] [--helm PATH]";
+const { values } = parseCommandLine("render-all", usage, {
   options: {
     root: { type: "string", default: resolve(__dirname, "..") },
     out: { type: "string" },
@@ -24,10 +25,7 @@ const { values } = parseArgs({
     helm: { type: "string" },
   },
 });
-if (!values.out) {
-  console.error("usage: scripts/render-all --root CHECKOUT --out DIR [--secrets-from DIR] [--helm PATH]");
-  process.exit(2);
-}
+if (!values.out) usageError("render-all", "--out is required", usage);
 const root = resolve(values.root);
 const out = resolve(values.out);
 const from = values["secrets-from"] ? resolve(values["secrets-from"]) : undefined;

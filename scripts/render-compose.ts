@@ -5,8 +5,8 @@
 //                          [--secret-file key=path]... [--out DIR]
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../components/config/issues";
+import { parseCommandLine } from "./lib/cli-args";
 import { writeComposeStack } from "./lib/compose-files";
 import { stackDir } from "./lib/stack-dir";
 import { loadStackPlan, readConfigSecrets } from "./lib/stack-plan";
@@ -21,7 +21,7 @@ const usage = `usage: scripts/render-compose [--stack local] [--stack-file NAME]
   --out           folder to write (default: ~/.cache/chatapi/stacks/<stack>)`;
 
 const root = resolve(__dirname, "..");
-const { values } = parseArgs({
+const { values } = parseCommandLine("render-compose", usage, {
   options: {
     stack: { type: "string", default: "local" },
     "stack-file": { type: "string" },

@@ -4,8 +4,8 @@
 //   scripts/render [--stack prod] [--out rendered]
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { parseCommandLine } from "./lib/cli-args";
 import { renderManifests } from "../components/kubernetes/render/render-manifests";
 import { secretsScript } from "../components/kubernetes/render/secrets-script";
 import { buildPlan } from "../components/plan/build-plan";
@@ -14,7 +14,8 @@ import { loadStackConfig } from "../components/config/load";
 import { readAppVersion, readStackFile } from "../components/config/stack-file";
 
 const root = resolve(__dirname, "..");
-const { values } = parseArgs({
+const usage = "usage: scripts/render [--stack prod] [--out rendered]   (writes <out>/<stack>/kubernetes/)";
+const { values } = parseCommandLine("render", usage, {
   options: {
     stack: { type: "string", default: "prod" },
     out: { type: "string", default: join(root, "rendered") },
@@ -22,7 +23,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("usage: scripts/render [--stack prod] [--out rendered]   (writes <out>/<stack>/kubernetes/)");
+  console.log(usage);
   process.exit(0);
 }
 const stack = values.stack;

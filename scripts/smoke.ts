@@ -2,7 +2,7 @@
 //   scripts/smoke --url https://chat.example.com/ [--ca ca.pem] [--admin-key-file FILE]
 // The admin API key comes from --admin-key-file or $CHATAPI_ADMIN_API_KEY (never printed).
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCommandLine, usageError } from "./lib/cli-args";
 import { runSmoke } from "./lib/smoke";
 
 const usage = `usage: scripts/smoke --url URL [--ca FILE] [--admin-key-file FILE] [--api-prefix /api/v1]
@@ -11,7 +11,7 @@ const usage = `usage: scripts/smoke --url URL [--ca FILE] [--admin-key-file FILE
   --admin-key-file  file holding the admin API key (or set CHATAPI_ADMIN_API_KEY)
   --api-prefix      REST prefix (default /api/v1)`;
 
-const { values } = parseArgs({
+const { values } = parseCommandLine("smoke", usage, {
   options: {
     url: { type: "string" },
     ca: { type: "string" },
@@ -30,7 +30,7 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-if (!values.url) fail(`--url is required\n${usage}`, 2);
+if (!values.url) usageError("smoke", "--url is required", usage);
 const readFile = (what: string, path: string) => {
   try {
     return readFileSync(path, "utf8");

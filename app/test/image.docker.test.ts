@@ -23,8 +23,8 @@ const exec = promisify(execFile);
 const docker = async (...args: string[]) =>
   (await exec("docker", args, { maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 const ROOT = join(APP_DIR, "..");
-const BASE_IMAGE = process.env.CHATAPI_APP_BASE_IMAGE ?? "chatapi-local/node:20-bookworm";
-const BUILD_IMAGE = process.env.CHATAPI_APP_BUILD_IMAGE ?? "chatapi-local/node:20-bookworm-build";
+const BASE_IMAGE = process.env.CHATAPI_APP_BASE_IMAGE ?? "chatapi-local/node:24-bookworm";
+const BUILD_IMAGE = process.env.CHATAPI_APP_BUILD_IMAGE ?? "chatapi-local/node:24-bookworm-build";
 const image = `chatapi-app-test:${uniqueSuffix()}`;
 const containers: string[] = [];
 let db: TestDatabase;
@@ -130,6 +130,7 @@ describe("app image", () => {
       expect(names.has(prod), prod).toBe(true);
     expect(rest!.trim().split("\n")).toEqual([
       "bin",
+      "console",
       "dist",
       "logs",
       "migrations",

@@ -10,8 +10,8 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import pg from "pg";
+import { parseCommandLine } from "../../scripts/lib/cli-args";
 import { loadServices } from "../lib/services";
 import { startChatApi } from "../systems/chatapi";
 
@@ -29,7 +29,9 @@ function backendCpuMs(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const usage =
+    "usage: npx tsx bench/tools/write-cost.ts [messages=3000] [batch sizes=1,4,20] [--floor] [--without fks,checks]";
+  const { values, positionals } = parseCommandLine("write-cost", usage, {
     allowPositionals: true,
     options: { floor: { type: "boolean", default: false }, without: { type: "string", default: "" } },
   });

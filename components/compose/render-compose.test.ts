@@ -32,7 +32,7 @@ describe("renderCompose", () => {
     expect(api2).toMatchObject({
       container_name: `chatapi-local-api-${release}-2`,
       hostname: `api-${release}-2`,
-      image: "chatapi-local/chatapi:1.0.0",
+      image: "chatapi:1.0.0",
       entrypoint: ["chatapi"],
       command: ["serve"],
       user: "10001:10001",

@@ -55,7 +55,7 @@ describe("the shipped stack files", () => {
   it("local validates with the local defaults", () => {
     const { settings, secrets } = loadStackConfig(stackConfig("local"));
     expect(settings).toMatchObject({ target: "docker", environment: "local", domain: "localhost" });
-    expect(settings.images).toMatchObject({ preset: "offline", postgres: "chatapi-local/postgres:15" });
+    expect(settings.images).toMatchObject({ preset: "upstream", postgres: "postgres:15-bookworm" });
     expect(settings.api.replicas).toBe(2);
     expect(settings.tls.mode).toBe("self-signed");
     expect(settings.nginx).toMatchObject({ httpsPort: 8443, publishAddress: "127.0.0.1" });

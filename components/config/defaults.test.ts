@@ -24,7 +24,7 @@ describe("defaults from the config table", () => {
       ctx.environment === "production" ? "https://chat.example.com" : "https://chat.example.com:8443",
     ]);
     expect(settings.images.appBuildImage).toBe(
-      ctx.preset === "upstream" ? settings.images.appBaseImage : "chatapi-local/node:20-bookworm-build",
+      ctx.preset === "upstream" ? settings.images.appBaseImage : "chatapi-local/node:24-bookworm-build",
     );
   });
 

@@ -105,9 +105,9 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
     return {
       images: {
         appBuildName: `chatapi-local/chatapi:${appVersion}`,
-        appBaseImage: "chatapi-local/node:20-bookworm",
+        appBaseImage: "chatapi-local/node:24-bookworm",
         // Trusts this machine's extra CAs (a TLS-intercepting proxy) so npm reaches the registry.
-        appBuildImage: "chatapi-local/node:20-bookworm-build",
+        appBuildImage: "chatapi-local/node:24-bookworm-build",
         postgres: "chatapi-local/postgres:15",
         redis: "chatapi-local/redis:7",
         rabbitmq: "chatapi-local/rabbitmq:3",
@@ -122,8 +122,8 @@ export function presetImages(preset: ImagePreset, appVersion: string) {
   return {
     images: {
       appBuildName: `chatapi:${appVersion}`,
-      appBaseImage: "node:20-bookworm-slim",
-      appBuildImage: "node:20-bookworm-slim", // = appBaseImage unless set (derived)
+      appBaseImage: "node:24-bookworm-slim",
+      appBuildImage: "node:24-bookworm-slim", // = appBaseImage unless set (derived)
       postgres: "postgres:15-bookworm",
       redis: "redis:7-bookworm",
       rabbitmq: "rabbitmq:3.13",

@@ -45,7 +45,7 @@ export const processKeys = {
         description: "BUILD_IMAGE build argument of app/Dockerfile: the image of the stages that run npm.",
         default: presetImage("appBuildImage"),
         derive: {
-          doc: "= `images.appBaseImage` (offline: `chatapi-local/node:20-bookworm-build`)",
+          doc: "= `images.appBaseImage` (offline: `chatapi-local/node:24-bookworm-build`)",
           from: (s) => (s.images.preset === "upstream" ? s.images.appBaseImage : undefined),
         },
       },

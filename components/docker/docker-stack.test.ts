@@ -344,6 +344,20 @@ function commonChecks(get: () => Deployed, stack: string) {
   });
 }
 
+/** The official images are pulled (RemoteImage) and the containers run them by ID. */
+function expectOfficialImagesPulled(deployed: Deployed): void {
+  const pulled = deployed.resources
+    .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
+    .map((r) => inputs(r).name);
+  expect(pulled.sort()).toEqual([
+    "nginxinc/nginx-unprivileged:1.28",
+    "postgres:15-bookworm",
+    "rabbitmq:3.13",
+    "redis:7-bookworm",
+  ]);
+  expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/); // the pulled image's ID
+}
+
 describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
   let deployed: Deployed;
   beforeAll(async () => {
@@ -388,23 +402,19 @@ describe("Docker target: the local stack (Pulumi.local.yaml)", () => {
     );
   });
 
-  it("uses the offline images and builds the app from app/Dockerfile on the offline Node base", () => {
+  it("pulls the official images and builds the app from app/Dockerfile on the official Node.js 24 image", () => {
     const image = deployed.resources.find((r) => r.type === "docker:index/image:Image")!;
     expect(inputs(image)).toMatchObject({
-      imageName: "chatapi-local/chatapi:1.0.0",
+      imageName: "chatapi:1.0.0",
       skipPush: true,
       build: {
         dockerfile: `${repoRoot}/app/Dockerfile`,
         context: repoRoot,
-        args: { BASE_IMAGE: "chatapi-local/node:20-bookworm" },
+        args: { BASE_IMAGE: "node:24-bookworm-slim", BUILD_IMAGE: "node:24-bookworm-slim" },
       },
     });
-    expect(inputs(deployed.container("postgres")).image).toBe("chatapi-local/postgres:15");
-    expect(inputs(deployed.container("redis")).image).toBe("chatapi-local/redis:7");
-    expect(inputs(deployed.container("rabbitmq")).image).toBe("chatapi-local/rabbitmq:3");
-    expect(inputs(deployed.container("nginx")).image).toBe("chatapi-local/nginx-unprivileged:1");
+    expectOfficialImagesPulled(deployed);
     expect(inputs(deployed.container("api-1")).image).toMatch(/^sha256:/); // the built image's ID
-    expect(deployed.resources.some((r) => r.type === "docker:index/remoteImage:RemoteImage")).toBe(false);
   });
 
   it("gives each API instance its own alias on the frontend network", () => {
@@ -476,16 +486,7 @@ describe("Docker target: the production Docker host (Pulumi.dockerhost.yaml)", (
   });
 
   it("pulls the official images and builds the app on the host", () => {
-    const pulled = deployed.resources
-      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
-      .map((r) => inputs(r).name);
-    expect(pulled.sort()).toEqual([
-      "nginxinc/nginx-unprivileged:1.28",
-      "postgres:15-bookworm",
-      "rabbitmq:3.13",
-      "redis:7-bookworm",
-    ]);
-    expect(inputs(deployed.container("postgres")).image).toMatch(/^sha256:/);
+    expectOfficialImagesPulled(deployed);
   });
 
   it("publishes 80 and 443 on every interface and redirects to the bare domain", () => {

@@ -38,7 +38,10 @@ function typeOf(node: Node): string {
     const items = node.items?.$ref ? kubernetesType(node.items.$ref) : String(node.items?.type ?? "value");
     return `list of ${items}`;
   }
-  if (node.type === "object") return "map of string";
+  if (node.type === "object")
+    return typeof node.additionalProperties === "object"
+      ? `map of ${String(node.additionalProperties.type)}`
+      : "map";
   if (node.type === "integer" && node.minimum !== undefined && node.maximum !== undefined)
     return `integer ${node.minimum}..${node.maximum}`;
   return String(node.type);

@@ -255,6 +255,13 @@ export const valuesSchema: Schema = {
   type: "object",
   additionalProperties: false,
   properties: {
+    // Helm hands a parent chart's `global` values to every subchart: without this property the
+    // chart could not be a dependency of another chart (additionalProperties would refuse them).
+    global: {
+      type: "object",
+      description:
+        "Helm's global values, which a parent chart shares with its subcharts. This chart reads none; it accepts them so that it can be a subchart.",
+    },
     nameOverride: string("Replaces the chart name in object names and the app.kubernetes.io/name label.", {
       maxLength: 40,
       pattern: `^$|${DNS_LABEL}`,

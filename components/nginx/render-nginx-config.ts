@@ -119,6 +119,16 @@ function statusServer(lb: LoadBalancerPlan, at: (port: number) => string): strin
   ];
 }
 
+/** A location proxied to the API instances over kept-alive HTTP/1.1 connections. */
+function backendLocation(match: string, extra: string[] = []): string[] {
+  const lines = [
+    "proxy_pass http://chatapi_backend;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+  ];
+  return [`location ${match} {`, ...indent([...lines, ...proxyHeaders, ...extra], 1), "}"];
+}
+
 /** The /ws balancing line (see the top of this file for why it depends on the upstream kind). */
 function stickyHash(lb: LoadBalancerPlan): string {
   return lb.upstream.kind === "dns" ? "hash $remote_addr;" : "hash $remote_addr consistent;";
@@ -316,6 +326,13 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
         "    error_log stderr crit;",
         "}",
         "",
+        ...(lb.webConsole
+          ? [
+              "# The app's web console and API reference (local stacks only).",
+              ...backendLocation("~ ^/(console/.*)?$"),
+              "",
+            ]
+          : []),
         "# Liveness for anyone; readiness (which probes every dependency) for private networks.",
         ...healthLocation("/health", []),
         "",

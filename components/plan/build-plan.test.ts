@@ -45,10 +45,15 @@ describe("deployment plan", () => {
     });
   });
 
-  it("builds the app image with the offline build image, or the base image everywhere upstream", () => {
+  it("builds the app image on the official Node.js 24 image, with the offline build image in the offline preset", () => {
     expect(planFor("local").images.app.build?.args).toEqual({
-      BASE_IMAGE: "chatapi-local/node:20-bookworm",
-      BUILD_IMAGE: "chatapi-local/node:20-bookworm-build",
+      BASE_IMAGE: "node:24-bookworm-slim",
+      BUILD_IMAGE: "node:24-bookworm-slim",
+    });
+    const offline = planFor("local", { "chatapi:images": JSON.stringify({ preset: "offline" }) });
+    expect(offline.images.app.build?.args).toEqual({
+      BASE_IMAGE: "chatapi-local/node:24-bookworm",
+      BUILD_IMAGE: "chatapi-local/node:24-bookworm-build",
     });
     const upstream = planFor("local", {
       "chatapi:images": JSON.stringify({ appBaseImage: "registry.example.com/node:20.20-slim" }),

@@ -361,6 +361,8 @@ export interface LoadBalancerPlan {
     | { kind: "dns"; name: string; port: number; resolver: string }
     | { kind: "release"; file: string; port: number };
   apiPrefix: string;
+  /** Route / and /console/ to the API instances (the app's web console is on); absent: off. */
+  webConsole?: boolean;
   wsReadTimeoutSeconds: number;
   clientMaxBodySize: string;
   hstsMaxAgeSeconds: number;

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parseErrorLine } from "../../scripts/lib/cli-args";
 import { ConfigError } from "../../components/config/issues";
 import {
   type Evaluation,
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    console.error(`policy: ${parseErrorLine((error as Error).message)}\n${USAGE}`);
     return 2;
   }
   if (options.help) {

@@ -4,10 +4,12 @@
 //   <dir>/ca.pem                  the CA clients trust (self-signed stacks)
 //   <dir>/secrets/<name>          every secret value (0600, root): generated ones are kept
 //   <dir>/secrets/config/<key>    config secrets the operator supplies (tlsCertificate, ...)
-//   <dir>/files/<role>/<path>     what each container mounts, owned by its uid (0400 / 0444)
+//   <dir>/files/<role>/<path>     what each container mounts, owned by its uid (0400 / 0444); not
+//                                 run as root: yours, readable by its uid through a POSIX ACL
 //   <dir>/state.json              deploy-time values (the admin client id)
 //
 // Generated passwords are kept: the data volumes were initialised with them.
+import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes, randomInt, randomUUID } from "node:crypto";
 import {
   chmodSync,
@@ -57,7 +59,7 @@ export interface ComposeStackFiles {
   caFile?: string;
   adminApiKeyFile: string;
   rendered: RenderedCompose;
-  /** Files that could not be given their owner (not run as root): chown them before `up`. */
+  /** Files that stay yours (not run as root): their container's uid reads them through an ACL. */
   unowned: { path: string; uid: number; gid: number }[];
   notes: string[];
 }
@@ -73,6 +75,24 @@ export function generatePassword(length: number): string {
 }
 
 const readIf = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
+
+/**
+ * Lets a container's user read a file that stays the developer's (no root to chown it): a named
+ * user entry in the file's ACL (setfacl, after any chmod, which would reset the ACL's mask).
+ */
+function grantRead(path: string, uid: number): void {
+  if (uid === process.getuid?.()) return;
+  try {
+    execFileSync("setfacl", ["-m", `u:${uid}:r`, path], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
+    throw new Error(
+      e.code === "ENOENT"
+        ? "setfacl is missing: as a normal user, the stack's mounted files stay yours and their containers' users read them through ACLs; install it (Debian/Ubuntu: sudo apt-get install acl)"
+        : `setfacl -m u:${uid}:r ${path} failed: ${String(e.stderr ?? e.message).trim()} (does this filesystem support ACLs?)`,
+    );
+  }
+}
 
 /** Writes only when the content differs (a bind-mounted file keeps its inode otherwise). */
 function writeIfChanged(path: string, content: string, mode: number): void {
@@ -243,7 +263,10 @@ export async function writeComposeStack(
     const path = join(dir, file.hostPath);
     writeIfChanged(path, contentOf(file.source), file.mode);
     if (root) chownSync(path, file.uid, file.gid);
-    else unowned.push({ path, uid: file.uid, gid: file.gid });
+    else {
+      grantRead(path, file.uid);
+      unowned.push({ path, uid: file.uid, gid: file.gid });
+    }
   }
 
   prepareHostFolders(plan, release, root, unownedFolders);
@@ -262,14 +285,14 @@ export async function writeComposeStack(
     caFile = join(dir, "ca.pem");
     writeIfChanged(caFile, tls.ca.certificate, 0o644);
   }
-  const notes = unownedFolders.length ? [...unownedFolders] : [];
-  if (unowned.length)
-    notes.push(
-      `not running as root: the mounted files belong to you, not to the containers' users; before \`up\`, run as root:\n` +
-        [
-          ...new Set(rendered.files.map((f) => `  chown -R ${f.uid}:${f.gid} ${join(dir, "files", f.role)}`)),
-        ].join("\n"),
-    );
+  const notes = [
+    ...unownedFolders,
+    ...(unowned.length
+      ? [
+          `not running as root: the mounted files stay yours; each container's user reads its files through an ACL (getfacl ${join(dir, "files")}/<role>/...)`,
+        ]
+      : []),
+  ];
   return {
     dir,
     release,

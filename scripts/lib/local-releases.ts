@@ -229,7 +229,7 @@ export async function startStores(ctx: LocalContext, prepared: PreparedRelease):
       if (compose.services[key] && !prepared.record.compose.services[key]) stores.add(key);
   if (stores.size === 0) return;
   const stack = composeStack(ctx, prepared.plan, prepared.files);
-  ctx.say(`data stores: docker-compose up -d ${[...stores].join(" ")}`);
+  ctx.say(`data stores: compose up -d ${[...stores].join(" ")}`);
   await composeRun(stack, ["up", "-d", "--no-deps", ...stores]);
 }
 

@@ -3,6 +3,7 @@
 // gate, the nginx switch, then the old release drained and removed. Until the switch nothing
 // users reach has changed, so any failure before it removes the new containers and leaves the
 // live release serving; the error names the container and shows its last log lines.
+import { findCompose } from "./compose-cli";
 import type { ComposeService } from "../../components/compose/compose-file";
 import { RELEASE_LABEL } from "../../components/containers/release";
 import { type DockerEngine, dockerCli } from "../../components/docker/docker-cli";
@@ -38,11 +39,13 @@ const JOB_TIMEOUT_MS = 15 * 60_000;
 /** A service that restarted this often is crash-looping: no point waiting for the gate. */
 const CRASH_RESTARTS = 2;
 
-export function composeRun(
+/** Compose (v2 plugin, else v1: ./compose-cli.ts) on the stack's file. */
+export async function composeRun(
   stack: Pick<ComposeStack, "projectName" | "composeFile" | "engine" | "report">,
   args: string[],
 ) {
-  return run("docker-compose", ["-p", stack.projectName, "-f", stack.composeFile, ...args], {
+  const cli = (await findCompose()).compose;
+  return run(cli.file, [...cli.prefix, "-p", stack.projectName, "-f", stack.composeFile, ...args], {
     env: stack.engine.host ? { DOCKER_HOST: stack.engine.host } : {},
     onLine: (line) => line.trim() && stack.report(`  ${line.trim()}`),
   });

@@ -19,29 +19,35 @@ wait_for() {
   done
 }
 
-# go_install_tool <name> <version> <package@version> <time hint>: build a Go command once into
-# $CHATAPI_CACHE/<name>-<version>/<name>. One build at a time per tool (concurrent set-ups wait);
-# the build's output goes to a log, whose tail and path are shown when it fails.
-go_install_tool() {
-  local name=$1 version=$2 pkg=$3 hint=$4 dir=$CHATAPI_CACHE/$1-$2
-  local log=$CHATAPI_CACHE/log/$name-build.log lock tmp t0=$SECONDS
+# go_build_tool <name> <version> <binary> <time hint> <command...>: run the build command once, in
+# a fresh folder, and keep the <binary> it made as $CHATAPI_CACHE/<name>-<version>/<binary>. One
+# build at a time per tool (concurrent set-ups wait); the build's output goes to a log, whose tail
+# and path are shown when it fails.
+go_build_tool() {
+  local name=$1 version=$2 binary=$3 hint=$4 dir=$CHATAPI_CACHE/$1-$2
+  local log=$CHATAPI_CACHE/log/$1-build.log lock tmp t0=$SECONDS
+  shift 4
   command -v go >/dev/null || die "Go is needed to build $name and is not on PATH"
   exec {lock}>"$CHATAPI_CACHE/.$name-build.lock"
   flock "$lock"
-  if [ ! -x "$dir/$name" ]; then
+  if [ ! -x "$dir/$binary" ]; then
     rm -rf "$CHATAPI_CACHE/.$name-build".?????? # leftovers of an interrupted build (we hold the lock)
     step "building $name $version from Go modules ($hint, once; log: $log)"
     tmp=$(mktemp -d "$CHATAPI_CACHE/.$name-build.XXXXXX")
-    if ! (cd "$tmp" && GOBIN=$tmp GOFLAGS=-trimpath go install -ldflags='-s -w' "$pkg") >"$log" 2>&1; then
+    if ! (cd "$tmp" && "$@") >"$log" 2>&1; then
       tail -n 15 "$log" >&2
       rm -rf "$tmp"
       die "building $name failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY)); full log: $log"
     fi
-    mkdir -p "$dir" && mv "$tmp/$name" "$dir/$name" && rm -rf "$tmp"
+    mkdir -p "$dir" && mv "$tmp/$binary" "$dir/$binary" && rm -rf "$tmp"
     step "$name built in $((SECONDS - t0)) s"
   fi
   exec {lock}>&-
 }
+
+# go_install_tool <name> <version> <package@version> <time hint>: `go install` of a Go command.
+go_install_tool() { go_build_tool "$1" "$2" "$1" "$4" go_install_here "$3"; }
+go_install_here() { GOBIN=$PWD GOFLAGS=-trimpath go install -ldflags='-s -w' "$1"; }
 
 apt_install() {
   local missing=() p
@@ -229,17 +235,143 @@ describe_monitoring() {
   summary_line monitoring "$(command -v prometheus)" ready "$(prometheus --version 2>&1 | awk 'NR == 1 {print $1, $3}'), promtool, pushgateway, exporters (tests run their own)"
 }
 
+# Compose v2+ (the docker CLI plugin `docker compose`): Docker's own Go module
+# github.com/docker/compose/v5, built once into $CHATAPI_CACHE/compose-<version>/ and installed
+# where the docker CLI looks for plugins. v5.6.0 is the newest that builds with Go 1.26.8 (v5.7
+# asks for a newer Go). Its go.mod has `exclude` lines, which `go install pkg@version` refuses:
+# a wrapper module requires it and copies them.
+COMPOSE_VERSION=v5.6.0
+
+# The plugin folder of the docker CLI: system-wide as root, the user's own otherwise.
+compose_plugin_dir() {
+  if [ "$(id -u)" = 0 ]; then echo /usr/local/lib/docker/cli-plugins; else echo "${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"; fi
+}
+
+build_compose_plugin() { go_build_tool compose "$COMPOSE_VERSION" docker-compose "about 1-4 min" compose_build_here; }
+
+# The wrapper module (its go line and exclude lines copied from compose's go.mod), then the build,
+# in the current folder. Every step is checked: set -e does not apply inside an && list.
+compose_build_here() {
+  local mod=github.com/docker/compose/v5 gomod
+  export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
+  gomod=$(go mod download -json "$mod@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [ -f "$gomod" ] || return 1
+  {
+    printf 'module chatapi.local/toolchain/compose\n\ngo %s\n\nrequire %s %s\n\n' \
+      "$(sed -n 's/^go //p' "$gomod")" "$mod" "$COMPOSE_VERSION"
+    printf '// copied from %s@%s go.mod\n' "$mod" "$COMPOSE_VERSION"
+    awk '/^exclude[ \t]*\(/ { print; block = 1; next } block { print; if ($0 ~ /^\)/) block = 0 }' "$gomod"
+  } >go.mod || return 1
+  go get "$mod/cmd@$COMPOSE_VERSION" || return 1
+  go build -trimpath -o docker-compose -ldflags "-s -w -X $mod/internal.Version=$COMPOSE_VERSION" "$mod/cmd" || return 1
+  ./docker-compose version
+}
+
+# Installs the built plugin for the docker CLI (a copy: a user's CLI cannot read root's cache).
+install_compose_plugin() {
+  local built=$CHATAPI_CACHE/compose-$COMPOSE_VERSION/docker-compose plugins
+  plugins=$(compose_plugin_dir)
+  cmp -s "$built" "$plugins/docker-compose" && return 0
+  mkdir -p "$plugins"
+  install -m 0755 "$built" "$plugins/.docker-compose.tmp"
+  mv -f "$plugins/.docker-compose.tmp" "$plugins/docker-compose"
+  step "installed Compose $COMPOSE_VERSION as the docker CLI plugin $plugins/docker-compose"
+}
+
+# Compose for the local stack: v2+ (`docker compose`) when the docker CLI has it; else built from
+# Go modules when Go is here; else Compose v1 (`docker-compose`, end of life) as a fallback.
+# --for test needs both: the local stack's tests run with each.
+compose_v2_version() { docker compose version --short 2>/dev/null; }
+compose_v1_version() { docker-compose version --short 2>/dev/null; }
+
+ensure_compose() {
+  local mode=$1 state=reused v2 v1
+  if ! v2=$(compose_v2_version) || [ -z "$v2" ]; then
+    if command -v go >/dev/null; then
+      build_compose_plugin
+      install_compose_plugin
+      v2=$(compose_v2_version) || die "docker compose does not answer after installing the plugin in $(compose_plugin_dir)"
+      state=built
+    elif [ "$mode" = test ] || ! compose_v1_version >/dev/null; then
+      die "Compose v2 is missing: install the Docker Compose plugin (Docker CE: docker-compose-plugin; https://docs.docker.com/compose/install/), or Go >= 1.26 so that setup builds it from Go modules"
+    fi
+  fi
+  v1=$(compose_v1_version) || v1=""
+  [ "$mode" != test ] || [ -n "$v1" ] || die "docker-compose (Compose v1) is missing: the tests of the v1 fallback need it (apt-get install docker-compose)"
+  if [ -n "$v2" ]; then
+    summary_line compose "docker compose" "$state" "Compose $v2 (the docker CLI plugin)${v1:+; docker-compose $v1 (v1, the fallback)}"
+  else
+    summary_line compose docker-compose reused "Compose $v1: v1 is end of life, used only as a fallback (install the docker-compose-plugin, or Go so that setup builds Compose v2)"
+  fi
+}
+
 docker_ready() { docker info; }
+
+# Why this user cannot reach the engine, and what to do about it.
+explain_docker_unreachable() {
+  local err
+  err=$(docker info 2>&1 >/dev/null) || true
+  case $err in
+    *"permission denied"*)
+      die "$(id -un) may not use the Docker engine (permission denied on its socket): add the user to the docker group (sudo usermod -aG docker $(id -un)), then log in again" ;;
+    *) die "the Docker engine is not running or not reachable (${err%%$'\n'*}): start it (sudo systemctl start docker), then run this again" ;;
+  esac
+}
 
 ensure_docker() {
   local state=reused
   if ! docker_ready >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || explain_docker_unreachable
     step "starting the Docker engine (dockerd)"
     nohup dockerd >"$CHATAPI_CACHE/log/dockerd.log" 2>&1 &
     wait_for "dockerd" 60 "$CHATAPI_CACHE/log/dockerd.log" docker_ready
     state=started
   fi
-  summary_line docker unix:///var/run/docker.sock "$state" "engine $(docker version -f '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+  summary_line docker "$(docker context inspect --format '{{.Endpoints.docker.Host}}' 2>/dev/null || echo unix:///var/run/docker.sock)" "$state" "engine $(docker version -f '{{.Server.Version}}')"
+}
+
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
+os_name() { (. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-$ID}") || uname -s; }
+
+# What the local stack needs from the machine. As root on Debian, apt installs what is missing;
+# anywhere else setup installs nothing: it names what is missing and how to install it.
+ensure_local_prerequisites() {
+  local missing=() packages=() node_major
+  command -v docker >/dev/null || { missing+=("docker (the Docker CLI and engine)"); packages+=(docker.io); }
+  # Not root: the stack's mounted files stay yours, and its containers read them through ACLs.
+  [ "$(id -u)" = 0 ] || command -v setfacl >/dev/null || { missing+=("setfacl"); packages+=(acl); }
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || node_major=0
+  if [ "$node_major" != 20 ] && [ "$node_major" -lt 22 ]; then
+    die "Node.js 20 or >= 22 is needed (found: $(node --version 2>/dev/null || echo none)): https://nodejs.org/en/download or your system's packages"
+  fi
+  command -v npm >/dev/null || die "npm is missing (it comes with Node.js: https://nodejs.org/en/download)"
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && is_debian; then
+      apt_install "${packages[@]}"
+    elif is_debian; then
+      die "missing: ${missing[*]}. Install with: sudo apt-get install ${packages[*]}$([[ " ${packages[*]} " == *" docker.io "* ]] && echo " (or Docker CE: https://docs.docker.com/engine/install/debian/), then add yourself to the docker group: sudo usermod -aG docker $(id -un)")"
+    else
+      die "missing: ${missing[*]}. This is $(os_name), not Debian, so setup installs nothing: install them with your system's packages (Docker Engine with the Compose plugin: https://docs.docker.com/engine/install/; setfacl: the acl package), be in the docker group, then run this again"
+    fi
+  fi
+  summary_line tools "$(command -v docker)" ready "docker CLI $(docker version -f '{{.Client.Version}}' 2>/dev/null), node $(node --version), npm $(npm --version)"
+}
+
+# A normal user in the docker group: the tests run the local stack as a developer would, not as
+# root. Created once; nothing else of the machine changes for it.
+DOCKER_TEST_USER=chatapi-dev
+
+ensure_docker_user() {
+  local state=reused
+  if ! id -u "$DOCKER_TEST_USER" >/dev/null 2>&1; then
+    getent group docker >/dev/null || groupadd --system docker
+    useradd --create-home --shell /bin/bash --groups docker "$DOCKER_TEST_USER"
+    state=created
+  elif [[ " $(id -nG "$DOCKER_TEST_USER") " != *" docker "* ]]; then
+    usermod -aG docker "$DOCKER_TEST_USER"
+    state=updated
+  fi
+  summary_line user "$DOCKER_TEST_USER" "$state" "uid $(id -u "$DOCKER_TEST_USER"), groups $(id -nG "$DOCKER_TEST_USER") (runs the local stack in the non-root test)"
 }
 
 # npm ci only when package-lock.json changed since the last install.
@@ -318,6 +450,19 @@ ensure_pulumi_toolchain() {
   summary_line pulumi "$CHATAPI_CACHE/pulumi-$PULUMI_VERSION" "$state" "CLI $PULUMI_VERSION, nodejs host $PULUMI_LANGUAGE_NODEJS_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, helm $HELM_VERSION"
 }
 
+# The newest Pulumi CLI that builds here (PULUMI_NEWEST_VERSION): the engine tests run the engine
+# stack with it too. Long the first time (20 min on 2 busy cores; much of it shared with the
+# pinned CLI's Go build cache), so setup runs it in the background beside the other steps.
+ensure_pulumi_newest() {
+  local tool=$ROOT/scripts/pulumi-toolchain state=reused
+  "$tool" check --newest >/dev/null 2>&1 || state=built
+  "$tool" build --only cli-newest >&2 || die "building the newest Pulumi CLI failed (logs: $CHATAPI_CACHE/log/pulumi-toolchain/)"
+  "$tool" check --newest >&2 || die "the newest Pulumi CLI does not work after the build (see above)"
+  # shellcheck source=scripts/toolchain-versions
+  . "$ROOT/scripts/toolchain-versions"
+  summary_line pulumi "$CHATAPI_CACHE/pulumi-$PULUMI_NEWEST_VERSION" "$state" "CLI $PULUMI_NEWEST_VERSION (newest buildable; the engine tests run it too, policy packs excepted)"
+}
+
 # actionlint checks .github/workflows (test/workflows.test.ts); built from its Go module.
 ACTIONLINT_VERSION=v1.7.12
 
@@ -332,14 +477,15 @@ ensure_actionlint() {
   summary_line actionlint "$dir/actionlint" "$state" "${version%%$'\n'*}"
 }
 
-# The offline images (scripts/images: chatapi-local/*, from Debian packages) and the app image
-# built from app/Dockerfile on them (scripts/app-image). Both are cached by their inputs: a
-# second run takes seconds.
+# The offline images (scripts/images: chatapi-local/*, from Debian packages and the pinned Node.js
+# 24) and the app image built from app/Dockerfile on them (scripts/app-image --offline): what the
+# tests here run, as no registry can be reached. Both are cached by their inputs: a second run
+# takes seconds.
 ensure_images() {
   step "offline images (scripts/images: about 5 min the first time, then cached)"
   "$ROOT/scripts/images" | sed -u 's/^/  /' >&2 || die "building the offline images failed (see above)"
   step "app image (scripts/app-image: about 2 min the first time, then cached)"
-  "$ROOT/scripts/app-image" | sed -u 's/^/  /' >&2 || die "building the app image failed (see above)"
+  "$ROOT/scripts/app-image" --offline | sed -u 's/^/  /' >&2 || die "building the app image failed (see above)"
   local count
   count=$("$ROOT/scripts/images" --list | wc -l)
   summary_line images "${CHATAPI_IMAGE_PREFIX:-chatapi-local}/*" ready "$count offline images, app image chatapi-local/chatapi:$(node -p "require('$ROOT/app/package.json').version")"

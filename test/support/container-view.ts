@@ -402,8 +402,8 @@ export interface InspectedImage {
 
 /**
  * What the engine really runs. The image's own env, labels and entrypoint are removed where the
- * container did not set them; aliases Docker adds (the container ID) and anonymous volumes are
- * dropped; start order is not visible here (dependsOn is left empty).
+ * container did not set them; aliases Docker and Compose add (the container ID and name) and
+ * anonymous volumes are dropped; start order is not visible here (dependsOn is left empty).
  */
 export function fromInspect(c: InspectedContainer, image: InspectedImage, filesDir: string): ContainerView {
   const ns = (n: number) => `${Math.round(n / 1e9)}s`;
@@ -431,9 +431,14 @@ export function fromInspect(c: InspectedContainer, image: InspectedImage, filesD
   const health = c.Config.Healthcheck;
   const networks: Record<string, string[]> = {};
   const h = c.HostConfig;
+  // Compose v2 also lists the container's own name and its service's name (the same as one of the
+  // container's aliases here): Docker resolves both anyway, so they are no difference.
+  const containerName = c.Name.replace(/^\//, "");
   for (const [name, n] of Object.entries(c.NetworkSettings.Networks))
     if (h.NetworkMode !== "host")
-      networks[name] = (n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort();
+      networks[name] = [
+        ...new Set((n.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a) && a !== containerName)),
+      ].sort();
   return {
     name: c.Name.replace(/^\//, ""),
     hostname: h.NetworkMode === "host" ? HOST_NETWORK : c.Config.Hostname,

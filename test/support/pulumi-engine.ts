@@ -1,6 +1,8 @@
-// The real Pulumi engine for *.engine.test.ts: a user's own `pulumi` on PATH if there is one,
-// else the toolchain scripts/pulumi-toolchain builds from Go modules (scripts/setup --for test
-// builds it). A missing toolchain is an error naming the command that builds it, never a skip.
+// The real Pulumi engine for *.engine.test.ts. "default": a user's own `pulumi` on PATH when it is
+// new enough (PULUMI_MIN_VERSION in scripts/toolchain-versions), else the pinned CLI that
+// scripts/pulumi-toolchain builds from Go modules; "newest": the newest CLI that builds here (both
+// built by scripts/setup --for test). A missing CLI is an error naming the command that builds
+// it, never a skip.
 // EngineProject runs one stack of this repository's program in a throwaway project folder:
 // Pulumi.yaml (main pointing at this checkout's stacks/), a copy of the shipped stack file, a
 // local file backend and a random passphrase, so nothing in the checkout is written and runs
@@ -30,6 +32,26 @@ export interface PulumiCli {
   env: Record<string, string>;
   /** path: a user's own CLI; toolchain: built by scripts/pulumi-toolchain. */
   source: "path" | "toolchain";
+  /** Can it start the Node.js policy pack? Not the Go-built CLIs newer than v3.171 (no RunPlugin in the v3.68 host). */
+  policyPacks: boolean;
+}
+
+export type CliChoice = "default" | "newest";
+
+/** A variable of scripts/toolchain-versions. */
+export function toolchainVersion(name: string): string {
+  const text = readFileSync(join(repoRoot, "scripts", "toolchain-versions"), "utf8");
+  const value = new RegExp(`^${name}=(\\S+)`, "m").exec(text)?.[1];
+  if (!value) throw new Error(`scripts/toolchain-versions has no ${name}`);
+  return value;
+}
+
+/** a >= b for versions like v3.171.0. */
+export function versionAtLeast(a: string, b: string): boolean {
+  const parts = (v: string) => v.replace(/^v/, "").split(/[.-]/).slice(0, 3).map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] ?? 0) > (y[i] ?? 0);
+  return true;
 }
 
 const toolchainScript = join(repoRoot, "scripts", "pulumi-toolchain");
@@ -56,24 +78,34 @@ function baseEnv(): Record<string, string> {
 }
 
 /** The CLI the engine tests use; throws with the command to run when there is none. */
-export async function resolvePulumiCli(): Promise<PulumiCli> {
+export async function resolvePulumiCli(choice: CliChoice = "default"): Promise<PulumiCli> {
   const onPath = pulumiOnPath();
-  if (onPath && !onPath.startsWith(ownBinDir)) {
+  if (choice === "default" && onPath && !onPath.startsWith(ownBinDir)) {
     const env = { ...baseEnv(), PULUMI_SKIP_UPDATE_CHECK: "true" };
-    const { stdout } = await execa(onPath, ["version"], { env });
-    return { command: onPath, version: stdout.trim(), env, source: "path" };
+    const version = (await execa(onPath, ["version"], { env })).stdout.trim();
+    const minimum = toolchainVersion("PULUMI_MIN_VERSION");
+    if (!versionAtLeast(version, minimum))
+      throw new Error(
+        `the pulumi on PATH (${onPath}, ${version}) is older than ${minimum}: upgrade it, or take it off PATH so the tests use the Go-built CLI`,
+      );
+    // An official CLI brings its own language host, which starts policy packs.
+    return { command: onPath, version, env, source: "path", policyPacks: true };
   }
-  const check = await execa(toolchainScript, ["check"], { reject: false, all: true });
+  const newest = choice === "newest";
+  const check = await execa(toolchainScript, ["check", ...(newest ? ["--newest"] : [])], {
+    reject: false,
+    all: true,
+  });
   if (check.exitCode !== 0)
     throw new Error(
-      `The Pulumi engine toolchain is missing or broken, and no pulumi is on PATH.\n` +
-        `Build it with: scripts/pulumi-toolchain build   (scripts/setup --for test runs it)\n${check.all}`,
+      `The Go-built Pulumi ${newest ? "CLI (newest)" : "engine toolchain"} is missing or broken.\n` +
+        `Build it with: scripts/pulumi-toolchain build${newest ? " --only cli-newest" : ""}   (scripts/setup --for test runs it)\n${check.all}`,
     );
-  const { stdout } = await execa(toolchainScript, ["env", "--json"]);
+  const { stdout } = await execa(toolchainScript, ["env", "--json", "--cli", newest ? "newest" : "pinned"]);
   const env = { ...baseEnv(), ...(JSON.parse(stdout) as Record<string, string>) };
   const command = join(env.PATH!.split(delimiter)[0]!, "pulumi");
   const version = (await execa(command, ["version"], { env })).stdout.trim();
-  return { command, version, env, source: "toolchain" };
+  return { command, version, env, source: "toolchain", policyPacks: !versionAtLeast(version, "v3.172.0") };
 }
 
 export interface RunResult {

@@ -385,6 +385,9 @@ const schema = z.object({
   BACKUP_S3_SECRET_ACCESS_KEY: z.string().optional(),
   BACKUP_S3_FORCE_PATH_STYLE: bool(false),
   BACKUP_PUSHGATEWAY_URL: httpUrl,
+  // The web console at / (local stacks; off by default) and its dev login (never in production).
+  WEB_CONSOLE: bool(false),
+  WEB_CONSOLE_DEV_LOGIN: bool(false),
 });
 
 type Parsed = z.output<typeof schema>;
@@ -462,6 +465,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     }
     if (parsed.BACKUP_S3_BUCKET === undefined && (parsed.BACKUP_S3_ENDPOINT || hasKeyId)) {
       problems.push("BACKUP_S3_BUCKET: required when other BACKUP_S3_* settings are given");
+    }
+    if (parsed.WEB_CONSOLE_DEV_LOGIN && isProduction) {
+      problems.push(
+        "WEB_CONSOLE_DEV_LOGIN: not allowed when ENVIRONMENT=production (it hands out API keys without credentials)",
+      );
+    }
+    if (parsed.WEB_CONSOLE_DEV_LOGIN && !parsed.WEB_CONSOLE) {
+      problems.push("WEB_CONSOLE_DEV_LOGIN: needs WEB_CONSOLE=true (the dev login belongs to the console)");
     }
     if (options.needsSecretKey && isProduction && parsed.SECRET_KEY === undefined) {
       problems.push("SECRET_KEY: required when ENVIRONMENT=production (set SECRET_KEY or SECRET_KEY_FILE)");

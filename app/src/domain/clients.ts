@@ -58,6 +58,13 @@ export async function createClient(
   }
 }
 
+/** One more API key for an existing client (shown once, like the first). */
+export async function addApiKey(pool: pg.Pool, clientId: string): Promise<string> {
+  const apiKey = newApiKey();
+  await pool.query("INSERT INTO api_keys (client_id, key_hash) VALUES ($1, $2)", [clientId, digest(apiKey)]);
+  return apiKey;
+}
+
 export async function findClientByEmail(pool: pg.Pool, email: string): Promise<Client | undefined> {
   const { rows } = await pool.query<Client>(`SELECT ${COLUMNS} FROM clients WHERE lower(email) = lower($1)`, [
     email,

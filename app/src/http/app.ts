@@ -1,5 +1,5 @@
 // The Express application: security headers, CORS, request ids and logs, metrics, the REST
-// API under API_V1_STR, health, metrics and the OpenAPI document.
+// API under API_V1_STR, health, metrics, the OpenAPI document and (WEB_CONSOLE) the web console.
 import { randomUUID } from "node:crypto";
 import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -12,6 +12,7 @@ import { healthRoutes } from "./health.js";
 import { openApiDocument } from "./openapi.js";
 import { redactUrl } from "../observability/logger.js";
 import { createRateLimiter } from "./rate-limit.js";
+import { consoleRoutes } from "./console.js";
 import { clientRoutes } from "./routes/clients.js";
 import { roomRoutes } from "./routes/rooms.js";
 import { userRoutes } from "./routes/users.js";
@@ -110,6 +111,7 @@ export function buildApp(ctx: AppContext, lifecycle: { shuttingDown: boolean }):
   });
 
   const limit = createRateLimiter(ctx);
+  if (ctx.config.WEB_CONSOLE) app.use(consoleRoutes(ctx, limit));
   const api = express.Router();
   api.use(
     express.json({ limit: MAX_JSON_BYTES, strict: false, type: ["application/json", "application/*+json"] }),

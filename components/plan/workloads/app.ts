@@ -34,6 +34,12 @@ function httpHealth(port: number, path: string, startPeriodSeconds: number): Hea
   };
 }
 
+/**
+ * The web console (the app's WEB_CONSOLE, off by default) and its dev login: on in local stacks,
+ * which run on a developer's machine; never in production ones.
+ */
+export const webConsole = (s: PlanContext["settings"]): boolean => s.environment !== "production";
+
 /** Plain settings every app process reads (names from the guide's environment file). */
 function appEnv(ctx: PlanContext): Record<string, string> {
   const s = ctx.settings;
@@ -50,6 +56,8 @@ function appEnv(ctx: PlanContext): Record<string, string> {
     BACKEND_CORS_ORIGINS: JSON.stringify(s.app.corsOrigins),
     EMAILS_FROM_EMAIL: s.smtp.from,
   };
+  // The web console at / with its dev login: local stacks only (a production stack gets neither).
+  if (webConsole(s)) Object.assign(env, { WEB_CONSOLE: "true", WEB_CONSOLE_DEV_LOGIN: "true" });
   if (s.smtp.host) {
     env.SMTP_HOST = s.smtp.host;
     env.SMTP_PORT = String(s.smtp.port);

@@ -16,7 +16,7 @@ import type {
   VolumePlan,
   WorkloadPlan,
 } from "../types";
-import { API_PORT } from "./app";
+import { API_PORT, webConsole } from "./app";
 import { NGINX_STATUS_PATH, NGINX_STATUS_PORT } from "./monitoring";
 import { MiB, type PlanContext, hardened, resourcesFrom, secretFile, tagOf, tmpfs, workload } from "./common";
 import { ACME_IN_NGINX } from "./ops";
@@ -46,6 +46,7 @@ export function loadBalancerPlan(ctx: PlanContext, certbot?: CertbotPlan): LoadB
     public: { http: s.nginx.httpPort, https: s.nginx.httpsPort, address: s.nginx.publishAddress },
     upstream,
     apiPrefix: s.app.apiPrefix,
+    webConsole: webConsole(s),
     wsReadTimeoutSeconds: s.nginx.wsReadTimeoutSeconds,
     clientMaxBodySize: s.nginx.clientMaxBodySize,
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,

@@ -22,6 +22,8 @@ function readInput(option: string, file: string): string {
   }
 }
 
+const OPTIONS = ["--stack", "--preview", "--events", "--exit-code", "--title", "--out"];
+
 export function parseArgs(argv: string[]): { groups: PreviewSources[]; title?: string; out?: string } {
   const groups: PreviewSources[] = [];
   let title: string | undefined;
@@ -29,6 +31,7 @@ export function parseArgs(argv: string[]): { groups: PreviewSources[]; title?: s
   for (let i = 0; i < argv.length; i++) {
     const option = argv[i]!;
     if (option === "-h" || option === "--help") throw new UsageError(USAGE);
+    if (!OPTIONS.includes(option)) throw new UsageError(`unknown option ${option}\n${USAGE}`);
     const value = argv[i + 1];
     if (value === undefined || value.startsWith("--"))
       throw new UsageError(`${option} needs a value\n${USAGE}`);
