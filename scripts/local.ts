@@ -111,6 +111,10 @@ if (!["auto", "compose", "pulumi"].includes(values.engine))
   usageError("local", `--engine must be auto, compose or pulumi, not "${values.engine}"`, usage);
 if (!/^[1-9][0-9]*$/.test(values.timeout))
   usageError("local", `--timeout must be a number of seconds, not "${values.timeout}"`, usage);
+if (command !== "deploy" && values.image)
+  usageError("local", `--image is for deploy (scripts/local deploy --image REF), not ${command}`, usage);
+if (command !== "rollback" && values.to)
+  usageError("local", `--to is for rollback (scripts/local rollback --to RELEASE), not ${command}`, usage);
 if (command === "deploy" && !values.image)
   usageError("local", "deploy: --image REF is required (the app image to deploy, e.g. chatapi:1.0.1)", usage);
 

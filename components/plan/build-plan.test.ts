@@ -316,7 +316,7 @@ describe("a Docker host's own processes: certbot (tls.mode acme) and the host fi
     expect(plan.images.ops?.build).toEqual({
       context: "components/ops",
       dockerfile: "components/ops/Dockerfile",
-      args: { BASE_IMAGE: "chatapi-local/debian:bookworm" },
+      args: { BASE_IMAGE: "debian:bookworm-slim" }, // Pulumi.local.yaml: upstream images by default
     });
   });
 

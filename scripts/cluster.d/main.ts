@@ -42,6 +42,11 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: Error) => {
+    // a mistyped command line: one line saying what was wrong, then the usage, exit 2 (as every script)
+    if (error instanceof UsageError) {
+      process.stderr.write(`cluster: ${error.message}\nusage: ${USAGE}\n`);
+      process.exit(2);
+    }
     // our own errors and failed commands (whose message names the command and its stderr) need no stack
     const known = error instanceof ClusterError || error instanceof UsageError || error.name === "ExecaError";
     process.stderr.write(`[cluster] error: ${known ? error.message : (error.stack ?? error.message)}\n`);
