@@ -14,6 +14,7 @@ import { type ComposeStackFiles, writeComposeFile, writeComposeStack } from "./c
 import { type FileLock, acquireFileLock } from "./file-lock";
 import {
   type ComposeStack,
+  awaitGate,
   composeRun,
   ensureReleaseVolume,
   releaseContainers,
@@ -221,6 +222,9 @@ export async function makeLive(
 }
 
 /** The stack's services a release waits for (its data stores), started and healthy first. */
+/** How long the data stores may take to become healthy (a first PostgreSQL start initialises its cluster). */
+const STORES_READY_SECONDS = 180;
+
 export async function startStores(ctx: LocalContext, prepared: PreparedRelease): Promise<void> {
   const { compose } = prepared.files.rendered;
   const stores = new Set<string>();
@@ -231,6 +235,13 @@ export async function startStores(ctx: LocalContext, prepared: PreparedRelease):
   const stack = composeStack(ctx, prepared.plan, prepared.files);
   ctx.say(`data stores: compose up -d ${[...stores].join(" ")}`);
   await composeRun(stack, ["up", "-d", "--no-deps", ...stores]);
+  // `up -d` does not wait for health (Compose v2 with --no-deps, v1 at all): the release's
+  // migration must not start before PostgreSQL answers.
+  await awaitGate(
+    stack,
+    [...stores].map((key) => compose.services[key]!.container_name),
+    STORES_READY_SECONDS,
+  );
 }
 
 /** The stack's own services after the release (nginx, ...): started or updated; leftovers removed. */

@@ -136,7 +136,7 @@ async function runJobs(stack: ComposeStack, record: ReleaseRecord): Promise<void
 }
 
 /** The health gate: every container healthy within the timeout; a crash loop fails at once. */
-async function awaitGate(stack: ComposeStack, names: string[], timeoutSeconds: number): Promise<void> {
+export async function awaitGate(stack: ComposeStack, names: string[], timeoutSeconds: number): Promise<void> {
   const started = Date.now();
   const pending = new Set(names);
   while (pending.size > 0) {
