@@ -246,7 +246,10 @@ async function up(): Promise<void> {
   setUpMachine();
   const choice = await chooseEngine(values.engine as EngineName | "auto");
   say(`engine: ${choice.engine} (${choice.reason})`);
-  if (choice.engine === "compose") say(`compose: ${(await findCompose()).reason}`);
+  if (choice.engine === "compose") {
+    const compose = await findCompose();
+    say(`compose: ${compose.compose.command} (${compose.reason})`);
+  }
   const inputs = await inputsWithImages(choice.engine, {
     stackFile: values["stack-file"] ?? stack,
     // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled).

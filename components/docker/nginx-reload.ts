@@ -13,8 +13,15 @@ export interface NginxReloadTarget {
   config: string;
 }
 
-export class NginxReloadError extends Error {
-  override name = "NginxReloadError";
+/**
+ * A plain Error named NginxReloadError, not a subclass: this code also runs inside the release
+ * switch's dynamic provider, which Pulumi serializes, and a serialized Error subclass loses its
+ * message (`pulumi up` would print an empty error).
+ */
+export function nginxReloadError(message: string): Error {
+  const error = new Error(message);
+  error.name = "NginxReloadError";
+  return error;
 }
 
 /** Worker processes of the nginx in the container: [running, shutting down] (pids). */
@@ -36,7 +43,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Tests the configuration, reloads, and waits (bounded) until nginx runs only new workers.
- * Throws NginxReloadError with nginx's own words when the test or the reload fails; the running
+ * Throws an NginxReloadError with nginx's own words when the test or the reload fails; the running
  * nginx then still serves with what it had.
  */
 export async function reloadNginx(
@@ -49,7 +56,7 @@ export async function reloadNginx(
     check: false,
   });
   if (test.exitCode !== 0)
-    throw new NginxReloadError(
+    throw nginxReloadError(
       `nginx in ${target.container} refused the new configuration (it keeps serving the old one):\n${(test.stderr + test.stdout).trim()}`,
     );
   const [before] = await nginxWorkers(engine, target.container);
@@ -61,7 +68,7 @@ export async function reloadNginx(
       return { workers: running, ms: Date.now() - started };
     if (Date.now() > deadline) {
       const log = await dockerCli(engine, ["logs", "--tail", "20", target.container], { check: false });
-      throw new NginxReloadError(
+      throw nginxReloadError(
         `nginx in ${target.container} did not start new workers within ${(options.timeoutMs ?? 15_000) / 1000} s of the reload; its last log lines:\n${(log.stderr + log.stdout).trim()}`,
       );
     }

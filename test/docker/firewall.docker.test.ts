@@ -102,7 +102,8 @@ async function ourRules(): Promise<string> {
   const out = await sh(
     "bash",
     "-c",
-    "{ iptables-save -t filter; ip6tables-save -t filter; } | grep -e CHATAPI- -e 'comment chatapi-' || true",
+    // The firewall's own chains and its jumps (not the local cluster's CHATAPI-* NAT chains).
+    "{ iptables-save -t filter; ip6tables-save -t filter; } | grep -e CHATAPI-INPUT -e CHATAPI-DOCKER-USER -e 'comment chatapi-' || true",
   );
   return out.stdout.replace(/\[\d+:\d+\]/g, "");
 }
@@ -133,8 +134,16 @@ beforeAll(async () => {
   // What the host answers on, on the bridge address.
   for (const port of [SSH_PORT, ...Object.values(HOST_PORTS)]) {
     const server = createServer((socket) => socket.end());
-    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, HOST, resolve));
-    listeners.push(server);
+    const listening = await new Promise<boolean>((resolve, reject) =>
+      server
+        .once("error", (error: NodeJS.ErrnoException) =>
+          // A service of this host already listens on every address (Debian's RabbitMQ does):
+          // the host answers on the bridge address anyway, which is what the probes need.
+          error.code === "EADDRINUSE" ? resolve(false) : reject(error),
+        )
+        .listen(port, HOST, () => resolve(true)),
+    );
+    if (listening) listeners.push(server);
   }
   await docker(
     "run",
@@ -180,7 +189,7 @@ afterAll(async () => {
     for (const tool of ["iptables", "ip6tables"]) {
       for (const chain of ["INPUT", "DOCKER-USER"]) {
         const rules = (await sh(tool, "-S", chain)).stdout.split("\n");
-        for (const rule of rules.filter((r) => r.includes(`--comment ${stack.prefix} `)))
+        for (const rule of rules.filter((r) => stack && r.includes(`--comment ${stack.prefix} `)))
           await sh(tool, ...rule.replace(/^-A /, "-D ").split(" "));
       }
       for (const chain of ["CHATAPI-INPUT", "CHATAPI-DOCKER-USER"]) {

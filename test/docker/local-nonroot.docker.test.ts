@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../scripts/lib/run";
 import { repoRoot } from "../support/paths";
-import { stackFileArgs } from "../support/local-stack";
+import { instanceContainer, stackFileArgs } from "../support/local-stack";
 import { freePort } from "../support/ports";
 
 const USER = "chatapi-dev"; // = DOCKER_TEST_USER in scripts/lib/setup-common.sh
@@ -111,7 +111,7 @@ describe(`npm run local as ${USER} (docker group, not root)`, () => {
         "inspect",
         "--format",
         "{{.State.Health.Status}} {{.Config.User}}",
-        `chatapi-${stack}-api-1`,
+        await instanceContainer(stack, "api", 1),
       ),
     ).toBe("healthy 10001:10001");
   });

@@ -37,7 +37,7 @@ import { readReleases } from "../../scripts/lib/releases";
 import { reloadNginx } from "../../components/docker/nginx-reload";
 import { requireImages } from "../support/images";
 import { repoRoot } from "../support/paths";
-import { runLocal } from "../support/local-stack";
+import { instanceContainer, runLocal } from "../support/local-stack";
 import { freePort, waitFor } from "../support/ports";
 
 const mocks = installMocks();
@@ -217,8 +217,12 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       redis: "999",
       rabbitmq: "999",
     };
+    const containerOf = async (name: string) => {
+      const [role, index] = name.split("-");
+      return index ? instanceContainer(stack, role!, Number(index)) : `${prefix}-${name}`;
+    };
     for (const [name, uid] of Object.entries(expected)) {
-      const top = await docker("top", `${prefix}-${name}`, "-eo", "uid,pid,comm");
+      const top = await docker("top", await containerOf(name), "-eo", "uid,pid,comm");
       const uids = top
         .split("\n")
         .slice(1)
@@ -226,11 +230,12 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       expect(uids.length, name).toBeGreaterThan(0);
       expect(new Set(uids), `${name}: ${top}`).toEqual(new Set([uid]));
     }
-    const status = await docker("exec", `${prefix}-api-1`, "cat", "/proc/self/status");
+    const api1 = await containerOf("api-1");
+    const status = await docker("exec", api1, "cat", "/proc/self/status");
     expect(status).toMatch(/^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
     expect(status).toMatch(/^CapEff:\s+0+$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
-    const write = await run("docker", ["exec", `${prefix}-api-1`, "touch", "/app/x"], { check: false });
+    const write = await run("docker", ["exec", api1, "touch", "/app/x"], { check: false });
     expect(write.stderr).toMatch(/Read-only file system/);
   });
 

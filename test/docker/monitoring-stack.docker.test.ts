@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { instanceContainer } from "../support/local-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SCRAPE_JOBS, loadAlertRules } from "../../components/monitoring/monitoring-files";
@@ -216,7 +217,8 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
     expect((await alerts()).filter(ours)).toEqual([]);
 
     const stopIssued = Date.now();
-    await docker("stop", `${prefix}-api-1`);
+    const api1 = await instanceContainer(stack, "api", 1);
+    await docker("stop", api1);
     const stopped = Date.now();
     let pending: number | undefined;
     let firing: Alert | undefined;
@@ -231,7 +233,7 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
       (forSeconds + scrape + evaluation + 60) * 1000,
     );
     const fired = Date.now();
-    await docker("start", `${prefix}-api-1`);
+    await docker("start", api1);
     const started = Date.now();
     await waitFor("the alert to resolve", async () => (await alerts()).filter(ours).length === 0, 120_000);
     const resolved = Date.now();

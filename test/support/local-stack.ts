@@ -3,6 +3,7 @@
 // --skip-setup (scripts/setup --for test prepared the machine) and --offline (no registry here).
 import { join } from "node:path";
 import { run } from "../../scripts/lib/run";
+import { stackContainers } from "../../scripts/lib/stack-health";
 import { repoRoot } from "./paths";
 
 export interface Ports {
@@ -34,4 +35,16 @@ export function runLocal(
     timeoutMs: 900_000,
     env,
   });
+}
+
+/**
+ * The running container of one of a stack's instances, by role (and number): the app's names
+ * carry their release (chatapi-<stack>-api-<release>-1), so tests ask by role, not by name.
+ */
+export async function instanceContainer(stack: string, role: string, index?: number): Promise<string> {
+  const found = (await stackContainers(stack)).find(
+    (c) => c.role === role && c.status === "running" && (index === undefined || c.name.endsWith(`-${index}`)),
+  );
+  if (!found) throw new Error(`stack ${stack} has no running ${role}${index ? ` #${index}` : ""} container`);
+  return found.name;
 }
