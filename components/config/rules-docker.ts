@@ -35,14 +35,13 @@ export function dockerEngineIssues(
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const set = tlsKeys.filter((key) => secrets[key]);
-  if (set.length > 0 && s.target !== "docker")
-    for (const key of set)
-      issues.push({
-        key: k(key),
-        problem: "only applies to the docker target",
-        expected: "unset",
-        actual: REDACTED,
-      });
+  if (s.target !== "docker")
+    return set.map((key) => ({
+      key: k(key),
+      problem: "only applies to the docker target",
+      expected: "unset",
+      actual: REDACTED,
+    }));
   if (set.length > 0 && set.length < tlsKeys.length)
     for (const key of tlsKeys.filter((key) => !secrets[key]))
       issues.push({
@@ -51,7 +50,7 @@ export function dockerEngineIssues(
         expected: `a secret, set with: pulumi config set --secret ${k(key)} < ${DOCKER_TLS_KEYS[key]}`,
       });
   const host = s.docker.host;
-  if (s.target !== "docker" || !host) return issues;
+  if (!host) return issues;
   if (set.length > 0 && !isTcp(host))
     issues.push({
       key: k("docker.host"),
