@@ -2,19 +2,13 @@
 // secrets (or docker.insecureTcp), and the TLS secrets fit only a tcp:// engine on the docker target.
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../test/support/paths";
-import { makeCertificate } from "../../test/support/tls-fixture";
+import { dockerEngineTls } from "../../test/support/tls-fixture";
 import { ConfigError } from "./issues";
 import { loadStackConfig } from "./load";
 import { readAppVersion, readStackFile } from "./stack-file";
 
 const appVersion = readAppVersion(repoRoot);
-const ca = makeCertificate("docker-ca.example.com");
-const client = makeCertificate("deployer");
-const allTls = {
-  "chatapi:dockerCaCertificate": ca.certificate,
-  "chatapi:dockerClientCertificate": client.certificate,
-  "chatapi:dockerClientKey": client.privateKey,
-};
+const { client, secrets: allTls } = dockerEngineTls();
 
 function load(stack: string, docker: object | undefined, secrets: Record<string, string> = {}) {
   const file = readStackFile(repoRoot, stack, secrets);

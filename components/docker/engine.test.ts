@@ -9,16 +9,10 @@ import { runProgram } from "../../stacks/program";
 import { dockerConfigWith } from "../../test/support/docker-context-store";
 import { noDockerEnvironment, repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
-import { makeCertificate } from "../../test/support/tls-fixture";
+import { dockerEngineTls } from "../../test/support/tls-fixture";
 
 const mocks = installMocks();
-const ca = makeCertificate("docker-ca.example.com");
-const client = makeCertificate("deployer");
-const tlsSecrets = {
-  "chatapi:dockerCaCertificate": ca.certificate,
-  "chatapi:dockerClientCertificate": client.certificate,
-  "chatapi:dockerClientKey": client.privateKey,
-};
+const { ca, client, secrets: tlsSecrets } = dockerEngineTls();
 
 let runs = 0;
 /** Runs the local stack file's program as its own stack; its provider and release switch. */
@@ -62,6 +56,18 @@ function plainStrings(value: unknown): string[] {
   return [];
 }
 
+/** The provider reaches `host` with the fixture's CA, certificate and key, each a Pulumi secret. */
+function expectTlsSecrets(provider: Captured, host: string) {
+  expect(inputs(provider)).toMatchObject({
+    host,
+    caMaterial: ca.certificate,
+    certMaterial: client.certificate,
+    keyMaterial: client.privateKey,
+  });
+  for (const input of ["caMaterial", "certMaterial", "keyMaterial"])
+    expect(isSecretInput(provider.inputs[input]), input).toBe(true);
+}
+
 const keyLine = client.privateKey.split("\n")[1]!;
 
 describe("Docker target: where the engine's host comes from", () => {
@@ -94,14 +100,7 @@ describe("Docker target: where the engine's host comes from", () => {
     );
     const run = deploy({ env: { DOCKER_CONFIG: config } });
     const provider = await run.provider();
-    expect(inputs(provider)).toMatchObject({
-      host: "tcp://203.0.113.7:2376",
-      caMaterial: ca.certificate,
-      certMaterial: client.certificate,
-      keyMaterial: client.privateKey,
-    });
-    for (const input of ["caMaterial", "certMaterial", "keyMaterial"])
-      expect(isSecretInput(provider.inputs[input]), input).toBe(true);
+    expectTlsSecrets(provider, "tcp://203.0.113.7:2376");
     expect(run.result.engine?.source).toBe(
       `the docker context "remote" (currentContext in ${config}/config.json)`,
     );
@@ -118,14 +117,7 @@ describe("Docker target: a tcp:// engine", () => {
   it("takes the CA, client certificate and key from the config secrets, never in plain text", async () => {
     const run = deploy({ docker: { host: "tcp://203.0.113.7:2376" }, secrets: tlsSecrets });
     const provider = await run.provider();
-    expect(inputs(provider)).toMatchObject({
-      host: "tcp://203.0.113.7:2376",
-      caMaterial: ca.certificate,
-      certMaterial: client.certificate,
-      keyMaterial: client.privateKey,
-    });
-    for (const input of ["caMaterial", "certMaterial", "keyMaterial"])
-      expect(isSecretInput(provider.inputs[input]), input).toBe(true);
+    expectTlsSecrets(provider, "tcp://203.0.113.7:2376");
     // The release switch drives the same engine with the docker CLI: its engine input is a secret.
     const releaseSwitch = await run.releaseSwitch();
     expect(isSecretInput(releaseSwitch.inputs.engine)).toBe(true);
