@@ -167,11 +167,12 @@ function planOf(inputs: StackInputs) {
   });
   if (plan.target !== "docker")
     throw new Error(`stack ${stack} targets ${plan.target}: scripts/local runs Docker stacks`);
-  // chatapi:docker.host says how Pulumi reaches the engine from elsewhere; compose runs here.
-  if (plan.docker.host !== "unix:///var/run/docker.sock" && !notedHost) {
+  // chatapi:docker.host says how Pulumi reaches the engine from elsewhere; compose runs on the
+  // engine the docker CLI picks (DOCKER_HOST, else the current docker context).
+  if (plan.docker.host && !notedHost) {
     notedHost = true;
     say(
-      `note: the stack file names the engine ${plan.docker.host} (for Pulumi); compose runs on this machine's engine`,
+      `note: the stack file names the engine ${plan.docker.host} (for Pulumi); compose runs on the docker CLI's engine (DOCKER_HOST, else the current docker context)`,
     );
   }
   return { plan, config };

@@ -13,6 +13,7 @@ import { StackSecrets } from "../components/secrets/stack-secrets";
 import { loadStackConfig } from "../components/config/load";
 import { readAppVersion } from "../components/config/stack-file";
 import type { SecretConfigKey } from "../components/config/types";
+import type { ResolvedEngine } from "../components/docker/engine";
 
 /** The configured target cannot deploy yet. */
 export class TargetUnavailableError extends Error {
@@ -26,6 +27,8 @@ export interface ProgramInput {
   projectDir: string;
   /** Folder for rendered files (the Docker host's firewall rules); nothing is written when unset. */
   renderDir?: string;
+  /** Where the Docker target reads DOCKER_HOST and the docker context (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface StackOutputs {
@@ -51,12 +54,12 @@ export interface StackOutputs {
   };
 }
 
-function backupLocation(plan: DeploymentPlan): string {
+function backupLocation(plan: DeploymentPlan, engine: ResolvedEngine | undefined): string {
   const volume = plan.volumes.find((v) => v.name === plan.backup.volume);
   if (plan.target === "kubernetes")
     return `PVC ${volume?.resourceName ?? plan.backup.volume} in namespace ${plan.kubernetes.namespace}`;
-  if (volume?.hostPath) return `${volume.hostPath} on the Docker host (${plan.docker.host})`;
-  return `Docker volume ${volume?.resourceName ?? plan.backup.volume} on ${plan.docker.host}, mounted at ${plan.backup.directory} in ${plan.prefix}-backup`;
+  if (volume?.hostPath) return `${volume.hostPath} on the Docker host (${engine?.host})`;
+  return `Docker volume ${volume?.resourceName ?? plan.backup.volume} on ${engine?.host}, mounted at ${plan.backup.directory} in ${plan.prefix}-backup`;
 }
 
 function writeFirewall(dir: string, rendered: ReturnType<typeof renderFirewall>): string[] {
@@ -99,6 +102,8 @@ export interface ProgramResult {
   plan: DeploymentPlan;
   secrets: StackSecrets;
   docker?: DockerStack;
+  /** The Docker target's engine (./components/docker/engine.ts). */
+  engine?: ResolvedEngine;
   kubernetes?: KubernetesStack;
 }
 
@@ -113,14 +118,17 @@ export function runProgram(input: ProgramInput): ProgramResult {
   const secrets = new StackSecrets(`${plan.prefix}-secrets`, { plan, config: configSecrets });
 
   let docker: DockerStack | undefined;
+  let engine: ResolvedEngine | undefined;
   let kubernetes: KubernetesStack | undefined;
   if (plan.target === "docker") {
-    docker = deployDocker({
+    ({ stack: docker, engine } = deployDocker({
       plan,
       secrets: secrets.values,
       generated: secrets.generated,
       projectDir: input.projectDir,
-    });
+      engineTls: configSecrets,
+      env: input.env ?? process.env,
+    }));
   } else {
     kubernetes = deployKubernetes({ plan, secrets: secrets.values, generated: secrets.generated });
   }
@@ -145,7 +153,7 @@ export function runProgram(input: ProgramInput): ProgramResult {
       enabled: plan.backup.enabled,
       schedule: plan.backup.schedule,
       retentionDays: plan.backup.retentionDays,
-      location: backupLocation(plan),
+      location: backupLocation(plan, engine),
       ...(s3 ? { s3: `s3://${s3.bucket}/${s3.prefix ?? ""}` } : {}),
     },
     ...(firewall
@@ -160,5 +168,12 @@ export function runProgram(input: ProgramInput): ProgramResult {
         }
       : {}),
   };
-  return { outputs, plan, secrets, ...(docker ? { docker } : {}), ...(kubernetes ? { kubernetes } : {}) };
+  return {
+    outputs,
+    plan,
+    secrets,
+    ...(docker ? { docker } : {}),
+    ...(engine ? { engine } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
+  };
 }

@@ -245,8 +245,18 @@ export const operationKeys = {
         type: "string",
         pattern: "^(unix|tcp|ssh|npipe)://.+",
         expected: "unix:///path, ssh://user@host or tcp://host:port",
-        description: "Docker engine address; ssh://user@host for a remote production host.",
-        default: "unix:///var/run/docker.sock",
+        description:
+          "Docker engine address: ssh://user@host for a remote production host; tcp://host:2376 with chatapi:dockerCaCertificate, dockerClientCertificate and dockerClientKey (mutual TLS).",
+        defaultDoc: {
+          local: "`DOCKER_HOST`, else the current docker context, else `unix:///var/run/docker.sock`",
+          production: "`DOCKER_HOST`, else the current docker context, else `unix:///var/run/docker.sock`",
+        },
+      },
+      insecureTcp: {
+        type: "boolean",
+        description:
+          "Allows a tcp:// engine without TLS (anyone who reaches its port controls the host): only for an engine on loopback or a private CI network. The policy pack flags it.",
+        default: false,
       },
       sshOpts: {
         type: "array",

@@ -2,6 +2,7 @@
 // settings after defaults, so they also catch a default that does not fit a user's choice.
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { type ConfigIssue, NAMESPACE, REDACTED, UNREADABLE_SECRET } from "./issues";
+import { dockerEngineIssues } from "./rules-docker";
 import type { SecretConfigKey, StackSettings } from "./types";
 
 type Secrets = Partial<Record<SecretConfigKey, string>>;
@@ -327,5 +328,6 @@ export function crossFieldIssues(s: StackSettings, secrets: Secrets, now = new D
     ...tlsRules(s, secrets, now),
     ...scalingRules(s),
     ...rootUserRules(s),
+    ...dockerEngineIssues(s, secrets),
   ];
 }

@@ -97,6 +97,21 @@ export const configTable = {
       "-----BEGIN ([A-Z]+ )?PRIVATE KEY-----",
       "a PEM private key",
     ),
+    dockerCaCertificate: secret(
+      "PEM CA certificate that signed a tcp:// Docker engine's server certificate (docker.host).",
+      "-----BEGIN CERTIFICATE-----",
+      "a PEM certificate",
+    ),
+    dockerClientCertificate: secret(
+      "PEM client certificate the Docker target presents to a tcp:// engine (signed by a CA the engine trusts).",
+      "-----BEGIN CERTIFICATE-----",
+      "a PEM certificate",
+    ),
+    dockerClientKey: secret(
+      "PEM private key of chatapi:dockerClientCertificate.",
+      "-----BEGIN ([A-Z]+ )?PRIVATE KEY-----",
+      "a PEM private key",
+    ),
     backupS3AccessKeyId: secret("BACKUP_S3_ACCESS_KEY_ID."),
     backupS3SecretAccessKey: secret("BACKUP_S3_SECRET_ACCESS_KEY."),
   },

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig } from "../config/load";
 import { readStackFile } from "../config/stack-file";
 import { type ProgramResult, runProgram } from "../../stacks/program";
-import { repoRoot } from "../../test/support/paths";
+import { noDockerEnvironment, repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, isSecretInput, plain, valueOf } from "../../test/support/pulumi-mocks";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
@@ -40,6 +40,7 @@ async function deploy(
     config: { ...source.config, ...changes },
     secretKeys: source.secretKeys,
     projectDir: repoRoot,
+    env: noDockerEnvironment,
   });
   const groups = Object.values(result.docker?.groups ?? {});
   await valueOf(

@@ -12,6 +12,7 @@ import type { DeploymentPlan, Role, WorkloadPlan } from "../plan/types";
 import type { GeneratedValues, SecretValues } from "../secrets/stack-secrets";
 import { createWorkloadComponents, workloadComponentTypes } from "../workload-components";
 import { ContainerGroup } from "./container-group";
+import type { DockerEngine } from "./docker-cli";
 import { Images } from "./images";
 import { Networks } from "./networks";
 import { ReleaseSwitchResource } from "./release-switch-resource";
@@ -23,6 +24,8 @@ export interface DockerStackArgs {
   generated: GeneratedValues;
   /** Repository root: the build context of app/Dockerfile. */
   projectDir: string;
+  /** The engine, for the steps the docker CLI takes (./engine.ts). */
+  engine: pulumi.Input<DockerEngine>;
 }
 
 export class DockerStack extends pulumi.ComponentResource {
@@ -60,7 +63,7 @@ export class DockerStack extends pulumi.ComponentResource {
         const releaseSwitch = new ReleaseSwitchResource(
           `${plan.prefix}-release-switch`,
           {
-            engine: { host: plan.docker.host },
+            engine: args.engine,
             volume: volume.source,
             helperImage: images.refs.nginx,
             file: releaseServersFile(plan, this.release),

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { readStackFile } from "../config/stack-file";
 import { applyOverrides } from "../../scripts/lib/stack-plan";
 import { type ProgramResult, runProgram } from "../../stacks/program";
-import { repoRoot } from "../../test/support/paths";
+import { noDockerEnvironment, repoRoot } from "../../test/support/paths";
 import { type Captured, installMocks, plain, valueOf } from "../../test/support/pulumi-mocks";
 
 const mocks = installMocks();
@@ -30,6 +30,7 @@ async function graph(
     config: applyOverrides(file.config, [`images.app=${image}`]),
     secretKeys: file.secretKeys,
     projectDir: repoRoot,
+    env: noDockerEnvironment,
   });
   const groups = Object.values(result.docker?.groups ?? {});
   await valueOf(pulumi.all(groups.flatMap((g) => g!.containers.map((c) => c.id))));

@@ -2,8 +2,8 @@
 // "run a command" or "signal a container" resource, and @pulumi/command's plugin cannot be had
 // here, so it is a dynamic provider: it runs in the Node.js language host with the program (no
 // plugin to download) and drives the same docker CLI the compose deploy uses, against the
-// stack's engine (DOCKER_HOST = chatapi:docker.host; an ssh:// host takes its options from
-// ~/.ssh/config). It depends on the new release's API containers (created with `wait`: healthy),
+// stack's engine (./engine.ts: DOCKER_HOST = the resolved host, a tcp:// engine's TLS material
+// as DOCKER_CERT_PATH; an ssh:// host takes its options from ~/.ssh/config). It depends on the new release's API containers (created with `wait`: healthy),
 // and nginx's container depends on it, so the order of a `pulumi up` is: new release created and
 // healthy → this resource updated (file written, nginx reloaded) → the old release's containers,
 // gone from the program, deleted last (Pulumi's deletes come after every create and update).

@@ -7,22 +7,17 @@
 // while nginx keeps serving the live release.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../scripts/lib/run";
-import { repoRoot } from "../../test/support/paths";
 import { freePort } from "../../test/support/ports";
+import { serializedReleaseSwitch } from "../../test/support/serialized-release-switch";
 import { renderReleaseServers } from "../nginx/render-nginx-config";
 import { nginxWorkers } from "./nginx-reload";
 import type { ReleaseSwitchInputs, releaseSwitchProvider } from "./release-switch-resource";
 
 const IMAGE = "chatapi-local/nginx-unprivileged:1";
-/** What Pulumi's dynamic provider host loads a serialized provider with (a dependency of @pulumi/pulumi). */
-const requireFromString = createRequire(join(repoRoot, "package.json"))("require-from-string") as (
-  code: string,
-) => { handler: () => typeof releaseSwitchProvider };
 const id = randomUUID().slice(0, 6);
 const network = `chatapi-rs${id}`;
 const volume = `chatapi-rs${id}-release`;
@@ -60,18 +55,7 @@ const inputs = (release: string, host = `api-${release}-1`): ReleaseSwitchInputs
 const answer = async () => (await fetch(`http://127.0.0.1:${port}/`)).text();
 
 beforeAll(async () => {
-  // The provider as `pulumi up` would carry it in the state.
-  const serialize = [
-    'const pulumi = require("@pulumi/pulumi");',
-    'const { releaseSwitchProvider } = require("./components/docker/release-switch-resource");',
-    "pulumi.runtime.serializeFunction(() => releaseSwitchProvider, { allowSecrets: true })",
-    "  .then((f) => process.stdout.write(f.text));",
-  ].join("\n");
-  const serialized = await run("node", ["-r", "ts-node/register/transpile-only", "-e", serialize], {
-    cwd: repoRoot,
-    env: { TS_NODE_PROJECT: join(repoRoot, "tsconfig.json") },
-  });
-  provider = requireFromString(serialized.stdout).handler();
+  provider = await serializedReleaseSwitch();
 
   port = await freePort();
   await docker("network", "create", "--label", `chatapi.stack=rs${id}`, network);

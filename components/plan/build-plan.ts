@@ -206,8 +206,9 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       : {}),
     firewall,
     docker: {
-      host: s.docker.host,
+      ...(s.docker.host ? { host: s.docker.host } : {}),
       sshOpts: s.docker.sshOpts,
+      insecureTcp: s.docker.insecureTcp,
       log: { driver: "json-file", maxSize: s.docker.logMaxSize, maxFiles: s.docker.logMaxFiles },
       releases: { readyTimeoutSeconds: s.deploy.readyTimeoutSeconds, keep: s.deploy.keepReleases },
     },

@@ -435,8 +435,11 @@ export interface DeploymentPlan {
   autoscaling?: AutoscalingPlan;
   firewall: FirewallPlan;
   docker: {
-    host: string;
+    /** chatapi:docker.host; unset: DOCKER_HOST, else the current docker context (../docker/engine.ts). */
+    host?: string;
     sshOpts: string[];
+    /** A tcp:// engine may go without TLS (chatapi:docker.insecureTcp). */
+    insecureTcp: boolean;
     log: { driver: "json-file"; maxSize: string; maxFiles: number };
     /** New app versions: how long a release may take to become ready, how many are remembered. */
     releases: { readyTimeoutSeconds: number; keep: number };

@@ -64,7 +64,7 @@ describe("npm run policy", () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     for (const stack of stacks)
       expect(result.stdout).toMatch(
-        new RegExp(`^stack ${stack} \\((docker|kubernetes)\\): \\d+ resources, 31 rules`, "m"),
+        new RegExp(`^stack ${stack} \\((docker|kubernetes)\\): \\d+ resources, 32 rules`, "m"),
       );
     // The app's containers carry their release id (docs/DEPLOYS.md).
     expect(result.stdout).toMatch(
@@ -84,7 +84,7 @@ describe("npm run policy", () => {
 
   it("--manifests: reads every YAML file and List in a folder; a clean deployment passes", async () => {
     const { code, text } = await run("--manifests", dir);
-    expect(text).toContain(`manifests ${dir}: ${kubernetesStack().length} resources, 31 rules`);
+    expect(text).toContain(`manifests ${dir}: ${kubernetesStack().length} resources, 32 rules`);
     expect(text).toContain("[advisory] allowed-registries");
     expect(code).toBe(0);
   });

@@ -19,8 +19,9 @@ function placeholder(
   domain: string,
   tls: () => { certificate: string; privateKey: string },
 ): string {
-  if (key === "tlsCertificate") return tls().certificate;
-  if (key === "tlsPrivateKey") return tls().privateKey;
+  if (["tlsCertificate", "dockerCaCertificate", "dockerClientCertificate"].includes(key))
+    return tls().certificate;
+  if (key === "tlsPrivateKey" || key === "dockerClientKey") return tls().privateKey;
   return URL_PLACEHOLDERS[key] ?? randomBytes(24).toString("hex");
 }
 

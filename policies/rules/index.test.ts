@@ -79,6 +79,7 @@ describe("the rule set", () => {
       "backup-hygiene",
       "datastore-persistent-storage",
       "docker-restart-policy",
+      "docker-engine-tls",
     ])
       expect(names).toContain(name);
   });

@@ -5,6 +5,7 @@ import { backupHygiene } from "./backup-hygiene";
 import { datastoreNetworkIsolation } from "./datastore-network-isolation";
 import { datastorePersistentStorage } from "./datastore-persistent-storage";
 import { datastorePortsNotExposed } from "./datastore-ports-not-exposed";
+import { dockerEngineTls } from "./docker-engine-tls";
 import { dockerPidsLimit } from "./docker-pids-limit";
 import { dockerRestartPolicy } from "./docker-restart-policy";
 import { dropAllCapabilities } from "./drop-all-capabilities";
@@ -65,8 +66,9 @@ export const rules: AnyRule[] = [
   monitoringLoopbackOnly,
   networkPolicyDefaultDeny,
   datastoreNetworkIsolation,
-  // Load balancer
+  // Load balancer and the engine's endpoint
   lbTls,
+  dockerEngineTls,
   websocketStickyTimeouts,
   // Data
   datastorePersistentStorage,

@@ -3,7 +3,7 @@
 // compare it with what the real engine plans for the same config, so both come from one source.
 import * as pulumi from "@pulumi/pulumi";
 import { type ProgramResult, runProgram } from "../../stacks/program";
-import { repoRoot } from "./paths";
+import { noDockerEnvironment, repoRoot } from "./paths";
 import { type Captured, type MockState, valueOf } from "./pulumi-mocks";
 
 export interface MockProgramInput {
@@ -41,6 +41,7 @@ export async function runProgramUnderMocks(
     config: input.config,
     secretKeys: input.secretKeys,
     projectDir: repoRoot,
+    env: noDockerEnvironment,
   });
   const k = result.kubernetes;
   const d = result.docker;

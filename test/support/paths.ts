@@ -6,3 +6,9 @@ export const cacheDir = process.env.CHATAPI_CACHE ?? join(homedir(), ".cache", "
 
 /** The repository root. */
 export const repoRoot = resolve(__dirname, "..", "..");
+
+/**
+ * An environment without DOCKER_HOST and with an empty docker config folder (no contexts):
+ * the Docker target's engine is then the local socket, whatever the machine running the tests has.
+ */
+export const noDockerEnvironment: NodeJS.ProcessEnv = { DOCKER_CONFIG: join(__dirname, "no-docker-config") };

@@ -44,3 +44,15 @@ export function makeCertificate(domain: string, days = 30): TlsFixture {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A tcp:// Docker engine's TLS material: a CA, a client certificate and key, as the config secrets. */
+export function dockerEngineTls() {
+  const ca = makeCertificate("docker-ca.example.com");
+  const client = makeCertificate("deployer");
+  const secrets = {
+    "chatapi:dockerCaCertificate": ca.certificate,
+    "chatapi:dockerClientCertificate": client.certificate,
+    "chatapi:dockerClientKey": client.privateKey,
+  };
+  return { ca, client, secrets };
+}
