@@ -11,6 +11,7 @@ import { type DockerEngine, dockerCli } from "../../components/docker/docker-cli
 import type { StackConfig } from "../../components/config/types";
 import type { DeploymentPlan } from "../../components/plan/types";
 import { type ComposeStackFiles, writeComposeFile, writeComposeStack } from "./compose-files";
+import { findCompose } from "./compose-cli";
 import { type FileLock, acquireFileLock } from "./file-lock";
 import {
   type ComposeStack,
@@ -233,7 +234,8 @@ export async function startStores(ctx: LocalContext, prepared: PreparedRelease):
       if (compose.services[key] && !prepared.record.compose.services[key]) stores.add(key);
   if (stores.size === 0) return;
   const stack = composeStack(ctx, prepared.plan, prepared.files);
-  ctx.say(`data stores: compose up -d ${[...stores].join(" ")}`);
+  const cli = (await findCompose()).compose;
+  ctx.say(`data stores: ${cli.command} -p ${stack.projectName} up -d ${[...stores].join(" ")}`);
   await composeRun(stack, ["up", "-d", "--no-deps", ...stores]);
   // `up -d` does not wait for health (Compose v2 with --no-deps, v1 at all): the release's
   // migration must not start before PostgreSQL answers.

@@ -154,7 +154,7 @@ describe("backups on a running Docker stack (scripts/local backup / restore)", (
       await waitFor(
         "the health check to report the failed run",
         async () =>
-          /-backup\s+running \(unhealthy\).*the last backup run failed at .* \(exit 1\)/.test(
+          /-backup-[0-9a-f]{8}\S*\s+running \(unhealthy\).*the last backup run failed at .* \(exit 1\)/.test(
             (status = await source.local("status")).stdout,
           ),
         60_000,
