@@ -140,7 +140,9 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       { check: false },
     );
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.stdout).toMatch(/WebSocket clients on api-\d and api-\d/);
+    expect(result.stdout).toMatch(
+      /WebSocket clients through the load balancer: alice on api-[0-9a-f]{8}-\d, bob on api-[0-9a-f]{8}-\d/,
+    );
     // Without the CA the same check fails on the certificate.
     const untrusted = await run(
       join(repoRoot, "scripts", "smoke"),
