@@ -86,6 +86,7 @@ export class MeasuredStack {
     return [
       "up",
       "--skip-setup",
+      "--offline",
       "--stack-file",
       "local",
       "--engine",

@@ -52,7 +52,8 @@ async function dockerBridgeAddress(): Promise<string> {
 
 /** The app image built from this checkout under a tag of the run's own (no other run's tag moves). */
 async function baseImage(tag: string): Promise<string> {
-  const { plan } = loadStackPlan({ root: ROOT, stack: "local" });
+  // The offline images: this machine has no registry (the measured stack runs --offline too).
+  const { plan } = loadStackPlan({ root: ROOT, stack: "local", set: ["images.preset=offline"] });
   const build = plan.images.app.build!;
   const ref = `chatapi-local/chatapi:${tag}`;
   await ensureAppImage({

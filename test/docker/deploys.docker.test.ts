@@ -15,7 +15,7 @@ beforeAll(async () => {
   await requireImages([
     "chatapi-local/postgres:15",
     "chatapi-local/nginx-unprivileged:1",
-    "chatapi-local/node:20-bookworm",
+    "chatapi-local/node:24-bookworm",
   ]);
   result = await runDeploys("short", (line) => console.log(line));
   console.log(resultTable(result));
