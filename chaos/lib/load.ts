@@ -34,6 +34,8 @@ export interface LoadOptions {
   storedMessages?: StoredMessages;
   /** Senders of the three kinds in turn (REST with client_msg_id, WebSocket with one, REST without). */
   senders: number;
+  /** Every sender posts over REST with a client_msg_id instead (a deploy's drain closes WebSockets by design). */
+  restSendersOnly?: boolean;
   subscribers: number;
   /** More REST senders without client_msg_id (one attempt per message; users after the subscribers). */
   plainSenders?: number;
@@ -143,6 +145,10 @@ export class Load {
 
   constructor(private readonly options: LoadOptions) {}
 
+  private get restSendersOnly(): boolean {
+    return this.options.restSendersOnly === true;
+  }
+
   /** Starts subscribers, waits until every one is subscribed, then starts the senders. */
   async start(): Promise<void> {
     const { tenant, senders, subscribers } = this.options;
@@ -170,7 +176,8 @@ export class Load {
       sub.start();
     }
     await this.waitSubscribed(30_000);
-    for (let s = 0; s < senders; s++) this.senders.push(this.sender(s));
+    for (let s = 0; s < senders; s++)
+      this.senders.push(this.restSendersOnly ? this.sender(s, SENDER_KINDS[0]) : this.sender(s));
     for (let p = 0; p < plain; p++) this.senders.push(this.sender(senders + subscribers + p, PLAIN_KIND));
     for (let r = 0; r < (this.options.readers ?? 0); r++) this.senders.push(this.reader(r));
     const leavers = Math.min(this.options.leavers ?? 1, subscribers - 1);
