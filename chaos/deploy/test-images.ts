@@ -64,22 +64,25 @@ export async function buildTestImages(base: string, prefix: string): Promise<Tes
   const repository = base.slice(0, base.lastIndexOf(":"));
   const tag = (name: string) => `${repository}:${prefix}-${name}`;
   const migrations = "/app/migrations";
+  const next = await derive(
+    base,
+    tag("next"),
+    "next: an expand migration",
+    writeFile(`${migrations}/${EXPAND_MIGRATION.name}`, EXPAND_MIGRATION.sql),
+  );
   return {
     base,
-    next: await derive(
-      base,
-      tag("next"),
-      "next: an expand migration",
-      writeFile(`${migrations}/${EXPAND_MIGRATION.name}`, EXPAND_MIGRATION.sql),
-    ),
+    next,
     crashing: await derive(
       base,
       tag("crashing"),
       "crashing: serve exits",
       `rm /usr/local/bin/chatapi && ${writeFile("/usr/local/bin/chatapi", CRASHING_CHATAPI)} && chmod 0755 /usr/local/bin/chatapi`,
     ),
+    // On top of next: the schema already has next's migration (node-pg-migrate refuses a list
+    // that lacks an applied one, which would fail before the broken step runs).
     badMigration: await derive(
-      base,
+      next,
       tag("bad-migration"),
       "bad migration",
       writeFile(`${migrations}/${BROKEN_MIGRATION.name}`, BROKEN_MIGRATION.sql),
