@@ -33,6 +33,7 @@ describe("the daemons' configuration files", () => {
       authentication: { anonymous: { enabled: false } },
       containerRuntimeEndpoint: "unix:///c/cluster/containerd/containerd.sock",
       imageGCHighThresholdPercent: 100,
+      syncFrequency: "20s",
     });
   });
 

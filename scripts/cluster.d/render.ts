@@ -77,6 +77,9 @@ export function kubeletConfig(config: ClusterConfig): string {
     clusterDomain: config.network.clusterDomain,
     resolvConf: "/etc/resolv.conf",
     maxPods: 110,
+    // How often the kubelet syncs each pod, which is when a changed Secret reaches its mounted
+    // files: 20 s instead of 1 min, so a renewed certificate is served within a minute.
+    syncFrequency: "20s",
     serializeImagePulls: false,
     // imported images cannot be pulled again: never garbage-collect them
     imageGCHighThresholdPercent: 100,

@@ -256,6 +256,17 @@ export async function up(config: ClusterConfig): Promise<void> {
   await takeLock(lockFile(config, "run"));
   const ip = await nodeIp(config);
   const s = await specs(config, ip);
+  // A kubelet configuration this checkout renders differently takes effect now (the kubelet reads
+  // it only at start; restarting it leaves the pods' containers running).
+  const kubeletFile = join(config.state, "kubelet", "config.yaml");
+  if (
+    running(config, "kubelet") &&
+    existsSync(kubeletFile) &&
+    readFileSync(kubeletFile, "utf8") !== kubeletConfig(config)
+  ) {
+    say("the kubelet's configuration changed: restarting the kubelet");
+    await stopComponent(config, "kubelet");
+  }
   if (await healthy(config, ip)) {
     say(`cluster already up and healthy (node ${config.nodeName} Ready, DNS up): nothing to start`);
     await ensurePki(config, ip);
