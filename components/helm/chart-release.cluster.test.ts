@@ -376,7 +376,7 @@ describe("the chart on the local cluster: install, operate, upgrade", () => {
       expect(await jobOutcome(failing)).toBe("failed");
       const listed = await cluster.run(["get", "jobs", "-n", NAMESPACE, failing]);
       expect(listed).toMatch(new RegExp(`${failing}\\s+Failed\\s+0/1`));
-      expect(await logsOf(failing)).toMatch(/backup failed.*\/app\/unwritable/);
+      expect(await logsOf(failing)).toMatch(/backup failed.*\/app\/unwritable/s);
     },
     12 * MINUTE,
   );

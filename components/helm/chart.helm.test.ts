@@ -188,11 +188,11 @@ describe("helm template", () => {
     }
   });
 
-  it("has a helm test Job that checks /health/ready through the load balancer Service", () => {
+  it("has a helm test Job that checks /health through the load balancer Service", () => {
     const test = find(rendered.default!, "Job", "prod-chatapi-test-health");
     expect(test.metadata.annotations!["helm.sh/hook"]).toBe("test");
     const container = test.spec.template.spec.containers[0];
-    expect(container.command.join(" ")).toContain("/health/ready");
+    expect(container.command.join(" ")).toContain('path: "/health"');
     expect(container.args).toEqual(["prod-chatapi-nginx", "443", "chat.example.com", "true"]);
     find(rendered.default!, "Service", "prod-chatapi-nginx");
   });
