@@ -247,14 +247,19 @@ describe("backups on a running Docker stack (scripts/local backup / restore)", (
     const chat = fresh.chat();
     try {
       const token = await tokenFor(chat, conversation.clientKey, conversation.aliceId);
-      const after = await chat.api<{ seq: number }>(
-        "POST",
-        `/rooms/${conversation.roomId}/messages`,
-        { token },
-        {
-          body: "written after the restore",
-        },
-      );
+      // With a client_msg_id, as a client does, so a send cut by nginx's graceful reload at the end
+      // of the last restore (a kept-alive connection to an old worker) can be sent again.
+      const send = () =>
+        chat.api<{ seq: number }>(
+          "POST",
+          `/rooms/${conversation.roomId}/messages`,
+          { token },
+          { body: "written after the restore", client_msg_id: "after-the-restore" },
+        );
+      const after = await send().catch((error: Error) => {
+        if (!/socket hang up|ECONNRESET/.test(error.message)) throw error;
+        return send();
+      });
       expect(after.seq).toBe(MESSAGES + 1); // the room's sequence continues where the backup left it
     } finally {
       chat.close();
