@@ -376,7 +376,10 @@ describe("the chart on the local cluster: install, operate, upgrade", () => {
       expect(await jobOutcome(failing)).toBe("failed");
       const listed = await cluster.run(["get", "jobs", "-n", NAMESPACE, failing]);
       expect(listed).toMatch(new RegExp(`${failing}\\s+Failed\\s+0/1`));
-      expect(await logsOf(failing)).toMatch(/backup failed.*\/app\/unwritable/s);
+      // the command's own line and its JSON log record, in either order
+      const failedLogs = await logsOf(failing);
+      expect(failedLogs).toMatch(/backup failed/);
+      expect(failedLogs).toMatch(/\/app\/unwritable/);
     },
     12 * MINUTE,
   );
