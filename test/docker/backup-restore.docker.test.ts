@@ -16,6 +16,7 @@ import { stackContainers } from "../../scripts/lib/stack-health";
 import type { ChatClient } from "../support/chat-client";
 import { type Conversation, readConversation, tokenFor, writeConversation } from "../support/conversation";
 import { waitFor } from "../support/ports";
+import { instanceContainer } from "../support/local-stack";
 import { TestStack } from "../support/test-stack";
 
 const MESSAGES = 40;
@@ -64,13 +65,7 @@ async function backupHealth(stack: TestStack): Promise<string | undefined> {
 }
 
 /** The backup scheduler's container (it belongs to the live release: its name carries the release id). */
-async function backupContainer(stack: TestStack): Promise<string> {
-  const found = (await stackContainers(stack.name)).find(
-    (c) => c.role === "backup" && c.status === "running",
-  );
-  if (!found) throw new Error(`stack ${stack.name} has no running backup container`);
-  return found.name;
-}
+const backupContainer = (stack: TestStack) => instanceContainer(stack.name, "backup");
 
 /** The backup scheduler's metrics, read inside its container (the port is not published). */
 async function backupMetric(stack: TestStack, name: string): Promise<number | undefined> {
