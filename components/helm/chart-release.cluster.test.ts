@@ -124,6 +124,8 @@ function chartValues(): Record<string, unknown> {
   // The Secrets as the chart's own create-secrets.sh names them, and one for the S3 keys.
   values.secrets = { existingSecret: "" };
   values.tls = { ...values.tls, existingSecret: "" };
+  // helm test verifies nginx's certificate, issued by this test's own CA.
+  values.tests = { ...values.tests, verifyTls: true, caCertificate: ca.certificate };
   const backup = values.backup as { s3: Record<string, unknown> };
   backup.s3.existingSecret = `${FULLNAME}-backup-s3`;
   return values;
