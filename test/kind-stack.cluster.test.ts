@@ -110,7 +110,15 @@ async function ourVolumes(): Promise<PersistentVolume[]> {
 /** Deletes kept volumes and their data folders on the node (only ours, only under the cluster's volumes folder). */
 async function deleteVolumes(volumes: PersistentVolume[]): Promise<void> {
   for (const pv of volumes) {
-    await cluster.run(["delete", "pv", pv.metadata.name, "--wait=true", "--timeout=60s"]);
+    // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
+    await cluster.run([
+      "delete",
+      "pv",
+      pv.metadata.name,
+      "--ignore-not-found",
+      "--wait=true",
+      "--timeout=60s",
+    ]);
     const path = pv.spec.hostPath?.path;
     if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${NAMESPACE}_`))
       rmSync(path, { recursive: true, force: true });
