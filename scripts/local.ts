@@ -317,10 +317,10 @@ ${
     ? `  Prometheus  http://127.0.0.1:${plan.monitoring.prometheusPort}/   (loopback only: targets /targets, alerts /alerts)\n`
     : ""
 }${
-  plan.monitoring.alertmanager
-    ? `  Alertmanager http://127.0.0.1:${plan.monitoring.alertmanager.port}/  (loopback only: alerts, silences; sends to ${alertDestinations(plan.monitoring.alertmanager)})\n`
-    : ""
-}  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
+    plan.monitoring.alertmanager
+      ? `  Alertmanager http://127.0.0.1:${plan.monitoring.alertmanager.port}/  (loopback only: alerts, silences; sends to ${alertDestinations(plan.monitoring.alertmanager)})\n`
+      : ""
+  }  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
   }
   releases    bash scripts/local releases${stack === "local" ? "" : ` --stack ${stack}`}   (deploy --image REF, rollback)

@@ -419,7 +419,8 @@ export const operationKeys = {
       alertmanager: {
         type: "object",
         additionalProperties: false,
-        description: "Docker: an Alertmanager that Prometheus sends its alerts to (needs monitoring.enabled).",
+        description:
+          "Docker: an Alertmanager that Prometheus sends its alerts to (needs monitoring.enabled).",
         properties: {
           enabled: {
             type: "boolean",
@@ -446,7 +447,8 @@ export const operationKeys = {
             type: "integer",
             minimum: 0,
             maximum: 3600,
-            description: "How long Alertmanager waits for more alerts of a group before the first notification.",
+            description:
+              "How long Alertmanager waits for more alerts of a group before the first notification.",
             default: 30,
           },
           repeatIntervalHours: {

@@ -239,8 +239,8 @@ describe("scripts/local up --alertmanager on the real Docker engine", () => {
       .filter((line) => line.includes("->"))
       .sort();
     expect(withPorts).toEqual([
-      `${prefix}-nginx 127.0.0.1:${ports.http}->8080/tcp, 127.0.0.1:${ports.https}->8443/tcp`,
       `${prefix}-alertmanager 127.0.0.1:${ports.alertmanager}->9093/tcp`,
+      `${prefix}-nginx 127.0.0.1:${ports.http}->8080/tcp, 127.0.0.1:${ports.https}->8443/tcp`,
       `${prefix}-prometheus 127.0.0.1:${ports.prometheus}->9090/tcp`,
     ]);
     // Prometheus found its Alertmanager on the monitoring network.
@@ -303,7 +303,9 @@ describe("scripts/local up --alertmanager on the real Docker engine", () => {
     );
     const mailed = Date.now();
     const inAlertmanager = (await (
-      await fetch(`http://127.0.0.1:${ports.alertmanager}/api/v2/alerts?filter=alertname%3D%22ChatAPIInstanceDown%22`)
+      await fetch(
+        `http://127.0.0.1:${ports.alertmanager}/api/v2/alerts?filter=alertname%3D%22ChatAPIInstanceDown%22`,
+      )
     ).json()) as { labels: Record<string, string> }[];
     expect(inAlertmanager.map((a) => a.labels.instance)).toContain("api-1:8000");
     await docker("start", api1);

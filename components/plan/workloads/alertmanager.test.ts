@@ -68,9 +68,7 @@ describe("monitoring.alertmanager config rules", () => {
     expect(problems(() => planFor("prod", alerting({ emailTo: oncall })))).toContain(
       "chatapi:monitoring.alertmanager.enabled: is for the docker target",
     );
-    expect(
-      problems(() => planFor("local", {}, { "chatapi:alertmanagerWebhookUrl": WEBHOOK })),
-    ).toContain(
+    expect(problems(() => planFor("local", {}, { "chatapi:alertmanagerWebhookUrl": WEBHOOK }))).toContain(
       "chatapi:alertmanagerWebhookUrl: is set but chatapi:monitoring.alertmanager.enabled is false (it would be ignored); expected set chatapi:monitoring.alertmanager.enabled to true, or remove it; got [secret]",
     );
     const badUrl = problems(() =>
@@ -143,13 +141,24 @@ describe("Alertmanager on a Docker stack", () => {
     expect(config.receivers[0]!.email_configs).toEqual([
       { to: "oncall@example.com, lead@example.com", send_resolved: true },
     ]);
-    expect(workload(plan, "alertmanager").files.map((f) => f.source)).toContainEqual({ secret: "smtp_password" });
+    expect(workload(plan, "alertmanager").files.map((f) => f.source)).toContainEqual({
+      secret: "smtp_password",
+    });
     expect(JSON.stringify(plan)).not.toContain(SMTP_PASSWORD);
     // Without credentials (a sink such as Mailpit) no STARTTLS is demanded; 465 is TLS anyway.
-    const sink = planFor("local", alerting({ emailTo: oncall }, { smtp: { host: "172.17.0.1", port: 1025 } }));
-    expect(sink.monitoring.alertmanager?.email).toMatchObject({ requireTls: false, smarthost: "172.17.0.1:1025" });
+    const sink = planFor(
+      "local",
+      alerting({ emailTo: oncall }, { smtp: { host: "172.17.0.1", port: 1025 } }),
+    );
+    expect(sink.monitoring.alertmanager?.email).toMatchObject({
+      requireTls: false,
+      smarthost: "172.17.0.1:1025",
+    });
     expect(sink.monitoring.alertmanager?.email?.passwordFile).toBeUndefined();
-    const tls = planFor("local", alerting({ emailTo: oncall }, { smtp: { host: "smtp.example.com", port: 465, user: "a" } }));
+    const tls = planFor(
+      "local",
+      alerting({ emailTo: oncall }, { smtp: { host: "smtp.example.com", port: 465, user: "a" } }),
+    );
     expect(tls.monitoring.alertmanager?.email?.requireTls).toBe(false);
   });
 

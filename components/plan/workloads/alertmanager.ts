@@ -114,7 +114,14 @@ export function alertmanagerFlows(plan: AlertmanagerPlan, smtpPort: number): Flo
       network: "monitoring",
     },
     ...(plan.email
-      ? [{ from: "alertmanager" as const, to: "internet" as const, port: smtpPort, purpose: "alert mail (SMTP)" }]
+      ? [
+          {
+            from: "alertmanager" as const,
+            to: "internet" as const,
+            port: smtpPort,
+            purpose: "alert mail (SMTP)",
+          },
+        ]
       : []),
     ...(plan.webhook
       ? [{ from: "alertmanager" as const, to: "internet" as const, port: 443, purpose: "alert webhook" }]
