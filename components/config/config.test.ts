@@ -116,8 +116,20 @@ describe("the shipped stack files", () => {
     expect(settings.api.autoscaling).toMatchObject({ enabled: true, minReplicas: 3, maxReplicas: 4 });
   });
 
+  it("kind (a stock kind cluster) validates once its certificate is set, with the app image scripts/app-image builds", () => {
+    const settings = withCertificate("kind", "chatapi.kind.test");
+    expect(settings).toMatchObject({ target: "kubernetes", environment: "production" });
+    expect(settings.images).toMatchObject({ preset: "upstream", app: `chatapi:${appVersion}` });
+    expect(settings.kubernetes).toMatchObject({
+      context: "kind-chatapi",
+      imagePullPolicy: "IfNotPresent",
+      storageClassName: "standard",
+      serviceType: "ClusterIP",
+    });
+  });
+
   it("keeps no secret in plain text in any shipped stack file", () => {
-    for (const stack of ["local", "prod", "dockerhost", "localcluster"]) {
+    for (const stack of ["local", "prod", "dockerhost", "kind", "localcluster"]) {
       expect(readStackFile(repoRoot, stack).secretKeys, stack).toEqual([]);
     }
   });
