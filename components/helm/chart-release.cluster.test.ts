@@ -1,5 +1,5 @@
 // The chart installed and operated for real on the local cluster (issue 26, points 1, 3 and 5),
-// with the values `npm run chart:values` derives from Pulumi.kind.yaml (sized for the 2-core
+// with the values `npm run chart:values` derives from Pulumi.localcluster.yaml (sized for the 2-core
 // node, offline images) as a GitOps repository would hold them:
 //   1. a missing Secret fails `helm install` at once, naming it and the command that creates it;
 //   2. `helm install --wait` returns once the API is ready: the migration runs in the pods' init
@@ -89,10 +89,10 @@ async function helm(args: string[], timeoutMs = 15 * MINUTE) {
   return { ...result, all: String(result.all), seconds: (performance.now() - started) / 1000 };
 }
 
-/** The chart values a GitOps repository would hold for this stack: derived from Pulumi.kind.yaml. */
+/** The chart values a GitOps repository would hold for this stack: derived from Pulumi.localcluster.yaml. */
 function chartValues(): Record<string, unknown> {
   const stack = loadStack(repoRoot, {
-    file: "kind",
+    file: "localcluster",
     stack: RELEASE,
     changes: {
       "chatapi:domain": DOMAIN,
