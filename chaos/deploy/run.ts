@@ -120,14 +120,11 @@ export async function runDeploys(
       );
     }
     const releases = await stack.local(["releases"]);
-    log("waiting for the workers to send every digest (up to 60 s after the last message)");
+    log("waiting for the workers to send every digest (batches close 60 s after their first message)");
     const workers = await checkDigests({
       query: (sql) => stack!.query(sql),
-      offline: {
-        ids: rows.flatMap((r) => r.offline.ids),
-        addresses: rows.flatMap((r) => r.offline.addresses),
-      },
-      rooms: rows.flatMap((r) => r.rooms),
+      // Each operation has a tenant of its own: its offline members are in its rooms only.
+      offline: rows.map((r) => ({ ...r.offline, rooms: r.rooms })),
       mailpit: mailpit.api,
       settleTimeoutMs: 180_000,
     });
