@@ -63,6 +63,8 @@ export interface Measured {
   /** API instances the subscribers were on when the command started. */
   instancesAtStart: string[];
   report: LoadReport;
+  /** Each failed request: seconds after the command started (its output's clock), kind, what it saw. */
+  failures: string[];
   load: string;
 }
 
@@ -118,9 +120,17 @@ export async function measure(
     const instancesAtStart = load.subscriberInstances();
     await sleep(size.beforeMs);
     const liveBefore = stack.releases().live ?? "none";
+    const commandStarted = Date.now();
     const [command] = await Promise.all([stack.local(operation.args), meanwhile?.()]);
     await sleep(size.afterMs);
     const report = await load.finish();
+    const failures = load
+      .failedAttempts()
+      .map(
+        (a) =>
+          `${a.outcome} (${a.kind}) at ${((a.at - commandStarted) / 1000).toFixed(1)} s` +
+          `${a.sample ? `: ${a.sample.replace(/\s+/g, " ").trim()}` : ""}`,
+      );
     return {
       operation,
       offline,
@@ -130,6 +140,7 @@ export async function measure(
       liveAfter: stack.releases().live ?? "none",
       instancesAtStart,
       report,
+      failures,
       load: describeSize(size, instances.length),
     };
   } catch (error) {

@@ -118,6 +118,7 @@ export async function runDeploys(
           `failed requests ${JSON.stringify(row.report.failedRequests)}, lost ${row.report.lost}, duplicated ${row.report.duplicated}, ` +
           `longest gap ${row.report.longestGapMs} ms`,
       );
+      for (const failure of row.failures) log(`  failed request: ${failure}`);
     }
     const releases = await stack.local(["releases"]);
     log("waiting for the workers to send every digest (batches close 60 s after their first message)");
@@ -174,7 +175,11 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
   for (const r of run.rows) {
     const n = r.operation.name;
     out.push(
-      { name: `${n}: no failed request`, ok: failed(r) === 0, detail: JSON.stringify(r.report.outcomes) },
+      {
+        name: `${n}: no failed request`,
+        ok: failed(r) === 0,
+        detail: [JSON.stringify(r.report.outcomes), ...r.failures].join("; "),
+      },
       { name: `${n}: no acked message lost`, ok: r.report.lost === 0, detail: `lost ${r.report.lost}` },
       {
         name: `${n}: nothing duplicated or out of order`,
