@@ -119,6 +119,10 @@ export async function runDeploys(
           `longest gap ${row.report.longestGapMs} ms`,
       );
       for (const failure of row.failures) log(`  failed request: ${failure}`);
+      // The command's own steps on the same clock, to see which one the failures came with.
+      if (row.failures.length > 0)
+        for (const step of row.command.output.split("\n").filter((l) => MILESTONE.test(l)))
+          log(`    ${step}`);
     }
     const releases = await stack.local(["releases"]);
     log("waiting for the workers to send every digest (batches close 60 s after their first message)");
@@ -147,6 +151,10 @@ export async function runDeploys(
     mailpit.dispose();
   }
 }
+
+/** The lines of a command's output that mark its steps (the switch, the drain, the smoke check). */
+const MILESTONE =
+  /health gate:|: ready \(|nginx: switched|stopped \(exit|drained in|smoke check|took [\d.]+ s/;
 
 const failed = (r: Measured) =>
   r.report.failedRequests.send + r.report.failedRequests.plainSend + r.report.failedRequests.read;
