@@ -228,7 +228,14 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
   return out;
 }
 
-function writeDocs(run: DeployRun): void {
+/** The checkout's commit the figures were measured at. */
+async function currentCommit(): Promise<string> {
+  const { stdout } = await run("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { check: false });
+  return stdout.trim() || "(unknown)";
+}
+
+async function writeDocs(run: DeployRun): Promise<void> {
+  const commit = await currentCommit();
   const path = join(ROOT, "docs", "DEPLOYS.md");
   const text = readFileSync(path, "utf8");
   const start = "<!-- deploy-figures:start (written by npm run deploys) -->";
@@ -236,7 +243,7 @@ function writeDocs(run: DeployRun): void {
   const results = checks(run);
   const block = [
     start,
-    `Measured ${run.startedAt.slice(0, 10)} on the 2-core build machine (shared with other builds and tests) by`,
+    `Measured ${run.startedAt.slice(0, 10)} at commit ${commit} on the 2-core build machine (shared with other builds and tests) by`,
     "`flock /tmp/chatapi-docker.lock npm run deploys`: the local stack on docker-compose, 2 API instances, 1 worker,",
     `load: ${run.rows[0]?.load ?? ""}.`,
     "",
@@ -255,11 +262,11 @@ function writeDocs(run: DeployRun): void {
 if (require.main === module) {
   const scale = process.argv.includes("--short") ? "short" : "full";
   runDeploys(scale)
-    .then((run) => {
+    .then(async (run) => {
       console.log(`\n${resultTable(run)}\n`);
       const results = checks(run);
       for (const c of results) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.name} (${c.detail})`);
-      if (scale === "full") writeDocs(run);
+      if (scale === "full") await writeDocs(run);
       process.exit(results.every((c) => c.ok) ? 0 : 1);
     })
     .catch((error: unknown) => {
