@@ -421,8 +421,17 @@ async function down(): Promise<void> {
     .filter(Boolean);
   if (values.volumes) {
     if (volumes.length > 0) await docker("volume", "rm", ...volumes);
-    // The releases' pinned images go with the stack's state.
-    const pinned = (await docker("images", "-q", "--filter", `reference=chatapi-${stack}/app`))
+    // The releases' pinned images go with the stack's state: by tag, since `rmi` of an image ID
+    // that other tags (another stack's pin, the image it was deployed as) share is refused.
+    const pinned = (
+      await docker(
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "--filter",
+        `reference=chatapi-${stack}/app`,
+      )
+    )
       .split("\n")
       .filter(Boolean);
     if (pinned.length > 0) await run("docker", ["rmi", ...new Set(pinned)], { check: false });
