@@ -68,6 +68,8 @@ export interface Measured {
    * (its output's own clock starts a few seconds later, once its runtime is up), kind, what it saw.
    */
   failures: string[];
+  /** Requests nginx dropped unanswered as it closed an idle keep-alive connection, sent again once (as browsers do). */
+  keepAliveRetries: number;
   load: string;
 }
 
@@ -124,9 +126,11 @@ export async function measure(
     await sleep(size.beforeMs);
     const liveBefore = stack.releases().live ?? "none";
     const commandStarted = Date.now();
+    const retriesBefore = stack.keepAliveRetries.length;
     const [command] = await Promise.all([stack.local(operation.args), meanwhile?.()]);
     await sleep(size.afterMs);
     const report = await load.finish();
+    const keepAliveRetries = stack.keepAliveRetries.length - retriesBefore;
     const failures = new Map<string, number>();
     for (const a of load.failedAttempts()) {
       const line =
@@ -144,6 +148,7 @@ export async function measure(
       instancesAtStart,
       report,
       failures: [...failures].map(([line, n]) => (n > 1 ? `${n} × ${line}` : line)),
+      keepAliveRetries,
       load: describeSize(size, instances.length),
     };
   } catch (error) {

@@ -12,6 +12,7 @@ import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
 import { run } from "../../scripts/lib/run";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { uuidList } from "../lib/digests";
+import { withKeepAliveRetry } from "./keep-alive-retry";
 import type { StoredMessages } from "../lib/load";
 import type { Tenant } from "../lib/stack";
 
@@ -40,8 +41,10 @@ export class MeasuredStack {
   readonly wsBase: string;
   readonly ca: string;
   readonly adminApiKey: string;
-  /** fetch trusting the stack's CA, keep-alive like any HTTP client. */
+  /** fetch trusting the stack's CA, keep-alive and retrying a dropped keep-alive request once, as browsers do. */
   readonly fetch: typeof fetch;
+  /** When each such retry happened (ms epoch): reported, never hidden. */
+  readonly keepAliveRetries: number[] = [];
 
   private constructor(readonly options: MeasuredStackOptions) {
     this.dir = stackDir(options.name);
@@ -51,8 +54,9 @@ export class MeasuredStack {
     this.adminApiKey = readFileSync(join(this.dir, "secrets", "admin_api_key"), "utf8").trim();
     this.endpoint = { baseUrl: `${this.base}/`, ca: this.ca };
     const dispatcher = new Agent({ connect: { ca: this.ca } });
-    this.fetch = ((url: string, init?: RequestInit) =>
+    const plainFetch = ((url: string, init?: RequestInit) =>
       undiciFetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+    this.fetch = withKeepAliveRetry(plainFetch, () => this.keepAliveRetries.push(Date.now()));
   }
 
   /** `scripts/local <args> --stack <name>`, its output and how long it took. */

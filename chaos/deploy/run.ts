@@ -116,7 +116,7 @@ export async function runDeploys(
       log(
         `  exit ${row.command.exitCode} in ${row.command.seconds.toFixed(1)} s; live ${row.liveBefore} → ${row.liveAfter}; ` +
           `failed requests ${JSON.stringify(row.report.failedRequests)}, lost ${row.report.lost}, duplicated ${row.report.duplicated}, ` +
-          `longest gap ${row.report.longestGapMs} ms`,
+          `longest gap ${row.report.longestGapMs} ms; keep-alive requests dropped by nginx and sent again ${row.keepAliveRetries}`,
       );
       for (const failure of row.failures) log(`  failed request: ${failure}`);
       // The command's own steps on the same clock, to see which one the failures came with.
@@ -164,14 +164,14 @@ const swapSeconds = (r: Measured) => /(?:deploy|rollback|up) took ([\d.]+) s/.ex
 
 export function resultTable(run: DeployRun): string {
   const lines = [
-    "| operation | exit | live release | failed requests (send / send without id / read) | acked | lost | duplicated | out of order | WebSocket reconnects | longest subscriber gap | command to done (swap) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| operation | exit | live release | failed requests (send / send without id / read) | sent again after a keep-alive drop | acked | lost | duplicated | out of order | WebSocket reconnects | longest subscriber gap | command to done (swap) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of run.rows) {
     const f = r.report.failedRequests;
     const q = r.report.requests;
     lines.push(
-      `| ${r.operation.name} | ${r.command.exitCode} | ${r.liveBefore} → ${r.liveAfter} | ${failed(r)} (${f.send}/${q.send}, ${f.plainSend}/${q.plainSend}, ${f.read}/${q.read}) | ${r.report.acked} | ${r.report.lost} | ${r.report.duplicated} | ${r.report.outOfOrder} | ${r.report.reconnects} | ${(r.report.longestGapMs / 1000).toFixed(2)} s | ${r.command.seconds.toFixed(1)} s${swapSeconds(r) ? ` (${swapSeconds(r)} s)` : ""} |`,
+      `| ${r.operation.name} | ${r.command.exitCode} | ${r.liveBefore} → ${r.liveAfter} | ${failed(r)} (${f.send}/${q.send}, ${f.plainSend}/${q.plainSend}, ${f.read}/${q.read}) | ${r.keepAliveRetries} | ${r.report.acked} | ${r.report.lost} | ${r.report.duplicated} | ${r.report.outOfOrder} | ${r.report.reconnects} | ${(r.report.longestGapMs / 1000).toFixed(2)} s | ${r.command.seconds.toFixed(1)} s${swapSeconds(r) ? ` (${swapSeconds(r)} s)` : ""} |`,
     );
   }
   return lines.join("\n");
@@ -186,7 +186,11 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
       {
         name: `${n}: no failed request`,
         ok: failed(r) === 0,
-        detail: [JSON.stringify(r.report.outcomes), ...r.failures].join("; "),
+        detail: [
+          JSON.stringify(r.report.outcomes),
+          `sent again after a keep-alive drop: ${r.keepAliveRetries}`,
+          ...r.failures,
+        ].join("; "),
       },
       { name: `${n}: no acked message lost`, ok: r.report.lost === 0, detail: `lost ${r.report.lost}` },
       {
