@@ -19,6 +19,7 @@ import type { ReadinessCheck } from "./http/health.js";
 import { PresenceTracker } from "./infra/presence.js";
 import { RabbitProbe } from "./infra/rabbitmq.js";
 import { RedisFanout } from "./infra/redis-fanout.js";
+import { ShardedRedisFanout } from "./infra/sharded-redis-fanout.js";
 import type { Logger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { noReporter, type ErrorReporter } from "./observability/sentry.js";
@@ -78,13 +79,26 @@ export async function startServer(config: Config, options: StartOptions): Promis
     });
     redis.on("error", (error: Error) => logger.warn({ err: error.message }, "redis error"));
     cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
-    const fanout = new RedisFanout({
-      url: config.REDIS_URL,
+    const fanoutEvents = {
       prefix: config.REDIS_KEY_PREFIX,
       logger,
       onPublishFailure: () => metrics.publishFailures.inc(),
-      onSubscriptionChange: (live) => metrics.subscriptionUp.set(live ? 1 : 0),
-    });
+      onSubscriptionChange: (live: boolean) => metrics.subscriptionUp.set(live ? 1 : 0),
+    };
+    const fanout = config.FANOUT_REDIS_CLUSTER_NODES
+      ? new ShardedRedisFanout({
+          ...fanoutEvents,
+          nodes: config.FANOUT_REDIS_CLUSTER_NODES,
+          password: config.FANOUT_REDIS_CLUSTER_PASSWORD || undefined,
+          instanceName: config.INSTANCE_NAME,
+        })
+      : new RedisFanout({ ...fanoutEvents, url: config.REDIS_URL });
+    if (config.FANOUT_REDIS_CLUSTER_NODES) {
+      logger.info(
+        { nodes: config.FANOUT_REDIS_CLUSTER_NODES.map((n) => `${n.host}:${n.port}`) },
+        "fan-out: sharded pub/sub on a Redis Cluster",
+      );
+    }
     cleanups.push(() => fanout.close());
     await Promise.all([redis.connect(), fanout.start()]);
     const rabbit = new RabbitProbe(config.RABBITMQ_URL);

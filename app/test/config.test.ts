@@ -134,6 +134,44 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads the fan-out's Redis Cluster nodes and password, and names a malformed node", () => {
+    const c = loadConfig({
+      FANOUT_REDIS_CLUSTER_NODES: "redis-0.redis:6379, 10.0.0.7:7000,[fd00::1]:6380",
+      FANOUT_REDIS_CLUSTER_PASSWORD_FILE: file("cluster_password", "cluster-pw\n"),
+    });
+    expect(c.FANOUT_REDIS_CLUSTER_NODES).toEqual([
+      { host: "redis-0.redis", port: 6379 },
+      { host: "10.0.0.7", port: 7000 },
+      { host: "fd00::1", port: 6380 },
+    ]);
+    expect(c.FANOUT_REDIS_CLUSTER_PASSWORD).toBe("cluster-pw");
+    expect(loadConfig({}).FANOUT_REDIS_CLUSTER_NODES).toBeUndefined();
+    const expected = "expected host:port entries separated by commas, such as redis-0:6379,redis-1:6379";
+    expect(problems({ FANOUT_REDIS_CLUSTER_NODES: "redis-0:6379,redis-1" })).toEqual([
+      `FANOUT_REDIS_CLUSTER_NODES: "redis-1" is not a node; ${expected}`,
+    ]);
+    expect(problems({ FANOUT_REDIS_CLUSTER_NODES: "redis://redis-0:6379" })).toEqual([
+      `FANOUT_REDIS_CLUSTER_NODES: "redis://redis-0:6379" is not a node; ${expected}`,
+    ]);
+    expect(problems({ FANOUT_REDIS_CLUSTER_NODES: "redis-0:70000" })).toEqual([
+      `FANOUT_REDIS_CLUSTER_NODES: "redis-0:70000" is not a node; ${expected}`,
+    ]);
+    expect(problems({ FANOUT_REDIS_CLUSTER_NODES: "a:1,,b:2" })).toEqual([
+      `FANOUT_REDIS_CLUSTER_NODES: "" is not a node; ${expected}`,
+    ]);
+  });
+
+  it("refuses a hash tag in the key prefix with the sharded fan-out, and a cluster password without nodes", () => {
+    expect(problems({ FANOUT_REDIS_CLUSTER_NODES: "r:6379", REDIS_KEY_PREFIX: "{chat}:" })).toEqual([
+      'REDIS_KEY_PREFIX: must not contain { or } with FANOUT_REDIS_CLUSTER_NODES (a hash tag would put every room in one slot, on one shard; got "{chat}:")',
+    ]);
+    expect(problems({ REDIS_KEY_PREFIX: "{chat}:" })).toEqual([]);
+    const secret = "hunter2-cluster";
+    const found = problems({ FANOUT_REDIS_CLUSTER_PASSWORD: secret });
+    expect(found).toEqual(["FANOUT_REDIS_CLUSTER_PASSWORD: set only with FANOUT_REDIS_CLUSTER_NODES"]);
+    expect(found.join("")).not.toContain(secret);
+  });
+
   it("requires a real SECRET_KEY in production for commands that sign tokens", () => {
     expect(problems({ ENVIRONMENT: "production" }, { needsSecretKey: true })).toEqual([
       "SECRET_KEY: required when ENVIRONMENT=production (set SECRET_KEY or SECRET_KEY_FILE)",

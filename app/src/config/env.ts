@@ -10,6 +10,7 @@ import { z } from "zod";
 export const SECRET_VARS = [
   "DATABASE_URL",
   "REDIS_URL",
+  "FANOUT_REDIS_CLUSTER_PASSWORD",
   "RABBITMQ_URL",
   "SECRET_KEY",
   "SMTP_PASSWORD",
@@ -316,6 +317,32 @@ const httpUrl = z
     return v.trim();
   });
 
+/**
+ * A Redis Cluster's nodes as `host:port` entries separated by commas (a few suffice: the rest are
+ * discovered). Unset: undefined.
+ */
+const clusterNodes = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    const nodes: Array<{ host: string; port: number }> = [];
+    for (const entry of v.split(",").map((s) => s.trim())) {
+      // host:port, or [IPv6]:port
+      const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${entry}" is not a node; expected host:port entries separated by commas, such as redis-0:6379,redis-1:6379`,
+        });
+        return z.NEVER;
+      }
+      nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
+    }
+    return nodes;
+  });
+
 const schema = z.object({
   ENVIRONMENT: z
     .string()
@@ -336,6 +363,9 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   DATABASE_MAX_OVERFLOW: int(10, 0, 1000),
   REDIS_URL: secretUrl("redis://localhost:6379/0", ["redis", "rediss"]),
+  // Set: the fan-out uses sharded pub/sub on this Redis Cluster (REDIS_URL keeps the rest).
+  FANOUT_REDIS_CLUSTER_NODES: clusterNodes,
+  FANOUT_REDIS_CLUSTER_PASSWORD: z.string().optional(),
   RABBITMQ_URL: secretUrl("amqp://guest:guest@localhost:5672/", ["amqp", "amqps"]),
   SECRET_KEY: secretKey,
   ACCESS_TOKEN_EXPIRE_MINUTES: positiveNumber(60),
@@ -450,6 +480,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (parsed) {
     if ((parsed.SSL_KEYFILE === undefined) !== (parsed.SSL_CERTFILE === undefined)) {
       problems.push("SSL_KEYFILE and SSL_CERTFILE: set both for TLS, or neither");
+    }
+    if (parsed.FANOUT_REDIS_CLUSTER_NODES && /[{}]/.test(parsed.REDIS_KEY_PREFIX)) {
+      problems.push(
+        `REDIS_KEY_PREFIX: must not contain { or } with FANOUT_REDIS_CLUSTER_NODES (a hash tag would put every room in one slot, on one shard; got "${parsed.REDIS_KEY_PREFIX}")`,
+      );
+    }
+    if (!parsed.FANOUT_REDIS_CLUSTER_NODES && (parsed.FANOUT_REDIS_CLUSTER_PASSWORD ?? "") !== "") {
+      problems.push("FANOUT_REDIS_CLUSTER_PASSWORD: set only with FANOUT_REDIS_CLUSTER_NODES");
     }
     if (parsed.WORKER_PREFETCH < parsed.WORKER_CONCURRENCY) {
       problems.push(

@@ -4,10 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Fanout, FanoutHandlers, PublishOptions } from "../ws/fanout.js";
-
-/** Kicks kept while the publisher is down; past this the oldest are dropped (the receivers'
- * membership re-check after their own reconnect, and token expiry, still end those cursors). */
-const MAX_KEPT = 10_000;
+import { ProbeWaiters, UnpublishedBacklog } from "./fanout-backlog.js";
 
 export interface RedisFanoutOptions {
   url: string;
@@ -25,11 +22,9 @@ export class RedisFanout implements Fanout {
   private readonly rooms = new Set<string>();
   private readonly roomPrefix: string;
   private readonly probeChannel: string;
-  private readonly probes = new Map<string, () => void>();
-  /** Latest unpublished message per room while the publisher is down (bounded by rooms). */
-  private readonly unpublished = new Map<string, Buffer>();
-  /** Unpublished `keep` payloads (kicks), each kept, in order (bounded: the oldest go first). */
-  private readonly unpublishedKept: Array<{ roomId: string; payload: Buffer }> = [];
+  private readonly probes = new ProbeWaiters();
+  /** What could not be published while the publisher was down. */
+  private readonly unpublished = new UnpublishedBacklog();
   private subscriberWasReady = false;
   private subscriptionLive = false;
   private closed = false;
@@ -96,10 +91,7 @@ export class RedisFanout implements Fanout {
 
   publish(roomId: string, payload: Buffer, options: PublishOptions = {}): void {
     const keepForLater = () => {
-      if (options.keep) {
-        this.unpublishedKept.push({ roomId, payload });
-        if (this.unpublishedKept.length > MAX_KEPT) this.unpublishedKept.shift();
-      } else this.unpublished.set(roomId, payload);
+      this.unpublished.add(roomId, payload, options.keep ?? false);
       this.options.onPublishFailure?.();
     };
     if (this.pub.status !== "ready") return keepForLater();
@@ -110,20 +102,15 @@ export class RedisFanout implements Fanout {
   async check(timeoutMs: number): Promise<void> {
     if (!this.subscriptionLive) throw new Error("the Redis subscription is down");
     const token = randomUUID();
-    const arrived = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.probes.delete(token);
-        reject(new Error(`the Redis subscription did not deliver a probe within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.probes.set(token, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    const arrived = this.probes.wait(
+      token,
+      timeoutMs,
+      `the Redis subscription did not deliver a probe within ${timeoutMs} ms`,
+    );
     try {
       await this.pub.publish(this.probeChannel, token);
     } catch (error) {
-      this.probes.get(token)?.();
+      this.probes.arrived(token);
       throw new Error(`cannot publish to Redis (${(error as Error).message})`);
     }
     await arrived;
@@ -141,8 +128,7 @@ export class RedisFanout implements Fanout {
     if (name.startsWith(this.roomPrefix)) {
       this.handlers?.onMessage(name.slice(this.roomPrefix.length), message);
     } else if (name === this.probeChannel) {
-      this.probes.get(message.toString("latin1"))?.();
-      this.probes.delete(message.toString("latin1"));
+      this.probes.arrived(message.toString("latin1"));
     }
   }
 
@@ -179,11 +165,7 @@ export class RedisFanout implements Fanout {
    * room, which tells receivers what they missed.
    */
   private flushUnpublished(): void {
-    const kept = this.unpublishedKept.splice(0);
-    for (const { roomId, payload } of kept) this.publish(roomId, payload, { keep: true });
-    const pending = [...this.unpublished];
-    this.unpublished.clear();
-    for (const [roomId, payload] of pending) this.publish(roomId, payload);
+    this.unpublished.drain((roomId, payload, keep) => this.publish(roomId, payload, { keep }));
   }
 
   private async waitLive(timeoutMs: number): Promise<void> {
