@@ -4,11 +4,12 @@
 // subscribes only to its own rooms, and payloads published while a master fails over are kept and
 // arrive once its replica took over.
 import calculateSlot from "cluster-key-slot";
-import { Cluster, Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShardedRedisFanout } from "../src/infra/sharded-redis-fanout.js";
 import { PrivateRedisCluster } from "./support/redis-cluster.js";
+import { roomIdOf as roomId, roomsPerShard, trafficPerNode } from "./support/sharded-measurements.js";
 import { uniqueSuffix } from "./support/services.js";
 
 const logger = pino({ level: process.env.CHATAPI_TEST_LOG_LEVEL ?? "silent" });
@@ -42,18 +43,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-/** Per node (client port): a counter summed over every node's INFO / CLUSTER INFO. */
-async function perNode(field: string, command: string[]): Promise<Map<number, number>> {
-  const values = new Map<number, number>();
-  for (const port of cluster.ports) values.set(port, (await cluster.info(port, ...command))[field] ?? 0);
-  return values;
-}
-
-const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
-
-const delta = (after: Map<number, number>, before: Map<number, number>) =>
-  new Map([...after].map(([port, v]) => [port, v - (before.get(port) ?? 0)]));
 
 beforeAll(async () => {
   cluster = await PrivateRedisCluster.start({ password: PASSWORD });
@@ -91,74 +80,35 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
   });
 
   it("spreads 300 rooms over the 3 shards within ±20 % of an even share", async () => {
-    const masters = await cluster.masters();
-    expect(masters).toHaveLength(3);
-    const perMaster = new Map<number, number>(masters.map((m) => [m.port, 0]));
-    for (let i = 0; i < 300; i++) {
-      const slot = calculateSlot(`${prefix}room:${roomId(i)}`);
-      const owner = masters.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to))!;
-      perMaster.set(owner.port, perMaster.get(owner.port)! + 1);
-    }
-    for (const count of perMaster.values()) {
+    const perShard = await roomsPerShard(
+      cluster,
+      rooms300().map((r) => `${prefix}room:${r}`),
+    );
+    expect(perShard.size).toBe(3);
+    for (const count of perShard.values()) {
       expect(count).toBeGreaterThanOrEqual(80);
       expect(count).toBeLessThanOrEqual(120);
     }
   });
 
   it("with SPUBLISH each node carries only its shard's messages; PUBLISH reaches every node", async () => {
-    const masters = await cluster.masters();
-    const rooms = Array.from({ length: 300 }, (_, i) => roomId(i));
-    const owners = new Map<number, number>(); // master port -> messages of its shard
-    for (const room of rooms) {
-      const port = await cluster.ownerOf(calculateSlot(`${prefix}room:${room}`));
-      owners.set(port, (owners.get(port) ?? 0) + 1);
+    const channels = rooms300().map((r) => `${prefix}room:${r}`);
+    const perShard = await roomsPerShard(cluster, channels);
+    const sharded = await trafficPerNode(cluster, channels, "spublish");
+    const classic = await trafficPerNode(cluster, channels, "publish");
+    const state = await cluster.state();
+    for (const [masterPort, own] of perShard) {
+      const master = state.find((n) => n.port === masterPort)!;
+      const replicaPort = state.find((n) => n.masterId === master.id)!.port;
+      const at = (port: number) => sharded.find((n) => n.port === port)!;
+      // Each room's message goes to its master, and from there only to that master's replica.
+      expect(at(masterPort)).toMatchObject({ fromClients: own, overBus: 0 });
+      expect(at(replicaPort)).toMatchObject({ fromClients: 0, overBus: own });
     }
-    const client = new Cluster([{ host: "127.0.0.1", port: cluster.ports[0]! }], {
-      redisOptions: { password: PASSWORD },
-    });
-    try {
-      // Sharded: each room's message goes to its master (commandstats) and from there only to that
-      // master's replica over the cluster bus (publishshard messages).
-      const sharded = [
-        await perNode("cmdstat_spublish", ["INFO", "commandstats"]),
-        await perNode("cluster_stats_messages_publishshard_received", ["CLUSTER", "INFO"]),
-      ];
-      for (const room of rooms) await client.spublish(`${prefix}room:${room}`, "x");
-      const spublishCalls = delta(await perNode("cmdstat_spublish", ["INFO", "commandstats"]), sharded[0]!);
-      // The cluster bus relays asynchronously: read until every relayed message was counted.
-      const relayed = async (field: string, before: Map<number, number>, expected: number) => {
-        let counts = new Map<number, number>();
-        await until(`${expected} ${field}`, async () => {
-          counts = delta(await perNode(field, ["CLUSTER", "INFO"]), before);
-          return total(counts) >= expected;
-        });
-        await new Promise((r) => setTimeout(r, 300)); // and nothing more arrives
-        return delta(await perNode(field, ["CLUSTER", "INFO"]), before);
-      };
-      const shardReceived = await relayed("cluster_stats_messages_publishshard_received", sharded[1]!, 300);
-      // Classic: the same messages with PUBLISH, relayed by the cluster bus to every other node.
-      const classicBefore = await perNode("cluster_stats_messages_publish_received", ["CLUSTER", "INFO"]);
-      for (const room of rooms) await client.publish(`${prefix}room:${room}`, "x");
-      const classicReceived = await relayed(
-        "cluster_stats_messages_publish_received",
-        classicBefore,
-        300 * (cluster.ports.length - 1),
-      );
-      const state = await cluster.state();
-      for (const master of masters) {
-        const replica = state.find((n) => n.masterId === master.id)!;
-        const own = owners.get(master.port)!;
-        expect(spublishCalls.get(master.port)).toBe(own);
-        expect(shardReceived.get(replica.port)).toBe(own); // the replica gets its master's shard only
-        expect(shardReceived.get(master.port)).toBe(0);
-      }
-      // Every node but the one the client sent each PUBLISH to receives it: ≈ 5/6 of 300 on average.
-      for (const port of cluster.ports) expect(classicReceived.get(port)).toBeGreaterThanOrEqual(300 - owners.size * 120);
-      expect(total(classicReceived)).toBe(300 * (cluster.ports.length - 1));
-      expect(total(shardReceived)).toBe(300);
-    } finally {
-      client.disconnect();
-    }
+    expect(sum(sharded.map((n) => n.overBus))).toBe(300);
+    // Classic PUBLISH: every message relayed over the cluster bus to the 5 other nodes.
+    expect(sum(classic.map((n) => n.overBus))).toBe(300 * 5);
+    for (const node of classic) expect(node.overBus + node.fromClients).toBe(300);
   });
 
   it("each instance subscribes only to the rooms it has subscribers in, on the shard that owns each", async () => {
@@ -171,8 +121,8 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
     await Promise.all([...roomsA.map((r) => a.subscribe(r)), ...roomsB.map((r) => b.subscribe(r))]);
     const bySubscriber = await ssubCounts();
     // Each instance's subscriber connections hold its own rooms plus one probe channel per master.
-    expect(sum(bySubscriber, "only-a")).toBe(roomsA.length + 3);
-    expect(sum(bySubscriber, "only-b")).toBe(roomsB.length + 3);
+    expect(ssubOf(bySubscriber, "only-a")).toBe(roomsA.length + 3);
+    expect(ssubOf(bySubscriber, "only-b")).toBe(roomsB.length + 3);
     for (const room of [...roomsA, ...roomsB]) {
       const channel = `${prefix}room:${room}`;
       const owner = await cluster.ownerOf(calculateSlot(channel));
@@ -180,7 +130,7 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
       expect(reply.split("\n")[1]).toBe("1");
     }
     await Promise.all(roomsA.map((r) => a.unsubscribe(r)));
-    expect(sum(await ssubCounts(), "only-a")).toBe(3);
+    expect(ssubOf(await ssubCounts(), "only-a")).toBe(3);
   });
 
   it("payloads published while a master fails over are kept, then published to its promoted replica", async () => {
@@ -216,11 +166,18 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
       a.publish(room, Buffer.from("M1 before"));
       await until("M1 on B and on the observer", () => onB.arrived.length === 1 && seen.length === 1).catch(
         (error: Error) => {
-          throw new Error(`${error.message}: B ${JSON.stringify(onB.arrived)}, observer ${JSON.stringify(seen)}`);
+          throw new Error(
+            `${error.message}: B ${JSON.stringify(onB.arrived)}, observer ${JSON.stringify(seen)}`,
+          );
         },
       );
       await cluster.kill(victim.port);
-      await until("A sees the shard down", async () => a.check(1000).then(() => false, () => true));
+      await until("A sees the shard down", async () =>
+        a.check(1000).then(
+          () => false,
+          () => true,
+        ),
+      );
       a.publish(room, Buffer.from("Kuser-a"), { keep: true });
       a.publish(room, Buffer.from("M2 two"));
       a.publish(room, Buffer.from("Kuser-b"), { keep: true });
@@ -228,7 +185,9 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
       await cluster.waitHealthy(60_000);
       await until("the kept payloads on the promoted replica", () => seen.includes("M3 three"), 30_000).catch(
         (error: Error) => {
-          throw new Error(`${error.message}; the observer saw ${JSON.stringify(seen)}; ${publishFailures} failed publishes`);
+          throw new Error(
+            `${error.message}; the observer saw ${JSON.stringify(seen)}; ${publishFailures} failed publishes`,
+          );
         },
       );
       expect(publishFailures).toBeGreaterThan(0);
@@ -250,10 +209,9 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
   });
 });
 
-function roomId(i: number): string {
-  // Room ids are UUIDs in the service; any distinct strings hash the same way.
-  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
-}
+const rooms300 = () => Array.from({ length: 300 }, (_, i) => roomId(i));
+
+const sum = (values: number[]) => values.reduce((x, y) => x + y, 0);
 
 function slotOf(room: string): number {
   return calculateSlot(`${prefix}room:${room}`);
@@ -273,6 +231,6 @@ async function ssubCounts(): Promise<Array<{ name: string; ssub: number }>> {
   return out;
 }
 
-function sum(counts: Array<{ name: string; ssub: number }>, instance: string): number {
+function ssubOf(counts: Array<{ name: string; ssub: number }>, instance: string): number {
   return counts.filter((c) => c.name.endsWith(`chatapi-fanout:${instance}`)).reduce((n, c) => n + c.ssub, 0);
 }

@@ -47,7 +47,10 @@ export class PrivateRedisCluster {
 
   static async start(options: { masters?: number; password?: string; nodeTimeoutMs?: number } = {}) {
     const masters = options.masters ?? 3;
-    const cluster = new PrivateRedisCluster(mkdtempSync(join(tmpdir(), "chatapi-redis-cluster-")), options.password);
+    const cluster = new PrivateRedisCluster(
+      mkdtempSync(join(tmpdir(), "chatapi-redis-cluster-")),
+      options.password,
+    );
     try {
       for (let i = 0; i < masters * 2; i++) await cluster.startNode(options.nodeTimeoutMs ?? 2000);
       const addresses = cluster.ports.map((port) => `127.0.0.1:${port}`);
@@ -103,9 +106,13 @@ export class PrivateRedisCluster {
 
   /** One redis-cli command against one node. */
   async cli(port: number, ...args: string[]): Promise<string> {
-    const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...this.auth(), ...args], {
-      timeout: 5000,
-    });
+    const { stdout } = await run(
+      "redis-cli",
+      ["-h", "127.0.0.1", "-p", String(port), ...this.auth(), ...args],
+      {
+        timeout: 5000,
+      },
+    );
     return stdout.trim();
   }
 
@@ -187,7 +194,8 @@ export class PrivateRedisCluster {
     for (;;) {
       try {
         const states = await Promise.all(this.livePorts().map((p) => this.cli(p, "CLUSTER", "INFO")));
-        const masters = await this.masters();
+        const live = new Set(this.livePorts());
+        const masters = (await this.masters()).filter((m) => live.has(m.port));
         const covered = masters.flatMap((m) => m.slots).reduce((n, [a, b]) => n + b - a + 1, 0);
         last = `${states.filter((s) => s.includes("cluster_state:ok")).length}/${states.length} ok, ${covered} slots`;
         const linked = replicated ? await this.replicasLinked(masters) : true;
@@ -195,7 +203,8 @@ export class PrivateRedisCluster {
       } catch (error) {
         last = (error as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`the Redis Cluster is not healthy after ${timeoutMs} ms (${last})`);
+      if (Date.now() > deadline)
+        throw new Error(`the Redis Cluster is not healthy after ${timeoutMs} ms (${last})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -205,7 +214,8 @@ export class PrivateRedisCluster {
     for (const master of masters) {
       const replica = nodes.find((n) => n.masterId === master.id && !n.failed);
       if (!replica) return false;
-      if (!(await this.cli(replica.port, "INFO", "replication")).includes("master_link_status:up")) return false;
+      if (!(await this.cli(replica.port, "INFO", "replication")).includes("master_link_status:up"))
+        return false;
     }
     return true;
   }
