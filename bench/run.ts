@@ -17,6 +17,7 @@ import {
   type RunResults,
 } from "./lib/report";
 import { startPrivateServices, type PrivateServices } from "./lib/private-services";
+import { keptSections } from "./lib/results-section";
 import { loadServices } from "./lib/services";
 import { ackStep, fanoutStep, type FanoutResult, type StepTiming } from "./scenarios/fanout";
 import { historyStep } from "./scenarios/history";
@@ -291,7 +292,8 @@ async function main(): Promise<void> {
   results.machine.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   results.targets = evaluateTargets(results);
   writeFileSync(values.json!, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(values.out!, renderMarkdown(results));
+  // Sections other measurements wrote (npm run bench:redis-cluster) stay.
+  writeFileSync(values.out!, renderMarkdown(results) + keptSections(values.out!));
   log(`wrote ${values.out} and ${values.json}`);
   for (const t of results.targets)
     log(`${t.met === null ? "n/a" : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}`);
