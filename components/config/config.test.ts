@@ -196,6 +196,25 @@ const badCases: BadCase[] = [
     expect: ["chatapi:images.postgres: is not a usable image reference (no tag or digest", 'got "postgres"'],
   },
   {
+    name: "a fan-out cluster node without a port",
+    changes: () => ({
+      "chatapi:redis": withObject("local", "chatapi:redis", {
+        fanoutClusterNodes: ["redis-0:6379", "redis-1"],
+      }),
+    }),
+    expect: [
+      'chatapi:redis.fanoutClusterNodes[1]: is not valid; expected host:port, such as redis-0.redis-cluster:6379; got "redis-1"',
+    ],
+  },
+  {
+    name: "a fan-out cluster password without nodes",
+    changes: () => ({}),
+    secrets: () => ({ "chatapi:redisClusterPassword": "hunter2-cluster-pw" }),
+    expect: [
+      "chatapi:redisClusterPassword: is set but chatapi:redis.fanoutClusterNodes is empty (it would be ignored); expected remove it, or list the cluster's nodes in chatapi:redis.fanoutClusterNodes; got [secret]",
+    ],
+  },
+  {
     name: "an image tagged latest",
     changes: () => ({ "chatapi:images": withObject("local", "chatapi:images", { redis: "redis:latest" }) }),
     expect: [

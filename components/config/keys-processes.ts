@@ -200,6 +200,17 @@ export const processKeys = {
     description: "Redis.",
     properties: {
       mode: mode("Redis"),
+      fanoutClusterNodes: {
+        type: "array",
+        items: {
+          type: "string",
+          pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$",
+          expected: "host:port, such as redis-0.redis-cluster:6379",
+        },
+        description:
+          "Nodes (a few suffice) of an external Redis 7 Cluster: when set, the API's fan-out uses sharded pub/sub (SSUBSCRIBE/SPUBLISH) on it, its password the secret chatapi:redisClusterPassword; the stack's Redis keeps rate limits and presence.",
+        default: [],
+      },
       runAs: runAs("999:999"),
       ...resources({ request: "0.25", limit: "1" }, { request: "256Mi", limit: "1Gi" }, 128),
       ...storage(byEnvironment("1Gi", "5Gi")),

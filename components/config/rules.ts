@@ -48,6 +48,19 @@ function externalServiceRules(s: StackSettings, secrets: Secrets): ConfigIssue[]
   return issues;
 }
 
+/** The fan-out's Redis Cluster password belongs to a cluster. */
+function fanoutClusterRules(s: StackSettings, secrets: Secrets): ConfigIssue[] {
+  if (!secrets.redisClusterPassword || s.redis.fanoutClusterNodes.length > 0) return [];
+  return [
+    {
+      key: k("redisClusterPassword"),
+      problem: `is set but ${k("redis.fanoutClusterNodes")} is empty (it would be ignored)`,
+      expected: `remove it, or list the cluster's nodes in ${k("redis.fanoutClusterNodes")}`,
+      actual: REDACTED,
+    },
+  ];
+}
+
 /** Checks provided TLS material with Node's X.509 parser; never prints any of it. */
 function providedTlsIssues(s: StackSettings, secrets: Secrets, now: Date): ConfigIssue[] {
   const certPem = secrets.tlsCertificate;
@@ -326,6 +339,7 @@ export function crossFieldIssues(s: StackSettings, secrets: Secrets, now = new D
   return [
     ...miscRules(s, secrets),
     ...externalServiceRules(s, secrets),
+    ...fanoutClusterRules(s, secrets),
     ...tlsRules(s, secrets, now),
     ...scalingRules(s),
     ...rootUserRules(s),

@@ -59,6 +59,9 @@ export const configTable = {
       "^rediss?://.+",
       "a redis:// or rediss:// URL",
     ),
+    redisClusterPassword: secret(
+      "Password of the external Redis Cluster the fan-out uses (redis.fanoutClusterNodes), when it has one.",
+    ),
     rabbitmqUrl: secret(
       "External RabbitMQ URL (rabbitmq.mode external).",
       "^amqps?://.+",

@@ -686,3 +686,45 @@ describe("Docker target: the Docker host with Alertmanager (mail and a webhook)"
     expect(config).not.toContain("smtp-password-of-the-alert-mails");
   });
 });
+
+describe("Docker target: the fan-out on an external Redis Cluster (redis.fanoutClusterNodes)", () => {
+  const password = "redis-Cluster-Password-0123456789";
+  const nodes = ["10.0.0.11:6379", "10.0.0.12:6379", "10.0.0.13:6379"];
+  let d: Deployed;
+  beforeAll(async () => {
+    const redis = JSON.parse(readStackFile(repoRoot, "local").config["chatapi:redis"] ?? "{}") as object;
+    d = await deploy(
+      "local",
+      "localfanout",
+      { "chatapi:redisClusterPassword": password },
+      { "chatapi:redis": JSON.stringify({ ...redis, fanoutClusterNodes: nodes }) },
+    );
+  });
+
+  it("gives each API container the node list and the password file; the worker neither", () => {
+    for (const api of ["api-1", "api-2"]) {
+      expect(envOf(d.container(api))).toEqual(
+        expect.arrayContaining([
+          `FANOUT_REDIS_CLUSTER_NODES=${nodes.join(",")}`,
+          "FANOUT_REDIS_CLUSTER_PASSWORD_FILE=/run/secrets/redis_cluster_password",
+        ]),
+      );
+      expect(filesOf(d, d.full(api).replace("chatapi-localfanout-", ""))).toContainEqual(
+        expect.objectContaining({
+          file: "/run/secrets/redis_cluster_password",
+          content: password,
+          permissions: "0400",
+        }),
+      );
+    }
+    expect(envOf(d.container("worker-1")).some((e) => e.startsWith("FANOUT_REDIS_CLUSTER"))).toBe(false);
+    expect(
+      filesOf(d, d.full("worker-1").replace("chatapi-localfanout-", "")).map((f) => f.file),
+    ).not.toContain("/run/secrets/redis_cluster_password");
+  });
+
+  it("keeps the password in the uploaded files only, as a Pulumi secret", () => {
+    expectSecretsInUploadsOnly(d);
+    expect(d.secretValues).toContain(password);
+  });
+});

@@ -691,3 +691,41 @@ describe("Gateway API instead of nginx", () => {
     });
   });
 });
+
+describe("prod stack with the fan-out on an external Redis Cluster (redis.fanoutClusterNodes)", () => {
+  const password = "redis-Cluster-Password-0123456789";
+  const nodes = ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"];
+  let d: Deployed;
+  beforeAll(async () => {
+    const redis = JSON.parse(readStackFile(repoRoot, "prod").config["chatapi:redis"] ?? "{}") as Obj;
+    d = await deploy(
+      "prodfanout",
+      { "chatapi:redis": JSON.stringify({ ...redis, fanoutClusterNodes: nodes }) },
+      { "chatapi:redisClusterPassword": password },
+    );
+  });
+
+  it("gives the API the node list and the password as a mounted file; the worker neither", () => {
+    const envOf = (name: string) =>
+      Object.fromEntries(
+        (container(d.get("apps/v1:Deployment", name)).env as Obj[]).map((e) => [e.name, e.value]),
+      );
+    expect(envOf("api")).toMatchObject({
+      FANOUT_REDIS_CLUSTER_NODES: nodes.join(","),
+      FANOUT_REDIS_CLUSTER_PASSWORD_FILE: "/run/secrets/redis_cluster_password",
+      REDIS_URL_FILE: "/run/secrets/redis_url", // the stack's Redis keeps rate limits and presence
+    });
+    expect(envOf("worker")).not.toHaveProperty("FANOUT_REDIS_CLUSTER_NODES");
+    expect(envOf("worker")).not.toHaveProperty("FANOUT_REDIS_CLUSTER_PASSWORD_FILE");
+    const volume = podSpec(d.get("apps/v1:Deployment", "api")).volumes.find((v: Obj) => v.name === "secrets");
+    expect(volume.projected.sources[0].secret.items.map((i: Obj) => i.key)).toContain(
+      "redis_cluster_password",
+    );
+  });
+
+  it("keeps the password in the Secret object only, as a Pulumi secret", () => {
+    const holders = d.resources.filter((r) => JSON.stringify(plain(r.inputs)).includes(password));
+    expect(holders.map((r) => r.type)).toEqual(["kubernetes:core/v1:Secret"]);
+    expect(isSecretInput(holders[0]!.inputs.stringData)).toBe(true);
+  });
+});

@@ -44,6 +44,13 @@ export function planSecrets(s: StackSettings, provided: ReadonlySet<SecretConfig
     );
   }
 
+  if (s.redis.fanoutClusterNodes.length > 0 && provided.has("redisClusterPassword")) {
+    add(
+      "redis_cluster_password",
+      { kind: "config", key: "redisClusterPassword" },
+      "password of the external Redis Cluster the fan-out uses",
+    );
+  }
   if (s.redis.mode === "external") {
     add("redis_url", { kind: "config", key: "redisUrl" }, "URL of the managed Redis");
   } else {

@@ -69,6 +69,8 @@ export type SecretName =
   | "redis_password"
   | "rabbitmq_password"
   | "redis_conf"
+  /** The external Redis Cluster's password (the sharded fan-out). */
+  | "redis_cluster_password"
   | "rabbitmq_conf"
   | "secret_key"
   | "admin_api_key"

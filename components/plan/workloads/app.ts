@@ -67,7 +67,7 @@ function appEnv(ctx: PlanContext): Record<string, string> {
 }
 
 /** The app's secrets a process may be given (each also a <NAME>_FILE variable). */
-type AppSecret = "database" | "redis" | "rabbitmq" | "secretKey" | "smtp" | "sentry";
+type AppSecret = "database" | "redis" | "redisCluster" | "rabbitmq" | "secretKey" | "smtp" | "sentry";
 
 /**
  * What each command uses, and so all it gets: a process that cannot read a credential cannot
@@ -76,7 +76,7 @@ type AppSecret = "database" | "redis" | "rabbitmq" | "secretKey" | "smtp" | "sen
  * chatapi.appSecretFiles keeps the same lists.)
  */
 export const APP_SECRETS: Record<"api" | "worker" | "migrate" | "bootstrap-admin" | "backup", AppSecret[]> = {
-  api: ["database", "redis", "rabbitmq", "secretKey", "sentry"],
+  api: ["database", "redis", "redisCluster", "rabbitmq", "secretKey", "sentry"],
   worker: ["database", "redis", "rabbitmq", "smtp", "sentry"],
   migrate: ["database"],
   "bootstrap-admin": ["database"],
@@ -88,6 +88,12 @@ function appSecretFiles(ctx: PlanContext, role: keyof typeof APP_SECRETS): FileP
   const files: FilePlan[] = [];
   if (needs.has("database")) files.push(secretFile("database_url", "DATABASE_URL_FILE"));
   if (needs.has("redis")) files.push(secretFile("redis_url", "REDIS_URL_FILE"));
+  if (
+    needs.has("redisCluster") &&
+    ctx.settings.redis.fanoutClusterNodes.length > 0 &&
+    ctx.provided.has("redisClusterPassword")
+  )
+    files.push(secretFile("redis_cluster_password", "FANOUT_REDIS_CLUSTER_PASSWORD_FILE"));
   if (needs.has("rabbitmq")) files.push(secretFile("rabbitmq_url", "RABBITMQ_URL_FILE"));
   if (needs.has("secretKey")) files.push(secretFile("secret_key", "SECRET_KEY_FILE"));
   if (needs.has("smtp") && ctx.provided.has("smtpPassword"))
@@ -125,6 +131,9 @@ function appWorkload(
 export function apiWorkload(ctx: PlanContext): WorkloadPlan {
   const s = ctx.settings;
   const env: Record<string, string> = { PORT: String(API_PORT) };
+  // Sharded pub/sub on an external Redis Cluster (app/README.md, "Sharded fan-out").
+  if (s.redis.fanoutClusterNodes.length > 0)
+    env.FANOUT_REDIS_CLUSTER_NODES = s.redis.fanoutClusterNodes.join(",");
   const mounts = [];
   if (s.app.logFile) {
     // A logs volume per instance (VolumePlan.perInstance): each process rotates its own file.
