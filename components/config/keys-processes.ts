@@ -16,6 +16,8 @@ import {
   storage,
 } from "./fragments";
 
+/** A Redis Cluster node as `host:port` (an IPv6 address in brackets); the chart's schema uses it too. */
+export const CLUSTER_NODE = "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$";
 export const processKeys = {
   images: {
     type: "object",
@@ -204,7 +206,7 @@ export const processKeys = {
         type: "array",
         items: {
           type: "string",
-          pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$",
+          pattern: CLUSTER_NODE,
           expected: "host:port, such as redis-0.redis-cluster:6379",
         },
         description:

@@ -191,7 +191,13 @@ export function chartValuesFor(
       username: s.postgres.user,
       database: s.postgres.database,
     }),
-    redis: store(plan, "redis", byRole("redis"), {}),
+    redis: {
+      ...store(plan, "redis", byRole("redis"), {}),
+      fanoutCluster: {
+        nodes: s.redis.fanoutClusterNodes,
+        existingSecret: has("redis_cluster_password") ? refs.appSecret : "",
+      },
+    },
     rabbitmq: store(plan, "rabbitmq", byRole("rabbitmq"), {}),
     backup: backup
       ? {

@@ -8,6 +8,7 @@
 // and the stacks accept the same values; the chart keeps its own descriptions.
 
 import { configNode } from "../config/schema";
+import { CLUSTER_NODE } from "../config/keys-processes";
 
 /** A reference to a Kubernetes API definition (copied into the schema's $defs). */
 export const k8sRef = (definition: string) => ({ $ref: `#/$defs/${definition}` });
@@ -471,6 +472,20 @@ export const valuesSchema: Schema = {
         urlKey: secretKey("Key of REDIS_URL (redis://...)", "redis_url"),
         configKey: secretKey("Key of redis.conf (with requirepass and maxmemory)", "redis_conf"),
       }),
+      fanoutCluster: object(
+        "An external Redis 7 Cluster for the API's fan-out (sharded pub/sub); this Redis keeps rate limits and presence.",
+        {
+          nodes: {
+            type: "array",
+            maxItems: 64,
+            items: { type: "string", pattern: CLUSTER_NODE, maxLength: 261 },
+            description:
+              "Some of its nodes as host:port (the rest are discovered); empty: the fan-out uses this Redis.",
+          },
+          existingSecret: secretName("Secret with the cluster's password; empty: the cluster has none."),
+          passwordKey: secretKey("Key of the cluster's password", "redis_cluster_password"),
+        },
+      ),
       service: storeService("Redis", "redis"),
       persistence: persistence("Redis append-only file"),
       resources: resources("Redis"),

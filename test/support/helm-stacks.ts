@@ -1,7 +1,8 @@
 // Kubernetes stacks the Helm chart is compared with: the shipped prod stack, a variant that
 // turns on what prod leaves off (provided TLS, an external PostgreSQL, S3 backups with keys,
 // SMTP and Sentry secrets, log files, fixed API replicas, trusted proxies, a ClusterIP Service,
-// a StorageClass, a fixed admin client id), and the offline images with their older nginx.
+// a StorageClass, a fixed admin client id, the fan-out on an external Redis Cluster with its
+// password), and the offline images with their older nginx.
 import { type StackSource, loadStack } from "../../components/helm/stack-parity";
 import { repoRoot } from "./paths";
 import { makeCertificate } from "./tls-fixture";
@@ -10,7 +11,7 @@ export const helmStacks = (): Record<string, StackSource> => {
   const tls = makeCertificate("chat.example.com");
   return {
     prod: { file: "prod" },
-    "provided TLS, external PostgreSQL, S3, SMTP, Sentry, log files, fixed replicas": {
+    "provided TLS, external PostgreSQL, S3, SMTP, Sentry, log files, fixed replicas, fan-out on a Redis Cluster": {
       file: "prod",
       stack: "ext",
       changes: {
@@ -30,6 +31,9 @@ export const helmStacks = (): Record<string, StackSource> => {
           prometheusScrape: false,
         }),
         "chatapi:admin": JSON.stringify({ clientId: "6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f" }),
+        "chatapi:redis": JSON.stringify({
+          fanoutClusterNodes: ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"],
+        }),
       },
       secrets: {
         "chatapi:tlsCertificate": tls.certificate,
@@ -39,6 +43,7 @@ export const helmStacks = (): Record<string, StackSource> => {
         "chatapi:backupS3SecretAccessKey": "secretsecret",
         "chatapi:smtpPassword": "smtp-secret",
         "chatapi:sentryDsn": "https://key@sentry.example.com/1",
+        "chatapi:redisClusterPassword": "redis-cluster-secret",
       },
     },
     "offline images (nginx 1.22: no upstream re-resolution, old http2 syntax)": {

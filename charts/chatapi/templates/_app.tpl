@@ -14,7 +14,7 @@ password; migration, admin bootstrap and backups get DATABASE_URL alone.
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $lists := dict
-  "api" (list "database" "redis" "rabbitmq" "secretKey" "sentry")
+  "api" (list "database" "redis" "redisCluster" "rabbitmq" "secretKey" "sentry")
   "worker" (list "database" "redis" "rabbitmq" "smtp" "sentry")
   "migrate" (list "database")
   "bootstrap-admin" (list "database")
@@ -33,6 +33,12 @@ password; migration, admin bootstrap and backups get DATABASE_URL alone.
   env: REDIS_URL_FILE
   secret: {{ include "chatapi.secretName" (dict "root" $root "section" $v.redis.auth) }}
   key: {{ $v.redis.auth.urlKey }}
+{{- end }}
+{{- if and (has "redisCluster" $needs) $v.redis.fanoutCluster.nodes $v.redis.fanoutCluster.existingSecret }}
+- file: redis_cluster_password
+  env: FANOUT_REDIS_CLUSTER_PASSWORD_FILE
+  secret: {{ $v.redis.fanoutCluster.existingSecret }}
+  key: {{ $v.redis.fanoutCluster.passwordKey }}
 {{- end }}
 {{- if has "rabbitmq" $needs }}
 - file: rabbitmq_url
