@@ -723,6 +723,11 @@ describe("Docker target: the fan-out on an external Redis Cluster (redis.fanoutC
     ).not.toContain("/run/secrets/redis_cluster_password");
   });
 
+  it("puts the API (only) on the egress network, to reach the cluster", () => {
+    expect(Object.keys(networksOf(d.container("api-1")))).toContain("chatapi-localfanout-egress");
+    expect(Object.keys(networksOf(d.container("worker-1")))).not.toContain("chatapi-localfanout-egress");
+  });
+
   it("keeps the password in the uploaded files only, as a Pulumi secret", () => {
     expectSecretsInUploadsOnly(d);
     expect(d.secretValues).toContain(password);

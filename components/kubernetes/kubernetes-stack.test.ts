@@ -723,6 +723,18 @@ describe("prod stack with the fan-out on an external Redis Cluster (redis.fanout
     );
   });
 
+  it("lets the API (only) reach the cluster's port outside the namespace", () => {
+    const policies = d.of("networking.k8s.io/v1:NetworkPolicy").map((r) => plain(r.inputs) as Obj);
+    const egress = (role: string) =>
+      policies.find((p) => p.metadata.name === `chatapi-prodfanout-${role}`)!.spec.egress as Obj[];
+    const outside = {
+      to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+      ports: [{ protocol: "TCP", port: 6379 }],
+    };
+    expect(egress("api")).toContainEqual(outside);
+    expect(egress("worker")).not.toContainEqual(outside);
+  });
+
   it("keeps the password in the Secret object only, as a Pulumi secret", () => {
     const holders = d.resources.filter((r) => JSON.stringify(plain(r.inputs)).includes(password));
     expect(holders.map((r) => r.type)).toEqual(["kubernetes:core/v1:Secret"]);

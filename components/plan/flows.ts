@@ -30,6 +30,16 @@ export function planFlows(s: StackSettings, workloads: WorkloadPlan[], sentry: b
       }
     }
   }
+  // The sharded fan-out's external Redis Cluster: every port its listed nodes use.
+  const clusterPorts = new Set(
+    s.redis.fanoutClusterNodes.map((node) => Number(node.slice(node.lastIndexOf(":") + 1))),
+  );
+  if (present.has("api")) {
+    for (const port of clusterPorts) {
+      if (!flows.some((f) => f.from === "api" && f.to === "internet" && f.port === port))
+        flows.push({ from: "api", to: "internet", port, purpose: "Redis Cluster (sharded fan-out)" });
+    }
+  }
   if (s.smtp.host && present.has("worker")) {
     flows.push({ from: "worker", to: "internet", port: s.smtp.port, purpose: "SMTP e-mail" });
   }

@@ -11,41 +11,42 @@ export const helmStacks = (): Record<string, StackSource> => {
   const tls = makeCertificate("chat.example.com");
   return {
     prod: { file: "prod" },
-    "provided TLS, external PostgreSQL, S3, SMTP, Sentry, log files, fixed replicas, fan-out on a Redis Cluster": {
-      file: "prod",
-      stack: "ext",
-      changes: {
-        "chatapi:tls": JSON.stringify({ mode: "provided" }),
-        "chatapi:postgres": JSON.stringify({ mode: "external" }),
-        "chatapi:backup": JSON.stringify({
-          s3: { bucket: "chat-backups", region: "eu-west-1", prefix: "ext/", forcePathStyle: true },
-          retentionDays: 45,
-        }),
-        "chatapi:app": JSON.stringify({ logFile: true, logLevel: "WARNING" }),
-        "chatapi:api": JSON.stringify({ autoscaling: { enabled: false }, replicas: 4 }),
-        "chatapi:nginx": JSON.stringify({ trustedProxies: ["10.0.0.0/8"], httpsPort: 8443 }),
-        "chatapi:kubernetes": JSON.stringify({
-          namespace: "chat-ext",
-          serviceType: "ClusterIP",
-          storageClassName: "fast-ssd",
-          prometheusScrape: false,
-        }),
-        "chatapi:admin": JSON.stringify({ clientId: "6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f" }),
-        "chatapi:redis": JSON.stringify({
-          fanoutClusterNodes: ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"],
-        }),
+    "provided TLS, external PostgreSQL, S3, SMTP, Sentry, log files, fixed replicas, fan-out on a Redis Cluster":
+      {
+        file: "prod",
+        stack: "ext",
+        changes: {
+          "chatapi:tls": JSON.stringify({ mode: "provided" }),
+          "chatapi:postgres": JSON.stringify({ mode: "external" }),
+          "chatapi:backup": JSON.stringify({
+            s3: { bucket: "chat-backups", region: "eu-west-1", prefix: "ext/", forcePathStyle: true },
+            retentionDays: 45,
+          }),
+          "chatapi:app": JSON.stringify({ logFile: true, logLevel: "WARNING" }),
+          "chatapi:api": JSON.stringify({ autoscaling: { enabled: false }, replicas: 4 }),
+          "chatapi:nginx": JSON.stringify({ trustedProxies: ["10.0.0.0/8"], httpsPort: 8443 }),
+          "chatapi:kubernetes": JSON.stringify({
+            namespace: "chat-ext",
+            serviceType: "ClusterIP",
+            storageClassName: "fast-ssd",
+            prometheusScrape: false,
+          }),
+          "chatapi:admin": JSON.stringify({ clientId: "6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f" }),
+          "chatapi:redis": JSON.stringify({
+            fanoutClusterNodes: ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"],
+          }),
+        },
+        secrets: {
+          "chatapi:tlsCertificate": tls.certificate,
+          "chatapi:tlsPrivateKey": tls.privateKey,
+          "chatapi:databaseUrl": "postgresql://app:pw@db.example.com:5432/chatapi",
+          "chatapi:backupS3AccessKeyId": "AKIAEXAMPLE",
+          "chatapi:backupS3SecretAccessKey": "secretsecret",
+          "chatapi:smtpPassword": "smtp-secret",
+          "chatapi:sentryDsn": "https://key@sentry.example.com/1",
+          "chatapi:redisClusterPassword": "redis-cluster-secret",
+        },
       },
-      secrets: {
-        "chatapi:tlsCertificate": tls.certificate,
-        "chatapi:tlsPrivateKey": tls.privateKey,
-        "chatapi:databaseUrl": "postgresql://app:pw@db.example.com:5432/chatapi",
-        "chatapi:backupS3AccessKeyId": "AKIAEXAMPLE",
-        "chatapi:backupS3SecretAccessKey": "secretsecret",
-        "chatapi:smtpPassword": "smtp-secret",
-        "chatapi:sentryDsn": "https://key@sentry.example.com/1",
-        "chatapi:redisClusterPassword": "redis-cluster-secret",
-      },
-    },
     "offline images (nginx 1.22: no upstream re-resolution, old http2 syntax)": {
       file: "prod",
       stack: "offline",
