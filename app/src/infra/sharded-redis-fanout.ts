@@ -144,7 +144,8 @@ export class ShardedRedisFanout implements Fanout {
     this.closed = true;
     clearTimeout(this.restoreTimer);
     clearTimeout(this.flushTimer);
-    await this.cluster.quit().catch(() => undefined);
+    // QUIT waits for every node's answer: bounded, a dead node must not hold up a shutdown.
+    await timed(this.cluster.quit(), "QUIT", 2000).catch(() => undefined);
     this.cluster.disconnect();
   }
 
