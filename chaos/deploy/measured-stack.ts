@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import { type Credentials, type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
 import { lockHolder } from "../../scripts/lib/file-lock";
 import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { uuidList } from "../lib/digests";
 import type { StoredMessages } from "../lib/load";
@@ -59,8 +59,8 @@ export class MeasuredStack {
   static async local(name: string, args: string[], timeoutMs = 900_000): Promise<CommandRun> {
     const started = Date.now();
     const result = await run("bash", [join(ROOT, "scripts", "local"), ...args, "--stack", name], {
-      check: false,
-      timeoutMs,
+      reject: false,
+      timeout: timeoutMs,
     });
     return { exitCode: result.exitCode, output: result.all, seconds: (Date.now() - started) / 1000 };
   }

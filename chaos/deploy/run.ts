@@ -11,7 +11,7 @@ import { loadStackPlan } from "../../scripts/lib/stack-plan";
 import { type DigestResult, checkDigests } from "../lib/digests";
 import { PrivateMailpit } from "../lib/private-services";
 import { freePort, sleep } from "../lib/processes";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { type Measured, LOAD_SIZES, measure } from "./measure";
 import { type CommandRun, MeasuredStack } from "./measured-stack";
 import { type TestImages, buildTestImages, removeTestImages } from "./test-images";
@@ -44,7 +44,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000):
 
 /** The Docker engine's default bridge address: the host as its containers reach it. */
 async function dockerBridgeAddress(): Promise<string> {
-  const { stdout } = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { check: false });
+  const { stdout } = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { reject: false });
   const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
   if (!address) throw new Error("the docker0 bridge has no IPv4 address: is the Docker engine running?");
   return address;

@@ -4,7 +4,7 @@
 //                 release whose schema the previous one must keep working on
 //   crashing    `chatapi serve` exits at once (a bad build): a crash loop behind the gate
 //   badMigration + a migration that fails: the release's migration job exits non-zero
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 
 export interface TestImages {
   base: string;
@@ -91,5 +91,5 @@ export async function buildTestImages(base: string, prefix: string): Promise<Tes
 }
 
 export async function removeTestImages(images: TestImages): Promise<void> {
-  await run("docker", ["rmi", images.next, images.crashing, images.badMigration], { check: false });
+  await run("docker", ["rmi", images.next, images.crashing, images.badMigration], { reject: false });
 }

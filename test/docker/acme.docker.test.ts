@@ -11,7 +11,7 @@
 import { connect } from "node:tls";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { PrivatePebble } from "../support/acme-server";
 import { ChatClient, ResilientSubscriber } from "../support/chat-client";
@@ -35,7 +35,7 @@ let chat: ChatClient;
 let conversation: Conversation;
 
 async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { check: false });
+  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { reject: false });
   const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
   if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
   return address;
@@ -82,12 +82,12 @@ async function certbot() {
 }
 
 async function certbotLogs(): Promise<string> {
-  return (await run("docker", ["logs", `${stack.prefix}-certbot`], { check: false })).all;
+  return (await run("docker", ["logs", `${stack.prefix}-certbot`], { reject: false })).all;
 }
 
 /** Times (ms since epoch) of "published" lines in certbot's log (docker log timestamps). */
 async function publishTimes(): Promise<number[]> {
-  const out = (await run("docker", ["logs", "--timestamps", `${stack.prefix}-certbot`], { check: false }))
+  const out = (await run("docker", ["logs", "--timestamps", `${stack.prefix}-certbot`], { reject: false }))
     .all;
   return out
     .split("\n")

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrivateS3 } from "../../app/test/support/s3-server";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import type { ChatClient } from "../support/chat-client";
 import { type Conversation, readConversation, tokenFor, writeConversation } from "../support/conversation";
@@ -32,7 +32,7 @@ const scratch = mkdtempSync(join(tmpdir(), "chatapi-backup-test-"));
 
 /** The docker0 bridge's address: containers on any bridge reach the host there. */
 async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { check: false });
+  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { reject: false });
   const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
   if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
   return address;

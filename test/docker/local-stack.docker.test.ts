@@ -18,7 +18,7 @@ import {
   expectStatus,
 } from "../../scripts/lib/chat-client";
 import * as pulumi from "@pulumi/pulumi";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { applyOverrides } from "../../scripts/lib/stack-plan";
 import { readStackFile } from "../../components/config/stack-file";
 import { runProgram } from "../../stacks/program";
@@ -137,7 +137,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
         "--admin-key-file",
         join(dir, "secrets", "admin_api_key"),
       ],
-      { check: false },
+      { reject: false },
     );
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(
@@ -147,7 +147,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     const untrusted = await run(
       join(repoRoot, "scripts", "smoke"),
       ["--url", endpoint.baseUrl, "--admin-key-file", join(dir, "secrets", "admin_api_key")],
-      { check: false },
+      { reject: false },
     );
     expect(untrusted.exitCode).toBe(1);
     expect(untrusted.stderr).toMatch(/self-signed certificate|unable to verify/);
@@ -237,7 +237,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     expect(status).toMatch(/^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
     expect(status).toMatch(/^CapEff:\s+0+$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
-    const write = await run("docker", ["exec", api1, "touch", "/app/x"], { check: false });
+    const write = await run("docker", ["exec", api1, "touch", "/app/x"], { reject: false });
     expect(write.stderr).toMatch(/Read-only file system/);
   });
 

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type RunResult, run } from "../../scripts/lib/run";
+import { type RunResult, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { ChatClient } from "./chat-client";
 import { repoRoot } from "./paths";
@@ -40,8 +40,8 @@ export class TestStack {
   /** scripts/local <command> --stack <name> [args]; never throws on the exit code. */
   local(command: string, args: string[] = [], timeoutMs = 900_000): Promise<RunResult> {
     return run("bash", [join(repoRoot, "scripts", "local"), command, "--stack", this.name, ...args], {
-      check: false,
-      timeoutMs,
+      reject: false,
+      timeout: timeoutMs,
     });
   }
 
