@@ -25,7 +25,7 @@ import { LocalCluster, type PortForward, clusterScript } from "./support/local-c
 import { type FileLock, acquireFileLock } from "../scripts/lib/file-lock";
 import { cacheDir, repoRoot } from "./support/paths";
 import { EngineProject, resolvePulumiCli } from "./support/pulumi-engine";
-import { waitFor } from "./support/ports";
+import { waitFor } from "../toolbox/processes";
 import { makeCertificate } from "./support/tls-fixture";
 import { renewTlsSecret } from "./support/tls-renewal";
 

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { call, setupTenant } from "../test/support/http.js";
-import { startAppProcess, type AppProcess } from "../test/support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, loadServicesEnv } from "../test/support/services.js";
 import WebSocket from "ws";
 import { TestSocket } from "../test/support/ws-client.js";
@@ -71,7 +71,7 @@ class RawClient {
 }
 
 const rssKb = (p: AppProcess) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, "utf8"))?.[1]);
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))?.[1]);
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -213,8 +213,7 @@ async function main() {
   } catch (error) {
     for (const p of [a, b])
       console.error(
-        p.child.exitCode,
-        p.child.signalCode,
+        p.alive() ? "running" : "exited",
         p.output
           .filter((l) => !l.includes('"level":"info"'))
           .slice(-20)

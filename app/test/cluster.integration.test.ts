@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, setupTenant } from "./support/http.js";
-import { CLI, startAppProcess, type AppProcess } from "./support/process.js";
+import { CLI, startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 import { range, seqs, TestSocket } from "./support/ws-client.js";
 
@@ -141,7 +141,7 @@ describe("graceful shutdown", () => {
     const n = 30;
     for (let i = 0; i < n; i++)
       s.send({ type: "send", room_id: roomId, body: `x${i}`, client_msg_id: `x${i}` });
-    c.child.kill("SIGTERM");
+    c.signal("SIGTERM");
     expect(await s.closed).toBe(1001);
     expect(await c.exited).toBe(0);
     const acks = s.frames.filter((f) => f.type === "ack").map((f) => f.client_msg_id as string);
@@ -187,7 +187,7 @@ describe("graceful shutdown of busy keep-alive connections", () => {
     // Busy on one connection, then SIGTERM between two requests on it.
     for (let i = 0; i < 5; i++) expect((await post(i)).status).toBe(201);
     const answered = post(5);
-    d.child.kill("SIGTERM");
+    d.signal("SIGTERM");
     const outcomes: Array<{ status: number; connection: string | undefined } | string> = [await answered];
     // The same client keeps going until the instance is gone: each request is answered or refused
     // (ECONNREFUSED: try another instance), never cut once the server has taken it. A connection
@@ -195,7 +195,7 @@ describe("graceful shutdown of busy keep-alive connections", () => {
     // with its request unread (ECONNRESET): the server cannot prevent that, and since it never
     // saw the request, nothing of it may be stored (the client retries with its client_msg_id).
     const failed: Array<{ i: number; code: string }> = [];
-    for (let i = 6; i < 200 && d.child.exitCode === null; i++) {
+    for (let i = 6; i < 200 && d.alive(); i++) {
       const outcome = await post(i).catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
       outcomes.push(outcome);
       if (typeof outcome === "string") failed.push({ i, code: outcome });

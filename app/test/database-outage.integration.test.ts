@@ -4,7 +4,7 @@
 // (chaos/faults/postgres-restart.ts restarts a real cluster under load and checks recovery.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, setupTenant } from "./support/http.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 import { HoldingProxy } from "./support/tcp-proxy.js";
 import { TestSocket } from "./support/ws-client.js";

@@ -10,7 +10,7 @@ import { notificationDigestHandler } from "../src/jobs/handlers/notification-dig
 import { Mailer } from "../src/jobs/mailer.js";
 import { call } from "./support/http.js";
 import { mailDetail, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import {
   appEnv,
   createAdminKey,

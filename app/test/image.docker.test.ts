@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "./support/http.js";
-import { freePort } from "./support/redis-server.js";
-import { APP_DIR } from "./support/process.js";
+import { freePort } from "../../toolbox/processes.js";
+import { APP_DIR } from "../../toolbox/processes.js";
 import { createTestVhost } from "./support/rabbitmq.js";
 import {
   createTestDatabase,

@@ -12,7 +12,7 @@ import {
   workerEnv,
 } from "./support/jobs.js";
 import { mailDetail, mailTo, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { createTestVhost, type TestVhost } from "./support/rabbitmq.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 import { TestSocket } from "./support/ws-client.js";

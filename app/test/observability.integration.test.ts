@@ -11,7 +11,7 @@ import { createLogger, LOG_FILE_BACKUPS } from "../src/observability/logger.js";
 import { initSentry } from "../src/observability/sentry.js";
 import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
-import { startAppProcess } from "./support/process.js";
+import { startAppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 import { TestSocket } from "./support/ws-client.js";
 

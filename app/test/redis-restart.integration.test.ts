@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, setupTenant } from "./support/http.js";
 import { metricValue } from "./support/jobs.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
-import { PrivateRedis } from "./support/redis-server.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
+import { PrivateRedis } from "../../toolbox/private-services.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 import { range, seqs, TestSocket } from "./support/ws-client.js";
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { startServer, type ServerProcess } from "../lib/processes";
+import { startServer, type ServerProcess } from "../../toolbox/processes";
 import type { BenchRoom, RunningSystem } from "./types";
 
 const run = promisify(execFile);

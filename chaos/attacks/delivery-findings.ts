@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { HoldingProxy } from "../../app/test/support/tcp-proxy.js";
-import { PrivateRedis } from "../lib/private-services";
+import { PrivateRedis } from "../../toolbox/private-services";
 import { required } from "../lib/services";
 import type { AttackResult, Scale } from "../lib/results";
 import { type Check, findingResult } from "./lib/finding";

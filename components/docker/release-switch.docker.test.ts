@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../toolbox/exec";
-import { freePort } from "../../test/support/ports";
+import { freePort } from "../../toolbox/processes";
 import { serializedReleaseSwitch } from "../../test/support/serialized-release-switch";
 import { renderReleaseServers } from "../nginx/render-nginx-config";
 import { nginxWorkers } from "./nginx-reload";

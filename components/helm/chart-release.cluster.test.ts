@@ -20,7 +20,7 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { PrivateS3 } from "../../app/test/support/s3-server";
+import { PrivateS3 } from "../../toolbox/private-services";
 import { createCertificateAuthority, issueServerCertificate } from "../compose/self-signed-tls";
 import { readAppVersion } from "../config/stack-file";
 import type { TlsPlan } from "../plan/types";
@@ -37,7 +37,7 @@ import {
 import { CHART, helmBinary } from "../../test/support/helm";
 import { LocalCluster, type PortForward, clusterScript } from "../../test/support/local-cluster";
 import { repoRoot } from "../../test/support/paths";
-import { waitFor } from "../../test/support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { renewTlsSecret } from "../../test/support/tls-renewal";
 

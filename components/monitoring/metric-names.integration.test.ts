@@ -17,11 +17,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli } from "../../app/test/support/backup";
-import { type Daemon, startDaemon, startPushgateway } from "../../app/test/support/daemon";
+import { type Daemon, startDaemon, startPushgateway } from "../../toolbox/processes";
 import { call, setupTenant } from "../../app/test/support/http";
 import { postMessage, workerEnv } from "../../app/test/support/jobs";
-import { startAppProcess, type AppProcess } from "../../app/test/support/process";
-import { PrivateRabbit } from "../../app/test/support/rabbitmq-node";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes";
+import { PrivateRabbit } from "../../toolbox/private-services";
 import {
   appEnv,
   createAdminKey,
@@ -29,7 +29,7 @@ import {
   type TestDatabase,
 } from "../../app/test/support/services";
 import { TestSocket } from "../../app/test/support/ws-client";
-import { freePort, waitFor } from "../../test/support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 import { type SeriesSelector, seriesSelectors } from "../../test/support/promql-selectors";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import {

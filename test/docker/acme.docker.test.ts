@@ -21,7 +21,7 @@ import {
   tokenFor,
   writeConversation,
 } from "../support/conversation";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { TestStack } from "../support/test-stack";
 
 const DOMAIN = "chat.acme.test";

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrivateS3 } from "../../app/test/support/s3-server";
+import { PrivateS3 } from "../../toolbox/private-services";
 import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import type { ChatClient } from "../support/chat-client";
 import { type Conversation, readConversation, tokenFor, writeConversation } from "../support/conversation";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { instanceContainer } from "../support/local-stack";
 import { TestStack } from "../support/test-stack";
 

@@ -16,7 +16,7 @@ import { type Server, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { TestStack } from "../support/test-stack";
 
 const id = randomBytes(2).toString("hex");

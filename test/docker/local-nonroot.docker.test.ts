@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, run } from "../../toolbox/exec";
 import { repoRoot } from "../support/paths";
 import { instanceContainer, stackFileArgs } from "../support/local-stack";
-import { freePort } from "../support/ports";
+import { freePort } from "../../toolbox/processes";
 
 const USER = "chatapi-dev"; // = DOCKER_TEST_USER in scripts/lib/setup-common.sh
 const stack = `nr${randomUUID().slice(0, 6)}`;

@@ -38,7 +38,7 @@ import { reloadNginx } from "../../components/docker/nginx-reload";
 import { requireImages } from "../support/images";
 import { repoRoot } from "../support/paths";
 import { instanceContainer, runLocal } from "../support/local-stack";
-import { freePort, waitFor } from "../support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 
 const mocks = installMocks();
 const stack = `lt${randomUUID().slice(0, 6)}`;

@@ -16,7 +16,7 @@ import { SCRAPE_JOBS, loadAlertRules } from "../../components/monitoring/monitor
 import { docker, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { repoRoot } from "../support/paths";
-import { freePort, waitFor } from "../support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 
 const stack = `mt${randomUUID().slice(0, 6)}`;
 const prefix = `chatapi-${stack}`;

@@ -18,7 +18,7 @@ import { docker } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { repoRoot } from "../support/paths";
 import { runLocal } from "../support/local-stack";
-import { freePort } from "../support/ports";
+import { freePort } from "../../toolbox/processes";
 
 const CHROMIUM = "/usr/bin/chromium";
 // As /work/.library/env/machines/polyglot.md starts it: no sandbox as root, nothing reaching out.

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { execa } from "execa";
 import { repoRoot } from "./paths";
-import { freePort } from "./ports";
+import { freePort } from "../../toolbox/processes";
 
 export const clusterScript = join(repoRoot, "scripts", "cluster");
 

@@ -9,7 +9,7 @@ import { type RunResult, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { ChatClient } from "./chat-client";
 import { repoRoot } from "./paths";
-import { freePort } from "./ports";
+import { freePort } from "../../toolbox/processes";
 
 export class TestStack {
   readonly dir: string;
