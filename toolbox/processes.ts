@@ -98,6 +98,8 @@ export interface ChildOptions {
 export async function startChild(file: string, args: string[], options: ChildOptions = {}): Promise<Child> {
   const { execa } = await execaModule();
   const output: string[] = [];
+  // An execa line transform that keeps each line and passes nothing on (nothing is buffered).
+  // eslint-disable-next-line require-yield
   const keep = function* (line: unknown) {
     output.push(String(line));
   };
