@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli } from "../../app/test/support/backup";
 import { type Daemon, startDaemon, startPushgateway } from "../../toolbox/processes";
-import { call, setupTenant } from "../../app/test/support/http";
 import { postMessage, workerEnv } from "../../app/test/support/jobs";
 import { startAppProcess, type AppProcess } from "../../toolbox/processes";
 import { PrivateRabbit } from "../../toolbox/private-services";
@@ -28,7 +27,6 @@ import {
   createTestDatabase,
   type TestDatabase,
 } from "../../app/test/support/services";
-import { TestSocket } from "../../app/test/support/ws-client";
 import { freePort, waitFor } from "../../toolbox/processes";
 import { type SeriesSelector, seriesSelectors } from "../../test/support/promql-selectors";
 import { makeCertificate } from "../../test/support/tls-fixture";
@@ -40,6 +38,7 @@ import {
   loadAlertRules,
   loadDashboard,
 } from "./monitoring-files";
+import { call, connect, createTenant } from "../../toolbox/chat-client";
 
 const work = mkdtempSync(join(tmpdir(), "chatapi-metric-names-"));
 const daemons: Daemon[] = [];
@@ -308,13 +307,13 @@ beforeAll(async () => {
   daemons.push(prometheus);
 
   // Traffic: a subscriber on a WebSocket, messages sent and read over REST (each makes a job).
-  const tenant = await setupTenant(api.url, adminKey, "metrics");
+  const tenant = await createTenant(api.url, adminKey, "metrics");
   const [sender, reader] = [await tenant.newUser("sender"), await tenant.newUser("reader")];
   const room = await call<{ id: string }>(api.url, "POST", "/api/v1/rooms", {
     token: sender.token,
     body: { name: "metrics", member_ids: [reader.id] },
   });
-  const socket = await TestSocket.connect(api.url, reader.token);
+  const socket = await connect(api.url, reader.token);
   await socket.request(
     { type: "subscribe", room_id: room.body.id, after_seq: 0 },
     (f) => f.type === "subscribed",
