@@ -102,15 +102,17 @@ export interface Frame {
   [key: string]: unknown;
 }
 
+export interface ChatMessage {
+  id: string;
+  room_id: string;
+  seq: number;
+  body: string;
+  sender_id: string;
+  client_msg_id: string | null;
+}
+
 export interface MessageFrame extends Frame {
-  message: {
-    id: string;
-    room_id: string;
-    seq: number;
-    body: string;
-    sender_id: string;
-    client_msg_id: string | null;
-  };
+  message: ChatMessage;
 }
 
 /** Records every frame (text that is not JSON as type "(not json)"), the close code and reason. */

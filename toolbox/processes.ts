@@ -61,16 +61,17 @@ export async function waitFor(
   );
 }
 
-/** Child processes run the build: refuse a missing one or one older than the sources. */
-export function assertBuildCurrent(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-  const built = statSync(CLI).mtimeMs;
+/** Child processes run the build (of `appDir`): refuse a missing one or one older than the sources. */
+export function assertBuildCurrent(appDir = APP_DIR): void {
+  const cli = join(appDir, "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
+  const built = statSync(cli).mtimeMs;
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
     );
-  const stale = walk(join(APP_DIR, "src")).find((f) => statSync(f).mtimeMs > built);
-  if (stale) throw new Error(`app/dist is older than ${stale}: run npm run build`);
+  const stale = walk(join(appDir, "src")).find((f) => statSync(f).mtimeMs > built);
+  if (stale) throw new Error(`${appDir}/dist is older than ${stale}: run npm run build`);
 }
 
 export interface Child {

@@ -4,6 +4,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import WebSocket from "ws";
+import type { ChatMessage, Frame } from "../../toolbox/chat-client";
 
 export interface Endpoint {
   /** e.g. https://localhost:8443/ */
@@ -93,19 +94,7 @@ export async function expectStatus<T>(
   return result.body;
 }
 
-export interface Frame {
-  type: string;
-  [key: string]: unknown;
-}
-
-export interface ChatMessage {
-  id: string;
-  room_id: string;
-  seq: number;
-  sender_id: string;
-  body: string;
-  client_msg_id: string | null;
-}
+export type { ChatMessage, Frame };
 
 /** One WebSocket connection to /ws: every frame is kept in order; waiters see them all. */
 export class ChatSocket {

@@ -5,6 +5,7 @@
 // hashes WebSockets on when the first hop is a trusted proxy (chatapi:nginx.trustedProxies).
 import { Agent, request } from "node:https";
 import WebSocket from "ws";
+import type { ChatMessage } from "../../toolbox/chat-client";
 
 export interface ChatEndpoint {
   /** Local port that reaches nginx's HTTPS listener. */
@@ -37,15 +38,6 @@ export interface RestResponse<T = unknown> {
   headers: Record<string, string | string[] | undefined>;
   /** Negotiated TLS version, e.g. TLSv1.3. */
   tls: string | null;
-}
-
-export interface ChatMessage {
-  id: string;
-  room_id: string;
-  seq: number;
-  body: string;
-  sender_id: string;
-  client_msg_id: string | null;
 }
 
 export class ChatClient {

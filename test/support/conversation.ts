@@ -3,7 +3,8 @@
 // their seqs. Read back with the client's API key, which lives in the database and so travels
 // with a backup (user tokens are signed with the stack's SECRET_KEY and do not).
 import { randomUUID } from "node:crypto";
-import type { ChatClient, ChatMessage, ResilientSubscriber } from "./chat-client";
+import type { ChatMessage } from "../../toolbox/chat-client";
+import type { ChatClient, ResilientSubscriber } from "./chat-client";
 
 export interface Conversation {
   clientKey: string;
