@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { HoldingProxy } from "./support/tcp-proxy.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy.js";
 import { call, connect, createTenant } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;

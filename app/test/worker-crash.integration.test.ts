@@ -21,7 +21,7 @@ import {
   required,
   type TestDatabase,
 } from "./support/services.js";
-import { HoldingProxy } from "./support/tcp-proxy.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy.js";
 
 let db: TestDatabase;
 let vhost: TestVhost;

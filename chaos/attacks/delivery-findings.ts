@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { HoldingProxy } from "../../app/test/support/tcp-proxy.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy";
 import { PrivateRedis } from "../../toolbox/private-services";
 import { required } from "../lib/services";
 import type { AttackResult, Scale } from "../lib/results";
