@@ -145,9 +145,14 @@ describe("TLS", () => {
       expect(JSON.parse(body)).toMatchObject({ status: "healthy" });
       const t = await createTenant(server.url, adminKey, "tls");
       const u = await t.newUser("tls");
-      const s = await connect(`https://127.0.0.1:${app.port}`, u.token, {}, {
-        rejectUnauthorized: false,
-      });
+      const s = await connect(
+        `https://127.0.0.1:${app.port}`,
+        u.token,
+        {},
+        {
+          rejectUnauthorized: false,
+        },
+      );
       expect(s.frames[0]!.type).toBe("ready");
       s.close();
     } finally {
