@@ -9,6 +9,7 @@ import type { DeploymentPlan, KubernetesRole, MonitoringRole, Role, WorkloadPlan
 function monitoringTypes<T extends "docker" | "kubernetes">(target: T) {
   return {
     prometheus: `chatapi:${target}:Prometheus`,
+    alertmanager: `chatapi:${target}:Alertmanager`,
     "postgres-exporter": `chatapi:${target}:PostgresExporter`,
     "redis-exporter": `chatapi:${target}:RedisExporter`,
     "nginx-exporter": `chatapi:${target}:NginxExporter`,

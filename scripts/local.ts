@@ -1,7 +1,7 @@
 // The local Docker stack in one command (npm run local / npm run local:down), and new app
 // versions on it. See README, "Local stack", and docs/DEPLOYS.md.
 //   (every command: [--dir DIR] the stack's folder, default ~/.cache/chatapi/stacks/<stack>)
-//   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]... [--monitoring]
+//   scripts/local up       [--stack local] [--stack-file NAME] [--set key.path=value]... [--monitoring] [--alertmanager]
 //                          [--engine auto|compose|pulumi] [--no-smoke] [--show-admin-key] [--timeout 600] [--no-wait]
 //                          [--offline] [--skip-setup]
 //   scripts/local deploy   --image REF [--stack local] [--set key.path=value]... [--no-wait] [--no-smoke]
@@ -81,6 +81,7 @@ const { values, positionals } = parseCommandLine("local", usage, {
     "no-wait": { type: "boolean", default: false },
     "show-admin-key": { type: "boolean", default: false },
     monitoring: { type: "boolean", default: false },
+    alertmanager: { type: "boolean", default: false },
     offline: { type: "boolean", default: false },
     "skip-setup": { type: "boolean", default: false },
     timeout: { type: "string", default: "600" },
@@ -253,8 +254,13 @@ async function up(): Promise<void> {
   }
   const inputs = await inputsWithImages(choice.engine, {
     stackFile: values["stack-file"] ?? stack,
-    // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled).
-    set: [...values.set, ...(values.monitoring ? ["monitoring.enabled=true"] : [])],
+    // --monitoring: the stack's Prometheus and exporters (chatapi:monitoring.enabled);
+    // --alertmanager: also Alertmanager (monitoring.alertmanager.enabled), so monitoring too.
+    set: [
+      ...values.set,
+      ...(values.monitoring || values.alertmanager ? ["monitoring.enabled=true"] : []),
+      ...(values.alertmanager ? ["monitoring.alertmanager.enabled=true"] : []),
+    ],
   });
   const { plan } = planOf(inputs);
   say(`plan: stack ${stack} (Pulumi.${inputs.stackFile}.yaml)`);
@@ -310,11 +316,23 @@ ${
   plan.monitoring.enabled
     ? `  Prometheus  http://127.0.0.1:${plan.monitoring.prometheusPort}/   (loopback only: targets /targets, alerts /alerts)\n`
     : ""
-}  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
+}${
+    plan.monitoring.alertmanager
+      ? `  Alertmanager http://127.0.0.1:${plan.monitoring.alertmanager.port}/  (loopback only: alerts, silences; sends to ${alertDestinations(plan.monitoring.alertmanager)})\n`
+      : ""
+  }  admin key   cat ${tilde(adminApiKeyFile)}   (X-API-Key header of POST ${plan.loadBalancer.apiPrefix}/clients)${
     values["show-admin-key"] ? `\n              ${readFileSync(adminApiKeyFile, "utf8").trim()}` : ""
   }
   releases    bash scripts/local releases${stack === "local" ? "" : ` --stack ${stack}`}   (deploy --image REF, rollback)
   stop        npm run local:down${stack === "local" ? "" : ` -- --stack ${stack}`}   (data volumes kept; add --volumes to delete them)`);
+}
+
+/** Where Alertmanager sends alerts, for the summary (the webhook URL is a secret: not shown). */
+function alertDestinations(a: NonNullable<DeploymentPlan["monitoring"]["alertmanager"]>): string {
+  return [
+    ...(a.email ? [`mail to ${a.email.to.join(", ")} via ${a.email.smarthost}`] : []),
+    ...(a.webhook ? ["the webhook (chatapi:alertmanagerWebhookUrl)"] : []),
+  ].join(" and ");
 }
 
 /** deploy and rollback on a compose stack: the same swap, then the smoke check. */
@@ -403,8 +421,17 @@ async function down(): Promise<void> {
     .filter(Boolean);
   if (values.volumes) {
     if (volumes.length > 0) await docker("volume", "rm", ...volumes);
-    // The releases' pinned images go with the stack's state.
-    const pinned = (await docker("images", "-q", "--filter", `reference=chatapi-${stack}/app`))
+    // The releases' pinned images go with the stack's state: by tag, since `rmi` of an image ID
+    // that other tags (another stack's pin, the image it was deployed as) share is refused.
+    const pinned = (
+      await docker(
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "--filter",
+        `reference=chatapi-${stack}/app`,
+      )
+    )
       .split("\n")
       .filter(Boolean);
     if (pinned.length > 0) await run("docker", ["rmi", ...new Set(pinned)], { reject: false });

@@ -52,7 +52,7 @@ else {
       ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=chat.example.com"],
       ...[
         "-addext",
-        "subjectAltName=DNS:chat.example.com,DNS:chat.ci.example.com,DNS:chatapi.kind.test",
+        "subjectAltName=DNS:chat.example.com,DNS:chat.ci.example.com,DNS:chatapi.kind.test,DNS:chatapi.localcluster.test",
         "-keyout",
         join(tls, "key.pem"),
       ],

@@ -13,7 +13,7 @@
 //   5. `down` leaves the host as step 1 found it;
 //   6. `up` from nothing (a new state folder) and `down --purge` remove every trace, that folder too.
 // It takes the machine-wide lock of the cluster tests (~/.cache/chatapi/run/kind-stack.lock): it
-// stops the cluster, so it never runs beside the kind-stack test.
+// stops the cluster, so it never runs beside the localcluster-stack test.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";

@@ -63,6 +63,13 @@ export interface Measured {
   /** API instances the subscribers were on when the command started. */
   instancesAtStart: string[];
   report: LoadReport;
+  /**
+   * The failed requests, alike ones counted together: seconds after the command was launched
+   * (its output's own clock starts a few seconds later, once its runtime is up), kind, what it saw.
+   */
+  failures: string[];
+  /** Requests nginx dropped unanswered as it closed an idle keep-alive connection, sent again once (as browsers do). */
+  keepAliveRetries: number;
   load: string;
 }
 
@@ -118,9 +125,19 @@ export async function measure(
     const instancesAtStart = load.subscriberInstances();
     await sleep(size.beforeMs);
     const liveBefore = stack.releases().live ?? "none";
+    const commandStarted = Date.now();
+    const retriesBefore = stack.keepAliveRetries.length;
     const [command] = await Promise.all([stack.local(operation.args), meanwhile?.()]);
     await sleep(size.afterMs);
     const report = await load.finish();
+    const keepAliveRetries = stack.keepAliveRetries.length - retriesBefore;
+    const failures = new Map<string, number>();
+    for (const a of load.failedAttempts()) {
+      const line =
+        `${a.outcome} (${a.kind}) at ${((a.at - commandStarted) / 1000).toFixed(1)} s` +
+        `${a.sample ? `: ${a.sample.replace(/\s+/g, " ").trim()}` : ""}`;
+      failures.set(line, (failures.get(line) ?? 0) + 1);
+    }
     return {
       operation,
       offline,
@@ -130,6 +147,8 @@ export async function measure(
       liveAfter: stack.releases().live ?? "none",
       instancesAtStart,
       report,
+      failures: [...failures].map(([line, n]) => (n > 1 ? `${n} × ${line}` : line)),
+      keepAliveRetries,
       load: describeSize(size, instances.length),
     };
   } catch (error) {

@@ -15,6 +15,7 @@ import { run } from "../../toolbox/exec";
 import { type Measured, LOAD_SIZES, measure } from "./measure";
 import { type CommandRun, MeasuredStack } from "./measured-stack";
 import { type TestImages, buildTestImages, removeTestImages } from "./test-images";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -40,14 +41,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000):
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
     await sleep(100);
   }
-}
-
-/** The Docker engine's default bridge address: the host as its containers reach it. */
-async function dockerBridgeAddress(): Promise<string> {
-  const { stdout } = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { reject: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
-  if (!address) throw new Error("the docker0 bridge has no IPv4 address: is the Docker engine running?");
-  return address;
 }
 
 /** The app image built from this checkout under a tag of the run's own (no other run's tag moves). */
@@ -116,18 +109,20 @@ export async function runDeploys(
       log(
         `  exit ${row.command.exitCode} in ${row.command.seconds.toFixed(1)} s; live ${row.liveBefore} → ${row.liveAfter}; ` +
           `failed requests ${JSON.stringify(row.report.failedRequests)}, lost ${row.report.lost}, duplicated ${row.report.duplicated}, ` +
-          `longest gap ${row.report.longestGapMs} ms`,
+          `longest gap ${row.report.longestGapMs} ms; keep-alive requests dropped by nginx and sent again ${row.keepAliveRetries}`,
       );
+      for (const failure of row.failures) log(`  failed request: ${failure}`);
+      // The command's own steps on the same clock, to see which one the failures came with.
+      if (row.failures.length > 0)
+        for (const step of row.command.output.split("\n").filter((l) => MILESTONE.test(l)))
+          log(`    ${step}`);
     }
     const releases = await stack.local(["releases"]);
-    log("waiting for the workers to send every digest (up to 60 s after the last message)");
+    log("waiting for the workers to send every digest (batches close 60 s after their first message)");
     const workers = await checkDigests({
       query: (sql) => stack!.query(sql),
-      offline: {
-        ids: rows.flatMap((r) => r.offline.ids),
-        addresses: rows.flatMap((r) => r.offline.addresses),
-      },
-      rooms: rows.flatMap((r) => r.rooms),
+      // Each operation has a tenant of its own: its offline members are in its rooms only.
+      offline: rows.map((r) => ({ ...r.offline, rooms: r.rooms })),
       mailpit: mailpit.api,
       settleTimeoutMs: 180_000,
     });
@@ -150,6 +145,10 @@ export async function runDeploys(
   }
 }
 
+/** The lines of a command's output that mark its steps (the switch, the drain, the smoke check). */
+const MILESTONE =
+  /health gate:|: ready \(|nginx: switched|stopped \(exit|drained in|smoke check|took [\d.]+ s/;
+
 const failed = (r: Measured) =>
   r.report.failedRequests.send + r.report.failedRequests.plainSend + r.report.failedRequests.read;
 
@@ -158,14 +157,14 @@ const swapSeconds = (r: Measured) => /(?:deploy|rollback|up) took ([\d.]+) s/.ex
 
 export function resultTable(run: DeployRun): string {
   const lines = [
-    "| operation | exit | live release | failed requests (send / send without id / read) | acked | lost | duplicated | out of order | WebSocket reconnects | longest subscriber gap | command to done (swap) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| operation | exit | live release | failed requests (send / send without id / read) | sent again after a keep-alive drop | acked | lost | duplicated | out of order | WebSocket reconnects | longest subscriber gap | command to done (swap) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of run.rows) {
     const f = r.report.failedRequests;
     const q = r.report.requests;
     lines.push(
-      `| ${r.operation.name} | ${r.command.exitCode} | ${r.liveBefore} → ${r.liveAfter} | ${failed(r)} (${f.send}/${q.send}, ${f.plainSend}/${q.plainSend}, ${f.read}/${q.read}) | ${r.report.acked} | ${r.report.lost} | ${r.report.duplicated} | ${r.report.outOfOrder} | ${r.report.reconnects} | ${(r.report.longestGapMs / 1000).toFixed(2)} s | ${r.command.seconds.toFixed(1)} s${swapSeconds(r) ? ` (${swapSeconds(r)} s)` : ""} |`,
+      `| ${r.operation.name} | ${r.command.exitCode} | ${r.liveBefore} → ${r.liveAfter} | ${failed(r)} (${f.send}/${q.send}, ${f.plainSend}/${q.plainSend}, ${f.read}/${q.read}) | ${r.keepAliveRetries} | ${r.report.acked} | ${r.report.lost} | ${r.report.duplicated} | ${r.report.outOfOrder} | ${r.report.reconnects} | ${(r.report.longestGapMs / 1000).toFixed(2)} s | ${r.command.seconds.toFixed(1)} s${swapSeconds(r) ? ` (${swapSeconds(r)} s)` : ""} |`,
     );
   }
   return lines.join("\n");
@@ -177,7 +176,15 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
   for (const r of run.rows) {
     const n = r.operation.name;
     out.push(
-      { name: `${n}: no failed request`, ok: failed(r) === 0, detail: JSON.stringify(r.report.outcomes) },
+      {
+        name: `${n}: no failed request`,
+        ok: failed(r) === 0,
+        detail: [
+          JSON.stringify(r.report.outcomes),
+          `sent again after a keep-alive drop: ${r.keepAliveRetries}`,
+          ...r.failures,
+        ].join("; "),
+      },
       { name: `${n}: no acked message lost`, ok: r.report.lost === 0, detail: `lost ${r.report.lost}` },
       {
         name: `${n}: nothing duplicated or out of order`,
@@ -218,7 +225,14 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
   return out;
 }
 
-function writeDocs(run: DeployRun): void {
+/** The checkout's commit the figures were measured at. */
+async function currentCommit(): Promise<string> {
+  const { stdout } = await run("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { reject: false });
+  return stdout.trim() || "(unknown)";
+}
+
+async function writeDocs(run: DeployRun): Promise<void> {
+  const commit = await currentCommit();
   const path = join(ROOT, "docs", "DEPLOYS.md");
   const text = readFileSync(path, "utf8");
   const start = "<!-- deploy-figures:start (written by npm run deploys) -->";
@@ -226,7 +240,7 @@ function writeDocs(run: DeployRun): void {
   const results = checks(run);
   const block = [
     start,
-    `Measured ${run.startedAt.slice(0, 10)} on the 2-core build machine (shared with other builds and tests) by`,
+    `Measured ${run.startedAt.slice(0, 10)} at commit ${commit} on the 2-core build machine (shared with other builds and tests) by`,
     "`flock /tmp/chatapi-docker.lock npm run deploys`: the local stack on docker-compose, 2 API instances, 1 worker,",
     `load: ${run.rows[0]?.load ?? ""}.`,
     "",
@@ -245,11 +259,11 @@ function writeDocs(run: DeployRun): void {
 if (require.main === module) {
   const scale = process.argv.includes("--short") ? "short" : "full";
   runDeploys(scale)
-    .then((run) => {
+    .then(async (run) => {
       console.log(`\n${resultTable(run)}\n`);
       const results = checks(run);
       for (const c of results) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.name} (${c.detail})`);
-      if (scale === "full") writeDocs(run);
+      if (scale === "full") await writeDocs(run);
       process.exit(results.every((c) => c.ok) ? 0 : 1);
     })
     .catch((error: unknown) => {

@@ -90,6 +90,8 @@ export async function buildTestImages(base: string, prefix: string): Promise<Tes
   };
 }
 
+/** Removes the run's own tags (the base too: it was built under the run's tag). */
 export async function removeTestImages(images: TestImages): Promise<void> {
-  await run("docker", ["rmi", images.next, images.crashing, images.badMigration], { reject: false });
+  const tags = [images.next, images.crashing, images.badMigration, images.base];
+  await run("docker", ["rmi", ...tags], { reject: false });
 }

@@ -73,8 +73,7 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
 
     const digests = await checkDigests({
       query: async <T>(sql: string) => (await stack!.pool.query(sql)).rows as T[],
-      offline: { ids: offlineIds, addresses },
-      rooms: tenant.rooms,
+      offline: [{ ids: offlineIds, addresses, rooms: tenant.rooms }],
       mailpit: required("CHATAPI_TEST_MAILPIT_URL"),
     });
     return result(

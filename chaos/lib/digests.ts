@@ -1,7 +1,7 @@
 // E-mail digests as proof that the workers lost no job and ran none twice: once the pipeline
 // settles (outbox empty, no batch open), every message of every room must be in exactly one
-// digest of every offline member with an address, and the SMTP sink (Mailpit) must hold one
-// mail per sent batch, none twice (a repeated Message-ID is a job run twice).
+// digest of every offline member of that room with an address, and the SMTP sink (Mailpit) must
+// hold one mail per sent batch, none twice (a repeated Message-ID is a job run twice).
 import { sleep } from "../../toolbox/processes";
 import type { ScenarioResult } from "./results";
 import { check, timeUntil } from "./scenario";
@@ -32,11 +32,18 @@ async function mailTo(mailpit: string, address: string): Promise<Mail[]> {
   return body.messages.filter((m) => m.To.some((t) => t.Address.toLowerCase() === address.toLowerCase()));
 }
 
+/** Users with an address who are never connected, and the rooms they are members of. */
+export interface OfflineMembers {
+  ids: string[];
+  addresses: string[];
+  /** Every message of these rooms must mail each of these users (and no other room's). */
+  rooms: string[];
+}
+
 export interface DigestInput {
   query: Query;
-  /** Users with an address who are never connected (every message mails them). */
-  offline: { ids: string[]; addresses: string[] };
-  rooms: string[];
+  /** One group per tenant: a member is only mailed about the rooms it is in. */
+  offline: OfflineMembers[];
   /** Mailpit's HTTP API. */
   mailpit: string;
   settleTimeoutMs?: number;
@@ -57,6 +64,8 @@ export async function checkDigests(input: DigestInput): Promise<DigestResult> {
     return Number(row!.outbox) === 0 && Number(row!.open) === 0;
   };
   const settledMs = await timeUntil(Date.now(), settled, input.settleTimeoutMs ?? 120_000);
+  const ids = input.offline.flatMap((g) => g.ids);
+  const addresses = input.offline.flatMap((g) => g.addresses);
   const batches = await query<{
     user_id: string;
     room_id: string;
@@ -67,25 +76,30 @@ export async function checkDigests(input: DigestInput): Promise<DigestResult> {
     detail: string | null;
   }>(
     `SELECT user_id, room_id, first_seq, last_seq, status, message_count, detail FROM notification_batches
-      WHERE user_id IN (${uuidList(input.offline.ids)}) ORDER BY first_seq`,
+      WHERE user_id IN (${uuidList(ids)}) ORDER BY first_seq`,
   );
   const heads = await query<{ id: string; last_seq: number }>(
-    `SELECT id, last_seq FROM rooms WHERE id IN (${uuidList(input.rooms)})`,
+    `SELECT id, last_seq FROM rooms WHERE id IN (${uuidList(input.offline.flatMap((g) => g.rooms))})`,
   );
   // The batches' ranges cover every seq, and the digests' message counts (what each really
   // mailed) add up to the room's messages, not more.
   let uncovered = 0;
   let mailedTwice = 0;
-  for (const user of input.offline.ids) {
-    for (const room of heads) {
-      const covered = new Set<number>();
-      let mailed = 0;
-      for (const b of batches.filter((x) => x.user_id === user && x.room_id === room.id)) {
-        for (let seq = Number(b.first_seq); seq <= Number(b.last_seq); seq++) covered.add(seq);
-        if (b.status === "sent") mailed += Number(b.message_count);
+  // A batch about a room the member is not in would be mail about someone else's messages.
+  let strays = 0;
+  for (const group of input.offline) {
+    strays += batches.filter((b) => group.ids.includes(b.user_id) && !group.rooms.includes(b.room_id)).length;
+    for (const user of group.ids) {
+      for (const room of heads.filter((h) => group.rooms.includes(h.id))) {
+        const covered = new Set<number>();
+        let mailed = 0;
+        for (const b of batches.filter((x) => x.user_id === user && x.room_id === room.id)) {
+          for (let seq = Number(b.first_seq); seq <= Number(b.last_seq); seq++) covered.add(seq);
+          if (b.status === "sent") mailed += Number(b.message_count);
+        }
+        for (let seq = 1; seq <= Number(room.last_seq); seq++) if (!covered.has(seq)) uncovered++;
+        mailedTwice += Math.max(0, mailed - Number(room.last_seq));
       }
-      for (let seq = 1; seq <= Number(room.last_seq); seq++) if (!covered.has(seq)) uncovered++;
-      mailedTwice += Math.max(0, mailed - Number(room.last_seq));
     }
   }
   const sentBatches = batches.filter((b) => b.status === "sent").length;
@@ -94,13 +108,13 @@ export async function checkDigests(input: DigestInput): Promise<DigestResult> {
   await timeUntil(
     Date.now(),
     async () => {
-      mails = (await Promise.all(input.offline.addresses.map((a) => mailTo(input.mailpit, a)))).flat();
+      mails = (await Promise.all(addresses.map((a) => mailTo(input.mailpit, a)))).flat();
       return mails.length >= sentBatches;
     },
     30_000,
   );
   await sleep(500); // a mail sent twice would arrive now
-  mails = (await Promise.all(input.offline.addresses.map((a) => mailTo(input.mailpit, a)))).flat();
+  mails = (await Promise.all(addresses.map((a) => mailTo(input.mailpit, a)))).flat();
   const messageIds = new Set(mails.map((m) => `${m.To[0]?.Address}|${m.MessageID}`));
   const sentTwice = mails.length - messageIds.size;
   return {
@@ -124,8 +138,8 @@ export async function checkDigests(input: DigestInput): Promise<DigestResult> {
       ),
       check(
         "every message in exactly one digest per offline member",
-        uncovered === 0 && mailedTwice === 0,
-        `uncovered ${uncovered}, mailed twice ${mailedTwice}`,
+        uncovered === 0 && mailedTwice === 0 && strays === 0,
+        `uncovered ${uncovered}, mailed twice ${mailedTwice}, batches about rooms not theirs ${strays}`,
       ),
       check(
         "one e-mail per batch, none sent twice",

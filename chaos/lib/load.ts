@@ -131,6 +131,8 @@ export class Load {
     base: string;
     outcome: string;
     kind: RequestKind;
+    /** What a failed attempt saw (the error or the answer's start). */
+    sample?: string;
   }[] = [];
   private readonly kinds = new Map<string, number>();
   private sent = 0;
@@ -211,6 +213,11 @@ export class Load {
     return counts;
   }
 
+  /** The requests that did not succeed: when each started and ended (ms epoch), and what it saw. */
+  failedAttempts(): { startedAt: number; at: number; kind: RequestKind; outcome: string; sample?: string }[] {
+    return this.attemptsLog.filter((a) => !ok(a.outcome));
+  }
+
   /** When each reconnection reached a server (its ready frame), over every subscriber (ms epoch). */
   reconnectArrivals(): number[] {
     return this.subscribers.flatMap((s) => s.reconnectArrivals).sort((a, b) => a - b);
@@ -224,7 +231,7 @@ export class Load {
   private record(startedAt: number, base: string, attempt: Attempt, kind: RequestKind): void {
     const { outcome } = attempt;
     if (kind !== "read") this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome, kind });
+    this.attemptsLog.push({ startedAt, at: Date.now(), base, outcome, kind, sample: attempt.sample });
     if (attempt.sample && !this.errorSamples.has(outcome)) this.errorSamples.set(outcome, attempt.sample);
   }
 
@@ -239,6 +246,7 @@ export class Load {
       const base = targets[(n + index) % targets.length]!;
       const room = tenant.rooms[(n + index) % tenant.rooms.length]!;
       let outcome: string;
+      let sample: string | undefined;
       try {
         const response = await (this.options.fetch ?? fetch)(
           `${base}/api/v1/rooms/${room}/messages?limit=20`,
@@ -251,8 +259,9 @@ export class Load {
         outcome = String(response.status);
       } catch (error) {
         outcome = failureOf(error);
+        sample = String((error as { cause?: unknown }).cause ?? error).slice(0, 300);
       }
-      this.record(started, base, { outcome }, "read");
+      this.record(started, base, { outcome, sample }, "read");
       const wait = interval - (Date.now() - started);
       if (wait > 0) await sleep(wait);
     }

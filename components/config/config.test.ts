@@ -93,13 +93,15 @@ describe("the shipped stack files", () => {
     expect(secrets.tlsCertificate).toBe(tls.certificate);
   });
 
-  it("kind (the local cluster) validates once its certificate is set, with the offline app image", () => {
-    const kindTls = makeCertificate("chatapi.kind.test");
-    const secrets = {
-      "chatapi:tlsCertificate": kindTls.certificate,
-      "chatapi:tlsPrivateKey": kindTls.privateKey,
-    };
-    const { settings } = loadStackConfig(stackConfig("kind", {}, secrets));
+  /** A shipped stack that provides its certificate, validated with one made for its domain. */
+  const withCertificate = (stack: string, domain: string) => {
+    const { certificate, privateKey } = makeCertificate(domain);
+    const secrets = { "chatapi:tlsCertificate": certificate, "chatapi:tlsPrivateKey": privateKey };
+    return loadStackConfig(stackConfig(stack, {}, secrets)).settings;
+  };
+
+  it("localcluster (the local cluster) validates once its certificate is set, with the offline app image", () => {
+    const settings = withCertificate("localcluster", "chatapi.localcluster.test");
     expect(settings).toMatchObject({ target: "kubernetes", environment: "production" });
     expect(settings.images).toMatchObject({
       preset: "offline",
@@ -114,8 +116,20 @@ describe("the shipped stack files", () => {
     expect(settings.api.autoscaling).toMatchObject({ enabled: true, minReplicas: 3, maxReplicas: 4 });
   });
 
+  it("kind (a stock kind cluster) validates once its certificate is set, with the app image scripts/app-image builds", () => {
+    const settings = withCertificate("kind", "chatapi.kind.test");
+    expect(settings).toMatchObject({ target: "kubernetes", environment: "production" });
+    expect(settings.images).toMatchObject({ preset: "upstream", app: `chatapi:${appVersion}` });
+    expect(settings.kubernetes).toMatchObject({
+      context: "kind-chatapi",
+      imagePullPolicy: "IfNotPresent",
+      storageClassName: "standard",
+      serviceType: "ClusterIP",
+    });
+  });
+
   it("keeps no secret in plain text in any shipped stack file", () => {
-    for (const stack of ["local", "prod", "dockerhost", "kind"]) {
+    for (const stack of ["local", "prod", "dockerhost", "kind", "localcluster"]) {
       expect(readStackFile(repoRoot, stack).secretKeys, stack).toEqual([]);
     }
   });

@@ -79,9 +79,10 @@ export function httpsOrigin(settings: { domain: string; nginx: { httpsPort: numb
 /** Mail domain for generated addresses: the stack's domain when it is a dotted name. */
 export const mailDomain = (domain: string): string => (domain.includes(".") ? domain : "example.com");
 
-/** The monitoring part's images (monitoring.enabled): Prometheus and the exporters. */
+/** The monitoring part's images (monitoring.enabled): Prometheus, Alertmanager and the exporters. */
 const upstreamMonitoringImages = {
   prometheus: "prom/prometheus:v2.53.4",
+  alertmanager: "prom/alertmanager:v0.27.0",
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
   redisExporter: "oliver006/redis_exporter:v1.62.0-alpine",
   nginxExporter: "nginx/nginx-prometheus-exporter:1.3.0",
@@ -91,6 +92,7 @@ const upstreamMonitoringImages = {
 };
 const offlineMonitoringImages: typeof upstreamMonitoringImages = {
   prometheus: "chatapi-local/prometheus:2",
+  alertmanager: "chatapi-local/alertmanager:0",
   postgresExporter: "chatapi-local/postgres-exporter:0",
   redisExporter: "chatapi-local/redis-exporter:1",
   nginxExporter: "chatapi-local/nginx-exporter:0",

@@ -416,6 +416,50 @@ export const operationKeys = {
         description: "Docker: days of metrics Prometheus keeps on its volume.",
         default: 15,
       },
+      alertmanager: {
+        type: "object",
+        additionalProperties: false,
+        description:
+          "Docker: an Alertmanager that Prometheus sends its alerts to (needs monitoring.enabled).",
+        properties: {
+          enabled: {
+            type: "boolean",
+            description:
+              "Docker: run Alertmanager (127.0.0.1 only): mail through the stack's smtp.* to emailTo, and/or POST to chatapi:alertmanagerWebhookUrl.",
+            default: false,
+          },
+          port: {
+            type: "integer",
+            minimum: 1,
+            maximum: 65535,
+            description: "Docker: host port of Alertmanager, published on 127.0.0.1 only.",
+            default: 9093,
+          },
+          emailTo: {
+            type: "array",
+            items: { type: "string", format: "email" },
+            uniqueItems: true,
+            description:
+              "Who gets the alert mails (sent through smtp.host as smtp.from, password chatapi:smtpPassword); empty = no mail.",
+            default: [],
+          },
+          groupWaitSeconds: {
+            type: "integer",
+            minimum: 0,
+            maximum: 3600,
+            description:
+              "How long Alertmanager waits for more alerts of a group before the first notification.",
+            default: 30,
+          },
+          repeatIntervalHours: {
+            type: "integer",
+            minimum: 1,
+            maximum: 168,
+            description: "How often a still-firing alert is sent again.",
+            default: 4,
+          },
+        },
+      },
     },
   },
   firewall: {

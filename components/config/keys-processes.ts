@@ -90,6 +90,12 @@ export const processKeys = {
         description: "Prometheus image (monitoring on Docker; prom/prometheus contract).",
         default: presetImage("prometheus"),
       },
+      alertmanager: {
+        ...imageRef,
+        description:
+          "Alertmanager image (monitoring.alertmanager.enabled, Docker; prom/alertmanager contract, 0.25 or newer).",
+        default: presetImage("alertmanager"),
+      },
       postgresExporter: {
         ...imageRef,
         description: "postgres_exporter image (monitoring.enabled).",

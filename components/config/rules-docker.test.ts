@@ -74,7 +74,7 @@ describe("config: the Docker engine", () => {
     expect(problems(() => load("local", { host: "ssh://deploy@203.0.113.7" }, allTls))).toEqual([
       "chatapi:docker.host: is not a tcp:// engine, so chatapi:dockerCaCertificate, chatapi:dockerClientCertificate, chatapi:dockerClientKey would be ignored",
     ]);
-    expect(problems(() => load("kind", undefined, allTls))).toEqual(
+    expect(problems(() => load("localcluster", undefined, allTls))).toEqual(
       Object.keys(allTls).map((key) => `${key}: only applies to the docker target`),
     );
   });

@@ -3,6 +3,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { type ConfigIssue, NAMESPACE, REDACTED, UNREADABLE_SECRET } from "./issues";
 import { dockerEngineIssues } from "./rules-docker";
+import { alertmanagerIssues } from "./rules-monitoring";
 import type { SecretConfigKey, StackSettings } from "./types";
 
 type Secrets = Partial<Record<SecretConfigKey, string>>;
@@ -329,5 +330,6 @@ export function crossFieldIssues(s: StackSettings, secrets: Secrets, now = new D
     ...scalingRules(s),
     ...rootUserRules(s),
     ...dockerEngineIssues(s, secrets),
+    ...alertmanagerIssues(s, secrets),
   ];
 }

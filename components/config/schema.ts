@@ -87,6 +87,11 @@ export const configTable = {
     ),
     smtpPassword: secret("SMTP_PASSWORD."),
     sentryDsn: secret("SENTRY_DSN.", "^https?://.+", "an http(s):// DSN"),
+    alertmanagerWebhookUrl: secret(
+      "Alertmanager's webhook receiver (monitoring.alertmanager.enabled): POSTs every alert notification here; a secret because such URLs often carry a token.",
+      '^https?://[^\\s"\\\\]+$',
+      "an http(s):// URL without spaces, quotes or backslashes",
+    ),
     tlsCertificate: secret(
       "PEM certificate chain (server first) for tls.mode provided.",
       "-----BEGIN CERTIFICATE-----",

@@ -88,6 +88,16 @@ const networksOf = (r: Captured) =>
     ]),
   );
 
+function expectSecretsInUploadsOnly({ resources, secretValues }: Deployed): void {
+  expect(secretValues.length).toBeGreaterThan(4);
+  for (const resource of resources) {
+    if (resource.type.startsWith("tls:")) continue; // the TLS provider takes keys as input, as secrets
+    const { uploads: _uploads, ...rest } = inputs(resource);
+    const text = JSON.stringify(rest);
+    for (const value of secretValues) expect(text, `${resource.name} leaks a secret`).not.toContain(value);
+  }
+}
+
 /** Assertions every Docker stack must pass, whatever its size. */
 function commonChecks(get: () => Deployed, stack: string) {
   it("creates one container per ContainerSpec of the plan, and a files container for each with files", () => {
@@ -120,14 +130,7 @@ function commonChecks(get: () => Deployed, stack: string) {
   });
 
   it("never puts a secret value in env, command, labels or any input other than the uploaded files", () => {
-    const { resources, secretValues } = get();
-    expect(secretValues.length).toBeGreaterThan(4);
-    for (const resource of resources) {
-      if (resource.type.startsWith("tls:")) continue; // the TLS provider takes keys as input, as secrets
-      const { uploads: _uploads, ...rest } = inputs(resource);
-      const text = JSON.stringify(rest);
-      for (const value of secretValues) expect(text, `${resource.name} leaks a secret`).not.toContain(value);
-    }
+    expectSecretsInUploadsOnly(get());
   });
 
   it("delivers secrets as Pulumi secrets in files, pointed at by *_FILE variables", () => {
@@ -631,5 +634,55 @@ describe("Docker target: ACME (tls.mode acme), certbot beside nginx", () => {
     expect(conf).toContain("location ^~ /.well-known/acme-challenge/ {");
     const images = deployed.resources.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name);
     expect(images).toContain("chatapi-acmemock-image-ops");
+  });
+});
+
+describe("Docker target: the Docker host with Alertmanager (mail and a webhook)", () => {
+  let deployed: Deployed;
+  const webhook = "https://hooks.example.com/services/T000/B000/alertmanager-tok3n";
+  beforeAll(async () => {
+    const tls = makeCertificate("chat.example.com");
+    deployed = await deploy(
+      "dockerhost",
+      "amhost",
+      {
+        "chatapi:tlsCertificate": tls.certificate,
+        "chatapi:tlsPrivateKey": tls.privateKey,
+        "chatapi:smtpPassword": "smtp-password-of-the-alert-mails",
+        "chatapi:alertmanagerWebhookUrl": webhook,
+      },
+      {
+        "chatapi:monitoring": JSON.stringify({
+          enabled: true,
+          alertmanager: { enabled: true, emailTo: ["oncall@example.com"] },
+        }),
+      },
+    );
+  });
+
+  it("never puts the SMTP password or the webhook URL in any input other than the uploaded files", () => {
+    expect(deployed.secretValues).toEqual(
+      expect.arrayContaining(["smtp-password-of-the-alert-mails", webhook]),
+    );
+    expectSecretsInUploadsOnly(deployed);
+    const files = deployed.filesContainers.find((c) => c.name.endsWith("-alertmanager-files"))!;
+    expect(isSecretInput(files.inputs.uploads)).toBe(true);
+  });
+
+  it("runs Alertmanager on 127.0.0.1:9093 with its configuration and the SMTP password as secret uploads", () => {
+    const alertmanager = inputs(deployed.container("alertmanager"));
+    expect(alertmanager.ports).toEqual([
+      { internal: 9093, external: 9093, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    expect(alertmanager.command).toContain("--config.file=/run/secrets/alertmanager_config");
+    const uploads = filesOf(deployed, "alertmanager");
+    expect(uploads.map((u) => [u.file, u.permissions]).sort()).toEqual([
+      ["/run/secrets/alertmanager_config", "0400"],
+      ["/run/secrets/smtp_password", "0400"],
+    ]);
+    const config = uploads.find((u) => u.file === "/run/secrets/alertmanager_config")!.content;
+    expect(config).toContain(`url: "${webhook}"`);
+    expect(config).toContain("smtp_auth_password_file: /run/secrets/smtp_password");
+    expect(config).not.toContain("smtp-password-of-the-alert-mails");
   });
 });

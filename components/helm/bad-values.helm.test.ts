@@ -20,6 +20,11 @@ const cases: [string, Record<string, unknown>, string][] = [
   ],
   ["an unknown top-level key", { replicas: 3 }, "- at '': additional properties 'replicas' not allowed"],
   [
+    "a test CA that is not a PEM certificate",
+    { tests: { caCertificate: "/etc/ssl/ca.pem" } },
+    "- at '/tests/caCertificate': '/etc/ssl/ca.pem' does not match pattern '^$|^-----BEGIN CERTIFICATE-----'",
+  ],
+  [
     "a misspelt key",
     { api: { autoscalling: { enabled: false } } },
     "- at '/api': additional properties 'autoscalling' not allowed",

@@ -1,5 +1,5 @@
 // The chart installed and operated for real on the local cluster (issue 26, points 1, 3 and 5),
-// with the values `npm run chart:values` derives from Pulumi.kind.yaml (sized for the 2-core
+// with the values `npm run chart:values` derives from Pulumi.localcluster.yaml (sized for the 2-core
 // node, offline images) as a GitOps repository would hold them:
 //   1. a missing Secret fails `helm install` at once, naming it and the command that creates it;
 //   2. `helm install --wait` returns once the API is ready: the migration runs in the pods' init
@@ -89,10 +89,10 @@ async function helm(args: string[], timeoutMs = 15 * MINUTE) {
   return { ...result, all: String(result.all), seconds: (performance.now() - started) / 1000 };
 }
 
-/** The chart values a GitOps repository would hold for this stack: derived from Pulumi.kind.yaml. */
+/** The chart values a GitOps repository would hold for this stack: derived from Pulumi.localcluster.yaml. */
 function chartValues(): Record<string, unknown> {
   const stack = loadStack(repoRoot, {
-    file: "kind",
+    file: "localcluster",
     stack: RELEASE,
     changes: {
       "chatapi:domain": DOMAIN,
@@ -124,6 +124,8 @@ function chartValues(): Record<string, unknown> {
   // The Secrets as the chart's own create-secrets.sh names them, and one for the S3 keys.
   values.secrets = { existingSecret: "" };
   values.tls = { ...values.tls, existingSecret: "" };
+  // helm test verifies nginx's certificate, issued by this test's own CA.
+  values.tests = { ...values.tests, verifyTls: true, caCertificate: ca.certificate };
   const backup = values.backup as { s3: Record<string, unknown> };
   backup.s3.existingSecret = `${FULLNAME}-backup-s3`;
   return values;
@@ -196,7 +198,15 @@ async function removeLeftovers(): Promise<void> {
     }[];
   }>(["pv"]);
   for (const pv of pvs.items.filter((p) => p.spec.claimRef?.namespace === NAMESPACE)) {
-    await cluster.run(["delete", "pv", pv.metadata.name, "--wait=true", "--timeout=60s"]);
+    // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
+    await cluster.run([
+      "delete",
+      "pv",
+      pv.metadata.name,
+      "--ignore-not-found",
+      "--wait=true",
+      "--timeout=60s",
+    ]);
     const path = pv.spec.hostPath?.path;
     if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${NAMESPACE}_`))
       rmSync(path, { recursive: true, force: true });
@@ -484,6 +494,27 @@ describe("the chart on the local cluster: install, operate, upgrade", () => {
       }
       const test = await helm(["test", RELEASE, "-n", NAMESPACE, "--timeout", "5m"]);
       expect(test.exitCode, test.all).toBe(0);
+      // kubectl port-forward (the test's way in, not the product's) may pick a pod that is still
+      // terminating and then hang up: let the old pods go first.
+      const terminating = (
+        await cluster.json<{ items: { metadata: { name: string; deletionTimestamp?: string } }[] }>([
+          "pods",
+          "-n",
+          NAMESPACE,
+        ])
+      ).items.filter((p) => p.metadata.deletionTimestamp);
+      if (terminating.length > 0)
+        await cluster.run(
+          [
+            "wait",
+            "--for=delete",
+            "-n",
+            NAMESPACE,
+            "--timeout=180s",
+            ...terminating.map((p) => `pod/${p.metadata.name}`),
+          ],
+          { timeoutMs: 4 * MINUTE },
+        );
       await openChat();
       expect(await readConversation(chat, conversation)).toEqual(conversation.messages);
     },

@@ -194,7 +194,17 @@ describe("helm template", () => {
     const container = test.spec.template.spec.containers[0];
     expect(container.command.join(" ")).toContain('path: "/health"');
     expect(container.args).toEqual(["prod-chatapi-nginx", "443", "chat.example.com", "true"]);
+    expect(container.command.join(" ")).toContain("ca: process.env.TEST_CA_CERTIFICATE || undefined");
+    expect(container.env).toBeUndefined(); // the image's public CAs unless tests.caCertificate is set
     find(rendered.default!, "Service", "prod-chatapi-nginx");
+  });
+
+  it("gives the helm test pod the private CA of tests.caCertificate", async () => {
+    const pem = `-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n`;
+    const result = await helm(["template", "prod", CHART, "--set-string", `tests.caCertificate=${pem}`]);
+    expect(result.stderr).toBe("");
+    const test = find(parseManifests(result.stdout), "Job", "prod-chatapi-test-health");
+    expect(test.spec.template.spec.containers[0].env).toEqual([{ name: "TEST_CA_CERTIFICATE", value: pem }]);
   });
 
   it("never renders a Secret: passwords and keys come from the Secrets values name", () => {

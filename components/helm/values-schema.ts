@@ -546,9 +546,13 @@ export const valuesSchema: Schema = {
     networkPolicy: object("NetworkPolicies.", {
       enabled: boolean("Deny all traffic of the release's pods but DNS and the flows the system needs."),
     }),
-    tests: object("The `helm test` Job: GET /health/ready through the load balancer Service.", {
+    tests: object("The `helm test` Job: GET /health through the load balancer Service over HTTPS.", {
       enabled: boolean("Render the test Job."),
       verifyTls: boolean("Check the certificate against domain (off for a self-signed one)."),
+      caCertificate: string(
+        "PEM CA certificate the test trusts when verifyTls is on (a private CA); empty: the image's public CAs.",
+        { maxLength: 16384, pattern: "^$|^-----BEGIN CERTIFICATE-----" },
+      ),
       resources: resources("the test pod"),
     }),
   },

@@ -38,6 +38,7 @@ const componentFor: Record<KubernetesRole, ComponentClass> = {
   "blackbox-exporter": MonitoringService,
   pushgateway: MonitoringService,
   prometheus: DockerOnly,
+  alertmanager: DockerOnly,
   "postgres-exporter": DockerOnly,
   "redis-exporter": DockerOnly,
   "nginx-exporter": DockerOnly,

@@ -385,14 +385,28 @@ describe("alert rules and dashboard against real metrics", () => {
   it("are loaded and evaluated by Prometheus 2.42 without error, and none fires on a healthy system", async () => {
     const body = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as {
       data: {
-        groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string; state: string }> }>;
+        groups: Array<{
+          rules: Array<{
+            name: string;
+            health: string;
+            lastError?: string;
+            state: string;
+            lastEvaluation: string;
+          }>;
+        }>;
       };
     };
     const loaded = body.data.groups.flatMap((g) => g.rules);
     expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert).sort());
-    await waitFor("every rule evaluated", async () => {
+    // Healthy means every target scraped up; an evaluation from before that (a rule with
+    // absent() is pending until a worker's first scrape) says nothing, so judge the next one.
+    await waitFor("every target up", async () => (await query("count(up == 0)")).length === 0, 60_000);
+    const healthySince = Date.now();
+    await waitFor("every rule evaluated since every target was up", async () => {
       const now = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as typeof body;
-      return now.data.groups.flatMap((g) => g.rules).every((r) => r.health === "ok");
+      return now.data.groups
+        .flatMap((g) => g.rules)
+        .every((r) => r.health === "ok" && Date.parse(r.lastEvaluation) > healthySince);
     });
     const alerts = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as {
       data: { alerts: Array<{ labels: { alertname: string }; state: string }> };

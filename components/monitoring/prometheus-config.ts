@@ -3,6 +3,7 @@
 // The targets files are what a deploy rewrites when instances change (Prometheus re-reads them
 // every TARGETS_REFRESH_SECONDS), so scraping follows whatever instances run.
 import { stringify } from "yaml";
+import { prometheusAlerting } from "./alertmanager-config";
 import type { MonitoringPlan, ProbePlan, ScrapeJobPlan } from "../plan/types";
 
 export const PROMETHEUS_CONFIG = {
@@ -52,6 +53,7 @@ export function prometheusConfig(plan: MonitoringPlan): string {
       evaluation_interval: `${plan.evaluationIntervalSeconds}s`,
     },
     rule_files: [PROMETHEUS_CONFIG.rules],
+    ...(plan.alertmanager ? { alerting: prometheusAlerting("alertmanager") } : {}),
     scrape_configs: plan.jobs.map((job) => scrapeConfig(plan, job)),
   };
   return `# Rendered by the chatapi toolkit from the deployment plan; edit the stack config, not this file.\n${stringify(config, { lineWidth: 0 })}`;

@@ -1,26 +1,8 @@
 // The plan on its own: pure data from config, the single source every target reads.
 import { describe, expect, it } from "vitest";
-import { loadStackConfig } from "../config/load";
-import { readStackFile } from "../config/stack-file";
-import { repoRoot } from "../../test/support/paths";
-import { buildPlan } from "./build-plan";
+import { planWith as planFor } from "../../test/support/stack-plans";
 import { dockerInstances } from "./names";
 import type { DeploymentPlan, Role } from "./types";
-
-function planFor(
-  stack: string,
-  changes: Record<string, string> = {},
-  secrets: Record<string, string> = {},
-): DeploymentPlan {
-  const file = readStackFile(repoRoot, stack, secrets);
-  const config = loadStackConfig({
-    stack,
-    config: { ...file.config, ...changes },
-    secretKeys: file.secretKeys,
-    appVersion: "1.0.0",
-  });
-  return buildPlan({ config, appVersion: "1.0.0" });
-}
 
 const workload = (plan: DeploymentPlan, role: Role) => plan.workloads.find((w) => w.role === role)!;
 

@@ -32,6 +32,13 @@ import {
   monitoringVolumes,
   prometheusWorkload,
 } from "./workloads/monitoring";
+import {
+  alertmanagerFlows,
+  alertmanagerPlan,
+  alertmanagerSecrets,
+  alertmanagerVolume,
+  alertmanagerWorkload,
+} from "./workloads/alertmanager";
 import { dockerInstances } from "./names";
 
 export interface PlanInput {
@@ -109,6 +116,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const dockerMonitoring = s.monitoring.enabled && s.target === "docker";
   const kubernetesMonitoring = s.monitoring.enabled && s.target === "kubernetes";
   const hasNginx = !(s.target === "kubernetes" && s.kubernetes.gatewayClassName);
+  const alertmanager = alertmanagerPlan(ctx);
   const monitoring = monitoringPlan(
     ctx,
     dockerMonitoring
@@ -116,6 +124,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       : kubernetesMonitoring
         ? kubernetesScrapeJobs(ctx, lb, hasNginx)
         : [],
+    alertmanager,
   );
   const stackWorkloads = [
     // The host firewall first: nginx's ports are filtered from the moment they are published.
@@ -136,6 +145,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
         ...stackWorkloads,
         ...exporters,
         prometheusWorkload(ctx, monitoring, scrapedHosts([...stackWorkloads, ...exporters])),
+        ...(alertmanager ? [alertmanagerWorkload(ctx, alertmanager)] : []),
       ]
     : kubernetesMonitoring
       ? [...withKubernetesMonitoring(ctx, stackWorkloads), ...kubernetesMonitoringWorkloads(ctx, monitoring)]
@@ -143,6 +153,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
   const flows = [
     ...planFlows(s, workloads, provided.has("sentryDsn")),
     ...(dockerMonitoring ? dockerMonitoringFlows(monitoring.jobs, lb) : []),
+    ...(alertmanager ? alertmanagerFlows(alertmanager, s.smtp.port) : []),
     ...(kubernetesMonitoring ? kubernetesMonitoringFlows(monitoring, lb) : []),
   ];
   const origin = httpsOrigin(s);
@@ -166,7 +177,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       ),
       ...monitoringImages(s, workloads),
     },
-    secrets: planSecrets(s, provided),
+    secrets: [...planSecrets(s, provided), ...alertmanagerSecrets(alertmanager)],
     generated: [
       {
         name: "admin_client_id",
@@ -180,6 +191,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
       ...loadBalancerVolumes(ctx, lb),
       ...(certbot ? acmeVolumes(ctx) : []),
       ...(dockerMonitoring ? monitoringVolumes(ctx) : []),
+      ...(alertmanager ? [alertmanagerVolume(ctx)] : []),
     ],
     workloads: attachNetworks(workloads, flows),
     flows,

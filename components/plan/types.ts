@@ -27,6 +27,8 @@ export type KubernetesRole = Exclude<Role, DockerHostRole>;
 /** The monitoring part (monitoring.enabled): Prometheus, the exporters, the Pushgateway. */
 export type MonitoringRole =
   | "prometheus"
+  /** Docker, monitoring.alertmanager.enabled: routes Prometheus's alerts to mail and a webhook. */
+  | "alertmanager"
   | "postgres-exporter"
   | "redis-exporter"
   | "nginx-exporter"
@@ -39,6 +41,7 @@ export type CoreImageKey = "app" | "postgres" | "redis" | "rabbitmq" | "nginx";
 /** Images of the monitoring part: in the plan only when monitoring is on (config keys images.<key>). */
 export type MonitoringImageKey =
   | "prometheus"
+  | "alertmanager"
   | "postgresExporter"
   | "redisExporter"
   | "nginxExporter"
@@ -76,7 +79,11 @@ export type SecretName =
   | "tls_certificate"
   | "tls_private_key"
   /** redis_exporter's password file: {"<redis address>": "<password>"}. */
-  | "redis_exporter_passwords";
+  | "redis_exporter_passwords"
+  /** Alertmanager's webhook receiver (chatapi:alertmanagerWebhookUrl). */
+  | "alertmanager_webhook_url"
+  /** Alertmanager's configuration when it holds the webhook URL. */
+  | "alertmanager_config";
 
 /** Where a secret's value comes from. */
 export type SecretSource =
@@ -478,8 +485,31 @@ export interface MonitoringPlan {
   scrapeIntervalSeconds: number;
   evaluationIntervalSeconds: number;
   retentionDays: number;
+  /** Docker: Alertmanager on 127.0.0.1:<port>, which Prometheus sends its alerts to. */
+  alertmanager?: AlertmanagerPlan;
   /** Empty when monitoring is off. */
   jobs: ScrapeJobPlan[];
+}
+
+/** Where Alertmanager sends alerts, and when. */
+export interface AlertmanagerPlan {
+  port: number;
+  /** Mail through the stack's SMTP server (smtp.*); absent: no mail. */
+  email?: {
+    to: string[];
+    from: string;
+    /** host:port */
+    smarthost: string;
+    username?: string;
+    /** The stack's smtp_password secret, read from its file (never in the config). */
+    passwordFile?: string;
+    /** STARTTLS required: whenever credentials are sent (port 465 is TLS from the start). */
+    requireTls: boolean;
+  };
+  /** POST to chatapi:alertmanagerWebhookUrl: the configuration becomes a secret (alertmanager_config). */
+  webhook: boolean;
+  groupWaitSeconds: number;
+  repeatIntervalHours: number;
 }
 
 /** Settings only the Kubernetes target reads. */

@@ -38,6 +38,12 @@ describe("renderCertbotScript", () => {
     expect(renderCertbotScript("chat.example.com", { ...plan, renewCheckSeconds: 20 })).toContain("retry=20");
   });
 
+  it("renews without certbot's random delay (the loop is not tied to the clock; the delay held every run back)", () => {
+    expect(renderCertbotScript("x.example.com", plan)).toContain(
+      'attempt renew renew --cert-name "$domain" --no-random-sleep-on-renew',
+    );
+  });
+
   it("trusts a private ACME server's CA only when the plan has one", () => {
     expect(renderCertbotScript("x.example.com", plan)).not.toContain("REQUESTS_CA_BUNDLE");
     expect(renderCertbotScript("x.example.com", { ...plan, serverCa: "PEM" })).toContain(

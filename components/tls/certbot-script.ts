@@ -83,7 +83,10 @@ attempt() {
 
 obtain_or_renew() {
   if [ -e "$state/letsencrypt/renewal/$domain.conf" ]; then
-    attempt renew renew --cert-name "$domain"
+    # No random delay: certbot adds up to 8 minutes before a renewal run outside a terminal, to
+    # spread cron jobs that fire at the same clock time; this loop counts from the container's
+    # start instead, and the delay would hold back each retry and the health signal for nothing.
+    attempt renew renew --cert-name "$domain" --no-random-sleep-on-renew
   else
     attempt obtain certonly --webroot --webroot-path "$public/webroot" --domain "$domain" --cert-name "$domain" \\
       --email "$email" --agree-tos --no-eff-email --server "$server" --key-type ecdsa

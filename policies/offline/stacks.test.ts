@@ -242,6 +242,29 @@ describe("stacks with monitoring on (chatapi:monitoring.enabled)", () => {
     expect(mandatory(graph.subjects)).toEqual([]);
   }, 60_000);
 
+  it("dockerhost with Alertmanager passes every mandatory rule, Alertmanager on 127.0.0.1 only; on every address it fails", async () => {
+    const graph = await build("dockerhost", (config) =>
+      patchJson(config, "chatapi:monitoring", {
+        enabled: true,
+        alertmanager: { enabled: true, emailTo: ["oncall@example.com"] },
+      }),
+    );
+    const alertmanager = graph.subjects.find(
+      (s) => s.name === "chatapi-dockerhost-alertmanager" && s.type === DOCKER_CONTAINER,
+    );
+    expect(alertmanager?.props.ports).toEqual([
+      { internal: 9093, external: 9093, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    expect(mandatory(graph.subjects)).toEqual([]);
+    const exposed = edit(graph.subjects, "chatapi-dockerhost-alertmanager", (p) => {
+      p.ports = [{ internal: 9093, external: 9093, ip: "0.0.0.0", protocol: "tcp" }];
+    });
+    expect(mandatory(exposed)).toEqual([
+      "monitoring-loopback-only chatapi-dockerhost-alertmanager: the alertmanager container publishes port 9093 on 0.0.0.0:9093, not on the host's loopback",
+      "no-host-ports chatapi-dockerhost-alertmanager: the container (role alertmanager) publishes port 9093 on the host; only the load balancer may",
+    ]);
+  }, 60_000);
+
   it("Prometheus published on every address, an exporter published at all", async () => {
     const graph = await monitored("dockerhost");
     let subjects = edit(graph.subjects, "chatapi-dockerhost-prometheus", (p) => {

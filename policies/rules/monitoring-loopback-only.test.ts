@@ -11,6 +11,11 @@ describe(rule.name, () => {
     expect(check(rule, container("prometheus", { ports: on("127.0.0.1") }))).toEqual([]);
     expect(check(rule, container("prometheus", { ports: on("::1") }))).toEqual([]);
     expect(check(rule, container("postgres-exporter"))).toEqual([]);
+    const alertmanagerOn = (ip: string) => [{ internal: 9093, external: 9093, ip, protocol: "tcp" }];
+    expect(check(rule, container("alertmanager", { ports: alertmanagerOn("127.0.0.1") }))).toEqual([]);
+    expect(check(rule, container("alertmanager", { ports: alertmanagerOn("0.0.0.0") }))).toEqual([
+      "the alertmanager container publishes port 9093 on 0.0.0.0:9093, not on the host's loopback",
+    ]);
     expect(check(rule, container("nginx", { ports: on("0.0.0.0") }))).toEqual([]);
   });
 

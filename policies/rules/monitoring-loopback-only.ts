@@ -18,7 +18,7 @@ export const monitoringLoopbackOnly: ResourceRule = {
   enforcementLevel: "mandatory",
   severity: "high",
   remediation:
-    "Docker: publish the port as 127.0.0.1:<port>:<port> (chatapi:monitoring.prometheusPort is always on loopback) and reach it with `ssh -L`; exporters need no published port at all. Kubernetes: make the Service ClusterIP and use `kubectl port-forward`.",
+    "Docker: publish the port as 127.0.0.1:<port>:<port> (chatapi:monitoring.prometheusPort and chatapi:monitoring.alertmanager.port are always on loopback) and reach it with `ssh -L`; exporters need no published port at all. Kubernetes: make the Service ClusterIP and use `kubectl port-forward`.",
   targets: ["kubernetes", "docker"],
   validate(subject) {
     if (isKind(subject, "Service")) {

@@ -33,6 +33,10 @@ describe(rule.name, () => {
     const prometheus = (ip: string) =>
       container("prometheus", { ports: [{ internal: 9090, external: 9090, ip }] });
     expect(check(rule, prometheus("127.0.0.1"))).toEqual([]);
+    const alertmanager = container("alertmanager", {
+      ports: [{ internal: 9093, external: 9093, ip: "127.0.0.1" }],
+    });
+    expect(check(rule, alertmanager)).toEqual([]);
     expect(check(rule, prometheus("0.0.0.0"))).toEqual([
       "the container (role prometheus) publishes port 9090 on the host; only the load balancer may",
     ]);

@@ -12,7 +12,7 @@ export const noHostPorts: ResourceRule<Config> = {
   kind: "resource",
   name: "no-host-ports",
   description:
-    "Only the load balancer faces clients: no Kubernetes hostPort, and on a Docker host only the nginx container publishes ports (Prometheus may publish on the host's loopback).",
+    "Only the load balancer faces clients: no Kubernetes hostPort, and on a Docker host only the nginx container publishes ports (Prometheus and Alertmanager may publish on the host's loopback).",
   enforcementLevel: "mandatory",
   severity: "high",
   remediation:
@@ -23,12 +23,12 @@ export const noHostPorts: ResourceRule<Config> = {
       loopbackRoles: {
         type: "array",
         items: { type: "string" },
-        default: ["prometheus"],
+        default: ["prometheus", "alertmanager"],
         description:
-          "Docker roles that may publish ports on the host's loopback (127.0.0.1, ::1) only: the stack's Prometheus, for an operator on the host or an SSH tunnel.",
+          "Docker roles that may publish ports on the host's loopback (127.0.0.1, ::1) only: the stack's Prometheus and Alertmanager, for an operator on the host or an SSH tunnel.",
       },
     },
-    defaults: { loopbackRoles: ["prometheus"] },
+    defaults: { loopbackRoles: ["prometheus", "alertmanager"] },
   },
   validate(subject, config) {
     const workload = kubernetesWorkload(subject);

@@ -79,6 +79,26 @@ async function inspect(engine: DockerEngine, names: string[]): Promise<State[]> 
     });
 }
 
+/**
+ * The exit code of a container's last run. The engine resets State.ExitCode to 0 each time the
+ * restart policy starts the container again, so a crash loop inspected between two runs reads 0;
+ * the engine's `die` events keep every exit code. Falls back to `inspected` without events.
+ */
+async function lastExitCode(engine: DockerEngine, name: string, inspected: number): Promise<number> {
+  const created = await dockerCli(engine, ["inspect", "--format", "{{.Id}} {{.Created}}", name], {
+    check: false,
+  });
+  const [id, since] = created.stdout.trim().split(" ");
+  if (created.exitCode !== 0 || !id || !since) return inspected;
+  const until = String(Math.ceil(Date.now() / 1000)); // without it, `docker events` follows forever
+  const filters = ["--filter", `container=${id}`, "--filter", "event=die"];
+  const format = ["--format", "{{.Actor.Attributes.exitCode}}"];
+  const args = ["events", "--since", since, "--until", until, ...filters, ...format];
+  const events = await dockerCli(engine, args, { check: false });
+  const last = events.stdout.trim().split("\n").filter(Boolean).at(-1);
+  return last !== undefined && /^\d+$/.test(last) ? Number(last) : inspected;
+}
+
 /** The last output of a container's health check (why it is not ready). */
 async function lastHealthOutput(engine: DockerEngine, name: string): Promise<string> {
   const result = await dockerCli(engine, ["inspect", "--format", "{{json .State.Health}}", name], {
@@ -145,10 +165,11 @@ export async function awaitGate(stack: ComposeStack, names: string[], timeoutSec
         pending.delete(state.name);
         stack.report(`${state.name}: ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       } else if (state.restarts >= CRASH_RESTARTS || state.status === "dead") {
+        const exitCode = await lastExitCode(stack.engine, state.name, state.exitCode);
         throw await failure(
           stack.engine,
           state.name,
-          `keeps exiting (exit code ${state.exitCode}, ${state.restarts} restarts) instead of becoming ready`,
+          `keeps exiting (exit code ${exitCode}, ${state.restarts} restarts) instead of becoming ready`,
         );
       }
     }

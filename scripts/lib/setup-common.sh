@@ -222,17 +222,17 @@ describe_nginx() {
   summary_line nginx "$(command -v nginx)" ready "$(nginx -v 2>&1 | sed 's/.*version: //') (tests run their own instances on loopback)"
 }
 
-MONITORING_PACKAGES=(prometheus prometheus-pushgateway prometheus-postgres-exporter prometheus-redis-exporter
-  prometheus-node-exporter prometheus-nginx-exporter prometheus-blackbox-exporter)
+MONITORING_PACKAGES=(prometheus prometheus-alertmanager prometheus-pushgateway prometheus-postgres-exporter
+  prometheus-redis-exporter prometheus-node-exporter prometheus-nginx-exporter prometheus-blackbox-exporter)
 
 # Installed, never started as services (the tests start private instances on free ports).
 describe_monitoring() {
   local p
-  for p in promtool prometheus prometheus-pushgateway prometheus-postgres-exporter prometheus-redis-exporter \
+  for p in promtool amtool prometheus prometheus-pushgateway prometheus-postgres-exporter prometheus-redis-exporter \
     prometheus-node-exporter prometheus-nginx-exporter prometheus-blackbox-exporter; do
     command -v "$p" >/dev/null || die "$p is not installed (Debian's ${MONITORING_PACKAGES[*]})"
   done
-  summary_line monitoring "$(command -v prometheus)" ready "$(prometheus --version 2>&1 | awk 'NR == 1 {print $1, $3}'), promtool, pushgateway, exporters (tests run their own)"
+  summary_line monitoring "$(command -v prometheus)" ready "$(prometheus --version 2>&1 | awk 'NR == 1 {print $1, $3}'), promtool, amtool, pushgateway, exporters (tests run their own)"
 }
 
 # Compose v2+ (the docker CLI plugin `docker compose`): Docker's own Go module

@@ -23,6 +23,7 @@ import {
 } from "../support/conversation";
 import { waitFor } from "../../toolbox/processes";
 import { TestStack } from "../support/test-stack";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const DOMAIN = "chat.acme.test";
 /** How often certbot checks; Pebble's certificates live an hour, so every check renews. */
@@ -33,13 +34,6 @@ let stack: TestStack;
 let root = "";
 let chat: ChatClient;
 let conversation: Conversation;
-
-async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { reject: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
-  if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
-  return address;
-}
 
 /** The certificate nginx shows a new TLS connection: serial, and whether it chains to Pebble's root. */
 function served(): Promise<{ serial: string; trusted: boolean; names: string }> {
@@ -85,14 +79,22 @@ async function certbotLogs(): Promise<string> {
   return (await run("docker", ["logs", `${stack.prefix}-certbot`], { reject: false })).all;
 }
 
-/** Times (ms since epoch) of "published" lines in certbot's log (docker log timestamps). */
-async function publishTimes(): Promise<number[]> {
+/** Times (ms since epoch) of the lines of certbot's log that hold `text` (docker log timestamps). */
+async function logTimes(text: string): Promise<number[]> {
   const out = (await run("docker", ["logs", "--timestamps", `${stack.prefix}-certbot`], { reject: false }))
     .all;
   return out
     .split("\n")
-    .filter((l) => l.includes("acme: published a new certificate"))
+    .filter((l) => l.includes(text))
     .map((l) => Date.parse(l.split(" ")[0]!));
+}
+
+const publishTimes = () => logTimes("acme: published a new certificate");
+
+/** Seconds from the start of the certbot run that ended at `end` (its first line) to `end`. */
+async function certbotRunSeconds(end: number): Promise<string> {
+  const start = (await logTimes("Saving debug log to")).filter((t) => t <= end).at(-1)!;
+  return `${((end - start) / 1000).toFixed(1)} s`;
 }
 
 beforeAll(async () => {
@@ -202,6 +204,7 @@ describe("ACME on a Docker host: certbot in the stack against Pebble, HTTP-01 th
     expect(renewed.trusted).toBe(true);
     const times = await publishTimes();
     expect(times.length).toBeGreaterThan(published);
+    figures["renewal run (certbot renew start → published)"] = await certbotRunSeconds(times.at(-1)!);
     figures["renewal published → served by nginx (poll every ~0.2 s)"] =
       `≤ ${((seenAt - times.at(-1)!) / 1000).toFixed(1)} s`;
     const renewLine = /acme: published a new certificate/;
@@ -225,6 +228,8 @@ describe("ACME on a Docker host: certbot in the stack against Pebble, HTTP-01 th
       async () => (await certbot()).health === "unhealthy",
       (CHECK_SECONDS * 2 + 120) * 1000,
     );
+    figures["failed challenge → unhealthy (incl. wait for next check)"] =
+      `${((Date.now() - failedAt) / 1000).toFixed(0)} s`;
     const status = await stack.local("status");
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toMatch(
@@ -236,13 +241,16 @@ describe("ACME on a Docker host: certbot in the stack against Pebble, HTTP-01 th
     const during = await served();
     expect(during).toEqual(before);
     expect((await chat.raw("GET", "/health")).status).toBe(200);
-    figures["failed renewal noticed (health unhealthy)"] = `${((Date.now() - failedAt) / 1000).toFixed(0)} s`;
+    const [reported] = (await logTimes("acme: certbot renew failed")).slice(-1);
+    figures["failed renewal run (certbot start → failure reported)"] = await certbotRunSeconds(reported!);
     await pebble.setAddress(DOMAIN, undefined);
+    const fixedAt = Date.now();
     await waitFor(
       "certbot to recover",
       async () => (await certbot()).health === "healthy",
       (CHECK_SECONDS * 2 + 120) * 1000,
     );
+    figures["domain fixed → healthy again (next retry)"] = `${((Date.now() - fixedAt) / 1000).toFixed(0)} s`;
     const after = await served();
     expect(after.serial).not.toBe(before.serial);
     expect(after.trusted).toBe(true);

@@ -18,6 +18,7 @@ import { type Conversation, readConversation, tokenFor, writeConversation } from
 import { waitFor } from "../../toolbox/processes";
 import { instanceContainer } from "../support/local-stack";
 import { TestStack } from "../support/test-stack";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const MESSAGES = 40;
 const BUCKET = "chatapi-backups";
@@ -29,14 +30,6 @@ let conversation: Conversation;
 let backupFile = "";
 let s3Key = "";
 const scratch = mkdtempSync(join(tmpdir(), "chatapi-backup-test-"));
-
-/** The docker0 bridge's address: containers on any bridge reach the host there. */
-async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { reject: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
-  if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
-  return address;
-}
 
 const s3Settings = () => [
   `backup.s3.bucket=${BUCKET}`,

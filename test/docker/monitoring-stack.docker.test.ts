@@ -1,14 +1,19 @@
 // The monitoring part of a Docker stack for real, as an operator meets it: `scripts/local up
-// --monitoring` under its own stack name and ports, then Prometheus's own API on 127.0.0.1:
+// --alertmanager` (monitoring with Alertmanager) under its own stack name and ports, mailing a
+// Mailpit of the test's own on the Docker bridge, then Prometheus's own API on 127.0.0.1:
 //   - every scrape job the alert rules select on (SCRAPE_JOBS) has its targets, and all are up;
 //   - Prometheus answers on the host's loopback only, nothing else of the monitoring part is
 //     published, and nginx still answers 404 for /metrics;
 //   - a stopped API container fires ChatAPIInstanceDown within the rule's `for` plus one scrape
-//     and one evaluation interval, never before `for`, and the alert resolves once it is back.
+//     and one evaluation interval, never before `for`, and the alert resolves once it is back;
+//   - the fired alert reaches Alertmanager (its API on 127.0.0.1) and arrives as a mail in
+//     Mailpit within Alertmanager's group_wait after firing (the time from `docker stop` printed).
 // Run it under the machine's Docker lock: flock /tmp/chatapi-docker.lock npx vitest run <this file>
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PrivateMailpit } from "../../toolbox/private-services";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 import { instanceContainer } from "../support/local-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -21,12 +26,15 @@ import { freePort, waitFor } from "../../toolbox/processes";
 const stack = `mt${randomUUID().slice(0, 6)}`;
 const prefix = `chatapi-${stack}`;
 const dir = stackDir(stack);
-let ports: { http: number; https: number; prometheus: number };
+let ports: { http: number; https: number; prometheus: number; alertmanager: number };
 let prometheus: string;
+let mailpit: PrivateMailpit;
+const oncall = `oncall-${stack}@example.com`;
 let firstUp: { exitCode: number; all: string };
 
 const MONITORING_IMAGES = [
   "chatapi-local/prometheus:2",
+  "chatapi-local/alertmanager:0",
   "chatapi-local/postgres-exporter:0",
   "chatapi-local/redis-exporter:1",
   "chatapi-local/nginx-exporter:0",
@@ -46,7 +54,7 @@ const local = (command: "up" | "down", ...extra: string[]) =>
       ...(command === "up"
         ? [
             "--skip-setup",
-            "--monitoring",
+            "--alertmanager",
             "--stack-file",
             "local",
             "--set",
@@ -55,6 +63,14 @@ const local = (command: "up" | "down", ...extra: string[]) =>
             `nginx.httpsPort=${ports.https}`,
             "--set",
             `monitoring.prometheusPort=${ports.prometheus}`,
+            "--set",
+            `monitoring.alertmanager.port=${ports.alertmanager}`,
+            "--set",
+            `monitoring.alertmanager.emailTo=${JSON.stringify([oncall])}`,
+            "--set",
+            `smtp.host=${mailpit.smtp.host}`,
+            "--set",
+            `smtp.port=${mailpit.smtp.port}`,
           ]
         : []),
       ...extra,
@@ -78,8 +94,35 @@ async function api<T>(path: string): Promise<T> {
   if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
   return ((await response.json()) as { data: T }).data;
 }
+interface MailSummary {
+  ID: string;
+  Subject: string;
+  To: { Address: string }[];
+}
+/** The mails Mailpit holds for one recipient (its HTTP API). */
+async function mailTo(address: string): Promise<MailSummary[]> {
+  const query = encodeURIComponent(`to:"${address}"`);
+  const response = await fetch(`${mailpit.api}/api/v1/search?query=${query}`);
+  if (!response.ok) throw new Error(`mailpit search: ${response.status}`);
+  return ((await response.json()) as { messages: MailSummary[] }).messages;
+}
+async function mailBody(id: string): Promise<string> {
+  const response = await fetch(`${mailpit.api}/api/v1/message/${id}`);
+  if (!response.ok) throw new Error(`mailpit message ${id}: ${response.status}`);
+  const message = (await response.json()) as { Text: string; HTML: string };
+  return `${message.Text}\n${message.HTML}`;
+}
+
 const targets = async () => (await api<{ activeTargets: Target[] }>("/api/v1/targets")).activeTargets;
 const alerts = async () => (await api<{ alerts: Alert[] }>("/api/v1/alerts")).alerts;
+
+/** Alertmanager's group_wait, read back from the configuration the stack runs. */
+function groupWaitSeconds(): number {
+  const config = parse(
+    readFileSync(join(dir, "files", "alertmanager", "etc", "alertmanager", "alertmanager.yml"), "utf8"),
+  ) as { route: { group_wait: string } };
+  return Number.parseInt(config.route.group_wait, 10);
+}
 
 /** The rendered interval settings, read back from the Prometheus config the stack runs. */
 function intervals(): { scrape: number; evaluation: number } {
@@ -100,13 +143,20 @@ beforeAll(async () => {
         `image ${image} is missing: run scripts/setup --for test (it builds the offline and app images)`,
       );
   }
-  ports = { http: await freePort(), https: await freePort(), prometheus: await freePort() };
+  ports = {
+    http: await freePort(),
+    https: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+  };
+  mailpit = await PrivateMailpit.start(await dockerBridgeAddress());
   prometheus = `http://127.0.0.1:${ports.prometheus}`;
   firstUp = await local("up");
   if (firstUp.exitCode !== 0) throw new Error(`scripts/local up failed:\n${firstUp.all.slice(-6000)}`);
 }, 900_000);
 
 afterAll(async () => {
+  mailpit?.dispose();
   if (!ports) return;
   const down = await local("down", "--volumes");
   if (down.exitCode !== 0) console.error(down.all);
@@ -114,9 +164,12 @@ afterAll(async () => {
   if (left) console.error(`left behind: containers ${left}`);
 }, 300_000);
 
-describe("scripts/local up --monitoring on the real Docker engine", () => {
-  it("says where Prometheus is, and every scrape job of the alert rules has its targets up", async () => {
+describe("scripts/local up --alertmanager on the real Docker engine", () => {
+  it("says where Prometheus and Alertmanager are, and every scrape job of the alert rules has its targets up", async () => {
     expect(firstUp.all).toContain(`Prometheus  http://127.0.0.1:${ports.prometheus}/`);
+    expect(firstUp.all).toContain(
+      `Alertmanager http://127.0.0.1:${ports.alertmanager}/  (loopback only: alerts, silences; sends to mail to ${oncall} via ${mailpit.smtp.host}:${mailpit.smtp.port})`,
+    );
     let last: Target[] = [];
     await waitFor(
       "every target up",
@@ -186,9 +239,13 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
       .filter((line) => line.includes("->"))
       .sort();
     expect(withPorts).toEqual([
+      `${prefix}-alertmanager 127.0.0.1:${ports.alertmanager}->9093/tcp`,
       `${prefix}-nginx 127.0.0.1:${ports.http}->8080/tcp, 127.0.0.1:${ports.https}->8443/tcp`,
       `${prefix}-prometheus 127.0.0.1:${ports.prometheus}->9090/tcp`,
     ]);
+    // Prometheus found its Alertmanager on the monitoring network.
+    const found = await api<{ activeAlertmanagers: { url: string }[] }>("/api/v1/alertmanagers");
+    expect(found.activeAlertmanagers.map((a) => a.url)).toEqual(["http://alertmanager:9093/api/v2/alerts"]);
     const curl = await run(
       "curl",
       [
@@ -206,7 +263,7 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
     expect(curl.stdout).toBe("404");
   });
 
-  it("fires ChatAPIInstanceDown for a stopped API container within `for` + one scrape + one evaluation", async () => {
+  it("fires ChatAPIInstanceDown for a stopped API container within `for` + one scrape + one evaluation, and mails it", async () => {
     const rule = loadAlertRules()
       .groups.flatMap((g) => g.rules)
       .find((r) => r.alert === "ChatAPIInstanceDown")!;
@@ -233,6 +290,24 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
       (forSeconds + scrape + evaluation + 60) * 1000,
     );
     const fired = Date.now();
+    // Alertmanager has it, and mails it after group_wait (rendered config) through the stack's SMTP settings.
+    const groupWait = groupWaitSeconds();
+    let mail: MailSummary | undefined;
+    await waitFor(
+      "the alert mail in Mailpit",
+      async () => {
+        mail = (await mailTo(oncall)).find((m) => m.Subject.includes("ChatAPIInstanceDown"));
+        return mail !== undefined;
+      },
+      (groupWait + 60) * 1000,
+    );
+    const mailed = Date.now();
+    const inAlertmanager = (await (
+      await fetch(
+        `http://127.0.0.1:${ports.alertmanager}/api/v2/alerts?filter=alertname%3D%22ChatAPIInstanceDown%22`,
+      )
+    ).json()) as { labels: Record<string, string> }[];
+    expect(inAlertmanager.map((a) => a.labels.instance)).toContain("api-1:8000");
     await docker("start", api1);
     const started = Date.now();
     await waitFor("the alert to resolve", async () => (await alerts()).filter(ours).length === 0, 120_000);
@@ -242,8 +317,15 @@ describe("scripts/local up --monitoring on the real Docker engine", () => {
     console.log(
       `ChatAPIInstanceDown (for ${forSeconds} s, scrape ${scrape} s, evaluation ${evaluation} s): docker stop took ${s(stopped - stopIssued)} s; ` +
         `stopped → pending ${pending ? s(pending - stopped) : "not seen"} s, → firing ${s(fired - stopped)} s; ` +
-        `docker start → resolved ${s(resolved - started)} s`,
+        `docker start → resolved ${s(resolved - started)} s; ` +
+        `mail (group_wait ${groupWait} s): stopped → in Mailpit ${s(mailed - stopped)} s, firing → in Mailpit ${s(mailed - fired)} s`,
     );
+    expect(mail?.Subject).toMatch(/^\[FIRING:\d+\] ChatAPIInstanceDown/);
+    const body = await mailBody(mail!.ID);
+    expect(body).toContain("api-1:8000");
+    expect(body).toContain("scripts/local logs");
+    // Sent after group_wait, not before; the poll and SMTP add little.
+    expect(mailed - fired).toBeLessThanOrEqual((groupWait + 30) * 1000);
     expect(firing?.labels).toMatchObject({
       job: SCRAPE_JOBS.api,
       instance: "api-1:8000",

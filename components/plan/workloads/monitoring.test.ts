@@ -3,32 +3,11 @@
 // of what they read and nothing else; the rendered Prometheus and blackbox configuration.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { repoRoot } from "../../../test/support/paths";
-import { loadStackConfig } from "../../config/load";
-import { readStackFile } from "../../config/stack-file";
+import { planFor } from "../../../test/support/stack-plans";
 import { containerSpecs } from "../../containers/container-spec";
 import { SCRAPE_JOBS } from "../../monitoring/monitoring-files";
 import { targetsFile } from "../../monitoring/prometheus-config";
-import { buildPlan } from "../build-plan";
 import type { DeploymentPlan, Role } from "../types";
-
-function planFor(
-  stack: string,
-  settings: Record<string, unknown> = {},
-  secrets: Record<string, string> = {},
-): DeploymentPlan {
-  const file = readStackFile(repoRoot, stack, secrets);
-  const config = loadStackConfig({
-    stack,
-    config: {
-      ...file.config,
-      ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [`chatapi:${k}`, JSON.stringify(v)])),
-    },
-    secretKeys: file.secretKeys,
-    appVersion: "1.0.0",
-  });
-  return buildPlan({ config, appVersion: "1.0.0" });
-}
 
 const monitored = (settings: Record<string, unknown> = {}) =>
   planFor("local", { monitoring: { enabled: true }, ...settings });

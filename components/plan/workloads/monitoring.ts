@@ -6,6 +6,7 @@
 // (see ../../kubernetes/manifests/monitoring.ts); these containers are Docker only.
 import { stringify } from "yaml";
 import { SCRAPE_JOBS, loadAlertRules } from "../../monitoring/monitoring-files";
+import { ALERTMANAGER_PORT } from "../../monitoring/alertmanager-config";
 import {
   PROMETHEUS_CONFIG,
   blackboxConfig,
@@ -15,6 +16,7 @@ import {
 import { dataStoreHosts, redisExporterAddress, secretPath } from "../secrets";
 import type { StackSettings } from "../../config/types";
 import type {
+  AlertmanagerPlan,
   FilePlan,
   FlowPlan,
   ImagePlan,
@@ -35,6 +37,7 @@ import { MiB, type PlanContext, hardened, secretFile, tagOf, tmpfs, workload } f
 /** Ports of the monitoring processes (their images' defaults). */
 export const MONITORING_PORTS = {
   prometheus: 9090,
+  alertmanager: ALERTMANAGER_PORT,
   "postgres-exporter": 9187,
   "redis-exporter": 9121,
   "nginx-exporter": 9113,
@@ -47,11 +50,12 @@ export const MONITORING_PORTS = {
 export const NGINX_STATUS_PORT = 8081;
 export const NGINX_STATUS_PATH = "/stub_status";
 /** The images run as nobody, like the official ones. */
-const MONITORING_USER = "65534:65534";
+export const MONITORING_USER = "65534:65534";
 const BLACKBOX_CONFIG = "/etc/blackbox_exporter/blackbox.yml";
 
 const imageOf: Record<MonitoringRole, MonitoringImageKey> = {
   prometheus: "prometheus",
+  alertmanager: "alertmanager",
   "postgres-exporter": "postgresExporter",
   "redis-exporter": "redisExporter",
   "nginx-exporter": "nginxExporter",
@@ -72,7 +76,7 @@ export function wgetHealth(port: number, path: string): HealthCheckPlan {
   };
 }
 
-function monitoringWorkload(
+export function monitoringWorkload(
   ctx: PlanContext,
   role: MonitoringRole,
   fields: Omit<
@@ -142,7 +146,11 @@ export function dockerScrapeJobs(ctx: PlanContext, lb: LoadBalancerPlan): Scrape
   ];
 }
 
-export function monitoringPlan(ctx: PlanContext, jobs: ScrapeJobPlan[]): MonitoringPlan {
+export function monitoringPlan(
+  ctx: PlanContext,
+  jobs: ScrapeJobPlan[],
+  alertmanager?: AlertmanagerPlan,
+): MonitoringPlan {
   const m = ctx.settings.monitoring;
   return {
     enabled: m.enabled,
@@ -150,6 +158,7 @@ export function monitoringPlan(ctx: PlanContext, jobs: ScrapeJobPlan[]): Monitor
     scrapeIntervalSeconds: m.scrapeIntervalSeconds,
     evaluationIntervalSeconds: m.evaluationIntervalSeconds,
     retentionDays: m.retentionDays,
+    ...(alertmanager ? { alertmanager } : {}),
     jobs,
   };
 }

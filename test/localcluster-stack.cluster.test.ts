@@ -1,4 +1,4 @@
-// The Kubernetes target deployed for real: `pulumi up` of Pulumi.kind.yaml (the real engine,
+// The Kubernetes target deployed for real: `pulumi up` of Pulumi.localcluster.yaml (the real engine,
 // scripts/pulumi-toolchain) onto the local single-node cluster that scripts/cluster builds from
 // Go modules, then the whole life of the stack, in order (each step builds on the previous one):
 //   1. up: every Deployment, StatefulSet and Job awaited by Pulumi; Pod Security "restricted"
@@ -29,14 +29,14 @@ import { waitFor } from "../toolbox/processes";
 import { makeCertificate } from "./support/tls-fixture";
 import { renewTlsSecret } from "./support/tls-renewal";
 
-const STACK = "kind";
+const STACK = "localcluster";
 const PREFIX = `chatapi-${STACK}`;
-/** The test's own namespace (the shipped stack says chatapi-kind): leftovers of an interrupted run are recognisable. */
-const NAMESPACE = "chatapi-kind-e2e";
-const DOMAIN = "chatapi.kind.test";
+/** The test's own namespace (the shipped stack says chatapi-localcluster): leftovers of an interrupted run are recognisable. */
+const NAMESPACE = "chatapi-localcluster-e2e";
+const DOMAIN = "chatapi.localcluster.test";
 const API_PREFIX = "/api/v1";
 const MINUTE = 60_000;
-/** chatapi:api.autoscaling.minReplicas of Pulumi.kind.yaml (the production minimum). */
+/** chatapi:api.autoscaling.minReplicas of Pulumi.localcluster.yaml (the production minimum). */
 const API_PODS = 3;
 const appVersion = readAppVersion(repoRoot);
 /** The app image the stack runs (scripts/setup builds and imports it); override to test another build. */
@@ -110,7 +110,15 @@ async function ourVolumes(): Promise<PersistentVolume[]> {
 /** Deletes kept volumes and their data folders on the node (only ours, only under the cluster's volumes folder). */
 async function deleteVolumes(volumes: PersistentVolume[]): Promise<void> {
   for (const pv of volumes) {
-    await cluster.run(["delete", "pv", pv.metadata.name, "--wait=true", "--timeout=60s"]);
+    // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
+    await cluster.run([
+      "delete",
+      "pv",
+      pv.metadata.name,
+      "--ignore-not-found",
+      "--wait=true",
+      "--timeout=60s",
+    ]);
     const path = pv.spec.hostPath?.path;
     if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${NAMESPACE}_`))
       rmSync(path, { recursive: true, force: true });
@@ -213,7 +221,7 @@ async function newRoom(name: string): Promise<string> {
 /** Progress on stdout as the test goes (the steps are long; a hang shows where it is). */
 const startedAt = Date.now();
 function note(what: string): void {
-  console.log(`[kind e2e +${((Date.now() - startedAt) / 1000).toFixed(0)} s] ${what}`);
+  console.log(`[localcluster e2e +${((Date.now() - startedAt) / 1000).toFixed(0)} s] ${what}`);
 }
 
 function printTimings(): void {
@@ -229,9 +237,11 @@ function printTimings(): void {
 }
 
 beforeAll(async () => {
+  // The cluster tests' machine-wide lock (its file keeps the name it had when this stack was
+  // called kind, so that checkouts of either age still take turns).
   lock = await acquireFileLock(join(cacheDir, "run", "kind-stack.lock"), {
     timeoutMs: 45 * MINUTE,
-    purpose: "the kind stack test",
+    purpose: "the localcluster stack test",
   });
   cluster = await LocalCluster.up(40 * MINUTE);
   await removeLeftovers();
@@ -283,7 +293,7 @@ afterAll(async () => {
   }
 }, 15 * MINUTE);
 
-describe("Pulumi.kind.yaml on the local cluster", () => {
+describe("Pulumi.localcluster.yaml on the local cluster", () => {
   it(
     "1. pulumi up awaits every Deployment, StatefulSet and Job; restricted Pod Security is enforced and nothing is rejected or warned about",
     async () => {
@@ -439,7 +449,7 @@ describe("Pulumi.kind.yaml on the local cluster", () => {
         "POST",
         "/clients",
         { apiKey: adminKey },
-        { name: `kind ${run}`, email: `kind-${run}@example.com` },
+        { name: `cluster ${run}`, email: `cluster-${run}@example.com` },
       );
       people.clientKey = client.api_key;
       for (const who of ["alice", "bob"] as const) {
