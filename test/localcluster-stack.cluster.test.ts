@@ -15,7 +15,7 @@
 //      those too and the cluster is left clean.
 // Runs take turns on the cluster (a machine-wide lock): its 2 CPUs hold one stack at a time.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,14 +61,6 @@ interface Pod extends K8sObject {
   spec: { containers: { name: string; image: string }[] };
   status: { phase: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] };
 }
-interface PersistentVolume extends K8sObject {
-  spec: {
-    claimRef?: { name: string; namespace: string };
-    persistentVolumeReclaimPolicy: string;
-    hostPath?: { path: string };
-  };
-  status: { phase: string };
-}
 
 let cluster: LocalCluster;
 let lock: FileLock | undefined;
@@ -102,28 +94,7 @@ async function runningApiPods(): Promise<Pod[]> {
 }
 
 /** Persistent volumes claimed from our namespace (they outlive it: reclaim policy Retain). */
-async function ourVolumes(): Promise<PersistentVolume[]> {
-  const list = await cluster.json<K8sList<PersistentVolume>>(["pv"]);
-  return list.items.filter((pv) => pv.spec.claimRef?.namespace === NAMESPACE);
-}
-
-/** Deletes kept volumes and their data folders on the node (only ours, only under the cluster's volumes folder). */
-async function deleteVolumes(volumes: PersistentVolume[]): Promise<void> {
-  for (const pv of volumes) {
-    // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
-    await cluster.run([
-      "delete",
-      "pv",
-      pv.metadata.name,
-      "--ignore-not-found",
-      "--wait=true",
-      "--timeout=60s",
-    ]);
-    const path = pv.spec.hostPath?.path;
-    if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${NAMESPACE}_`))
-      rmSync(path, { recursive: true, force: true });
-  }
-}
+const ourVolumes = () => cluster.volumesOf(NAMESPACE);
 
 /** What an interrupted earlier run left: its namespace and kept volumes. */
 async function removeLeftovers(): Promise<void> {
@@ -132,7 +103,7 @@ async function removeLeftovers(): Promise<void> {
       timeoutMs: 6 * MINUTE,
     });
   }
-  await deleteVolumes(await ourVolumes());
+  await cluster.deleteVolumes(NAMESPACE, await ourVolumes());
 }
 
 /**
@@ -866,7 +837,7 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
       );
 
       // The test's own clean-up of what it kept; then nothing of the stack is left.
-      await deleteVolumes(kept);
+      await cluster.deleteVolumes(NAMESPACE, kept);
       expect(await ourVolumes()).toEqual([]);
       for (const pv of kept) expect(existsSync(pv.spec.hostPath!.path)).toBe(false);
     },

@@ -191,26 +191,7 @@ async function removeLeftovers(): Promise<void> {
     await cluster.run(["delete", "namespace", NAMESPACE, "--wait=true", "--timeout=300s"], {
       timeoutMs: 6 * MINUTE,
     });
-  const pvs = await cluster.json<{
-    items: {
-      metadata: { name: string };
-      spec: { claimRef?: { namespace: string }; hostPath?: { path: string } };
-    }[];
-  }>(["pv"]);
-  for (const pv of pvs.items.filter((p) => p.spec.claimRef?.namespace === NAMESPACE)) {
-    // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
-    await cluster.run([
-      "delete",
-      "pv",
-      pv.metadata.name,
-      "--ignore-not-found",
-      "--wait=true",
-      "--timeout=60s",
-    ]);
-    const path = pv.spec.hostPath?.path;
-    if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${NAMESPACE}_`))
-      rmSync(path, { recursive: true, force: true });
-  }
+  await cluster.deleteVolumes(NAMESPACE, await cluster.volumesOf(NAMESPACE));
 }
 
 beforeAll(async () => {

@@ -2,10 +2,22 @@
 // kubectl with its admin kubeconfig, JSON reads, and `kubectl port-forward` on 127.0.0.1. A
 // cluster that is not running is an error naming the command that starts it, never a skip.
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { repoRoot } from "./paths";
 import { freePort } from "../../toolbox/processes";
+
+/** A PersistentVolume as the clean-up reads it. */
+export interface PersistentVolume {
+  metadata: { name: string };
+  spec: {
+    claimRef?: { name: string; namespace: string };
+    persistentVolumeReclaimPolicy?: string;
+    hostPath?: { path: string };
+  };
+  status: { phase: string };
+}
 
 export const clusterScript = join(repoRoot, "scripts", "cluster");
 
@@ -113,6 +125,30 @@ export class LocalCluster {
     if (result.exitCode === 0) return true;
     if (/NotFound|not found/.test(result.stderr)) return false;
     throw new Error(`kubectl get ${args.join(" ")}: ${result.stderr}`);
+  }
+
+  /** Persistent volumes claimed from `namespace` (a Retain policy keeps them after it is gone). */
+  async volumesOf(namespace: string): Promise<PersistentVolume[]> {
+    const list = await this.json<{ items: PersistentVolume[] }>(["pv"]);
+    return list.items.filter((pv) => pv.spec.claimRef?.namespace === namespace);
+  }
+
+  /** Deletes `namespace`'s kept volumes and their data folders on the node (only under the cluster's volumes folder). */
+  async deleteVolumes(namespace: string, volumes: PersistentVolume[]): Promise<void> {
+    for (const pv of volumes) {
+      // --ignore-not-found: the provisioner may reclaim it between the list and the delete.
+      await this.run([
+        "delete",
+        "pv",
+        pv.metadata.name,
+        "--ignore-not-found",
+        "--wait=true",
+        "--timeout=60s",
+      ]);
+      const path = pv.spec.hostPath?.path;
+      if (path && /\/volumes\/pvc-[0-9a-f-]+_/.test(path) && path.includes(`_${namespace}_`))
+        rmSync(path, { recursive: true, force: true });
+    }
   }
 
   /**
