@@ -191,7 +191,7 @@ async function smokeAndReport(plan: DeploymentPlan, caFile: string | undefined, 
     say(`smoke check through ${plan.urls.https}`);
     const result = await runSmoke(
       {
-        baseUrl: plan.urls.https,
+        url: plan.urls.https,
         apiPrefix: plan.loadBalancer.apiPrefix,
         adminApiKey: readFileSync(adminApiKeyFile, "utf8").trim(),
         ...(caFile && existsSync(caFile) ? { ca: readFileSync(caFile, "utf8") } : {}),

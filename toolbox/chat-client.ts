@@ -122,14 +122,18 @@ export class ChatSocket {
   closeReason = "";
   readonly closed: Promise<number>;
   private waiters: Array<() => void> = [];
+  private listeners: Array<(frame: Frame) => void> = [];
 
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data: Buffer) => {
+      let frame: Frame;
       try {
-        this.frames.push(JSON.parse(data.toString("utf8")) as Frame);
+        frame = JSON.parse(data.toString("utf8")) as Frame;
       } catch {
-        this.frames.push({ type: "(not json)", text: data.toString("utf8") });
+        frame = { type: "(not json)", text: data.toString("utf8") };
       }
+      this.frames.push(frame);
+      for (const listener of this.listeners) listener(frame);
       this.wake();
     });
     this.closed = new Promise((done) =>
@@ -141,6 +145,16 @@ export class ChatSocket {
       }),
     );
     ws.on("error", () => undefined);
+  }
+
+  /** The API instance this connection landed on (its `ready` frame's `instance`). */
+  get instance(): string {
+    return String(this.frames.find((f) => f.type === "ready")?.instance);
+  }
+
+  /** Called with every frame from now on. */
+  onFrame(listener: (frame: Frame) => void): void {
+    this.listeners.push(listener);
   }
 
   private wake(): void {
@@ -223,6 +237,16 @@ export class ChatSocket {
   /** Drops the connection without a close frame. */
   terminate(): void {
     this.ws.terminate();
+  }
+
+  /**
+   * Drops the connection and resolves once it is closed. Through a `kubectl port-forward`, a
+   * client-initiated close handshake races the client's last bytes against nginx closing the
+   * connection, and the reset that can follow ends the forward with every connection on it.
+   */
+  async drop(): Promise<void> {
+    if (this.closeCode === undefined) this.terminate();
+    await this.closed;
   }
 }
 

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { PrivatePebble } from "../support/acme-server";
-import { ChatClient, ResilientSubscriber } from "../support/chat-client";
+import { ResilientSubscriber } from "../../toolbox/resilient-clients";
+import { StackClient } from "../../toolbox/stack-client";
 import {
   type Conversation,
   expectStillDelivering,
@@ -32,7 +33,7 @@ const figures: Record<string, string> = {};
 let pebble: PrivatePebble;
 let stack: TestStack;
 let root = "";
-let chat: ChatClient;
+let chat: StackClient;
 let conversation: Conversation;
 
 /** The certificate nginx shows a new TLS connection: serial, and whether it chains to Pebble's root. */
@@ -124,7 +125,7 @@ beforeAll(async () => {
   figures["scripts/local up (certificate obtained at deploy)"] =
     `${((performance.now() - started) / 1000).toFixed(0)} s`;
   root = await pebble.root();
-  chat = new ChatClient({ port: stack.ports.https, domain: DOMAIN, ca: root, apiPrefix: "/api/v1" });
+  chat = new StackClient({ url: `https://127.0.0.1:${stack.ports.https}`, domain: DOMAIN, ca: root });
 }, 1_200_000);
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrivateS3 } from "../../toolbox/private-services";
 import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
-import type { ChatClient } from "../support/chat-client";
+import type { StackClient } from "../../toolbox/stack-client";
 import { type Conversation, readConversation, tokenFor, writeConversation } from "../support/conversation";
 import { waitFor } from "../../toolbox/processes";
 import { instanceContainer } from "../support/local-stack";
@@ -269,7 +269,7 @@ function restoreSeconds(output: string): string {
 }
 
 async function expectConversation(stack: TestStack, how: string): Promise<void> {
-  const chat: ChatClient = stack.chat();
+  const chat: StackClient = stack.chat();
   try {
     const read = await readConversation(chat, conversation);
     expect(read).toEqual(conversation.messages);

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunResult, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
-import { ChatClient } from "./chat-client";
+import { StackClient } from "../../toolbox/stack-client";
 import { repoRoot } from "./paths";
 import { freePort } from "../../toolbox/processes";
 
@@ -69,12 +69,11 @@ export class TestStack {
   }
 
   /** A chat client through the stack's nginx (TLS verified against its CA). */
-  chat(): ChatClient {
-    return new ChatClient({
-      port: this.ports.https,
+  chat(): StackClient {
+    return new StackClient({
+      url: `https://127.0.0.1:${this.ports.https}`,
       domain: "localhost",
       ca: readFileSync(join(this.dir, "ca.pem"), "utf8"),
-      apiPrefix: "/api/v1",
     });
   }
 
