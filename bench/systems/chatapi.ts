@@ -1,16 +1,13 @@
 // ChatAPI under test: a throwaway database on the shared PostgreSQL, `chatapi migrate`, an admin
 // client from `chatapi create-client`, then two `chatapi serve` processes from app/dist with the
 // production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
-import { startServer, type ServerProcess } from "../lib/processes";
+import { run } from "../../toolbox/exec";
+import { assertBuildCurrent, startServer, type ServerProcess } from "../../toolbox/processes";
 import type { BenchRoom, RunningSystem } from "./types";
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 
 /**
@@ -49,19 +46,6 @@ export interface ChatApiSystem extends RunningSystem {
   roomHeads(): Promise<Map<string, number>>;
 }
 
-/** The servers run app/dist: refuse a missing build, or one older than the sources. */
-function assertBuildCurrent(appDir: string): void {
-  const cli = join(appDir, "dist", "cli.js");
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
-  const built = statSync(cli).mtimeMs;
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
-    );
-  const stale = walk(join(appDir, "src")).find((f) => statSync(f).mtimeMs > built);
-  if (stale) throw new Error(`${appDir}/dist is older than ${stale}: run npm run build`);
-}
-
 export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
   const appDir = options.appDir ?? join(ROOT, "app");
   const cli = join(appDir, "dist", "cli.js");
@@ -98,11 +82,11 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       ...BENCH_ENV,
       ...options.env,
     };
-    await run(process.execPath, [cli, "migrate"], { env });
+    await run(process.execPath, [cli, "migrate"], { env, extendEnv: false });
     const created = await run(
       process.execPath,
       [cli, "create-client", "--name", "Bench admin", "--email", "admin@bench.invalid", "--admin", "--json"],
-      { env },
+      { env, extendEnv: false },
     );
     const adminKey = (JSON.parse(created.stdout) as { api_key: string }).api_key;
     for (const name of ["a", "b"]) {

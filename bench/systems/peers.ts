@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { SystemName } from "../lib/clients";
-import { startServer, type ServerProcess } from "../lib/processes";
+import { startServer, type ServerProcess } from "../../toolbox/processes";
 import type { BenchRoom, RunningSystem } from "./types";
 
 const ROOT = join(__dirname, "..", "..");

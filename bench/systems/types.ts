@@ -1,5 +1,5 @@
 import type { SystemName } from "../lib/clients";
-import type { ServerProcess } from "../lib/processes";
+import type { ServerProcess } from "../../toolbox/processes";
 
 export interface BenchRoom {
   /** Room id (ChatAPI) or name (peers). */
