@@ -3,9 +3,9 @@
 // production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import pg from "pg";
 import { run } from "../../toolbox/exec";
 import { assertBuildCurrent, startServer, type ServerProcess } from "../../toolbox/processes";
+import { createBenchDatabase } from "./bench-database";
 import type { BenchRoom, RunningSystem } from "./types";
 
 const ROOT = join(__dirname, "..", "..");
@@ -50,26 +50,9 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
   const appDir = options.appDir ?? join(ROOT, "app");
   const cli = join(appDir, "dist", "cli.js");
   assertBuildCurrent(appDir);
-  const dbName = `chatapi_t_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const url = new URL(options.adminDatabaseUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const database = await createBenchDatabase(options.adminDatabaseUrl, "chatapi");
+  const databaseUrl = database.url;
   const instances: ServerProcess[] = [];
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  // An idle connection ended by PostgreSQL (the database dropped or the private server stopped
-  // at the end of a run) is not an error of the benchmark; a query on a dead one still fails.
-  pool.on("error", () => undefined);
-  const dropDatabase = async () => {
-    await pool.end().catch(() => undefined);
-    const c = new pg.Client({ connectionString: options.adminDatabaseUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
-  };
   try {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
@@ -113,31 +96,20 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       instances,
       rooms,
       databaseUrl,
-      countStored: async (prefix) => {
-        const { rows } = await pool.query<{ n: string }>(
-          "SELECT count(*) AS n FROM messages WHERE body LIKE $1",
-          [`${prefix.replace(/[%_\\]/g, "\\$&")}%`],
-        );
-        return Number(rows[0]!.n);
-      },
-      helperPids: async () => {
-        const { rows } = await pool.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        );
-        return rows.map((row) => row.pid);
-      },
+      countStored: database.countStored,
+      helperPids: database.helperPids,
       roomHeads: async () => {
-        const { rows } = await pool.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");
+        const rows = await database.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");
         return new Map(rows.map((row) => [row.id, Number(row.last_seq)]));
       },
       stop: async () => {
         await Promise.all(instances.map((i) => i.stop()));
-        await dropDatabase();
+        await database.drop();
       },
     };
   } catch (error) {
     await Promise.all(instances.map((i) => i.stop()));
-    await dropDatabase();
+    await database.drop();
     throw error;
   }
 }

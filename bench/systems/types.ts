@@ -17,7 +17,9 @@ export interface RunningSystem {
   label: string;
   instances: ServerProcess[];
   rooms: BenchRoom[];
-  /** Other processes that work for this system only (ChatAPI: its PostgreSQL backends). */
+  /** Other processes that work for this system only (its PostgreSQL backends). */
   helperPids(): Promise<number[]>;
+  /** Systems that persist: the stored messages whose body starts with a prefix. */
+  countStored?(bodyPrefix: string): Promise<number>;
   stop(): Promise<void>;
 }
