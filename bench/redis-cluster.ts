@@ -5,19 +5,22 @@
 // of bench/RESULTS.md, "Redis Cluster (sharded fan-out)"); with --write also puts them there.
 // Needs scripts/setup (PostgreSQL, Redis, RabbitMQ) and npm run build. Bounded: a few thousand
 // messages, then everything it started stops.
-import "../test/support/load-services-env";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PrivateRedisCluster } from "../app/test/support/redis-cluster.js";
+import { PrivateRedisCluster } from "../toolbox/private-services";
 import {
   failoverUnderLoad,
   roomsPerShard,
-  startShardedPair,
+  shardedEnv,
   trafficPerNode,
   type NodeTraffic,
-} from "../app/test/support/sharded-measurements.js";
+} from "../toolbox/sharded-measurements";
 import { replaceSection } from "./lib/results-section";
+import { loadServices } from "./lib/services";
+import { startChatApi } from "./systems/chatapi";
 
 const ROOMS = 300;
 const PAYLOAD_BYTES = 200;
@@ -87,7 +90,21 @@ async function main(): Promise<void> {
       ),
     );
     out();
-    const pair = await startShardedPair(cluster);
+    // Two `chatapi serve` instances as npm run bench starts them, the fan-out on the cluster.
+    const services = loadServices();
+    const logDir = mkdtempSync(join(tmpdir(), "chatapi-bench-cluster-"));
+    const keyPrefix = `chatapi-bench-${randomUUID().slice(0, 8)}:`;
+    const system = await startChatApi({
+      adminDatabaseUrl: services.databaseUrl,
+      redisUrl: services.redisUrl,
+      rabbitmqUrl: services.rabbitmqUrl,
+      logDir,
+      rooms: 1,
+      members: 1,
+      env: { ...shardedEnv(cluster), REDIS_KEY_PREFIX: keyPrefix },
+    });
+    const [a, b] = system.instances.map((i) => ({ url: i.base, log: () => readFileSync(i.logFile, "utf8") }));
+    const pair = { a: a!, b: b!, adminKey: system.adminKey, prefix: keyPrefix };
     try {
       const figures = await failoverUnderLoad(pair, cluster, {
         rooms: 12,
@@ -109,7 +126,8 @@ async function main(): Promise<void> {
         `| ${figures.rooms} (${figures.roomsOnKilledShard}) | ${figures.sent} | ${figures.acked} | ${figures.received.join(", ")} | ${figures.lost} | ${figures.duplicated} | ${figures.outOfOrder} | ${(figures.failoverMs / 1000).toFixed(1)} s | ${(figures.readyAgainMs / 1000).toFixed(1)} s | ${(figures.longestGapMs / 1000).toFixed(2)} s | ${figures.resynced.every(Boolean) ? "both instances" : "no"} |`,
       );
     } finally {
-      await pair.stop();
+      await system.stop();
+      rmSync(logDir, { recursive: true, force: true });
     }
   } finally {
     await cluster.dispose();

@@ -1,7 +1,7 @@
 // npm run bench: ChatAPI against Socket.IO (+ redis adapter) and raw ws + Redis, same machine,
 // same generator, two instances each, scenarios interleaved so all systems see the same load.
 // Usage: npm run bench -- [--scenarios idle,fanout,ack,history] [--rates 200,600,1200,...]
-//        [--systems chatapi,socketio,ws-redis] [--duration 15] [--quick] (see bench/README.md)
+//        [--systems chatapi,socketio,socketio-pg,ws-redis] [--duration 15] [--quick] (see bench/README.md)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, setPriority, tmpdir, totalmem } from "node:os";
@@ -29,7 +29,7 @@ import type { RunningSystem } from "./systems/types";
 
 const ROOT = join(__dirname, "..");
 const usage = `usage: npm run bench -- [--scenarios idle,fanout,ack,history] [--rates 200,600,1200,...]
-         [--systems chatapi,socketio,ws-redis] [--duration 15] [--quick] ... (every option: bench/README.md)`;
+         [--systems chatapi,socketio,socketio-pg,ws-redis] [--duration 15] [--quick] ... (every option: bench/README.md)`;
 const { values } = parseCommandLine("bench", usage, {
   options: {
     systems: { type: "string", default: SYSTEMS.join(",") },
@@ -181,7 +181,14 @@ async function main(): Promise<void> {
               members,
               nodeArgs,
             })
-          : await startPeer(name, { redisUrl: services.redisUrl, logDir, rooms, members, nodeArgs });
+          : await startPeer(name, {
+              redisUrl: services.redisUrl,
+              adminDatabaseUrl: services.databaseUrl,
+              logDir,
+              rooms,
+              members,
+              nodeArgs,
+            });
       running.push(system);
       results.labels[name] = system.label;
     }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { usageError } from "../scripts/lib/cli-args";
 import { attacks } from "./attacks";
 import { scenarios } from "./faults";
-import { assertBuildCurrent, ROOT } from "./lib/processes";
+import { assertBuildCurrent, ROOT } from "../toolbox/processes";
 import { consoleTable, renderReliability } from "./lib/report";
 import { type AttackResult, passed, type Scale, type ScenarioResult } from "./lib/results";
 import { crashed } from "./lib/scenario";

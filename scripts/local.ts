@@ -45,7 +45,7 @@ import {
 import { pulumiDown, pulumiUp } from "./lib/pulumi-local";
 import { DeployFailure } from "./lib/release-deploy";
 import { liveRelease } from "./lib/releases";
-import { docker, run } from "./lib/run";
+import { docker, run } from "../toolbox/exec";
 import { runSmoke } from "./lib/smoke";
 import { backupStack, BackupCommandError, restoreStack } from "./lib/stack-backup";
 import { healthProblems, stackContainers, waitForStack } from "./lib/stack-health";
@@ -142,7 +142,7 @@ async function ensureImages(plan: DeploymentPlan): Promise<void> {
       );
       continue;
     }
-    const present = (await run("docker", ["image", "inspect", image.ref], { check: false })).exitCode === 0;
+    const present = (await run("docker", ["image", "inspect", image.ref], { reject: false })).exitCode === 0;
     if (present) continue;
     if (image.pull) {
       say(`image ${key}: docker pull ${image.ref}`);
@@ -191,7 +191,7 @@ async function smokeAndReport(plan: DeploymentPlan, caFile: string | undefined, 
     say(`smoke check through ${plan.urls.https}`);
     const result = await runSmoke(
       {
-        baseUrl: plan.urls.https,
+        url: plan.urls.https,
         apiPrefix: plan.loadBalancer.apiPrefix,
         adminApiKey: readFileSync(adminApiKeyFile, "utf8").trim(),
         ...(caFile && existsSync(caFile) ? { ca: readFileSync(caFile, "utf8") } : {}),
@@ -434,7 +434,7 @@ async function down(): Promise<void> {
     )
       .split("\n")
       .filter(Boolean);
-    if (pinned.length > 0) await run("docker", ["rmi", ...new Set(pinned)], { check: false });
+    if (pinned.length > 0) await run("docker", ["rmi", ...new Set(pinned)], { reject: false });
     // The generated passwords belong to the data just deleted: a new stack starts afresh.
     rmSync(dir, { recursive: true, force: true });
     say(`stack ${stack} removed with its data volumes and ${tilde(dir)}`);

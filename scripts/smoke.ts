@@ -49,7 +49,7 @@ console.log(
 const started = Date.now();
 runSmoke(
   {
-    baseUrl: values.url,
+    url: values.url,
     apiPrefix: values["api-prefix"],
     adminApiKey,
     ...(values.ca ? { ca: readFile("--ca", values.ca) } : {}),

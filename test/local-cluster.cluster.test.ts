@@ -25,7 +25,7 @@ import { clusterConfig } from "../scripts/cluster.d/config";
 import { type FileLock, acquireFileLock } from "../scripts/lib/file-lock";
 import { LocalCluster, clusterScript } from "./support/local-cluster";
 import { cacheDir } from "./support/paths";
-import { waitFor } from "./support/ports";
+import { waitFor } from "../toolbox/processes";
 
 const MINUTE = 60_000;
 const NS = "chatapi-cluster-test";

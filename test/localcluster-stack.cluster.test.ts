@@ -20,12 +20,14 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAppVersion } from "../components/config/stack-file";
-import { ChatClient, FrameSocket, MessageSender, ResilientSubscriber } from "./support/chat-client";
+import type { ChatSocket } from "../toolbox/chat-client";
+import { MessageSender, ResilientSubscriber } from "../toolbox/resilient-clients";
+import { StackClient } from "../toolbox/stack-client";
 import { LocalCluster, type PortForward, clusterScript } from "./support/local-cluster";
 import { type FileLock, acquireFileLock } from "../scripts/lib/file-lock";
 import { cacheDir, repoRoot } from "./support/paths";
 import { EngineProject, resolvePulumiCli } from "./support/pulumi-engine";
-import { waitFor } from "./support/ports";
+import { waitFor } from "../toolbox/processes";
 import { makeCertificate } from "./support/tls-fixture";
 import { renewTlsSecret } from "./support/tls-renewal";
 
@@ -66,12 +68,12 @@ let cluster: LocalCluster;
 let lock: FileLock | undefined;
 let project: EngineProject | undefined;
 let forward: PortForward | undefined;
-let chat: ChatClient;
+let chat: StackClient;
 let ca: string;
 const state = { deployed: false, destroyed: false };
-const sockets: FrameSocket[] = [];
+const sockets: ChatSocket[] = [];
 const subscribers: ResilientSubscriber[] = [];
-const ownForwards: { client: ChatClient; forward: PortForward }[] = [];
+const ownForwards: { client: StackClient; forward: PortForward }[] = [];
 
 /** Alice and Bob, users of one client, with access tokens, and the room they share. */
 const people = { clientKey: "", alice: { id: "", token: "" }, bob: { id: "", token: "" } };
@@ -116,9 +118,9 @@ async function waitUntilNginxSpreads(): Promise<void> {
     async () => {
       const seen = new Set<string>();
       for (let n = 1; n <= 24 && seen.size < API_PODS; n++) {
-        const { socket, instance } = await chat.openSocket(people.alice.token, `198.51.100.${n}`);
+        const socket = await chat.openSocket(people.alice.token, `198.51.100.${n}`);
         socket.terminate();
-        seen.add(instance);
+        seen.add(socket.instance);
       }
       return seen.size >= API_PODS;
     },
@@ -131,13 +133,12 @@ async function socketOnAnotherPod(
   token: string,
   avoid: string | undefined,
   first: number,
-): Promise<{ socket: FrameSocket; address: string }> {
+): Promise<{ socket: ChatSocket; address: string }> {
   for (let n = first; n < first + 60; n++) {
     const address = `203.0.113.${n}`;
-    const { socket, instance } = await chat.openSocket(token, address);
-    const framed = new FrameSocket(socket, instance);
-    if (instance !== avoid) return { socket: framed, address };
-    await framed.close();
+    const socket = await chat.openSocket(token, address);
+    if (socket.instance !== avoid) return { socket, address };
+    await socket.drop();
   }
   throw new Error(`60 client addresses all landed on ${avoid}: the WebSocket upstream does not spread`);
 }
@@ -147,10 +148,10 @@ async function socketOnAnotherPod(
  * connections: when one forwarded connection fails, kubectl drops all of its connections, so a
  * restart of this forward touches only this client.
  */
-async function ownClient(): Promise<{ client: ChatClient; forward: PortForward }> {
+async function ownClient(): Promise<{ client: StackClient; forward: PortForward }> {
   const own = await cluster.portForward(NAMESPACE, `svc/${PREFIX}-nginx`, 443);
   const entry = {
-    client: new ChatClient({ ...chat.endpoint, port: own.port, ready: own.ready }),
+    client: new StackClient({ ...chat.endpoint, url: `https://127.0.0.1:${own.port}`, ready: own.ready }),
     forward: own,
   };
   ownForwards.push(entry);
@@ -243,7 +244,7 @@ const atMost = (ms: number, work: Promise<unknown>) =>
   Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
 
 afterAll(async () => {
-  await atMost(30_000, Promise.all([...subscribers.map((s) => s.stop()), ...sockets.map((s) => s.close())]));
+  await atMost(30_000, Promise.all([...subscribers.map((s) => s.stop()), ...sockets.map((s) => s.drop())]));
   for (const own of ownForwards) {
     own.client.close();
     own.forward.close();
@@ -377,7 +378,13 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
     async () => {
       forward = await cluster.portForward(NAMESPACE, `svc/${PREFIX}-nginx`, 443);
       const ready = forward.ready;
-      chat = new ChatClient({ port: forward.port, domain: DOMAIN, ca, apiPrefix: API_PREFIX, ready });
+      chat = new StackClient({
+        url: `https://127.0.0.1:${forward.port}`,
+        domain: DOMAIN,
+        ca,
+        apiPrefix: API_PREFIX,
+        ready,
+      });
       await waitFor(
         "nginx to answer through the port-forward",
         async () => (await chat.raw("GET", "/health")).status === 200,
@@ -395,9 +402,9 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
       // handshake makes nginx reset the connection, which ends a kubectl port-forward.
       const strangerForward = await cluster.portForward(NAMESPACE, `svc/${PREFIX}-nginx`, 443);
       try {
-        const stranger = new ChatClient({
+        const stranger = new StackClient({
           ...chat.endpoint,
-          port: strangerForward.port,
+          url: `https://127.0.0.1:${strangerForward.port}`,
           ca: makeCertificate(DOMAIN).certificate,
         });
         await expect(stranger.raw("GET", "/health")).rejects.toThrow(/certificate|verify/i);
@@ -456,7 +463,7 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
       // back to the same pod, whichever connection it arrives on.
       for (let i = 0; i < 4; i++) {
         const again = await chat.openSocket(people.alice.token, alice.address);
-        await new FrameSocket(again.socket, again.instance).close();
+        await again.drop();
         expect(again.instance, `WebSocket ${i + 2} from ${alice.address}`).toBe(alice.socket.instance);
       }
       for (const s of [alice.socket, bob.socket]) {
@@ -791,7 +798,7 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
     "6. pulumi destroy removes everything except the data volumes marked to keep, and the cluster is left clean",
     async () => {
       forward?.close();
-      for (const s of sockets.splice(0)) await s.close();
+      for (const s of sockets.splice(0)) await s.drop();
       const claimed = (await ourVolumes()).map((pv) => pv.spec.claimRef!.name).sort();
       expect(claimed).toEqual(
         [

@@ -8,11 +8,10 @@
 //   npx tsx app/bench/quick.ts [--messages 5000] [--idle 2000]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { call, setupTenant } from "../test/support/http.js";
-import { startAppProcess, type AppProcess } from "../test/support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, loadServicesEnv } from "../test/support/services.js";
 import WebSocket from "ws";
-import { TestSocket } from "../test/support/ws-client.js";
+import { call, type ChatSocket, connect, createTenant } from "../../toolbox/chat-client.js";
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +70,7 @@ class RawClient {
 }
 
 const rssKb = (p: AppProcess) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, "utf8"))?.[1]);
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))?.[1]);
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,7 +90,7 @@ async function main() {
   const a = await startAppProcess({ ...env, INSTANCE_NAME: "bench-a" });
   const b = await startAppProcess({ ...env, INSTANCE_NAME: "bench-b" });
   try {
-    const t = await setupTenant(a.url, adminKey, "bench");
+    const t = await createTenant(a.url, adminKey, "bench");
     const users: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < SUBSCRIBERS; i++) users.push(await t.newUser(`u${i}`));
     const room = await call<{ id: string }>(a.url, "POST", "/api/v1/rooms", {
@@ -166,11 +165,11 @@ async function main() {
 
     // 3. Memory per idle WebSocket (authenticated, subscribed to one room, then silent).
     const before = rssKb(a);
-    const idle: TestSocket[] = [];
+    const idle: ChatSocket[] = [];
     for (let i = 0; i < IDLE; i += 100) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(100, IDLE - i) }, (_, j) =>
-          TestSocket.connect(a.url, users[(i + j) % users.length]!.token),
+          connect(a.url, users[(i + j) % users.length]!.token),
         ),
       );
       idle.push(...batch);
@@ -213,8 +212,7 @@ async function main() {
   } catch (error) {
     for (const p of [a, b])
       console.error(
-        p.child.exitCode,
-        p.child.signalCode,
+        p.alive() ? "running" : "exited",
         p.output
           .filter((l) => !l.includes('"level":"info"'))
           .slice(-20)

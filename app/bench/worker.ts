@@ -16,9 +16,9 @@ import { createClient } from "../src/domain/clients.js";
 import { MessageWriter } from "../src/domain/message-writer.js";
 import { createRoom } from "../src/domain/rooms.js";
 import { workerEnv } from "../test/support/jobs.js";
-import { startAppProcess } from "../test/support/process.js";
+import { startAppProcess } from "../../toolbox/processes.js";
 import { createTestVhost } from "../test/support/rabbitmq.js";
-import { freePort } from "../test/support/redis-server.js";
+import { freePort } from "../../toolbox/processes.js";
 import { appEnv, createTestDatabase, loadServicesEnv } from "../test/support/services.js";
 
 const { values } = parseArgs({

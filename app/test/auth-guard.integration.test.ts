@@ -3,7 +3,6 @@
 // open WebSockets per address (WS_MAX_CONNECTIONS_PER_ADDRESS).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
 import { SignJWT } from "jose";
 import {
@@ -13,7 +12,7 @@ import {
   TEST_SECRET_KEY,
   type TestDatabase,
 } from "./support/services.js";
-import { TestSocket } from "./support/ws-client.js";
+import { call, connect, createTenant, openUrl } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let server: InProcessServer;
@@ -57,7 +56,7 @@ function refusedUpgrade(
 
 describe("failed authentications per address", () => {
   it("after AUTH_FAILURES_PER_MINUTE failures an address gets 429 with Retry-After, even with a valid key", async () => {
-    const tenant = await setupTenant(server.url, adminKey, "guard");
+    const tenant = await createTenant(server.url, adminKey, "guard");
     const attacker = from("198.51.100.7");
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -100,7 +99,7 @@ describe("failed authentications per address", () => {
     const ws = `${server.url.replace("http", "ws")}/ws?token=a.b.c`;
     const headers = from("198.51.100.9");
     for (let i = 0; i < 5; i++) {
-      const socket = await TestSocket.open(ws, { headers });
+      const socket = await openUrl(ws, { headers });
       expect(await socket.closed).toBe(4001);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -110,7 +109,7 @@ describe("failed authentications per address", () => {
 
 describe("what counts as a failure, and for which address", () => {
   it("an expired token with a valid signature is not a guess: a NAT of such clients is never locked out", async () => {
-    const tenant = await setupTenant(server.url, adminKey, "expired");
+    const tenant = await createTenant(server.url, adminKey, "expired");
     const user = await tenant.newUser("sleepy");
     // Signed with the server's key, as the server signs them, and expired five minutes ago.
     const now = Math.floor(Date.now() / 1000);
@@ -133,7 +132,7 @@ describe("what counts as a failure, and for which address", () => {
       expect(r.body.error.code).toBe("token_expired");
     }
     const ws = `${server.url.replace("http", "ws")}/ws?token=${expired}`;
-    for (let i = 0; i < 6; i++) expect(await (await TestSocket.open(ws, { headers: nat })).closed).toBe(4001);
+    for (let i = 0; i < 6; i++) expect(await (await openUrl(ws, { headers: nat })).closed).toBe(4001);
     await new Promise((r) => setTimeout(r, 200));
     expect(statuses).toEqual(Array.from({ length: 12 }, () => 401));
     // Limit 5: the address would be blocked by now if those had counted.
@@ -161,21 +160,21 @@ describe("what counts as a failure, and for which address", () => {
 
 describe("WebSockets per address", () => {
   it("holds at most WS_MAX_CONNECTIONS_PER_ADDRESS open; a slot frees when one closes", async () => {
-    const tenant = await setupTenant(server.url, adminKey, "conns");
+    const tenant = await createTenant(server.url, adminKey, "conns");
     const user = await tenant.newUser("idle");
     const headers = from("203.0.113.20");
     const open = [];
-    for (let i = 0; i < 3; i++) open.push(await TestSocket.connect(server.url, user.token, { headers }));
+    for (let i = 0; i < 3; i++) open.push(await connect(server.url, user.token, headers));
     const url = `${server.url.replace("http", "ws")}/ws?token=${user.token}`;
     const refused = await refusedUpgrade(url, headers);
     expect(refused.status).toBe(429);
     expect(Number(refused.retry)).toBeGreaterThan(0);
     // Other addresses still connect.
-    const elsewhere = await TestSocket.connect(server.url, user.token, { headers: from("203.0.113.21") });
+    const elsewhere = await connect(server.url, user.token, from("203.0.113.21"));
     open[0]!.close();
     await open[0]!.closed;
     await new Promise((r) => setTimeout(r, 100));
-    const again = await TestSocket.connect(server.url, user.token, { headers });
+    const again = await connect(server.url, user.token, headers);
     for (const s of [...open.slice(1), elsewhere, again]) s.close();
   });
 });

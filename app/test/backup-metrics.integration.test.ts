@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBackupName } from "../src/backup/names.js";
 import { runCli, seedChat } from "./support/backup.js";
-import { type Daemon, sampleValue, startPushgateway } from "./support/daemon.js";
-import { startAppProcess } from "./support/process.js";
+import { type Daemon, startPushgateway } from "../../toolbox/processes.js";
+import { sampleValue } from "./support/metrics-text.js";
+import { startAppProcess } from "../../toolbox/processes.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
 
 let source: TestDatabase;

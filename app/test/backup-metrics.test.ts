@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BackupSchedulerMetrics, outcomeSamples } from "../src/backup/backup-metrics.js";
-import { sampleValue } from "./support/daemon.js";
+import { sampleValue } from "./support/metrics-text.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chatapi-backup-metrics-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

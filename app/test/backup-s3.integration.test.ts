@@ -8,8 +8,8 @@ import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupFileName } from "../src/backup/names.js";
 import { runCli, seedChat, snapshot } from "./support/backup.js";
-import { freePort } from "./support/redis-server.js";
-import { PrivateS3 } from "./support/s3-server.js";
+import { freePort } from "../../toolbox/processes.js";
+import { PrivateS3 } from "../../toolbox/private-services.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
 
 let s3: PrivateS3;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BackupSchedulerMetrics } from "../src/backup/backup-metrics.js";
 import { backupHealthProblem, writeBackupStatus } from "../src/backup/status.js";
-import { sampleValue } from "./support/daemon.js";
+import { sampleValue } from "./support/metrics-text.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chatapi-backup-status-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireBackupLock } from "../src/backup/lock.js";
 import { backupFileName } from "../src/backup/names.js";
 import { runCli, seedChat, snapshot } from "./support/backup.js";
-import { startAppProcess } from "./support/process.js";
+import { startAppProcess } from "../../toolbox/processes.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
 
 const run = promisify(execFile);

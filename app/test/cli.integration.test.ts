@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool } from "../src/db/pool.js";
 import { clientForApiKey } from "../src/domain/clients.js";
-import { assertBuildCurrent, CLI } from "./support/process.js";
+import { assertBuildCurrent, CLI } from "../../toolbox/processes.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
 
 const exec = promisify(execFile);

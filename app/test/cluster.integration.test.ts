@@ -6,10 +6,9 @@ import http from "node:http";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
-import { CLI, startAppProcess, type AppProcess } from "./support/process.js";
+import { CLI, startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { range, seqs, TestSocket } from "./support/ws-client.js";
+import { call, type ChatSocket, connect, createTenant, range, seqs } from "../../toolbox/chat-client.js";
 
 const run = promisify(execFile);
 const api = "/api/v1";
@@ -35,7 +34,7 @@ afterAll(async () => {
 });
 
 async function room(label: string, members: number) {
-  const t = await setupTenant(a.url, adminKey, label);
+  const t = await createTenant(a.url, adminKey, label);
   const users = [];
   for (let i = 0; i < members; i++) users.push(await t.newUser(`${label}-${i}`));
   const r = await call<{ id: string }>(b.url, "POST", `${api}/rooms`, {
@@ -48,8 +47,8 @@ async function room(label: string, members: number) {
 describe("two instances", () => {
   it("each instance names itself in ready", async () => {
     const { users } = await room("names", 1);
-    const onA = await TestSocket.connect(a.url, users[0]!.token);
-    const onB = await TestSocket.connect(b.url, users[0]!.token);
+    const onA = await connect(a.url, users[0]!.token);
+    const onB = await connect(b.url, users[0]!.token);
     expect(onA.frames[0]!.instance).toBe("api-a");
     expect(onB.frames[0]!.instance).toBe("api-b");
     onA.close();
@@ -59,16 +58,16 @@ describe("two instances", () => {
   it("subscribers on both instances get every message sent on either, exactly once and in order", async () => {
     const { users, roomId } = await room("fanout", 4);
     const subscribers = [
-      await TestSocket.connect(a.url, users[2]!.token),
-      await TestSocket.connect(b.url, users[3]!.token),
-      await TestSocket.connect(a.url, users[3]!.token),
+      await connect(a.url, users[2]!.token),
+      await connect(b.url, users[3]!.token),
+      await connect(a.url, users[3]!.token),
     ];
     for (const s of subscribers)
       await s.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
-    const senderA = await TestSocket.connect(a.url, users[0]!.token);
-    const senderB = await TestSocket.connect(b.url, users[1]!.token);
+    const senderA = await connect(a.url, users[0]!.token);
+    const senderB = await connect(b.url, users[1]!.token);
     const perSender = 100;
-    const sendAll = async (socket: TestSocket, tag: string) => {
+    const sendAll = async (socket: ChatSocket, tag: string) => {
       for (let i = 0; i < perSender; i++) {
         // Two in flight per sender keeps both instances writing concurrently.
         const id = `${tag}${i}`;
@@ -110,7 +109,7 @@ describe("two instances", () => {
         token: sender.token,
         body: { body: `m${i}` },
       });
-    const first = await TestSocket.connect(a.url, reader.token);
+    const first = await connect(a.url, reader.token);
     await first.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
     for (let i = 1; i <= 10; i++) await send(i);
     await first.waitForAll((f) => f.type === "message", 10);
@@ -118,7 +117,7 @@ describe("two instances", () => {
     first.close();
     await first.closed;
     for (let i = 11; i <= 25; i++) await send(i); // missed while away
-    const second = await TestSocket.connect(b.url, reader.token);
+    const second = await connect(b.url, reader.token);
     const subscribed = await second.request(
       { type: "subscribe", room_id: roomId, after_seq: lastSeen },
       (f) => f.type === "subscribed",
@@ -136,12 +135,12 @@ describe("graceful shutdown", () => {
   it("SIGTERM: in-flight sends finish and are acked, sockets close with 1001, exit code 0", async () => {
     const c = await startAppProcess({ ...env, INSTANCE_NAME: "api-c" });
     const { users, roomId } = await room("shutdown", 1);
-    const s = await TestSocket.connect(c.url, users[0]!.token);
+    const s = await connect(c.url, users[0]!.token);
     await s.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
     const n = 30;
     for (let i = 0; i < n; i++)
       s.send({ type: "send", room_id: roomId, body: `x${i}`, client_msg_id: `x${i}` });
-    c.child.kill("SIGTERM");
+    c.signal("SIGTERM");
     expect(await s.closed).toBe(1001);
     expect(await c.exited).toBe(0);
     const acks = s.frames.filter((f) => f.type === "ack").map((f) => f.client_msg_id as string);
@@ -187,7 +186,7 @@ describe("graceful shutdown of busy keep-alive connections", () => {
     // Busy on one connection, then SIGTERM between two requests on it.
     for (let i = 0; i < 5; i++) expect((await post(i)).status).toBe(201);
     const answered = post(5);
-    d.child.kill("SIGTERM");
+    d.signal("SIGTERM");
     const outcomes: Array<{ status: number; connection: string | undefined } | string> = [await answered];
     // The same client keeps going until the instance is gone: each request is answered or refused
     // (ECONNREFUSED: try another instance), never cut once the server has taken it. A connection
@@ -195,7 +194,7 @@ describe("graceful shutdown of busy keep-alive connections", () => {
     // with its request unread (ECONNRESET): the server cannot prevent that, and since it never
     // saw the request, nothing of it may be stored (the client retries with its client_msg_id).
     const failed: Array<{ i: number; code: string }> = [];
-    for (let i = 6; i < 200 && d.child.exitCode === null; i++) {
+    for (let i = 6; i < 200 && d.alive(); i++) {
       const outcome = await post(i).catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
       outcomes.push(outcome);
       if (typeof outcome === "string") failed.push({ i, code: outcome });

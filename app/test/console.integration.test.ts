@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config/env.js";
 import { DEV_CLIENT } from "../src/http/console.js";
-import { call } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
 import { appEnv, createTestDatabase, type TestDatabase } from "./support/services.js";
+import { call } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let off: InProcessServer;

@@ -3,11 +3,10 @@
 // error frame with the same code and the socket stays open; readiness says 503.
 // (chaos/faults/postgres-restart.ts restarts a real cluster under load and checks recovery.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { HoldingProxy } from "./support/tcp-proxy.js";
-import { TestSocket } from "./support/ws-client.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy.js";
+import { call, connect, createTenant } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let proxy: HoldingProxy;
@@ -33,14 +32,14 @@ afterAll(async () => {
 
 describe("PostgreSQL unreachable", () => {
   it("answers 503 database_unavailable (REST and WebSocket), never 500", async () => {
-    const t = await setupTenant(app.url, adminKey, "dbdown");
+    const t = await createTenant(app.url, adminKey, "dbdown");
     const user = await t.newUser("writer");
     const room = await call<{ id: string }>(app.url, "POST", "/api/v1/rooms", {
       token: user.token,
       body: { name: "outage" },
     });
     expect(room.status).toBe(201);
-    const socket = await TestSocket.connect(app.url, user.token);
+    const socket = await connect(app.url, user.token);
 
     await proxy.close(); // open connections drop, new ones are refused
 

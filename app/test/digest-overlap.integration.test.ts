@@ -8,9 +8,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notificationDigestHandler } from "../src/jobs/handlers/notification-digest.js";
 import { Mailer } from "../src/jobs/mailer.js";
-import { call } from "./support/http.js";
 import { mailDetail, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import {
   appEnv,
   createAdminKey,
@@ -19,6 +18,7 @@ import {
   type TestDatabase,
   uniqueSuffix,
 } from "./support/services.js";
+import { call } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let app: AppProcess;

@@ -7,9 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "./support/http.js";
-import { freePort } from "./support/redis-server.js";
-import { APP_DIR } from "./support/process.js";
+import { freePort } from "../../toolbox/processes.js";
+import { APP_DIR } from "../../toolbox/processes.js";
 import { createTestVhost } from "./support/rabbitmq.js";
 import {
   createTestDatabase,
@@ -18,6 +17,7 @@ import {
   uniqueSuffix,
   type TestDatabase,
 } from "./support/services.js";
+import { call } from "../../toolbox/chat-client.js";
 
 const exec = promisify(execFile);
 const docker = async (...args: string[]) =>

@@ -9,7 +9,7 @@ import { MessageWriter } from "../src/domain/message-writer.js";
 import { createRoom } from "../src/domain/rooms.js";
 import { upsertUser } from "../src/domain/users.js";
 import { createTestDatabase, type TestDatabase } from "./support/services.js";
-import { HoldingProxy } from "./support/tcp-proxy.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;

@@ -12,10 +12,10 @@ import {
   workerEnv,
 } from "./support/jobs.js";
 import { mailDetail, mailTo, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { createTestVhost, type TestVhost } from "./support/rabbitmq.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { TestSocket } from "./support/ws-client.js";
+import { connect } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let vhost: TestVhost;
@@ -61,7 +61,7 @@ describe("e-mail notifications", () => {
     const carol = await t.user("Carol"); // online
     const dave = await t.user("Dave", false); // offline, no address
     const roomId = await createRoomWith(api.url, alice, "Design Review", [bob.id, carol.id, dave.id]);
-    const carolSocket = await TestSocket.connect(api.url, carol.token);
+    const carolSocket = await connect(api.url, carol.token);
 
     const { rows: before } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM job_runs");
     await postMessage(api.url, alice, roomId, "The mock-ups are ready for review <b>today</b>");

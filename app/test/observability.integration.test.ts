@@ -9,11 +9,10 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, LOG_FILE_BACKUPS } from "../src/observability/logger.js";
 import { initSentry } from "../src/observability/sentry.js";
-import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
-import { startAppProcess } from "./support/process.js";
+import { startAppProcess } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { TestSocket } from "./support/ws-client.js";
+import { call, connect, createTenant } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let server: InProcessServer;
@@ -39,7 +38,7 @@ afterAll(async () => {
 
 describe("request logs", () => {
   it("are JSON with a request id, and never contain keys or tokens", async () => {
-    const t = await setupTenant(server.url, adminKey, "logs");
+    const t = await createTenant(server.url, adminKey, "logs");
     const u = await t.newUser("logged");
     const refreshed = await call(server.url, "POST", "/api/v1/auth/refresh", {
       body: { refresh_token: u.refresh },
@@ -54,7 +53,7 @@ describe("request logs", () => {
       headers: { "x-request-id": "bad id with spaces" },
     });
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    const ws = await TestSocket.connect(server.url, u.token);
+    const ws = await connect(server.url, u.token);
     ws.close();
     await ws.closed;
     const lines = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -144,11 +143,16 @@ describe("TLS", () => {
           .on("error", reject);
       });
       expect(JSON.parse(body)).toMatchObject({ status: "healthy" });
-      const t = await setupTenant(server.url, adminKey, "tls");
+      const t = await createTenant(server.url, adminKey, "tls");
       const u = await t.newUser("tls");
-      const s = await TestSocket.connect(`https://127.0.0.1:${app.port}`, u.token, {
-        rejectUnauthorized: false,
-      });
+      const s = await connect(
+        `https://127.0.0.1:${app.port}`,
+        u.token,
+        {},
+        {
+          rejectUnauthorized: false,
+        },
+      );
       expect(s.frames[0]!.type).toBe("ready");
       s.close();
     } finally {

@@ -3,9 +3,9 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
+import { call, createTenant } from "../../toolbox/chat-client.js";
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -127,7 +127,7 @@ describe("OpenAPI document", () => {
     await check("GET", `${p}/clients/{id}`, `${p}/clients/00000000-0000-4000-8000-000000000000`, {
       apiKey: adminKey,
     });
-    const t = await setupTenant(base, adminKey, "doc");
+    const t = await createTenant(base, adminKey, "doc");
     await check("GET", `${p}/clients`, `${p}/clients`, { apiKey: t.apiKey });
     const user = await check("POST", `${p}/users`, `${p}/users`, {
       apiKey: t.apiKey,

@@ -2,12 +2,11 @@
 // between two instances: nothing is lost or duplicated, and readiness reports the dead
 // subscription meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
 import { metricValue } from "./support/jobs.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
-import { PrivateRedis } from "./support/redis-server.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
+import { PrivateRedis } from "../../toolbox/private-services.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
-import { range, seqs, TestSocket } from "./support/ws-client.js";
+import { call, connect, createTenant, range, seqs } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let redis: PrivateRedis;
@@ -48,7 +47,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 
 describe("Redis restarted mid-stream", () => {
   it("subscribers on the other instance get every message exactly once, in order", async () => {
-    const t = await setupTenant(a.url, adminKey, "redis");
+    const t = await createTenant(a.url, adminKey, "redis");
     const sender = await t.newUser("sender");
     const reader = await t.newUser("reader");
     const room = await call<{ id: string }>(a.url, "POST", "/api/v1/rooms", {
@@ -56,9 +55,9 @@ describe("Redis restarted mid-stream", () => {
       body: { name: "restart", member_ids: [reader.id] },
     });
     const roomId = room.body.id;
-    const onA = await TestSocket.connect(a.url, reader.token);
+    const onA = await connect(a.url, reader.token);
     await onA.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
-    const onB = await TestSocket.connect(b.url, sender.token);
+    const onB = await connect(b.url, sender.token);
     await onB.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
     expect(await readiness(a.url)).toEqual({ status: 200, subscription: true });
     // What ChatAPIRedisSubscriptionLost and ChatAPIFanoutPublishFailures alert on.
@@ -113,7 +112,7 @@ describe("Redis restarted mid-stream", () => {
   });
 
   it("a stalled Redis (SIGSTOP) does not stall REST requests: the rate limit passes, the send is stored", async () => {
-    const t = await setupTenant(a.url, adminKey, "stall");
+    const t = await createTenant(a.url, adminKey, "stall");
     const user = await t.newUser("writer");
     const room = await call<{ id: string }>(a.url, "POST", "/api/v1/rooms", {
       token: user.token,

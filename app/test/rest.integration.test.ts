@@ -2,7 +2,6 @@
 // contract, tenant isolation, token expiry, refresh rotation and reuse revocation.
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
 import {
   appEnv,
@@ -11,6 +10,7 @@ import {
   TEST_SECRET_KEY,
   type TestDatabase,
 } from "./support/services.js";
+import { call, createTenant } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let server: InProcessServer;
@@ -107,7 +107,7 @@ describe("clients", () => {
     const wrong = await call(base, "GET", `${api}/clients`, { apiKey: "cak_not-a-real-key" });
     expect(wrong.status).toBe(401);
     expect(errorCode(wrong.body)).toBe("invalid_api_key");
-    const tenant = await setupTenant(base, adminKey, "nonadmin");
+    const tenant = await createTenant(base, adminKey, "nonadmin");
     const forbidden = await call(base, "GET", `${api}/clients`, { apiKey: tenant.apiKey });
     expect(forbidden.status).toBe(403);
     expect(errorCode(forbidden.body)).toBe("admin_required");
@@ -184,7 +184,7 @@ describe("bad request bodies", () => {
 
 describe("users and tokens", () => {
   it("POST /users creates (201) and returns the same user for the same external_id (200)", async () => {
-    const t = await setupTenant(base, adminKey, "users");
+    const t = await createTenant(base, adminKey, "users");
     const first = await call(base, "POST", `${api}/users`, {
       apiKey: t.apiKey,
       body: { external_id: "ext-1", display_name: "Ada", email: "ada@example.com" },
@@ -200,7 +200,7 @@ describe("users and tokens", () => {
   });
 
   it("a user token cannot be used where a client key is needed, and the reverse", async () => {
-    const t = await setupTenant(base, adminKey, "kinds");
+    const t = await createTenant(base, adminKey, "kinds");
     const u = await t.newUser("kind-user");
     const usersWithToken = await call(base, "POST", `${api}/users`, {
       token: u.token,
@@ -214,8 +214,8 @@ describe("users and tokens", () => {
   });
 
   it("POST /auth/token returns a bearer pair; 404 for another tenant's user", async () => {
-    const a = await setupTenant(base, adminKey, "tok-a");
-    const b = await setupTenant(base, adminKey, "tok-b");
+    const a = await createTenant(base, adminKey, "tok-a");
+    const b = await createTenant(base, adminKey, "tok-b");
     const user = await a.newUser("alice");
     const pair = await call(base, "POST", `${api}/auth/token`, {
       apiKey: a.apiKey,
@@ -234,7 +234,7 @@ describe("users and tokens", () => {
   });
 
   it("an expired or forged access token is a 401", async () => {
-    const t = await setupTenant(base, adminKey, "expiry");
+    const t = await createTenant(base, adminKey, "expiry");
     const u = await t.newUser("late");
     const key = new TextEncoder().encode(TEST_SECRET_KEY);
     const expired = await new SignJWT({ cid: t.clientId, typ: "access" })
@@ -261,7 +261,7 @@ describe("users and tokens", () => {
   });
 
   it("refresh rotates (single use) and reusing a spent token revokes the whole family", async () => {
-    const t = await setupTenant(base, adminKey, "refresh");
+    const t = await createTenant(base, adminKey, "refresh");
     const u = await t.newUser("rot");
     const first = await call<{ access_token: string; refresh_token: string }>(
       base,
@@ -305,7 +305,7 @@ describe("users and tokens", () => {
     });
     expect(unknown.status).toBe(401);
     expect(errorCode(unknown.body)).toBe("invalid_refresh_token");
-    const t = await setupTenant(base, adminKey, "refresh-exp");
+    const t = await createTenant(base, adminKey, "refresh-exp");
     const u = await t.newUser("old");
     const pg = await import("pg");
     const c = new pg.default.Client({ connectionString: db.url });
@@ -322,7 +322,7 @@ describe("users and tokens", () => {
 
 describe("rooms, members, messages", () => {
   it("creates rooms with members, lists them, adds and removes members", async () => {
-    const t = await setupTenant(base, adminKey, "rooms");
+    const t = await createTenant(base, adminKey, "rooms");
     const alice = await t.newUser("alice");
     const bob = await t.newUser("bob");
     const carol = await t.newUser("carol");
@@ -372,7 +372,7 @@ describe("rooms, members, messages", () => {
   });
 
   it("404 for unknown member ids when creating a room or adding a member", async () => {
-    const t = await setupTenant(base, adminKey, "members404");
+    const t = await createTenant(base, adminKey, "members404");
     const a = await t.newUser("a");
     const ghost = "00000000-0000-4000-8000-000000000001";
     const r = await call(base, "POST", `${api}/rooms`, {
@@ -404,7 +404,7 @@ describe("rooms, members, messages", () => {
   });
 
   it("messages get gapless per-room seqs; client_msg_id makes sends idempotent; history paginates", async () => {
-    const t = await setupTenant(base, adminKey, "msgs");
+    const t = await createTenant(base, adminKey, "msgs");
     const a = await t.newUser("a");
     const room = await call<{ id: string }>(base, "POST", `${api}/rooms`, {
       token: a.token,
@@ -480,7 +480,7 @@ describe("rooms, members, messages", () => {
   });
 
   it("concurrent sends to one room still get gapless, unique seqs", async () => {
-    const t = await setupTenant(base, adminKey, "concurrent");
+    const t = await createTenant(base, adminKey, "concurrent");
     const a = await t.newUser("a");
     const room = await call<{ id: string }>(base, "POST", `${api}/rooms`, {
       token: a.token,
@@ -502,7 +502,7 @@ describe("rooms, members, messages", () => {
   });
 
   it("422 for invalid message bodies and history queries", async () => {
-    const t = await setupTenant(base, adminKey, "m422");
+    const t = await createTenant(base, adminKey, "m422");
     const a = await t.newUser("a");
     const room = await call<{ id: string }>(base, "POST", `${api}/rooms`, {
       token: a.token,
@@ -537,8 +537,8 @@ describe("rooms, members, messages", () => {
 
 describe("tenant isolation", () => {
   it("client B's users never see, join, read or write client A's rooms (404, never 403)", async () => {
-    const a = await setupTenant(base, adminKey, "iso-a");
-    const b = await setupTenant(base, adminKey, "iso-b");
+    const a = await createTenant(base, adminKey, "iso-a");
+    const b = await createTenant(base, adminKey, "iso-b");
     const alice = await a.newUser("alice");
     const mallory = await b.newUser("mallory");
     const room = await call<{ id: string }>(base, "POST", `${api}/rooms`, {
@@ -594,7 +594,7 @@ describe("rate limit", () => {
   it("429 with Retry-After once a principal exceeds RATE_LIMIT_PER_MINUTE; others are unaffected", async () => {
     const limited = await startInProcess(appEnv(db.url, { RATE_LIMIT_PER_MINUTE: "5" }));
     try {
-      const t = await setupTenant(base, adminKey, "ratelimit");
+      const t = await createTenant(base, adminKey, "ratelimit");
       const u = await t.newUser("busy");
       const other = await t.newUser("calm");
       const statuses = [];

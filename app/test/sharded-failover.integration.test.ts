@@ -4,28 +4,50 @@
 // repair from PostgreSQL covers the failover.
 import calculateSlot from "cluster-key-slot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
-import { metricValue } from "./support/jobs.js";
-import { PrivateRedisCluster } from "./support/redis-cluster.js";
-import { uniqueSuffix } from "./support/services.js";
+import { call, connect, createTenant } from "../../toolbox/chat-client.js";
+import { PrivateRedisCluster } from "../../toolbox/private-services.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import {
   failoverUnderLoad,
   readiness,
-  startShardedPair,
+  shardedEnv,
   type ShardedPair,
-} from "./support/sharded-measurements.js";
-import { TestSocket } from "./support/ws-client.js";
+} from "../../toolbox/sharded-measurements.js";
+import { metricValue } from "./support/jobs.js";
+import {
+  appEnv,
+  createAdminKey,
+  createTestDatabase,
+  type TestDatabase,
+  uniqueSuffix,
+} from "./support/services.js";
 
 let cluster: PrivateRedisCluster;
+let db: TestDatabase;
+let a: AppProcess;
+let b: AppProcess;
 let pair: ShardedPair;
 
 beforeAll(async () => {
   cluster = await PrivateRedisCluster.start({ password: `cluster-${uniqueSuffix()}` });
-  pair = await startShardedPair(cluster);
+  db = await createTestDatabase();
+  const env = appEnv(db.url, shardedEnv(cluster));
+  [a, b] = await Promise.all([
+    startAppProcess({ ...env, INSTANCE_NAME: "shard-a" }),
+    startAppProcess({ ...env, INSTANCE_NAME: "shard-b" }),
+  ]);
+  const log = (p: AppProcess) => () => p.output.join("\n");
+  pair = {
+    a: { url: a.url, log: log(a) },
+    b: { url: b.url, log: log(b) },
+    adminKey: await createAdminKey(db.url),
+    prefix: env.REDIS_KEY_PREFIX!,
+  };
 });
 
 afterAll(async () => {
-  await pair?.stop();
+  await Promise.all([a?.stop(), b?.stop()]);
+  await db?.drop();
   await cluster?.dispose();
 });
 
@@ -43,9 +65,8 @@ async function shardSubscriptions(instance: string): Promise<number> {
 
 describe("sharded fan-out between two API instances", () => {
   it("each instance subscribes only to the rooms it has subscribers in", async () => {
-    const { a, b } = pair;
-    expect(a.output.join("\n")).toContain("fan-out: sharded pub/sub on a Redis Cluster");
-    const t = await setupTenant(a.url, pair.adminKey, "only-own");
+    expect(pair.a.log()).toContain("fan-out: sharded pub/sub on a Redis Cluster");
+    const t = await createTenant(a.url, pair.adminKey, "only-own");
     const user = await t.newUser("member");
     const rooms: string[] = [];
     for (let i = 0; i < 9; i++) {
@@ -57,8 +78,8 @@ describe("sharded fan-out between two API instances", () => {
     }
     const onlyA = rooms.slice(0, 4);
     const onlyB = rooms.slice(4, 8);
-    const onA = await TestSocket.connect(a.url, user.token);
-    const onB = await TestSocket.connect(b.url, user.token);
+    const onA = await connect(a.url, user.token);
+    const onB = await connect(b.url, user.token);
     for (const room of onlyA)
       await onA.request({ type: "subscribe", room_id: room }, (f) => f.type === "subscribed");
     for (const room of onlyB)
@@ -106,7 +127,7 @@ describe("sharded fan-out between two API instances", () => {
     expect(figures.resynced).toEqual([true, true]);
     expect(await cluster.ownerOf(0)).toBeGreaterThan(0);
     expect((await cluster.masters()).map((m) => m.port)).not.toContain(figures.killedPort);
-    expect(await readiness(pair.a.url)).toBe(200);
-    expect(await readiness(pair.b.url)).toBe(200);
+    expect(await readiness(a.url)).toBe(200);
+    expect(await readiness(b.url)).toBe(200);
   });
 });

@@ -8,8 +8,8 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShardedRedisFanout } from "../src/infra/sharded-redis-fanout.js";
-import { PrivateRedisCluster } from "./support/redis-cluster.js";
-import { roomIdOf as roomId, roomsPerShard, trafficPerNode } from "./support/sharded-measurements.js";
+import { PrivateRedisCluster } from "../../toolbox/private-services.js";
+import { roomIdOf as roomId, roomsPerShard, trafficPerNode } from "../../toolbox/sharded-measurements.js";
 import { uniqueSuffix } from "./support/services.js";
 
 const logger = pino({ level: process.env.CHATAPI_TEST_LOG_LEVEL ?? "silent" });

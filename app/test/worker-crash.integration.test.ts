@@ -12,7 +12,7 @@ import {
   workerEnv,
 } from "./support/jobs.js";
 import { mailTo, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { createTestVhost, type TestVhost } from "./support/rabbitmq.js";
 import {
   appEnv,
@@ -21,7 +21,7 @@ import {
   required,
   type TestDatabase,
 } from "./support/services.js";
-import { HoldingProxy } from "./support/tcp-proxy.js";
+import { HoldingProxy } from "../../toolbox/tcp-proxy.js";
 
 let db: TestDatabase;
 let vhost: TestVhost;
@@ -93,7 +93,7 @@ describe("a worker interrupted mid-job", () => {
       "the worker to be in the middle of the SMTP conversation",
       async () => proxy.heldCount > 0 && (await batchStatus(gina.id)) === "sending",
     );
-    first.child.kill("SIGKILL");
+    first.signal("SIGKILL");
     expect(await first.exited).toBe(null); // killed by the signal
     proxy.release();
     await new Promise((r) => setTimeout(r, 500));

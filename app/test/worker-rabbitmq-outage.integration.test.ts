@@ -13,8 +13,8 @@ import {
   workerEnv,
 } from "./support/jobs.js";
 import { mailTo, waitForMail } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
-import { PrivateRabbit } from "./support/rabbitmq-node.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
+import { PrivateRabbit } from "../../toolbox/private-services.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 
 let db: TestDatabase;

@@ -12,9 +12,9 @@ import {
   workerEnv,
 } from "./support/jobs.js";
 import { mailTo } from "./support/mailpit.js";
-import { startAppProcess, type AppProcess } from "./support/process.js";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes.js";
 import { createTestVhost, type TestVhost } from "./support/rabbitmq.js";
-import { freePort } from "./support/redis-server.js";
+import { freePort } from "../../toolbox/processes.js";
 import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./support/services.js";
 
 let db: TestDatabase;

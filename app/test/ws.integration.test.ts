@@ -2,7 +2,6 @@
 // the connection open, and the limits (frame size, rate, heartbeat, slow consumers).
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./support/http.js";
 import { startInProcess, type InProcessServer } from "./support/in-process.js";
 import {
   appEnv,
@@ -11,7 +10,7 @@ import {
   TEST_SECRET_KEY,
   type TestDatabase,
 } from "./support/services.js";
-import { range, seqs, TestSocket, type Frame } from "./support/ws-client.js";
+import { call, connect, createTenant, type Frame, openUrl, range, seqs } from "../../toolbox/chat-client.js";
 
 let db: TestDatabase;
 let server: InProcessServer;
@@ -49,7 +48,7 @@ afterAll(async () => {
 });
 
 async function roomWith(base: string, label: string, members = 2) {
-  const t = await setupTenant(base, adminKey, label);
+  const t = await createTenant(base, adminKey, label);
   const users = [];
   for (let i = 0; i < members; i++) users.push(await t.newUser(`${label}-u${i}`));
   const room = await call<{ id: string }>(base, "POST", `${api}/rooms`, {
@@ -68,12 +67,12 @@ const sendRest = (base: string, token: string, roomId: string, body: string, cli
 describe("connecting", () => {
   it("sends ready with the user id and the instance name; the token may come as a header", async () => {
     const { users } = await roomWith(server.url, "ready", 1);
-    const s = await TestSocket.connect(server.url, users[0]!.token);
+    const s = await connect(server.url, users[0]!.token);
     expect(s.frames[0]).toEqual({ type: "ready", user_id: users[0]!.id, instance: "ws-test-a" });
     // The client offered permessage-deflate (ws does by default); the server declined it.
     expect(s.ws.extensions).toBe("");
     s.close();
-    const viaHeader = await TestSocket.open(`${server.url.replace("http", "ws")}/ws`, {
+    const viaHeader = await openUrl(`${server.url.replace("http", "ws")}/ws`, {
       headers: { authorization: `Bearer ${users[0]!.token}` },
     });
     expect((await viaHeader.waitFor((f) => f.type === "ready")).user_id).toBe(users[0]!.id);
@@ -83,7 +82,7 @@ describe("connecting", () => {
   it("closes with 4001 for a missing, invalid or expired token", async () => {
     const ws = server.url.replace("http", "ws");
     for (const url of [`${ws}/ws`, `${ws}/ws?token=garbage`, `${ws}/ws?token=a.b.c`]) {
-      const s = await TestSocket.open(url);
+      const s = await openUrl(url);
       expect(await s.closed).toBe(4001);
     }
     const { users, tenant } = await roomWith(server.url, "expired", 1);
@@ -94,7 +93,7 @@ describe("connecting", () => {
       .setAudience("chatapi-api")
       .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
       .sign(new TextEncoder().encode(TEST_SECRET_KEY));
-    const s = await TestSocket.open(`${ws}/ws?token=${expired}`);
+    const s = await openUrl(`${ws}/ws?token=${expired}`);
     expect(await s.closed).toBe(4001);
     expect(s.closeReason).toBe("token_expired");
   });
@@ -109,19 +108,19 @@ describe("connecting", () => {
       // 2–3 s from now: connecting on a loaded machine must not outlast the token.
       .setExpirationTime(Math.floor(Date.now() / 1000) + 3)
       .sign(new TextEncoder().encode(TEST_SECRET_KEY));
-    const s = await TestSocket.connect(strict.url, soon);
+    const s = await connect(strict.url, soon);
     expect(await s.closed).toBe(4001);
   });
 
   it("answers 404 for other upgrade paths", async () => {
-    await expect(TestSocket.open(`${server.url.replace("http", "ws")}/other`)).rejects.toThrow(/404/);
+    await expect(openUrl(`${server.url.replace("http", "ws")}/other`)).rejects.toThrow(/404/);
   });
 });
 
 describe("frames", () => {
   it("ping → pong", async () => {
     const { users } = await roomWith(server.url, "ping", 1);
-    const s = await TestSocket.connect(server.url, users[0]!.token);
+    const s = await connect(server.url, users[0]!.token);
     expect(await s.request({ type: "ping" }, (f) => f.type === "pong")).toEqual({ type: "pong" });
     s.close();
   });
@@ -130,7 +129,7 @@ describe("frames", () => {
     const { users, roomId } = await roomWith(server.url, "replay");
     const [alice, bob] = users as [(typeof users)[0], (typeof users)[0]];
     for (let i = 1; i <= 5; i++) await sendRest(server.url, alice.token, roomId, `m${i}`);
-    const s = await TestSocket.connect(server.url, bob.token);
+    const s = await connect(server.url, bob.token);
     const subscribed = await s.request(
       { type: "subscribe", room_id: roomId, after_seq: 2 },
       (f) => f.type === "subscribed",
@@ -159,7 +158,7 @@ describe("frames", () => {
   it("subscribe without after_seq gets only new messages", async () => {
     const { users, roomId } = await roomWith(server.url, "live-only");
     await sendRest(server.url, users[0]!.token, roomId, "old");
-    const s = await TestSocket.connect(server.url, users[1]!.token);
+    const s = await connect(server.url, users[1]!.token);
     await s.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
     await sendRest(server.url, users[0]!.token, roomId, "new");
     await s.waitFor((f) => f.type === "message");
@@ -169,7 +168,7 @@ describe("frames", () => {
 
   it("send is acked with the stored message and reaches every subscriber once; a repeated client_msg_id is acked again but not re-delivered", async () => {
     const { users, roomId } = await roomWith(server.url, "send", 3);
-    const sockets = await Promise.all(users.map((u) => TestSocket.connect(server.url, u.token)));
+    const sockets = await Promise.all(users.map((u) => connect(server.url, u.token)));
     for (const s of sockets)
       await s.request({ type: "subscribe", room_id: roomId, after_seq: 0 }, (f) => f.type === "subscribed");
     const sender = sockets[0]!;
@@ -209,7 +208,7 @@ describe("frames", () => {
   it("a subscriber joining while messages stream in gets every one exactly once, in order", async () => {
     const { users, roomId } = await roomWith(server.url, "seam");
     const total = 120;
-    const sender = await TestSocket.connect(server.url, users[0]!.token);
+    const sender = await connect(server.url, users[0]!.token);
     let sent = 0;
     const sending = (async () => {
       while (sent < total) {
@@ -221,7 +220,7 @@ describe("frames", () => {
       }
     })();
     while (sent < 30) await new Promise((r) => setTimeout(r, 5));
-    const late = await TestSocket.connect(server.url, users[1]!.token);
+    const late = await connect(server.url, users[1]!.token);
     late.send({ type: "subscribe", room_id: roomId, after_seq: 0 });
     await sending;
     await late.waitForAll((f) => f.type === "message", total);
@@ -233,7 +232,7 @@ describe("frames", () => {
   it("errors name the problem, echo the ref, and leave the connection open", async () => {
     const { users, roomId } = await roomWith(server.url, "errors", 1);
     const other = await roomWith(server.url, "errors-other", 1);
-    const s = await TestSocket.connect(server.url, users[0]!.token);
+    const s = await connect(server.url, users[0]!.token);
     expect(await s.request("{not json" as never, (f) => f.type === "error")).toMatchObject({
       code: "invalid_json",
     });
@@ -299,7 +298,7 @@ describe("frames", () => {
 
   it("a removed member's subscription ends with unsubscribed", async () => {
     const { users, roomId } = await roomWith(server.url, "kick");
-    const s = await TestSocket.connect(server.url, users[1]!.token);
+    const s = await connect(server.url, users[1]!.token);
     await s.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
     const del = await call(server.url, "DELETE", `${api}/rooms/${roomId}/members/${users[1]!.id}`, {
       token: users[0]!.token,
@@ -322,19 +321,19 @@ describe("frames", () => {
 describe("limits", () => {
   it("a frame over 64 KB closes the connection with 1009; the server carries on", async () => {
     const { users, roomId } = await roomWith(server.url, "big", 1);
-    const s = await TestSocket.connect(server.url, users[0]!.token);
+    const s = await connect(server.url, users[0]!.token);
     s.send({ type: "send", room_id: roomId, body: "x".repeat(70_000), client_msg_id: "big" });
     expect(await s.closed).toBe(1009);
-    const again = await TestSocket.connect(server.url, users[0]!.token);
+    const again = await connect(server.url, users[0]!.token);
     expect(await again.request({ type: "ping" }, (f) => f.type === "pong")).toEqual({ type: "pong" });
     again.close();
   });
 
   it("a flood closes the connection with 4008; other connections and the data are unaffected", async () => {
     const { users, roomId } = await roomWith(strict.url, "flood");
-    const bystander = await TestSocket.connect(strict.url, users[1]!.token);
+    const bystander = await connect(strict.url, users[1]!.token);
     await bystander.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
-    const flooder = await TestSocket.connect(strict.url, users[0]!.token);
+    const flooder = await connect(strict.url, users[0]!.token);
     for (let i = 0; i < 500; i++)
       flooder.send({ type: "send", room_id: roomId, body: `f${i}`, client_msg_id: `f${i}` });
     expect(await flooder.closed).toBe(4008);
@@ -363,8 +362,8 @@ describe("limits", () => {
 
   it("the heartbeat terminates a connection that stops answering pings", async () => {
     const { users } = await roomWith(strict.url, "silent", 1);
-    const silent = await TestSocket.connect(strict.url, users[0]!.token, { autoPong: false });
-    const alive = await TestSocket.connect(strict.url, users[0]!.token);
+    const silent = await connect(strict.url, users[0]!.token, {}, { autoPong: false });
+    const alive = await connect(strict.url, users[0]!.token);
     expect(await silent.closed).toBe(1006); // terminated, no close frame
     expect(await alive.request({ type: "ping" }, (f) => f.type === "pong")).toEqual({ type: "pong" });
     expect(alive.closeCode).toBeUndefined();
@@ -373,8 +372,8 @@ describe("limits", () => {
 
   it("a consumer that stops reading is dropped; the others get every message", async () => {
     const { users, roomId } = await roomWith(small.url, "slow");
-    const slow = await TestSocket.connect(small.url, users[1]!.token);
-    const fast = await TestSocket.connect(small.url, users[1]!.token);
+    const slow = await connect(small.url, users[1]!.token);
+    const fast = await connect(small.url, users[1]!.token);
     for (const s of [slow, fast])
       await s.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -401,7 +400,7 @@ describe("limits", () => {
 describe("metrics", () => {
   it("counts open connections, messages sent and delivered, and labels HTTP by route template", async () => {
     const { users, roomId } = await roomWith(server.url, "metrics");
-    const s = await TestSocket.connect(server.url, users[1]!.token);
+    const s = await connect(server.url, users[1]!.token);
     await s.request({ type: "subscribe", room_id: roomId }, (f) => f.type === "subscribed");
     await sendRest(server.url, users[0]!.token, roomId, "counted");
     await s.waitFor((f) => f.type === "message");

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { readIntAfter } from "./marker";
 
-export const SYSTEMS = ["chatapi", "socketio", "ws-redis"] as const;
+export const SYSTEMS = ["chatapi", "socketio", "socketio-pg", "ws-redis"] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export interface BenchClient {
@@ -37,6 +37,7 @@ export function openClient(system: SystemName, base: string, credential: string)
     case "chatapi":
       return ChatApiClient.open(base, credential);
     case "socketio":
+    case "socketio-pg":
       return SocketIoClient.open(base, credential);
     case "ws-redis":
       return WsRedisClient.open(base, credential);
@@ -162,6 +163,7 @@ const SIO_EVENT = 0x32; // "42"
 const SIO_ACK = 0x33; // "43<id>[...]"
 const SIO_CONNECT_ERROR = 0x34; // "44"
 const JOIN_ACK_ID = 0;
+const SIO_ERROR = Buffer.from('"error"');
 
 function sioAckId(frame: Buffer): number {
   let id = 0;
@@ -200,6 +202,8 @@ class SocketIoClient extends BaseClient {
       else if (frame[1] === SIO_ACK) {
         const id = sioAckId(frame);
         if (id === JOIN_ACK_ID) this.settleJoin();
+        // The durable peer acks {"error": ...} when the INSERT failed.
+        else if (id > 0 && frame.includes(SIO_ERROR)) this.onSendError(id - 1, frame.toString());
         else if (id > 0) this.onAck(id - 1);
       }
     });

@@ -2,7 +2,7 @@
 // CPU the system's own server processes used (the fairest figure on a shared box).
 import { loadavg } from "node:os";
 import { cpus } from "node:os";
-import { cpuSeconds, machineJiffies } from "./processes";
+import { cpuSeconds, machineJiffies } from "./proc-readings";
 
 export interface MachineReading {
   /** 1/5/15-minute load average at the end of the step. */

@@ -117,6 +117,7 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
       met: idle.kbPerConnection <= 15,
     });
   }
+  targets.push(...durablePeerTargets(results));
   const history = medianByP99(results.history);
   if (history) {
     targets.push({
@@ -132,6 +133,50 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
   return targets;
 }
 
+/** The durable Socket.IO peer (it INSERTs every message before emitting and acking it). */
+export const DURABLE_PEER = "socketio-pg";
+
+/**
+ * ChatAPI against what a team would build for the same promise (issue 29): p99 at 200, 600 and
+ * 1200 msgs/s at most a quarter of the durable peer's, the highest sustainable rate at least 3×
+ * its rate, acked sends/s (closed loop) at least twice its rate.
+ */
+function durablePeerTargets(results: RunResults): RunResults["targets"] {
+  const targets: RunResults["targets"] = [];
+  if (!results.labels[DURABLE_PEER] || !results.labels.chatapi) return targets;
+  for (const rate of [200, 600, 1200]) {
+    const runs = (system: string) =>
+      results.fanout.filter((r) => r.system === system && r.offeredRate === rate);
+    const chat = medianByP99(runs("chatapi"));
+    const peer = medianByP99(runs(DURABLE_PEER));
+    if (!chat && !peer) continue;
+    targets.push({
+      target: `p99 at ${rate} msgs/s ≤ 0.25× the durable Socket.IO peer's`,
+      measured: `ChatAPI ${p99Text(runs("chatapi"))}, durable Socket.IO ${p99Text(runs(DURABLE_PEER))} (${ratio(chat?.latency.p99Ms, peer?.latency.p99Ms)})`,
+      met: chat && peer ? chat.latency.p99Ms <= 0.25 * peer.latency.p99Ms : false,
+    });
+  }
+  const chatRate = results.highestGoodRate.chatapi;
+  const peerRate = results.highestGoodRate[DURABLE_PEER];
+  if (chatRate !== undefined || peerRate !== undefined)
+    targets.push({
+      target: `highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms and 0 loss ≥ 3× the durable Socket.IO peer's`,
+      measured: `ChatAPI ${chatRate ?? "–"}, durable Socket.IO ${peerRate ?? "–"} msgs/s`,
+      // A peer that sustains no rate at all is beaten by any rate ChatAPI sustains.
+      met:
+        chatRate !== undefined && peerRate !== undefined ? chatRate > 0 && chatRate >= 3 * peerRate : false,
+    });
+  for (const ack of results.ack.filter((r) => r.system === "chatapi")) {
+    const peer = results.ack.find((r) => r.system === DURABLE_PEER && r.window === ack.window);
+    targets.push({
+      target: `acked sends/s (closed loop, ${ack.window} in flight per sender) ≥ 2× the durable Socket.IO peer's`,
+      measured: `ChatAPI ${ack.ackedPerSecond}/s, durable Socket.IO ${peer?.ackedPerSecond ?? "–"}/s (${ratio(ack.ackedPerSecond, peer?.ackedPerSecond)})`,
+      met: peer ? ack.ackedPerSecond >= 2 * peer.ackedPerSecond : false,
+    });
+  }
+  return targets;
+}
+
 /** Servers' (and ChatAPI's database backends') CPU time per delivery: the least load-sensitive figure. */
 function cpuPerDelivery(r: FanoutResult): string {
   const cpuSeconds = ((r.machine.serverCpuPct + r.machine.helperCpuPct) / 100) * r.machine.seconds;
@@ -142,7 +187,7 @@ export function renderMarkdown(results: RunResults): string {
   const out: string[] = [];
   const m = results.machine;
   const name = (system: string) => results.labels[system] ?? system;
-  out.push("# Fan-out benchmark: ChatAPI against Socket.IO and raw ws", "");
+  out.push("# Fan-out benchmark: ChatAPI against Socket.IO (with and without PostgreSQL) and raw ws", "");
   out.push(`- Date: ${results.date}`);
   out.push(`- Commit: \`${results.commit}\``);
   out.push(
@@ -161,13 +206,13 @@ export function renderMarkdown(results: RunResults): string {
   if (results.fanout.length > 0) {
     out.push("", "## Fan-out at a fixed offered rate", "");
     out.push(
-      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU ChatAPI's PostgreSQL backends; CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
+      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU the PostgreSQL backends of the systems that persist (ChatAPI, the durable Socket.IO peer); CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
       "",
     );
     out.push(
-      "| offered msgs/s | repetition | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs Socket.IO | p99 vs raw ws |",
+      "| offered msgs/s | repetition | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs durable Socket.IO | p99 vs Socket.IO | p99 vs raw ws |",
     );
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.fanout) {
       // A repeated step is compared with the peer's run of the same repetition.
       const peer = (s: string) =>
@@ -175,7 +220,7 @@ export function renderMarkdown(results: RunResults): string {
           ?.latency.p99Ms;
       const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
       out.push(
-        `| ${r.offeredRate} | ${r.repeat === undefined ? "" : r.repeat + 1} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs("socketio")} | ${vs("ws-redis")} |`,
+        `| ${r.offeredRate} | ${r.repeat === undefined ? "" : r.repeat + 1} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.persisted !== undefined ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs(DURABLE_PEER)} | ${vs("socketio")} | ${vs("ws-redis")} |`,
       );
     }
     out.push(
@@ -206,7 +251,7 @@ export function renderMarkdown(results: RunResults): string {
   if (results.ack.length > 0) {
     out.push("", "## Persisted sends with acks (closed loop)", "");
     out.push(
-      "One sender per room, each with the next send waiting for the previous ack; one member per room on the other instance checks delivery. Only ChatAPI persists (its ack means committed in PostgreSQL); the peers ack after broadcasting.",
+      "One sender per room, each with the next send waiting for the previous ack; one member per room on the other instance checks delivery. ChatAPI and the durable Socket.IO peer persist (their ack means committed in PostgreSQL); the other peers ack after broadcasting.",
       "",
     );
     out.push(
@@ -215,7 +260,7 @@ export function renderMarkdown(results: RunResults): string {
     out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.ack)
       out.push(
-        `| ${name(r.system)} | ${r.window} | ${r.ackedPerSecond} | ${r.ack.p50Ms} | ${r.ack.p95Ms} | ${r.ack.p99Ms} | ${r.ack.maxMs} | ${r.errorRatePct} | ${r.persisted === undefined ? "not persisted" : `${r.persisted}/${r.sent - r.errors}`} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.machine.serverCpuPct} | ${r.system.startsWith("chatapi") ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} |`,
+        `| ${name(r.system)} | ${r.window} | ${r.ackedPerSecond} | ${r.ack.p50Ms} | ${r.ack.p95Ms} | ${r.ack.p99Ms} | ${r.ack.maxMs} | ${r.errorRatePct} | ${r.persisted === undefined ? "not persisted" : `${r.persisted}/${r.sent - r.errors}`} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.machine.serverCpuPct} | ${r.persisted !== undefined ? r.machine.helperCpuPct : "–"} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} |`,
       );
   }
   if (results.idle.length > 0) {

@@ -1,16 +1,25 @@
 // Peer 1: a Socket.IO 4 chat server with @socket.io/redis-adapter, as its documentation sets
 // it up. Clients connect over WebSocket only, `join` a room (acknowledged), and `send`
 // {room, body}: the server broadcasts {room_id, sender_id, body, created_at} to the room on
-// every instance and acknowledges. Nothing is persisted and nobody is authenticated.
-// Env: PORT (0 = any), REDIS_URL, REDIS_PREFIX (the adapter's key). Prints {"port":N} when ready.
+// every instance and acknowledges. Nobody is authenticated.
+//
+// With DATABASE_URL it is the durable peer: each message is INSERTed into PostgreSQL (a pool
+// of 10, the server's synchronous commit) before it is broadcast with its id and acknowledged,
+// the way a team adds history to Socket.IO; without it nothing is stored.
+// Env: PORT (0 = any), REDIS_URL, REDIS_PREFIX (the adapter's key), DATABASE_URL (optional;
+// the `messages` table must exist). Prints {"port":N} when ready.
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { Server } from "socket.io";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const pub = new Redis(redisUrl);
 const sub = pub.duplicate();
+const db = process.env.DATABASE_URL
+  ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+  : undefined;
 const http = createServer();
 const io = new Server(http, {
   transports: ["websocket"],
@@ -24,6 +33,21 @@ interface SendPayload {
   body?: unknown;
 }
 
+interface Stored {
+  id?: string;
+  created_at: string;
+}
+
+/** The durable peer's INSERT (its id and time go out with the message), or just the time. */
+async function store(room: string, sender: string, body: string): Promise<Stored> {
+  if (!db) return { created_at: new Date().toISOString() };
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    "INSERT INTO messages (room, sender, body) VALUES ($1, $2, $3) RETURNING id, created_at",
+    [room, sender, body],
+  );
+  return { id: rows[0]!.id, created_at: rows[0]!.created_at.toISOString() };
+}
+
 io.on("connection", (socket) => {
   const user = String(socket.handshake.query.user ?? "anonymous");
   socket.on("join", (room: unknown, ack?: () => void) => {
@@ -31,17 +55,19 @@ io.on("connection", (socket) => {
     if (typeof ack === "function") ack();
   });
   socket.on("send", (payload: SendPayload, ack?: (reply: unknown) => void) => {
-    if (typeof payload?.room !== "string" || typeof payload.body !== "string") {
-      if (typeof ack === "function") ack({ error: "room and body are required" });
+    const reply = typeof ack === "function" ? ack : () => undefined;
+    const { room, body } = payload ?? {};
+    if (typeof room !== "string" || typeof body !== "string") {
+      reply({ error: "room and body are required" });
       return;
     }
-    io.to(payload.room).emit("message", {
-      room_id: payload.room,
-      sender_id: user,
-      body: payload.body,
-      created_at: new Date().toISOString(),
-    });
-    if (typeof ack === "function") ack({ ok: true });
+    store(room, user, body).then(
+      (stored) => {
+        io.to(room).emit("message", { ...stored, room_id: room, sender_id: user, body });
+        reply({ ok: true, ...(stored.id ? { id: stored.id } : {}) });
+      },
+      (error: Error) => reply({ error: `not stored: ${error.message}` }),
+    );
   });
 });
 
@@ -54,5 +80,6 @@ process.on("SIGTERM", () => {
   void io.close();
   pub.disconnect();
   sub.disconnect();
+  void db?.end();
   process.exit(0);
 });

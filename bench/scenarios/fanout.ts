@@ -8,7 +8,6 @@ import { mergeHistograms, summarise, type LatencySummary } from "../lib/histogra
 import type { ClientSpec, ReceiverReport } from "../lib/ipc";
 import { startMeter, type MachineReading } from "../lib/meter";
 import { withWorkers, type ClientWorker } from "../lib/workers";
-import type { ChatApiSystem } from "../systems/chatapi";
 import type { RunningSystem } from "../systems/types";
 
 export interface DeliveryFigures {
@@ -27,7 +26,7 @@ export interface DeliveryFigures {
   ack: LatencySummary;
   /** How late the generator sent against its schedule. */
   pacerLag: LatencySummary;
-  /** ChatAPI: messages of this step found in PostgreSQL afterwards (must equal sent - errors). */
+  /** Systems that persist: messages of this step found in PostgreSQL afterwards (must equal sent - errors). */
   persisted?: number;
   /** The first error frame a sender got back, verbatim (why `errors` is not 0). */
   firstError?: string;
@@ -169,7 +168,7 @@ async function step(
     const deliveries = uniquePerRoom.reduce((a, b) => a + b, 0);
     const inWindow = reports.reduce((sum, rep) => sum + rep.inWindow, 0);
     let persisted: number | undefined;
-    if (system.protocol === "chatapi") persisted = await (system as ChatApiSystem).countStored(`~${run}.`);
+    if (system.countStored) persisted = await system.countStored(`~${run}.`);
     return {
       sent: sent.sentPerRoom.reduce((a, b) => a + b, 0),
       errors: sent.errorsPerRoom.reduce((a, b) => a + b, 0),

@@ -3,7 +3,7 @@
 // per connection is the growth of the servers' resident memory divided by N.
 import { sleep } from "../lib/clock";
 import type { ClientSpec } from "../lib/ipc";
-import { rssKb } from "../lib/processes";
+import { rssKb } from "../lib/proc-readings";
 import { withWorkers } from "../lib/workers";
 import type { RunningSystem } from "../systems/types";
 

@@ -1,16 +1,13 @@
 // ChatAPI under test: a throwaway database on the shared PostgreSQL, `chatapi migrate`, an admin
 // client from `chatapi create-client`, then two `chatapi serve` processes from app/dist with the
 // production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import pg from "pg";
-import { startServer, type ServerProcess } from "../lib/processes";
+import { run } from "../../toolbox/exec";
+import { assertBuildCurrent, startServer, type ServerProcess } from "../../toolbox/processes";
+import { createBenchDatabase } from "./bench-database";
 import type { BenchRoom, RunningSystem } from "./types";
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 
 /**
@@ -43,49 +40,21 @@ export interface ChatApiOptions {
 
 export interface ChatApiSystem extends RunningSystem {
   databaseUrl: string;
+  /** The admin client's API key (more tenants: bench:redis-cluster). */
+  adminKey: string;
   /** Counts the stored messages whose body starts with a prefix (the persistence check). */
   countStored(bodyPrefix: string): Promise<number>;
   /** last_seq of every room. */
   roomHeads(): Promise<Map<string, number>>;
 }
 
-/** The servers run app/dist: refuse a missing build, or one older than the sources. */
-function assertBuildCurrent(appDir: string): void {
-  const cli = join(appDir, "dist", "cli.js");
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
-  const built = statSync(cli).mtimeMs;
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
-    );
-  const stale = walk(join(appDir, "src")).find((f) => statSync(f).mtimeMs > built);
-  if (stale) throw new Error(`${appDir}/dist is older than ${stale}: run npm run build`);
-}
-
 export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
   const appDir = options.appDir ?? join(ROOT, "app");
   const cli = join(appDir, "dist", "cli.js");
   assertBuildCurrent(appDir);
-  const dbName = `chatapi_t_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const url = new URL(options.adminDatabaseUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const database = await createBenchDatabase(options.adminDatabaseUrl, "chatapi");
+  const databaseUrl = database.url;
   const instances: ServerProcess[] = [];
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  // An idle connection ended by PostgreSQL (the database dropped or the private server stopped
-  // at the end of a run) is not an error of the benchmark; a query on a dead one still fails.
-  pool.on("error", () => undefined);
-  const dropDatabase = async () => {
-    await pool.end().catch(() => undefined);
-    const c = new pg.Client({ connectionString: options.adminDatabaseUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
-  };
   try {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
@@ -98,11 +67,11 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       ...BENCH_ENV,
       ...options.env,
     };
-    await run(process.execPath, [cli, "migrate"], { env });
+    await run(process.execPath, [cli, "migrate"], { env, extendEnv: false });
     const created = await run(
       process.execPath,
       [cli, "create-client", "--name", "Bench admin", "--email", "admin@bench.invalid", "--admin", "--json"],
-      { env },
+      { env, extendEnv: false },
     );
     const adminKey = (JSON.parse(created.stdout) as { api_key: string }).api_key;
     for (const name of ["a", "b"]) {
@@ -129,31 +98,21 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       instances,
       rooms,
       databaseUrl,
-      countStored: async (prefix) => {
-        const { rows } = await pool.query<{ n: string }>(
-          "SELECT count(*) AS n FROM messages WHERE body LIKE $1",
-          [`${prefix.replace(/[%_\\]/g, "\\$&")}%`],
-        );
-        return Number(rows[0]!.n);
-      },
-      helperPids: async () => {
-        const { rows } = await pool.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        );
-        return rows.map((row) => row.pid);
-      },
+      adminKey,
+      countStored: database.countStored,
+      helperPids: database.helperPids,
       roomHeads: async () => {
-        const { rows } = await pool.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");
+        const rows = await database.query<{ id: string; last_seq: number }>("SELECT id, last_seq FROM rooms");
         return new Map(rows.map((row) => [row.id, Number(row.last_seq)]));
       },
       stop: async () => {
         await Promise.all(instances.map((i) => i.stop()));
-        await dropDatabase();
+        await database.drop();
       },
     };
   } catch (error) {
     await Promise.all(instances.map((i) => i.stop()));
-    await dropDatabase();
+    await database.drop();
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { SystemName } from "../lib/clients";
-import type { ServerProcess } from "../lib/processes";
+import type { ServerProcess } from "../../toolbox/processes";
 
 export interface BenchRoom {
   /** Room id (ChatAPI) or name (peers). */
@@ -17,7 +17,9 @@ export interface RunningSystem {
   label: string;
   instances: ServerProcess[];
   rooms: BenchRoom[];
-  /** Other processes that work for this system only (ChatAPI: its PostgreSQL backends). */
+  /** Other processes that work for this system only (its PostgreSQL backends). */
   helperPids(): Promise<number[]>;
+  /** Systems that persist: the stored messages whose body starts with a prefix. */
+  countStored?(bodyPrefix: string): Promise<number>;
   stop(): Promise<void>;
 }

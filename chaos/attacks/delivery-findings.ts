@@ -6,17 +6,23 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { HoldingProxy } from "../../app/test/support/tcp-proxy.js";
-import { PrivateRedis } from "../lib/private-services";
+import { HoldingProxy } from "../../toolbox/tcp-proxy";
+import { PrivateRedis } from "../../toolbox/private-services";
 import { required } from "../lib/services";
 import type { AttackResult, Scale } from "../lib/results";
 import { type Check, findingResult } from "./lib/finding";
-import { API, call, createTenant, type TenantUser } from "./lib/http";
 import { type Instance, startInstance } from "./lib/instance";
-import { connect, type Socket } from "./lib/ws";
+import {
+  API,
+  call,
+  type ChatSocket,
+  connect,
+  createTenant,
+  type TenantUser,
+} from "../../toolbox/chat-client";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seqs = (socket: Socket, room: string) =>
+const seqs = (socket: ChatSocket, room: string) =>
   socket.frames
     .filter((f) => f.type === "message" && (f.message as { room_id: string }).room_id === room)
     .map((f) => (f.message as { seq: number }).seq);
@@ -77,7 +83,7 @@ export async function roomStreamLeak(scale: Scale): Promise<AttackResult> {
     const redisUrl = instance.env.REDIS_URL!;
     const prefix = instance.env.REDIS_KEY_PREFIX!;
     const held = await roomChannels(redisUrl, prefix);
-    socket.close();
+    socket.terminate();
     // The hub lets a room go 30 s after its last subscriber left.
     const released = await waitFor(async () => (await roomChannels(redisUrl, prefix)) === 0, 45_000);
     const left = await roomChannels(redisUrl, prefix);
@@ -156,7 +162,7 @@ export async function removedMember(scale: Scale): Promise<AttackResult> {
       socket.send({ type: "subscribe", room_id: roomId, after_seq: 0, ref: "again" });
       const again = await socket.next((f) => f.ref === "again" || f.type === "subscribed", sentAt, 5000);
       if (again?.type === "error" && again.code === "room_not_found") refused++;
-      socket.close();
+      socket.terminate();
     }
     checks.push({
       name: "a member removed while its instance's Redis subscription was down receives nothing sent after",
@@ -206,7 +212,7 @@ export async function subscribeChurn(scale: Scale): Promise<AttackResult> {
     peak = await roomChannels(redisUrl, prefix);
     const metrics = await call(instance.url, "GET", "/metrics");
     const rooms = /^chatapi_fanout_rooms (\d+)/m.exec(metrics.text)?.[1] ?? "absent";
-    socket.close();
+    socket.terminate();
     const refused = socket.frames.filter((f) => f.type === "error" && f.code === "room_not_found").length;
     return findingResult(
       "subscribe-churn",
@@ -273,8 +279,8 @@ export async function lostPublish(_scale: Scale): Promise<AttackResult> {
     late.send({ type: "subscribe", room_id: roomId, after_seq: 0 });
     const lateGot = await waitFor(() => seqs(late, roomId).includes(seq2), 3000);
     const liveGot = await waitFor(() => seqs(live, roomId).includes(seq2), 3000);
-    live.close();
-    late.close();
+    live.terminate();
+    late.terminate();
     return findingResult(
       "lost-publish",
       "Finding 4: a message committed whose publish was lost (its instance died in between)",
@@ -402,7 +408,7 @@ export async function catchUpFailure(_scale: Scale): Promise<AttackResult> {
     });
     const live = await waitFor(() => seqs(socket, roomId).includes(6), 5000);
     const errors = socket.frames.filter((f) => f.type === "error").map((f) => String(f.code));
-    socket.close();
+    socket.terminate();
     return findingResult(
       "catch-up-failure",
       "Finding 6: the catch-up read of a new subscription fails (database connection reset)",

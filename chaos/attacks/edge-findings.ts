@@ -14,16 +14,16 @@ import { apiRoute } from "../../components/kubernetes/manifests/gateway";
 import type { Role } from "../../components/plan/types";
 import { loadStackConfig } from "../../components/config/load";
 import { readStackFile } from "../../components/config/stack-file";
-import { runCli } from "../lib/processes";
-import { PrivateRedis } from "../lib/private-services";
+import { runCli } from "../../toolbox/processes";
+import { PrivateRedis } from "../../toolbox/private-services";
 import type { AttackResult, Scale } from "../lib/results";
 import { createDatabase, required } from "../lib/services";
 import { type Edge, startDeployment, startEdge } from "./lib/edge";
 import { findingResult } from "./lib/finding";
-import { API, call, createTenant, Tally } from "./lib/http";
 import { repoRoot, startInstance } from "./lib/instance";
 import { hs } from "./lib/jwt";
-import { openSocket } from "./lib/ws";
+import { API, call, createTenant, openSocket } from "../../toolbox/chat-client";
+import { Tally } from "./lib/tally";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -308,7 +308,7 @@ export async function edgeLimits(_scale: Scale): Promise<AttackResult> {
     for (const o of opened) {
       if ("socket" in o) {
         upgrades.add("open");
-        o.socket.close();
+        o.socket.terminate();
       } else upgrades.add(o.status);
     }
     await sleep(200);

@@ -4,10 +4,10 @@
 // talks to an instance directly, a client address is given with X-Forwarded-For, which the
 // instance believes from one private hop (nginx's place).
 import type { AttackResult, Scale } from "../lib/results";
-import { API, call, createTenant, Tally } from "./lib/http";
 import { startDeployment } from "./lib/edge";
 import { startInstance } from "./lib/instance";
-import { connect, openSocket, type Socket } from "./lib/ws";
+import { API, call, type ChatSocket, connect, createTenant, openSocket } from "../../toolbox/chat-client";
+import { Tally } from "./lib/tally";
 
 type Check = AttackResult["checks"][number];
 const from = (address: string) => ({ "x-forwarded-for": address });
@@ -34,12 +34,12 @@ export async function wsSendFlood(scale: Scale): Promise<AttackResult> {
       }
       const code = await Promise.race([socket.closed, sleep(10_000).then(() => 0)]);
       closes.add(code === 0 ? "still open" : `close ${code}`);
-      socket.close();
+      socket.terminate();
     }
     const pongs = calm.frames.length;
     calm.send({ type: "ping" });
     const pong = await calm.next((f) => f.type === "pong", pongs);
-    calm.close();
+    calm.terminate();
     const metrics = await call(instance.url, "GET", "/metrics");
     const limited = /chatapi_websocket_rate_limited_total\s+(\d+)/.exec(metrics.text)?.[1];
     checks.push({
@@ -96,7 +96,7 @@ export async function bruteForce(scale: Scale): Promise<AttackResult> {
       const opened = await openSocket(d.edge.url, token, {}, { ...d.edge.tls, localAddress: from });
       if ("socket" in opened) {
         const ready = await opened.socket.next((f) => f.type === "ready", 0, 5000);
-        opened.socket.close();
+        opened.socket.terminate();
         return {
           status: ready ? 101 : opened.socket.closeCode === 4001 ? 401 : (opened.socket.closeCode ?? 0),
           retry: null,
@@ -226,7 +226,7 @@ export async function idleConnections(scale: Scale): Promise<AttackResult> {
   const tries = cap + (scale === "short" ? 10 : 50);
   const instance = await startInstance();
   const checks: Check[] = [];
-  const sockets: Socket[] = [];
+  const sockets: ChatSocket[] = [];
   try {
     const tenant = await createTenant(instance.url, instance.secrets.adminApiKey, "idle");
     const user = await tenant.newUser("hoarder");
@@ -277,7 +277,7 @@ export async function idleConnections(scale: Scale): Promise<AttackResult> {
       checks,
     };
   } finally {
-    for (const s of sockets) s.close();
+    for (const s of sockets) s.terminate();
     await instance.stop();
   }
 }

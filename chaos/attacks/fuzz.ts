@@ -4,10 +4,10 @@
 // bounded (RSS sampled before and after).
 import fc from "fast-check";
 import type { AttackResult, Scale } from "../lib/results";
-import { API, call, createTenant, Tally } from "./lib/http";
 import { startInstance, type Instance } from "./lib/instance";
 import { arbitraryFor, printable, type JsonSchema } from "./lib/schema-arbitrary";
-import { connect } from "./lib/ws";
+import { API, call, connect, createTenant } from "../../toolbox/chat-client";
+import { Tally } from "./lib/tally";
 
 type Check = AttackResult["checks"][number];
 
@@ -320,7 +320,7 @@ async function fuzzWebSocket(
   // Late answers (async sends, subscribes) are checked too.
   await new Promise((r) => setTimeout(r, 500));
   if (socket.frames.some((f) => f.code === "internal_error")) problems.push("a late internal_error frame");
-  socket.close();
+  socket.terminate();
   return attempts;
 }
 

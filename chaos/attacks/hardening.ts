@@ -79,10 +79,12 @@ export async function runtimeHardening(_scale: Scale): Promise<AttackResult> {
       if (ro) readOnly.push(c.name);
       for (const path of ["/chaos-probe", "/etc/chaos-probe", "/usr/local/chaos-probe"]) {
         attempts++;
-        const write = await run("docker", ["exec", c.name, "sh", "-c", `echo x > ${path}`], { check: false });
+        const write = await run("docker", ["exec", c.name, "sh", "-c", `echo x > ${path}`], {
+          reject: false,
+        });
         if (write.exitCode === 0) {
           writable.push(`${c.name}:${path}`);
-          await run("docker", ["exec", c.name, "rm", "-f", path], { check: false });
+          await run("docker", ["exec", c.name, "rm", "-f", path], { reject: false });
         } else if (!/Read-only file system|Permission denied/.test(write.all)) {
           // The probe itself failed (no shell?): that proves nothing.
           unprobed.push(`${c.name}: ${write.all.trim().slice(0, 80)}`);

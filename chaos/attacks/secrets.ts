@@ -14,12 +14,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { leakedSecrets, secretNeedles } from "../../test/support/secret-search";
 import type { AttackResult, Scale } from "../lib/results";
-import { API, call, createTenant } from "./lib/http";
 import { type Edge, startEdge } from "./lib/edge";
 import { cli, repoRoot, startInstance } from "./lib/instance";
 import { machineSecrets, REAL_PRIVATE_KEY } from "./lib/machine-secrets";
 import { engineStackState } from "./lib/pulumi-state";
-import { connect } from "./lib/ws";
+import { API, call, connect, createTenant } from "../../toolbox/chat-client";
 
 type Check = AttackResult["checks"][number];
 const exec = promisify(execFile);
@@ -117,7 +116,7 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
     // its query string, and a failing upstream makes nginx quote the request line.
     edge = await startEdge([instance]);
     const viaEdge = await connect(edge.url, alice.token, {}, edge.tls);
-    viaEdge.close();
+    viaEdge.terminate();
     await edge.request("GET", `${API}/rooms?token=${alice.token}&api_key=${tenant.apiKey}`, {
       headers: { authorization: `Bearer ${alice.token}` },
     });
@@ -127,11 +126,11 @@ async function instanceLeaks(checks: Check[]): Promise<{ attempts: number; leaks
     socket.send({ type: "send", room_id: roomId, body: "over ws", client_msg_id: "m2" });
     socket.send(`{"type":"send","token":"${alice.token}"`);
     await socket.next((f) => f.type === "ack");
-    socket.close();
+    socket.terminate();
     const wsHeader = await connect(instance.url.replace("127.0.0.1", "localhost"), pair.access_token).catch(
       () => undefined,
     );
-    wsHeader?.close();
+    wsHeader?.terminate();
     attempts += 5;
     const ready = await record(call(instance.url, "GET", "/health/ready"));
     const metrics = await record(call(instance.url, "GET", "/metrics"));

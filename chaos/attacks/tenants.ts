@@ -4,9 +4,9 @@
 // hint that A's id exists.
 import { randomUUID } from "node:crypto";
 import type { AttackResult, Scale } from "../lib/results";
-import { API, call, createTenant, Tally, type Reply } from "./lib/http";
 import { startInstance } from "./lib/instance";
-import { connect, type Socket } from "./lib/ws";
+import { API, call, type ChatSocket, connect, createTenant, type Reply } from "../../toolbox/chat-client";
+import { Tally } from "./lib/tally";
 
 type Check = AttackResult["checks"][number];
 
@@ -34,7 +34,7 @@ const rest =
 
 /** A WebSocket frame and the first answer that refers to it (by ref). */
 const frame =
-  (socket: Socket, make: (id: string, ref: string) => Record<string, unknown>) => async (id: string) => {
+  (socket: ChatSocket, make: (id: string, ref: string) => Record<string, unknown>) => async (id: string) => {
     const ref = `probe-${randomUUID()}`;
     const from = socket.frames.length;
     socket.send(make(id, ref));
@@ -258,7 +258,7 @@ export async function tenantIsolation(scale: Scale): Promise<AttackResult> {
         }
       }
     }
-    socket.close();
+    socket.terminate();
     // B's lists never show A's things; A's room still has only A's members and messages.
     const bRooms = await call(base, "GET", `${API}/rooms`, bTok);
     const listedA = JSON.stringify(bRooms.body).includes(RA) || JSON.stringify(bRooms.body).includes(a1!.id);

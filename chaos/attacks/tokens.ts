@@ -1,10 +1,10 @@
 // Token attacks: forged, expired and mis-addressed access tokens on REST and on the WebSocket
 // upgrade (the WS auth step), and racing refreshes of one refresh token.
 import type { AttackResult, Scale } from "../lib/results";
-import { API, call, createTenant, Tally } from "./lib/http";
 import { startInstance } from "./lib/instance";
 import { forgeries } from "./lib/jwt";
-import { connect, openSocket } from "./lib/ws";
+import { API, call, connect, createTenant, openSocket } from "../../toolbox/chat-client";
+import { Tally } from "./lib/tally";
 
 type Check = AttackResult["checks"][number];
 
@@ -29,7 +29,7 @@ export async function forgedTokens(_scale: Scale): Promise<AttackResult> {
       name: "the genuine token is accepted (REST 200, WebSocket ready)",
       ok: genuine.status === 200 && !!socket,
     });
-    socket?.close();
+    socket?.terminate();
 
     const forged = forgeries(alice.token, instance.secrets.SECRET_KEY, mallory.id, b.clientId);
     const wrong: string[] = [];
@@ -48,7 +48,7 @@ export async function forgedTokens(_scale: Scale): Promise<AttackResult> {
           new Promise<number>((r) => setTimeout(() => r(0), 10_000)),
         ]);
         const gotReady = opened.socket.frames.some((f) => f.type === "ready");
-        opened.socket.close();
+        opened.socket.terminate();
         wsOutcome = gotReady ? "ready" : `close ${code}`;
       } else wsOutcome = `HTTP ${opened.status}`;
       ws.add(wsOutcome);

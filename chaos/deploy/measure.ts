@@ -3,7 +3,7 @@
 // subscribers on every API instance of the live release. The command runs exactly as an
 // operator types it; the load's report says what clients saw meanwhile.
 import { type LoadReport, Load } from "../lib/load";
-import { sleep } from "../lib/processes";
+import { sleep } from "../../toolbox/processes";
 import type { CommandRun, MeasuredStack } from "./measured-stack";
 
 export interface LoadSize {

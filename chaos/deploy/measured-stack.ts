@@ -5,11 +5,10 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
-import WebSocket from "ws";
-import { type Credentials, type Endpoint, apiPath, expectStatus } from "../../scripts/lib/chat-client";
+import { type Credentials, StackClient } from "../../toolbox/stack-client";
 import { lockHolder } from "../../scripts/lib/file-lock";
 import { type ReleaseState, readReleases } from "../../scripts/lib/releases";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { uuidList } from "../lib/digests";
 import { withKeepAliveRetry } from "./keep-alive-retry";
@@ -38,7 +37,8 @@ export interface CommandRun {
 
 export class MeasuredStack {
   readonly dir: string;
-  readonly endpoint: Endpoint;
+  /** REST and WebSocket clients of the stack through nginx (TLS verified against its CA). */
+  readonly chat: StackClient;
   readonly base: string;
   readonly wsBase: string;
   readonly ca: string;
@@ -54,7 +54,7 @@ export class MeasuredStack {
     this.wsBase = `wss://localhost:${options.ports.https}`;
     this.ca = readFileSync(join(this.dir, "ca.pem"), "utf8");
     this.adminApiKey = readFileSync(join(this.dir, "secrets", "admin_api_key"), "utf8").trim();
-    this.endpoint = { baseUrl: `${this.base}/`, ca: this.ca };
+    this.chat = new StackClient({ url: this.base, ca: this.ca });
     const dispatcher = new Agent({ connect: { ca: this.ca } });
     // The REST load is many users, not one: each request names one of REST_CLIENTS addresses
     // (nginx trusts X-Forwarded-For on this stack), so nginx's per-address limit (100 requests/s)
@@ -72,8 +72,8 @@ export class MeasuredStack {
   static async local(name: string, args: string[], timeoutMs = 900_000): Promise<CommandRun> {
     const started = Date.now();
     const result = await run("bash", [join(ROOT, "scripts", "local"), ...args, "--stack", name], {
-      check: false,
-      timeoutMs,
+      reject: false,
+      timeout: timeoutMs,
     });
     return { exitCode: result.exitCode, output: result.all, seconds: (Date.now() - started) / 1000 };
   }
@@ -172,7 +172,7 @@ export class MeasuredStack {
   /** A client of its own, `users` users (optionally with e-mail addresses), all in `rooms` rooms. */
   async tenant(users: number, rooms: number, email?: (n: number) => string | undefined): Promise<Tenant> {
     const post = <T>(path: string, status: number, auth: Credentials, body: unknown) =>
-      expectStatus<T>(this.endpoint, status, "POST", apiPath(this.endpoint, path), { ...auth, body });
+      this.chat.api<T>("POST", path, auth, body, [status]);
     const tag = () => randomUUID().slice(0, 8);
     const client = await post<{ api_key: string }>(
       "/clients",
@@ -229,31 +229,14 @@ export class MeasuredStack {
     return [...found.values()].flat();
   }
 
-  private instanceFor(token: string, address: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${this.wsBase}/ws?token=${encodeURIComponent(token)}`, {
-        ca: this.ca,
-        headers: { "x-forwarded-for": address },
-      });
-      const timer = setTimeout(() => {
-        ws.terminate();
-        reject(new Error("no ready frame within 10 s"));
-      }, 10_000);
-      ws.on("message", (data: Buffer) => {
-        const frame = JSON.parse(data.toString()) as { type: string; instance?: string };
-        if (frame.type !== "ready") return;
-        clearTimeout(timer);
-        ws.close();
-        resolve(String(frame.instance));
-      });
-      ws.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+  private async instanceFor(token: string, address: string): Promise<string> {
+    const socket = await this.chat.openSocket(token, address, 10_000);
+    socket.close();
+    return socket.instance;
   }
 
   async down(): Promise<CommandRun> {
+    this.chat.close();
     return this.local(["down", "--volumes"]);
   }
 }

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { ensureAppImage } from "../../scripts/lib/app-image";
 import { loadStackPlan } from "../../scripts/lib/stack-plan";
 import { type DigestResult, checkDigests } from "../lib/digests";
-import { PrivateMailpit } from "../lib/private-services";
-import { freePort, sleep } from "../lib/processes";
-import { run } from "../../scripts/lib/run";
+import { PrivateMailpit } from "../../toolbox/private-services";
+import { freePort, sleep } from "../../toolbox/processes";
+import { run } from "../../toolbox/exec";
 import { type Measured, LOAD_SIZES, measure } from "./measure";
 import { type CommandRun, MeasuredStack } from "./measured-stack";
 import { type TestImages, buildTestImages, removeTestImages } from "./test-images";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -40,14 +41,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000):
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
     await sleep(100);
   }
-}
-
-/** The Docker engine's default bridge address: the host as its containers reach it. */
-async function dockerBridgeAddress(): Promise<string> {
-  const { stdout } = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { check: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
-  if (!address) throw new Error("the docker0 bridge has no IPv4 address: is the Docker engine running?");
-  return address;
 }
 
 /** The app image built from this checkout under a tag of the run's own (no other run's tag moves). */
@@ -234,7 +227,7 @@ export function checks(run: DeployRun): { name: string; ok: boolean; detail: str
 
 /** The checkout's commit the figures were measured at. */
 async function currentCommit(): Promise<string> {
-  const { stdout } = await run("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { check: false });
+  const { stdout } = await run("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { reject: false });
   return stdout.trim() || "(unknown)";
 }
 

@@ -4,7 +4,7 @@
 //                 release whose schema the previous one must keep working on
 //   crashing    `chatapi serve` exits at once (a bad build): a crash loop behind the gate
 //   badMigration + a migration that fails: the release's migration job exits non-zero
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 
 export interface TestImages {
   base: string;
@@ -93,5 +93,5 @@ export async function buildTestImages(base: string, prefix: string): Promise<Tes
 /** Removes the run's own tags (the base too: it was built under the run's tag). */
 export async function removeTestImages(images: TestImages): Promise<void> {
   const tags = [images.next, images.crashing, images.badMigration, images.base];
-  await run("docker", ["rmi", ...tags], { check: false });
+  await run("docker", ["rmi", ...tags], { reject: false });
 }

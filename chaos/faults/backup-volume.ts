@@ -19,7 +19,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Load } from "../lib/load";
-import { type CliResult, runCli, sleep } from "../lib/processes";
+import { type CliResult, runCli, sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, loadShape, result } from "../lib/scenario";
 import { Stack } from "../lib/stack";

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
 import type { Load } from "../lib/load";
-import { type Instance, sleep } from "../lib/processes";
+import { type Instance, sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, result } from "../lib/scenario";
 import { Stack } from "../lib/stack";
@@ -16,7 +16,7 @@ import { twoInstancesUnderLoad } from "../lib/two-instances";
 const meta = { id: "churn-soak", title: "Clients coming and going over many rooms, then nobody" };
 
 const rss = (i: Instance) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${i.child.pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${i.pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
 
 /** The rooms an instance follows, from its own /metrics. */
 async function fanoutRooms(i: Instance): Promise<number> {

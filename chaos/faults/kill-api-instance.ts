@@ -2,7 +2,7 @@
 // client_msg_id) on the survivor, the killed instance's subscribers reconnect there and
 // resubscribe with their last seq. Nothing acked is lost; each message arrives once, in order.
 import type { Load } from "../lib/load";
-import { type Instance, sleep } from "../lib/processes";
+import { type Instance, sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";

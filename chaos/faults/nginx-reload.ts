@@ -15,7 +15,7 @@ import { readStackFile } from "../../components/config/stack-file";
 import { type LoopbackNginx, startNginx, stop, writeLoopbackConfig } from "../../test/support/nginx";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { Load } from "../lib/load";
-import { freePort, ROOT, sleep } from "../lib/processes";
+import { freePort, ROOT, sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, loadShape, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";

@@ -3,8 +3,8 @@
 // nothing acked may be missing and nothing stored twice (senders retry the same client_msg_id),
 // and the instances must serve again by themselves, without a restart.
 import type { Load } from "../lib/load";
-import { sleep } from "../lib/processes";
-import { PrivatePostgres } from "../lib/private-services";
+import { sleep } from "../../toolbox/processes";
+import { PrivatePostgres } from "../../toolbox/private-services";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, readyStatus, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";
@@ -22,7 +22,7 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
     const setup = await twoInstancesUnderLoad(stack, scale);
     const { all, shape } = setup;
     load = setup.load;
-    const pids = all.map((i) => i.child.pid);
+    const pids = all.map((i) => i.pid);
     const downMs = scale === "short" ? 3000 : 8000;
     await load.start();
     await sleep(shape.beforeMs);
@@ -76,7 +76,7 @@ export async function run(scale: Scale): Promise<ScenarioResult> {
         check("no 500 at all", (report.outcomes["500"] ?? 0) === 0, JSON.stringify(report.outcomes)),
         check(
           "instances recovered without a restart",
-          recoveryMs !== null && all.every((i, n) => i.alive() && i.child.pid === pids[n]),
+          recoveryMs !== null && all.every((i, n) => i.alive() && i.pid === pids[n]),
         ),
       ],
     );

@@ -5,8 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { checkDigests } from "../lib/digests";
 import { Load } from "../lib/load";
-import { sleep } from "../lib/processes";
-import { PrivateRabbit } from "../lib/private-services";
+import { sleep } from "../../toolbox/processes";
+import { PrivateRabbit } from "../../toolbox/private-services";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, loadShape, readyStatus, result, timeUntil } from "../lib/scenario";
 import { required, Stack } from "../lib/stack";

@@ -3,9 +3,9 @@
 // Live subscribers must still get every message exactly once and in order (the service notices
 // the gap and catches up from PostgreSQL), and /health/ready must say 503 while Redis is gone.
 import type { Load } from "../lib/load";
-import type { Instance } from "../lib/processes";
-import { sleep } from "../lib/processes";
-import { PrivateRedis } from "../lib/private-services";
+import type { Instance } from "../../toolbox/processes";
+import { sleep } from "../../toolbox/processes";
+import { PrivateRedis } from "../../toolbox/private-services";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, readyStatus, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";

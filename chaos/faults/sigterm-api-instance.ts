@@ -1,7 +1,7 @@
 // 6. SIGTERM one of two API instances under load: requests already in flight are answered,
 // its WebSockets close with 1001, clients resume on the other instance, the process exits 0.
 import type { Load } from "../lib/load";
-import { sleep } from "../lib/processes";
+import { sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "../lib/results";
 import { check, crashed, describeLoad, result, timeUntil } from "../lib/scenario";
 import { Stack } from "../lib/stack";

@@ -2,7 +2,7 @@
 // settles (outbox empty, no batch open), every message of every room must be in exactly one
 // digest of every offline member of that room with an address, and the SMTP sink (Mailpit) must
 // hold one mail per sent batch, none twice (a repeated Message-ID is a job run twice).
-import { sleep } from "./processes";
+import { sleep } from "../../toolbox/processes";
 import type { ScenarioResult } from "./results";
 import { check, timeUntil } from "./scenario";
 

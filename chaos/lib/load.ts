@@ -21,7 +21,7 @@ import {
   type WsOptions,
   WsSender,
 } from "./load-clients";
-import { sleep } from "./processes";
+import { sleep } from "../../toolbox/processes";
 import type { Tenant } from "./stack";
 
 /** Every stored message of some rooms (PostgreSQL as the test sees it). */

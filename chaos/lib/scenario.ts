@@ -1,7 +1,7 @@
 // Shared pieces of every fault scenario: the load per scale, recovery timing, and turning a
 // LoadReport into a ScenarioResult with the checks every scenario makes.
 import type { LoadReport } from "./load";
-import { sleep } from "./processes";
+import { sleep } from "../../toolbox/processes";
 import type { Scale, ScenarioResult } from "./results";
 
 export interface LoadShape {

@@ -3,7 +3,7 @@
 // REST, and any number of `chatapi serve` instances. dispose() stops and drops everything.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { type Instance, runCli, startInstance } from "./processes";
+import { type Instance, runCli, startInstance } from "../../toolbox/processes";
 import { type Database, createDatabase, loadServicesEnv, required, suffix } from "./services";
 
 export { loadServicesEnv, required, suffix } from "./services";

@@ -2,7 +2,7 @@
 // use any instance that `sendTo` allows; subscriber n prefers instance n % 2 and falls back to
 // the other one when `subscribeTo` rules its own out (killed, stopping).
 import { Load } from "./load";
-import type { Instance } from "./processes";
+import type { Instance } from "../../toolbox/processes";
 import type { Scale } from "./results";
 import { type LoadShape, loadShape } from "./scenario";
 import type { Stack, Tenant } from "./stack";

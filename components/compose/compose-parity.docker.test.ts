@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { writeComposeStack } from "../../scripts/lib/compose-files";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { applyOverrides, loadStackPlan } from "../../scripts/lib/stack-plan";
 import { readStackFile } from "../config/stack-file";
 import { runProgram } from "../../stacks/program";

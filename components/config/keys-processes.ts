@@ -275,6 +275,14 @@ export const processKeys = {
         description: "proxy_read_timeout of /ws (idle WebSocket lifetime).",
         default: 86400,
       },
+      keepaliveTimeoutSeconds: {
+        type: "integer",
+        minimum: 0,
+        maximum: 3600,
+        description:
+          "keepalive_timeout of client connections (0 closes each after its request). Behind a cloud load balancer, longer than its idle timeout (e.g. AWS ALB 60 s), or it meets connections nginx has just closed.",
+        default: 65,
+      },
       clientMaxBodySize: {
         type: "string",
         pattern: "^[0-9]+[km]?$",

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, run } from "../../scripts/lib/run";
-import { freePort } from "../../test/support/ports";
+import { docker, run } from "../../toolbox/exec";
+import { freePort } from "../../toolbox/processes";
 import { serializedReleaseSwitch } from "../../test/support/serialized-release-switch";
 import { renderReleaseServers } from "../nginx/render-nginx-config";
 import { nginxWorkers } from "./nginx-reload";
@@ -98,9 +98,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await run("docker", ["rm", "-f", nginx, ...Object.values(backends)], { check: false });
-  await run("docker", ["volume", "rm", volume], { check: false });
-  await run("docker", ["network", "rm", network], { check: false });
+  await run("docker", ["rm", "-f", nginx, ...Object.values(backends)], { reject: false });
+  await run("docker", ["volume", "rm", volume], { reject: false });
+  await run("docker", ["network", "rm", network], { reject: false });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -20,13 +20,14 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { PrivateS3 } from "../../app/test/support/s3-server";
+import { PrivateS3 } from "../../toolbox/private-services";
 import { createCertificateAuthority, issueServerCertificate } from "../compose/self-signed-tls";
 import { readAppVersion } from "../config/stack-file";
 import type { TlsPlan } from "../plan/types";
 import { chartValuesFor } from "./chart-values";
 import { loadStack } from "./stack-parity";
-import { ChatClient, ResilientSubscriber } from "../../test/support/chat-client";
+import { ResilientSubscriber } from "../../toolbox/resilient-clients";
+import { StackClient } from "../../toolbox/stack-client";
 import {
   type Conversation,
   expectStillDelivering,
@@ -37,7 +38,7 @@ import {
 import { CHART, helmBinary } from "../../test/support/helm";
 import { LocalCluster, type PortForward, clusterScript } from "../../test/support/local-cluster";
 import { repoRoot } from "../../test/support/paths";
-import { waitFor } from "../../test/support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { renewTlsSecret } from "../../test/support/tls-renewal";
 
@@ -57,7 +58,7 @@ const NODE_BRIDGE = "10.244.0.1";
 let cluster: LocalCluster;
 let s3: PrivateS3;
 let forward: PortForward | undefined;
-let chat: ChatClient;
+let chat: StackClient;
 let conversation: Conversation;
 let backupFile = "";
 let backupObject = "";
@@ -177,8 +178,8 @@ async function openChat(): Promise<void> {
   forward?.close();
   chat?.close();
   forward = await cluster.portForward(NAMESPACE, `svc/${FULLNAME}-nginx`, 443);
-  chat = new ChatClient({
-    port: forward.port,
+  chat = new StackClient({
+    url: `https://127.0.0.1:${forward.port}`,
     domain: DOMAIN,
     ca: ca.certificate,
     apiPrefix: "/api/v1",

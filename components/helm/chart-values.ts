@@ -174,6 +174,7 @@ export function chartValuesFor(
       service: { type: plan.kubernetes.serviceType, httpPort: lb.public.http, httpsPort: lb.public.https },
       resolver: lb.upstream.resolver,
       wsReadTimeoutSeconds: lb.wsReadTimeoutSeconds,
+      keepaliveTimeoutSeconds: lb.keepaliveTimeoutSeconds,
       clientMaxBodySize: lb.clientMaxBodySize,
       hstsMaxAgeSeconds: lb.hstsMaxAgeSeconds,
       trustedProxies: lb.trustedProxies,

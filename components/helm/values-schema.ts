@@ -418,6 +418,10 @@ export const valuesSchema: Schema = {
         "nginx.wsReadTimeoutSeconds",
         "proxy_read_timeout of /ws (idle WebSocket lifetime).",
       ),
+      keepaliveTimeoutSeconds: integerAs(
+        "nginx.keepaliveTimeoutSeconds",
+        "keepalive_timeout of client connections (0: none).",
+      ),
       clientMaxBodySize: string("Largest request body, e.g. 1m.", {
         maxLength: 10,
         pattern: patternAs("nginx.clientMaxBodySize"),

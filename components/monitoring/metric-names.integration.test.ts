@@ -17,19 +17,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli } from "../../app/test/support/backup";
-import { type Daemon, startDaemon, startPushgateway } from "../../app/test/support/daemon";
-import { call, setupTenant } from "../../app/test/support/http";
+import { type Daemon, startDaemon, startPushgateway } from "../../toolbox/processes";
 import { postMessage, workerEnv } from "../../app/test/support/jobs";
-import { startAppProcess, type AppProcess } from "../../app/test/support/process";
-import { PrivateRabbit } from "../../app/test/support/rabbitmq-node";
+import { startAppProcess, type AppProcess } from "../../toolbox/processes";
+import { PrivateRabbit } from "../../toolbox/private-services";
 import {
   appEnv,
   createAdminKey,
   createTestDatabase,
   type TestDatabase,
 } from "../../app/test/support/services";
-import { TestSocket } from "../../app/test/support/ws-client";
-import { freePort, waitFor } from "../../test/support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 import { type SeriesSelector, seriesSelectors } from "../../test/support/promql-selectors";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import {
@@ -40,6 +38,7 @@ import {
   loadAlertRules,
   loadDashboard,
 } from "./monitoring-files";
+import { call, connect, createTenant } from "../../toolbox/chat-client";
 
 const work = mkdtempSync(join(tmpdir(), "chatapi-metric-names-"));
 const daemons: Daemon[] = [];
@@ -308,13 +307,13 @@ beforeAll(async () => {
   daemons.push(prometheus);
 
   // Traffic: a subscriber on a WebSocket, messages sent and read over REST (each makes a job).
-  const tenant = await setupTenant(api.url, adminKey, "metrics");
+  const tenant = await createTenant(api.url, adminKey, "metrics");
   const [sender, reader] = [await tenant.newUser("sender"), await tenant.newUser("reader")];
   const room = await call<{ id: string }>(api.url, "POST", "/api/v1/rooms", {
     token: sender.token,
     body: { name: "metrics", member_ids: [reader.id] },
   });
-  const socket = await TestSocket.connect(api.url, reader.token);
+  const socket = await connect(api.url, reader.token);
   await socket.request(
     { type: "subscribe", room_id: room.body.id, after_seq: 0 },
     (f) => f.type === "subscribed",

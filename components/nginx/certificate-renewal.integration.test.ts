@@ -14,7 +14,7 @@ import { loadStackConfig } from "../config/load";
 import { readStackFile } from "../config/stack-file";
 import { type LoopbackNginx, startNginx, stop, writeLoopbackConfig } from "../../test/support/nginx";
 import { repoRoot } from "../../test/support/paths";
-import { freePort } from "../../test/support/ports";
+import { freePort } from "../../toolbox/processes";
 import { makeCertificate, type TlsFixture } from "../../test/support/tls-fixture";
 
 const work = mkdtempSync(join(tmpdir(), "chatapi-nginx-renewal-"));

@@ -20,7 +20,7 @@ import { loadStackConfig } from "../config/load";
 import { readStackFile } from "../config/stack-file";
 import { type LoopbackNginx, startNginx, stop, writeLoopbackConfig } from "../../test/support/nginx";
 import { repoRoot } from "../../test/support/paths";
-import { freePort, waitFor } from "../../test/support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
 

@@ -11,7 +11,7 @@ import { loadStackConfig } from "../config/load";
 import { readStackFile } from "../config/stack-file";
 import { writeLoopbackConfig, nginxTest, startNginx, stop } from "../../test/support/nginx";
 import { repoRoot } from "../../test/support/paths";
-import { freePort } from "../../test/support/ports";
+import { freePort } from "../../toolbox/processes";
 import { makeCertificate } from "../../test/support/tls-fixture";
 import { buildPlan } from "../plan/build-plan";
 

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { LoadBalancerPlan } from "../plan/types";
 import { MOZILLA_INTERMEDIATE } from "./mozilla-tls";
 import { renderNginxConfig } from "./render-nginx-config";
+import { loadStackPlan } from "../../scripts/lib/stack-plan";
+import { repoRoot } from "../../test/support/paths";
 
 const lb: LoadBalancerPlan = {
   domain: "chat.example.com",
@@ -12,6 +14,7 @@ const lb: LoadBalancerPlan = {
   upstream: { kind: "static", servers: [1, 2, 3].map((n) => ({ host: `api-${n}`, port: 8000 })) },
   apiPrefix: "/api/v1",
   wsReadTimeoutSeconds: 86400,
+  keepaliveTimeoutSeconds: 65,
   clientMaxBodySize: "1m",
   hstsMaxAgeSeconds: 63072000,
   trustedProxies: [],
@@ -179,5 +182,28 @@ describe("renderNginxConfig", () => {
     expect(conf).toContain("access_log /dev/stdout chatapi_json;");
     expect(conf).not.toMatch(/^\s*user /m);
     expect(conf).not.toContain("location /metrics");
+  });
+});
+
+describe("chatapi:nginx.keepaliveTimeoutSeconds", () => {
+  const keepalive = (set: string[]) =>
+    renderNginxConfig(loadStackPlan({ root: repoRoot, stack: "local", set }).plan.loadBalancer)
+      .split("\n")
+      .filter((line) => line.trim().startsWith("keepalive_timeout"))
+      .map((line) => line.trim());
+
+  it("is nginx's keepalive_timeout for client connections: 65 s unless set, 0 turns keep-alive off", () => {
+    expect(keepalive([])).toEqual(["keepalive_timeout 65s;"]);
+    expect(keepalive(["nginx.keepaliveTimeoutSeconds=75"])).toEqual(["keepalive_timeout 75s;"]);
+    expect(keepalive(["nginx.keepaliveTimeoutSeconds=0"])).toEqual(["keepalive_timeout 0s;"]);
+  });
+
+  it("refuses a value outside 0..3600, naming the key", () => {
+    expect(() => keepalive(["nginx.keepaliveTimeoutSeconds=3601"])).toThrow(
+      /chatapi:nginx\.keepaliveTimeoutSeconds.*3600/,
+    );
+    expect(() => keepalive(["nginx.keepaliveTimeoutSeconds=-1"])).toThrow(
+      /chatapi:nginx\.keepaliveTimeoutSeconds/,
+    );
   });
 });

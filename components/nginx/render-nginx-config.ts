@@ -189,7 +189,7 @@ export function renderNginxConfig(lb: LoadBalancerPlan, options: NginxRenderOpti
     `scgi_temp_path ${temp}/scgi_temp;`,
     "default_type application/octet-stream;",
     "sendfile on;",
-    "keepalive_timeout 65s;",
+    `keepalive_timeout ${lb.keepaliveTimeoutSeconds}s;`,
     `client_max_body_size ${lb.clientMaxBodySize};`,
     "# An instance that is gone fails fast, and the request moves on to the next one.",
     "proxy_connect_timeout 5s;",

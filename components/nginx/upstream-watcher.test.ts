@@ -25,6 +25,7 @@ function loadBalancer(nginxVersion: string, pidFile = "/tmp/nginx.pid"): LoadBal
     upstream: { kind: "dns", name: NAME, port: 8000, resolver: "kube-dns.kube-system.svc.cluster.local" },
     apiPrefix: "/api/v1",
     wsReadTimeoutSeconds: 86400,
+    keepaliveTimeoutSeconds: 65,
     clientMaxBodySize: "1m",
     hstsMaxAgeSeconds: 63072000,
     trustedProxies: [],

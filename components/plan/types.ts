@@ -373,6 +373,7 @@ export interface LoadBalancerPlan {
   /** Route / and /console/ to the API instances (the app's web console is on); absent: off. */
   webConsole?: boolean;
   wsReadTimeoutSeconds: number;
+  keepaliveTimeoutSeconds: number;
   clientMaxBodySize: string;
   hstsMaxAgeSeconds: number;
   trustedProxies: string[];

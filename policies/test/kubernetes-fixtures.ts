@@ -154,6 +154,7 @@ export const loadBalancerPlan: LoadBalancerPlan = {
   },
   apiPrefix: "/api/v1",
   wsReadTimeoutSeconds: 86400,
+  keepaliveTimeoutSeconds: 65,
   clientMaxBodySize: "1m",
   hstsMaxAgeSeconds: 63072000,
   trustedProxies: [],

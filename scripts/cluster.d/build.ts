@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { type ClusterConfig, KUBE_BINARIES } from "./config";
-import { output, run, succeeds } from "./exec";
+import { output, run, succeeds } from "../../toolbox/exec";
 import { die, say, seconds, step, stepEnd } from "./log";
 
 /** Debian packages the node needs (installed with apt-get when one is missing). */

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } fr
 import { join } from "node:path";
 import { COMPONENTS, DOWN_STEPS, type DownStep, downPlan } from "./components";
 import type { ClusterConfig } from "./config";
-import { run, succeeds } from "./exec";
+import { run, succeeds } from "../../toolbox/exec";
 import { forwardChainExists, sweepIptables } from "./host-network";
 import { crictl } from "./images";
 import { lockFile, takeLock } from "./lock";

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterConfig } from "./config";
-import { run, succeeds, tryOutput } from "./exec";
+import { run, succeeds, tryOutput } from "../../toolbox/exec";
 import { die } from "./log";
 
 export const FORWARD_CHAIN = "CHATAPI-FORWARD";

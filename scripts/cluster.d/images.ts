@@ -2,7 +2,7 @@
 // skipping images containerd already holds with the same image ID.
 import { join } from "node:path";
 import type { ClusterConfig } from "./config";
-import { output, run } from "./exec";
+import { output, run } from "../../toolbox/exec";
 import { die, say } from "./log";
 import { running } from "./processes";
 

@@ -5,7 +5,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import type { Options } from "execa";
 import { type ClusterConfig, kubectlPath } from "./config";
-import { run, tryOutput } from "./exec";
+import { run, tryOutput } from "../../toolbox/exec";
 import { adminToken } from "./render";
 
 export const kubectl = (config: ClusterConfig, args: string[], options: Options = {}) =>

@@ -5,7 +5,7 @@
 // — it lists again and watches from there, retrying with a growing pause while the API server is
 // down. Its log: <state>/logs/lb-controller.log.
 import { type ClusterConfig, clusterConfig, kubectlPath } from "./config";
-import { execaModule } from "./exec";
+import { execaModule } from "../../toolbox/exec";
 import { type LbAction, allocate, lbPool, lbService, statusPatch } from "./lb-allocator";
 import { sleep } from "./log";
 

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClusterConfig } from "./config";
-import { run } from "./exec";
+import { run } from "../../toolbox/exec";
 import { say } from "./log";
 import { TOKEN_USERS, kubeconfig, tokenUser, tokensCsv } from "./render";
 

@@ -23,7 +23,7 @@ import {
   componentSpecs,
 } from "./components";
 import { type ClusterConfig, clusterDir, ownImages } from "./config";
-import { output } from "./exec";
+import { output } from "../../toolbox/exec";
 import { nodeIp, prepareHostNetwork } from "./host-network";
 import { crictl, importImages, localDockerImages } from "./images";
 import { apiserverReady, availableReplicas, httpOk, kubectl, kubectlOutput, nodeReadyStatus } from "./kube";

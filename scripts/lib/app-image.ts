@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import dockerignore from "@balena/dockerignore";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 export interface AppImageSpec {
   /** Tag to give the image. */
@@ -68,7 +68,7 @@ export function contextFiles(context: string): string[] {
 }
 
 async function imageId(ref: string): Promise<string | undefined> {
-  const result = await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { check: false });
+  const result = await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { reject: false });
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
@@ -76,7 +76,7 @@ async function imageLabel(ref: string, label: string): Promise<string | undefine
   const result = await run(
     "docker",
     ["image", "inspect", "--format", `{{ index .Config.Labels "${label}" }}`, ref],
-    { check: false },
+    { reject: false },
   );
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
@@ -122,7 +122,7 @@ export async function ensureAppImage(
   args.push(spec.context);
   const result = await run("docker", args, {
     env: { DOCKER_BUILDKIT: "0" }, // the engine here has no BuildKit; the classic builder is enough
-    check: false,
+    reject: false,
     onLine: (line) => {
       if (/^Step \d+\/\d+/.test(line)) options.onProgress?.(line.trim());
     },

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findCompose } from "./compose-cli";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 const realPath = process.env.PATH;
 const dirs: string[] = [];

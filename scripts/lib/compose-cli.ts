@@ -2,7 +2,7 @@
 // Docker CE ships and scripts/setup builds where it is missing) when the docker CLI has it;
 // `docker-compose` (Compose v1, end of life since 2023) only as a fallback. CHATAPI_COMPOSE=v2 or
 // v1 insists on one (the tests run the local stack with each).
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 export interface ComposeCli {
   /** The program and the arguments before Compose's own: docker + compose, or docker-compose. */
@@ -15,7 +15,7 @@ export interface ComposeCli {
 }
 
 async function versionOf(file: string, args: string[]): Promise<string | undefined> {
-  const result = await run(file, [...args, "version", "--short"], { check: false }).catch(() => undefined);
+  const result = await run(file, [...args, "version", "--short"], { reject: false }).catch(() => undefined);
   const version = result?.exitCode === 0 ? result.stdout.trim().replace(/^v/, "") : "";
   return /^\d+\.\d+/.test(version) ? version : undefined;
 }

@@ -6,7 +6,7 @@ import { buildPlan } from "../../components/plan/build-plan";
 import { loadStackConfig } from "../../components/config/load";
 import { readAppVersion, readStackFile } from "../../components/config/stack-file";
 import { repoRoot } from "../../test/support/paths";
-import { freePort } from "../../test/support/ports";
+import { freePort } from "../../toolbox/processes";
 import { chooseImageSource, probeRegistry, registryHost, upstreamImages } from "./image-source";
 
 const appVersion = readAppVersion(repoRoot);

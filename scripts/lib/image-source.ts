@@ -5,7 +5,7 @@
 // registry does not answer a short probe: machines without registry access, like CI here.
 import type { DeploymentPlan } from "../../components/plan/types";
 import { parseImageReference } from "../../components/config/image-ref";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 export const PROBE_TIMEOUT_MS = 5_000;
 
@@ -39,7 +39,7 @@ export async function probeRegistry(host: string, timeoutMs = PROBE_TIMEOUT_MS):
 }
 
 const onEngine = async (ref: string) =>
-  (await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { check: false })).exitCode === 0;
+  (await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { reject: false })).exitCode === 0;
 
 export interface ImageSourceChoice {
   offline: boolean;

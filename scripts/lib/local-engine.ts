@@ -3,7 +3,7 @@
 // otherwise the same plan rendered as a compose file and run with docker-compose.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 import { cacheDir } from "./stack-dir";
 
 export type EngineName = "pulumi" | "compose";
@@ -20,7 +20,7 @@ export interface EngineChoice {
 export const REQUIRED_PLUGINS = ["docker", "random", "tls"] as const;
 
 async function onPath(command: string): Promise<string | undefined> {
-  const result = await run("sh", ["-c", `command -v ${command}`], { check: false });
+  const result = await run("sh", ["-c", `command -v ${command}`], { reject: false });
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
@@ -54,7 +54,7 @@ export async function chooseEngine(wanted: EngineName | "auto"): Promise<EngineC
     return { engine: "compose", reason };
   };
   if (!pulumi) return fallback("no pulumi CLI is installed");
-  const listed = await run(pulumi.bin, ["plugin", "ls", "--json"], { env: pulumi.env, check: false });
+  const listed = await run(pulumi.bin, ["plugin", "ls", "--json"], { env: pulumi.env, reject: false });
   let plugins: { name: string; kind: string; version?: string }[] = [];
   try {
     plugins = JSON.parse(listed.stdout || "[]") as typeof plugins;

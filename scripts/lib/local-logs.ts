@@ -1,7 +1,7 @@
 // `scripts/local logs [service] [-f] [--json] [--tail N|all] [--since T]`: reads the stack's
 // containers' logs from the Docker engine and prints them interleaved (stack-logs.ts formats).
 import { spawn } from "node:child_process";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 import { stackContainers } from "./stack-health";
 import {
   type LogLine,
@@ -52,7 +52,7 @@ export async function showLogs(options: LogsOptions): Promise<void> {
   const history = await Promise.all(
     containers.map(async (c) => {
       const result = await run("docker", ["logs", "--timestamps", "--tail", options.tail, ...since, c.name], {
-        check: false,
+        reject: false,
       });
       if (result.exitCode !== 0) throw new Error(`docker logs ${c.name}: ${result.stderr.trim()}`);
       // The container's stdout and stderr come back on ours: both are its log.
@@ -89,9 +89,11 @@ export async function showLogs(options: LogsOptions): Promise<void> {
       children.delete(child);
       if (stopping) return;
       setTimeout(() => {
-        void run("docker", ["inspect", "--format", "{{.State.Status}}", name], { check: false }).then((r) => {
-          if (!stopping && r.exitCode === 0) followOne(name, newest);
-        });
+        void run("docker", ["inspect", "--format", "{{.State.Status}}", name], { reject: false }).then(
+          (r) => {
+            if (!stopping && r.exitCode === 0) followOne(name, newest);
+          },
+        );
       }, 1000);
     });
   };

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 export interface PulumiLocalInput {
   bin: string;
@@ -26,7 +26,7 @@ async function environment(input: PulumiLocalInput): Promise<NodeJS.ProcessEnv> 
     env.PULUMI_CONFIG_PASSPHRASE_FILE = file;
   }
   if (!process.env.PULUMI_BACKEND_URL) {
-    const whoami = await run(input.bin, ["whoami"], { env, check: false, cwd: input.root });
+    const whoami = await run(input.bin, ["whoami"], { env, reject: false, cwd: input.root });
     if (whoami.exitCode !== 0) {
       const state = join(input.dir, "pulumi-state");
       mkdirSync(state, { recursive: true, mode: 0o700 });

@@ -11,7 +11,7 @@ import { switchRelease, writeServersFile } from "../../components/docker/release
 import type { DeploymentPlan } from "../../components/plan/types";
 import { NGINX_CONFIG_DIR } from "../../components/plan/workloads/nginx";
 import type { ReleaseRecord } from "./releases";
-import { run } from "./run";
+import { run } from "../../toolbox/exec";
 
 export interface ComposeStack {
   stack: string;

@@ -2,9 +2,9 @@
 // client, two users and a room, then two WebSocket clients exchanging messages both ways.
 // Every HTTPS and WSS connection verifies the server certificate (against the given CA).
 import { randomUUID } from "node:crypto";
-import { ChatSocket, type Endpoint, apiPath, expectStatus, httpCall } from "./chat-client";
+import { type StackEndpoint, StackClient } from "../../toolbox/stack-client";
 
-export interface SmokeOptions extends Endpoint {
+export interface SmokeOptions extends StackEndpoint {
   adminApiKey: string;
 }
 
@@ -19,6 +19,15 @@ export interface SmokeResult {
 export type SmokeReporter = (line: string) => void;
 
 export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Promise<SmokeResult> {
+  const chat = new StackClient(options);
+  try {
+    return await smoke(chat, options.adminApiKey, report);
+  } finally {
+    chat.close();
+  }
+}
+
+async function smoke(chat: StackClient, adminApiKey: string, report: SmokeReporter): Promise<SmokeResult> {
   let checks = 0;
   const step = async <T>(
     what: string,
@@ -35,7 +44,6 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
       throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
     }
   };
-  const api = (path: string) => apiPath(options, path);
   const tag = `smoke-${new Date()
     .toISOString()
     .replace(/[-:.TZ]/g, "")
@@ -44,7 +52,7 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
   await step(
     "GET /health",
     async () => {
-      const body = await expectStatus<{ status: string; version: string }>(options, 200, "GET", "/health");
+      const body = await chat.expect<{ status: string; version: string }>(200, "GET", "/health");
       if (body.status !== "healthy") throw new Error(`status is ${body.status}`);
       return body;
     },
@@ -53,14 +61,12 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
   await step(
     "GET /health/ready",
     async () => {
-      const result = await httpCall<{ checks?: Record<string, { ok: boolean }> }>(
-        options,
+      const body = await chat.expect<{ checks?: Record<string, { ok: boolean }> }>(
+        200,
         "GET",
         "/health/ready",
       );
-      if (result.status !== 200)
-        throw new Error(`expected 200, got ${result.status} ${JSON.stringify(result.body)}`);
-      return Object.keys(result.body.checks ?? {}).join(", ");
+      return Object.keys(body.checks ?? {}).join(", ");
     },
     (names) => `ready (${names})`,
   );
@@ -68,10 +74,13 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
   const client = await step(
     "POST /clients (admin key)",
     () =>
-      expectStatus<{ id: string; api_key: string }>(options, 201, "POST", api("/clients"), {
-        apiKey: options.adminApiKey,
-        body: { name: tag, email: `${tag}@example.com` },
-      }),
+      chat.api<{ id: string; api_key: string }>(
+        "POST",
+        "/clients",
+        { apiKey: adminApiKey },
+        { name: tag, email: `${tag}@example.com` },
+        [201],
+      ),
     (c) => `client ${c.id}`,
   );
   const users = await step(
@@ -79,19 +88,19 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
     () =>
       Promise.all(
         ["alice", "bob"].map(async (name) => {
-          const user = await expectStatus<{ id: string }>(options, 201, "POST", api("/users"), {
-            apiKey: client.api_key,
-            body: { external_id: `${tag}-${name}`, display_name: name },
-          });
-          const tokens = await expectStatus<{ access_token: string }>(
-            options,
-            200,
+          const user = await chat.api<{ id: string }>(
             "POST",
-            api("/auth/token"),
-            {
-              apiKey: client.api_key,
-              body: { user_id: user.id },
-            },
+            "/users",
+            { apiKey: client.api_key },
+            { external_id: `${tag}-${name}`, display_name: name },
+            [201],
+          );
+          const tokens = await chat.api<{ access_token: string }>(
+            "POST",
+            "/auth/token",
+            { apiKey: client.api_key },
+            { user_id: user.id },
+            [200],
           );
           return { id: user.id, token: tokens.access_token };
         }),
@@ -102,16 +111,19 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
   const room = await step(
     "POST /rooms",
     () =>
-      expectStatus<{ id: string }>(options, 201, "POST", api("/rooms"), {
-        token: alice.token,
-        body: { name: tag, member_ids: [bob.id] },
-      }),
+      chat.api<{ id: string }>(
+        "POST",
+        "/rooms",
+        { token: alice.token },
+        { name: tag, member_ids: [bob.id] },
+        [201],
+      ),
     (r) => `room ${r.id}`,
   );
 
   const sockets = await step(
     "two WebSocket clients through the load balancer",
-    () => Promise.all([ChatSocket.connect(options, alice.token), ChatSocket.connect(options, bob.token)]),
+    () => Promise.all([chat.openSocket(alice.token), chat.openSocket(bob.token)]),
     ([a, b]) => `alice on ${a.instance}, bob on ${b.instance}`,
   );
   const [a, b] = sockets;
@@ -140,10 +152,13 @@ export async function runSmoke(options: SmokeOptions, report: SmokeReporter): Pr
     await step(
       "bob sends over REST, alice receives",
       async () => {
-        await expectStatus(options, 201, "POST", api(`/rooms/${room.id}/messages`), {
-          token: bob.token,
-          body: { body: reply, client_msg_id: randomUUID() },
-        });
+        await chat.api(
+          "POST",
+          `/rooms/${room.id}/messages`,
+          { token: bob.token },
+          { body: reply, client_msg_id: randomUUID() },
+          [201],
+        );
         const frame = await a.waitFor(
           (f) => f.type === "message" && (f.message as { body: string }).body === reply,
         );

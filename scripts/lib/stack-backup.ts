@@ -8,7 +8,7 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { spawn } from "node:child_process";
 import { reloadNginx } from "./nginx-reload";
-import { docker, run } from "./run";
+import { docker, run } from "../../toolbox/exec";
 import { type ContainerState, stackContainers, waitForStack } from "./stack-health";
 
 /** Where the backups volume (or host folder) is mounted in the backup container. */
@@ -73,7 +73,7 @@ async function chatapiInBackup(
   report: (line: string) => void,
 ): Promise<{ exitCode: number; records: Record<string, unknown>[] }> {
   const result = await run("docker", ["exec", container, "chatapi", ...args], {
-    check: false,
+    reject: false,
     onLine: (line) => {
       const [record] = logRecords(line);
       if (record) report(describe(record));
@@ -161,7 +161,7 @@ async function stageSource(
     throw new Error(
       `${source}: no such file on this machine (or give the name of a backup in the stack's volume)`,
     );
-  const listed = await run("docker", ["exec", container, "ls", BACKUP_DIR], { check: false });
+  const listed = await run("docker", ["exec", container, "ls", BACKUP_DIR], { reject: false });
   if (!listed.stdout.split("\n").includes(source))
     throw new Error(
       `${source} is neither a file on this machine nor a backup in ${container}:${BACKUP_DIR} (there: ${

@@ -1,7 +1,7 @@
 // Waits until every container of a stack is where it should be: one-shot jobs exited 0,
 // services with a health check healthy, the others running. Reports each change as it happens
 // and, on failure or timeout, shows the last log lines of the containers at fault.
-import { docker, run } from "./run";
+import { docker, run } from "../../toolbox/exec";
 
 export interface ContainerState {
   name: string;
@@ -82,7 +82,7 @@ export async function healthProblems(containers: ContainerState[]): Promise<Map<
     let detail = v.failed ?? v.text;
     if (c.health === "unhealthy") {
       const log = await run("docker", ["inspect", "--format", "{{json .State.Health.Log}}", c.name], {
-        check: false,
+        reject: false,
       });
       const entries = JSON.parse(log.stdout || "[]") as { Output?: string }[] | null;
       const last = entries?.at(-1)?.Output?.trim().split("\n").at(-1);
@@ -94,7 +94,7 @@ export async function healthProblems(containers: ContainerState[]): Promise<Map<
 }
 
 export async function logTail(container: string, lines = 30): Promise<string> {
-  const result = await run("docker", ["logs", "--tail", String(lines), container], { check: false });
+  const result = await run("docker", ["logs", "--tail", String(lines), container], { reject: false });
   return result.all.trimEnd();
 }
 

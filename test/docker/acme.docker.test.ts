@@ -11,18 +11,20 @@
 import { connect } from "node:tls";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { PrivatePebble } from "../support/acme-server";
-import { ChatClient, ResilientSubscriber } from "../support/chat-client";
+import { ResilientSubscriber } from "../../toolbox/resilient-clients";
+import { StackClient } from "../../toolbox/stack-client";
 import {
   type Conversation,
   expectStillDelivering,
   tokenFor,
   writeConversation,
 } from "../support/conversation";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { TestStack } from "../support/test-stack";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const DOMAIN = "chat.acme.test";
 /** How often certbot checks; Pebble's certificates live an hour, so every check renews. */
@@ -31,15 +33,8 @@ const figures: Record<string, string> = {};
 let pebble: PrivatePebble;
 let stack: TestStack;
 let root = "";
-let chat: ChatClient;
+let chat: StackClient;
 let conversation: Conversation;
-
-async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { check: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
-  if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
-  return address;
-}
 
 /** The certificate nginx shows a new TLS connection: serial, and whether it chains to Pebble's root. */
 function served(): Promise<{ serial: string; trusted: boolean; names: string }> {
@@ -82,12 +77,12 @@ async function certbot() {
 }
 
 async function certbotLogs(): Promise<string> {
-  return (await run("docker", ["logs", `${stack.prefix}-certbot`], { check: false })).all;
+  return (await run("docker", ["logs", `${stack.prefix}-certbot`], { reject: false })).all;
 }
 
 /** Times (ms since epoch) of the lines of certbot's log that hold `text` (docker log timestamps). */
 async function logTimes(text: string): Promise<number[]> {
-  const out = (await run("docker", ["logs", "--timestamps", `${stack.prefix}-certbot`], { check: false }))
+  const out = (await run("docker", ["logs", "--timestamps", `${stack.prefix}-certbot`], { reject: false }))
     .all;
   return out
     .split("\n")
@@ -130,7 +125,7 @@ beforeAll(async () => {
   figures["scripts/local up (certificate obtained at deploy)"] =
     `${((performance.now() - started) / 1000).toFixed(0)} s`;
   root = await pebble.root();
-  chat = new ChatClient({ port: stack.ports.https, domain: DOMAIN, ca: root, apiPrefix: "/api/v1" });
+  chat = new StackClient({ url: `https://127.0.0.1:${stack.ports.https}`, domain: DOMAIN, ca: root });
 }, 1_200_000);
 
 afterAll(async () => {

@@ -10,14 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrivateS3 } from "../../app/test/support/s3-server";
-import { docker, run } from "../../scripts/lib/run";
+import { PrivateS3 } from "../../toolbox/private-services";
+import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
-import type { ChatClient } from "../support/chat-client";
+import type { StackClient } from "../../toolbox/stack-client";
 import { type Conversation, readConversation, tokenFor, writeConversation } from "../support/conversation";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { instanceContainer } from "../support/local-stack";
 import { TestStack } from "../support/test-stack";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 
 const MESSAGES = 40;
 const BUCKET = "chatapi-backups";
@@ -29,14 +30,6 @@ let conversation: Conversation;
 let backupFile = "";
 let s3Key = "";
 const scratch = mkdtempSync(join(tmpdir(), "chatapi-backup-test-"));
-
-/** The docker0 bridge's address: containers on any bridge reach the host there. */
-async function dockerBridgeAddress(): Promise<string> {
-  const out = await run("ip", ["-4", "-o", "addr", "show", "docker0"], { check: false });
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out.stdout)?.[1];
-  if (!address) throw new Error(`no IPv4 address on docker0 (is dockerd running?): ${out.all}`);
-  return address;
-}
 
 const s3Settings = () => [
   `backup.s3.bucket=${BUCKET}`,
@@ -276,7 +269,7 @@ function restoreSeconds(output: string): string {
 }
 
 async function expectConversation(stack: TestStack, how: string): Promise<void> {
-  const chat: ChatClient = stack.chat();
+  const chat: StackClient = stack.chat();
   try {
     const read = await readConversation(chat, conversation);
     expect(read).toEqual(conversation.messages);

@@ -14,9 +14,9 @@
 import { randomBytes } from "node:crypto";
 import { type Server, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
-import { waitFor } from "../support/ports";
+import { waitFor } from "../../toolbox/processes";
 import { TestStack } from "../support/test-stack";
 
 const id = randomBytes(2).toString("hex");
@@ -37,7 +37,7 @@ let nginxAddress = "";
 const table: Record<string, Record<string, string>> = {};
 
 async function sh(command: string, ...args: string[]) {
-  return run(command, args, { check: false });
+  return run(command, args, { reject: false });
 }
 
 /** Can `source` open a TCP connection to address:port within 3 s? */

@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { repoRoot } from "../support/paths";
 import { instanceContainer, stackFileArgs } from "../support/local-stack";
-import { freePort } from "../support/ports";
+import { freePort } from "../../toolbox/processes";
 
 const USER = "chatapi-dev"; // = DOCKER_TEST_USER in scripts/lib/setup-common.sh
 const stack = `nr${randomUUID().slice(0, 6)}`;
@@ -37,11 +37,11 @@ const asDeveloper = (command: string[], timeoutMs = 1_200_000) =>
       "LANG=C.UTF-8",
       ...command,
     ],
-    { check: false, timeoutMs },
+    { reject: false, timeout: timeoutMs },
   );
 
 beforeAll(async () => {
-  const id = await run("id", ["-nG", USER], { check: false });
+  const id = await run("id", ["-nG", USER], { reject: false });
   if (id.exitCode !== 0)
     throw new Error(
       `user ${USER} is missing: run scripts/setup --for test (it creates it in the docker group)`,

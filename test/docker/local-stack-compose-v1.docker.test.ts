@@ -4,9 +4,9 @@
 // The whole scenario runs with Compose v2 in local-stack.docker.test.ts.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker } from "../../scripts/lib/run";
+import { docker } from "../../toolbox/exec";
 import { runLocal } from "../support/local-stack";
-import { freePort } from "../support/ports";
+import { freePort } from "../../toolbox/processes";
 
 const stack = `v1${randomUUID().slice(0, 6)}`;
 let ports: { http: number; https: number };

@@ -9,16 +9,10 @@ import { connect } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ChatMessage,
-  ChatSocket,
-  type Endpoint,
-  type Frame,
-  apiPath,
-  expectStatus,
-} from "../../scripts/lib/chat-client";
+import type { ChatMessage, ChatSocket, Frame } from "../../toolbox/chat-client";
+import { StackClient } from "../../toolbox/stack-client";
 import * as pulumi from "@pulumi/pulumi";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { applyOverrides } from "../../scripts/lib/stack-plan";
 import { readStackFile } from "../../components/config/stack-file";
 import { runProgram } from "../../stacks/program";
@@ -38,14 +32,15 @@ import { reloadNginx } from "../../components/docker/nginx-reload";
 import { requireImages } from "../support/images";
 import { repoRoot } from "../support/paths";
 import { instanceContainer, runLocal } from "../support/local-stack";
-import { freePort, waitFor } from "../support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 
 const mocks = installMocks();
 const stack = `lt${randomUUID().slice(0, 6)}`;
 const prefix = `chatapi-${stack}`;
 const dir = stackDir(stack);
 let ports: { http: number; https: number };
-let endpoint: Endpoint;
+let url: string;
+let chat: StackClient;
 let adminApiKey: string;
 let firstUp: { exitCode: number; all: string };
 
@@ -68,11 +63,13 @@ beforeAll(async () => {
   ports = { http: await freePort(), https: await freePort() };
   firstUp = await local("up");
   if (firstUp.exitCode !== 0) throw new Error(`scripts/local up failed:\n${firstUp.all.slice(-6000)}`);
-  endpoint = { baseUrl: `https://localhost:${ports.https}/`, ca: readFileSync(join(dir, "ca.pem"), "utf8") };
+  url = `https://localhost:${ports.https}/`;
+  chat = new StackClient({ url, ca: readFileSync(join(dir, "ca.pem"), "utf8") });
   adminApiKey = readFileSync(join(dir, "secrets", "admin_api_key"), "utf8").trim();
 }, 900_000);
 
 afterAll(async () => {
+  chat?.close();
   if (!ports) return;
   const down = await local("down", "--volumes");
   if (down.exitCode !== 0) console.error(down.all);
@@ -129,15 +126,8 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
   it("passes the operator's smoke script against it (TLS verified with the stack's CA)", async () => {
     const result = await run(
       join(repoRoot, "scripts", "smoke"),
-      [
-        "--url",
-        endpoint.baseUrl,
-        "--ca",
-        join(dir, "ca.pem"),
-        "--admin-key-file",
-        join(dir, "secrets", "admin_api_key"),
-      ],
-      { check: false },
+      ["--url", url, "--ca", join(dir, "ca.pem"), "--admin-key-file", join(dir, "secrets", "admin_api_key")],
+      { reject: false },
     );
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(
@@ -146,8 +136,8 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     // Without the CA the same check fails on the certificate.
     const untrusted = await run(
       join(repoRoot, "scripts", "smoke"),
-      ["--url", endpoint.baseUrl, "--admin-key-file", join(dir, "secrets", "admin_api_key")],
-      { check: false },
+      ["--url", url, "--admin-key-file", join(dir, "secrets", "admin_api_key")],
+      { reject: false },
     );
     expect(untrusted.exitCode).toBe(1);
     expect(untrusted.stderr).toMatch(/self-signed certificate|unable to verify/);
@@ -186,6 +176,8 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
       const fromPlan = JSON.parse(
         JSON.stringify(pulumiView).replaceAll(pulumiRelease, release),
       ) as typeof pulumiView;
+      // The release ids in the aliases changed: sort them again (both sides are sorted lists).
+      for (const aliases of Object.values(fromPlan.networks)) aliases.sort();
       const [inspected] = JSON.parse(await docker("inspect", name)) as InspectedContainer[];
       // A release runs its image pinned by a tag of the stack's own: the same image.
       if (inspected!.Config.Image.startsWith(`chatapi-${stack}/app:`)) {
@@ -237,7 +229,7 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     expect(status).toMatch(/^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
     expect(status).toMatch(/^CapEff:\s+0+$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
-    const write = await run("docker", ["exec", api1, "touch", "/app/x"], { check: false });
+    const write = await run("docker", ["exec", api1, "touch", "/app/x"], { reject: false });
     expect(write.stderr).toMatch(/Read-only file system/);
   });
 
@@ -318,41 +310,41 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
   }, 600_000);
 
   it("loses no message when the API container a conversation is on is killed (clients reconnect and resubscribe)", async () => {
-    const client = await expectStatus<{ api_key: string }>(
-      endpoint,
-      201,
+    const client = await chat.api<{ api_key: string }>(
       "POST",
-      apiPath(endpoint, "/clients"),
-      {
-        apiKey: adminApiKey,
-        body: { name: "kill-test", email: `kill-${stack}@example.com` },
-      },
+      "/clients",
+      { apiKey: adminApiKey },
+      { name: "kill-test", email: `kill-${stack}@example.com` },
+      [201],
     );
     const user = async (name: string) => {
-      const u = await expectStatus<{ id: string }>(endpoint, 201, "POST", apiPath(endpoint, "/users"), {
-        apiKey: client.api_key,
-        body: { external_id: name, display_name: name },
-      });
-      const t = await expectStatus<{ access_token: string }>(
-        endpoint,
-        200,
+      const u = await chat.api<{ id: string }>(
         "POST",
-        apiPath(endpoint, "/auth/token"),
-        {
-          apiKey: client.api_key,
-          body: { user_id: u.id },
-        },
+        "/users",
+        { apiKey: client.api_key },
+        { external_id: name, display_name: name },
+        [201],
+      );
+      const t = await chat.api<{ access_token: string }>(
+        "POST",
+        "/auth/token",
+        { apiKey: client.api_key },
+        { user_id: u.id },
+        [200],
       );
       return { id: u.id, token: t.access_token };
     };
     const alice = await user("alice");
     const bob = await user("bob");
-    const room = await expectStatus<{ id: string }>(endpoint, 201, "POST", apiPath(endpoint, "/rooms"), {
-      token: alice.token,
-      body: { name: "kill-test", member_ids: [bob.id] },
-    });
-    const sender = new ReconnectingClient(endpoint, alice.token, room.id);
-    const receiver = new ReconnectingClient(endpoint, bob.token, room.id);
+    const room = await chat.api<{ id: string }>(
+      "POST",
+      "/rooms",
+      { token: alice.token },
+      { name: "kill-test", member_ids: [bob.id] },
+      [201],
+    );
+    const sender = new ReconnectingClient(chat, alice.token, room.id);
+    const receiver = new ReconnectingClient(chat, bob.token, room.id);
     await Promise.all([sender.start(), receiver.start()]);
     const victim = sender.instances[0]!;
     expect(victim).toMatch(/^api-[0-9a-f]{8}-\d$/);
@@ -392,12 +384,12 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
     );
     await reloadNginx({}, { container: `${prefix}-nginx`, config: "/etc/nginx/chatapi/nginx.conf" });
     // The stored history is the same conversation.
-    const history = await expectStatus<{ messages: ChatMessage[] }>(
-      endpoint,
-      200,
+    const history = await chat.api<{ messages: ChatMessage[] }>(
       "GET",
-      apiPath(endpoint, `/rooms/${room.id}/messages?after_seq=0&limit=200`),
+      `/rooms/${room.id}/messages?after_seq=0&limit=200`,
       { token: bob.token },
+      undefined,
+      [200],
     );
     expect(history.messages.map((m) => m.client_msg_id)).toEqual(sentIds);
     killTest = { room: room.id, token: bob.token, ids: sentIds };
@@ -421,12 +413,12 @@ describe("npm run local (scripts/local) on the real Docker engine", () => {
 
     const up = await local("up");
     expect(up.exitCode, up.all.slice(-3000)).toBe(0);
-    const history = await expectStatus<{ messages: ChatMessage[] }>(
-      endpoint,
-      200,
+    const history = await chat.api<{ messages: ChatMessage[] }>(
       "GET",
-      apiPath(endpoint, `/rooms/${killTest!.room}/messages?after_seq=0&limit=200`),
+      `/rooms/${killTest!.room}/messages?after_seq=0&limit=200`,
       { token: killTest!.token },
+      undefined,
+      [200],
     );
     expect(history.messages.map((m) => m.client_msg_id)).toEqual(killTest!.ids);
     // The same admin key still works (the bootstrap found its client and changed nothing).
@@ -468,7 +460,7 @@ class ReconnectingClient {
   private count = 0;
 
   constructor(
-    private readonly endpoint: Endpoint,
+    private readonly chat: StackClient,
     private readonly token: string,
     private readonly roomId: string,
   ) {}
@@ -477,7 +469,7 @@ class ReconnectingClient {
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        const socket = await ChatSocket.connect(this.endpoint, this.token, 10_000);
+        const socket = await this.chat.openSocket(this.token, undefined, 10_000);
         this.connections += 1;
         this.instances.push(socket.instance);
         socket.onFrame((frame) => this.onFrame(frame));
@@ -485,7 +477,7 @@ class ReconnectingClient {
         await socket.waitFor((f) => f.type === "subscribed", 10_000);
         this.socket = socket;
         for (const [id, body] of this.pending) socket.send(this.sendFrame(id, body));
-        socket.onClosed(() => {
+        void socket.closed.then(() => {
           if (!this.stopped) void this.start();
         });
         return;

@@ -12,16 +12,16 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PrivateMailpit } from "../../chaos/lib/private-services";
-import { dockerBridgeAddress } from "../support/docker-bridge";
+import { PrivateMailpit } from "../../toolbox/private-services";
+import { dockerBridgeAddress } from "../../toolbox/docker-bridge";
 import { instanceContainer } from "../support/local-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SCRAPE_JOBS, loadAlertRules } from "../../components/monitoring/monitoring-files";
-import { docker, run } from "../../scripts/lib/run";
+import { docker, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { repoRoot } from "../support/paths";
-import { freePort, waitFor } from "../support/ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 
 const stack = `mt${randomUUID().slice(0, 6)}`;
 const prefix = `chatapi-${stack}`;
@@ -75,7 +75,7 @@ const local = (command: "up" | "down", ...extra: string[]) =>
         : []),
       ...extra,
     ],
-    { check: false, timeoutMs: 900_000 },
+    { reject: false, timeout: 900_000 },
   );
 
 interface Target {
@@ -137,7 +137,7 @@ function intervals(): { scrape: number; evaluation: number } {
 
 beforeAll(async () => {
   for (const image of MONITORING_IMAGES) {
-    const found = await run("docker", ["image", "inspect", image], { check: false });
+    const found = await run("docker", ["image", "inspect", image], { reject: false });
     if (found.exitCode !== 0)
       throw new Error(
         `image ${image} is missing: run scripts/setup --for test (it builds the offline and app images)`,
@@ -258,7 +258,7 @@ describe("scripts/local up --alertmanager on the real Docker engine", () => {
         join(dir, "ca.pem"),
         `https://localhost:${ports.https}/metrics`,
       ],
-      { check: false },
+      { reject: false },
     );
     expect(curl.stdout).toBe("404");
   });

@@ -6,14 +6,14 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { repoRoot } from "../support/paths";
 
 const USER = "chatapi-dev"; // = DOCKER_TEST_USER in scripts/lib/setup-common.sh
 let bin: string;
 
 beforeAll(async () => {
-  if ((await run("id", [USER], { check: false })).exitCode !== 0)
+  if ((await run("id", [USER], { reject: false })).exitCode !== 0)
     throw new Error(`user ${USER} is missing: run scripts/setup --for test`);
   bin = mkdtempSync(join(tmpdir(), "path-without-setfacl-"));
   chmodSync(bin, 0o755); // the user walks it
@@ -45,7 +45,7 @@ const check = (step: string, options: { debian?: boolean; groups?: string } = {}
       "-c",
       `source scripts/lib/setup-common.sh; ${options.debian === false ? "is_debian() { false; };" : ""} ${step}`,
     ],
-    { check: false, cwd: repoRoot },
+    { reject: false, cwd: repoRoot },
   );
 
 describe("scripts/setup --for local as a normal user", () => {

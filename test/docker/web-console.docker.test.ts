@@ -14,11 +14,11 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { docker } from "../../scripts/lib/run";
+import { docker } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
 import { repoRoot } from "../support/paths";
 import { runLocal } from "../support/local-stack";
-import { freePort } from "../support/ports";
+import { freePort } from "../../toolbox/processes";
 
 const CHROMIUM = "/usr/bin/chromium";
 // As /work/.library/env/machines/polyglot.md starts it: no sandbox as root, nothing reaching out.

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/compose/self-signed-tls";
 import { cacheDir, repoRoot } from "./paths";
-import { freePort, waitFor } from "./ports";
+import { freePort, waitFor } from "../../toolbox/processes";
 
 /** The binary setup built: its tools.env line, else where setup puts it. */
 function tool(name: "pebble" | "pebble-challtestsrv", variable: string): string {

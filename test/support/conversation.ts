@@ -3,7 +3,9 @@
 // their seqs. Read back with the client's API key, which lives in the database and so travels
 // with a backup (user tokens are signed with the stack's SECRET_KEY and do not).
 import { randomUUID } from "node:crypto";
-import type { ChatClient, ChatMessage, ResilientSubscriber } from "./chat-client";
+import type { ChatMessage } from "../../toolbox/chat-client";
+import type { ResilientSubscriber } from "../../toolbox/resilient-clients";
+import type { StackClient } from "../../toolbox/stack-client";
 
 export interface Conversation {
   clientKey: string;
@@ -15,7 +17,7 @@ export interface Conversation {
 }
 
 /** A user's access token, from the client key (POST /auth/token). */
-export async function tokenFor(chat: ChatClient, clientKey: string, userId: string): Promise<string> {
+export async function tokenFor(chat: StackClient, clientKey: string, userId: string): Promise<string> {
   const pair = await chat.api<{ access_token: string }>(
     "POST",
     "/auth/token",
@@ -29,7 +31,7 @@ export async function tokenFor(chat: ChatClient, clientKey: string, userId: stri
 
 /** Writes `count` messages (Alice and Bob taking turns) into a new room of a new client. */
 export async function writeConversation(
-  chat: ChatClient,
+  chat: StackClient,
   adminKey: string,
   count: number,
 ): Promise<Conversation> {
@@ -87,7 +89,7 @@ export async function writeConversation(
 
 /** Every message of the room, in seq order, as Alice reads it (history pages of 50). */
 export async function readConversation(
-  chat: ChatClient,
+  chat: StackClient,
   conversation: Conversation,
 ): Promise<Conversation["messages"]> {
   const token = await tokenFor(chat, conversation.clientKey, conversation.aliceId);
@@ -109,7 +111,7 @@ export async function readConversation(
  * the connection it had: no reconnect. Returns the message's seq.
  */
 export async function expectStillDelivering(
-  chat: ChatClient,
+  chat: StackClient,
   conversation: Conversation,
   subscriber: ResilientSubscriber,
   body: string,

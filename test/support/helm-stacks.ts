@@ -1,8 +1,8 @@
 // Kubernetes stacks the Helm chart is compared with: the shipped prod stack, a variant that
 // turns on what prod leaves off (provided TLS, an external PostgreSQL, S3 backups with keys,
 // SMTP and Sentry secrets, log files, fixed API replicas, trusted proxies, a ClusterIP Service,
-// a StorageClass, a fixed admin client id, the fan-out on an external Redis Cluster with its
-// password), and the offline images with their older nginx.
+// a StorageClass, a fixed admin client id, a longer client keep-alive, the fan-out on an external
+// Redis Cluster with its password), and the offline images with their older nginx.
 import { type StackSource, loadStack } from "../../components/helm/stack-parity";
 import { repoRoot } from "./paths";
 import { makeCertificate } from "./tls-fixture";
@@ -24,7 +24,11 @@ export const helmStacks = (): Record<string, StackSource> => {
           }),
           "chatapi:app": JSON.stringify({ logFile: true, logLevel: "WARNING" }),
           "chatapi:api": JSON.stringify({ autoscaling: { enabled: false }, replicas: 4 }),
-          "chatapi:nginx": JSON.stringify({ trustedProxies: ["10.0.0.0/8"], httpsPort: 8443 }),
+          "chatapi:nginx": JSON.stringify({
+            trustedProxies: ["10.0.0.0/8"],
+            httpsPort: 8443,
+            keepaliveTimeoutSeconds: 75,
+          }),
           "chatapi:kubernetes": JSON.stringify({
             namespace: "chat-ext",
             serviceType: "ClusterIP",

@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { repoRoot } from "./paths";
-import { freePort } from "./ports";
+import { freePort } from "../../toolbox/processes";
 
 /** A PersistentVolume as the clean-up reads it. */
 export interface PersistentVolume {

@@ -2,7 +2,7 @@
 // ports of the test's own (never a developer's `local` stack), from Pulumi.local.yaml; `up` with
 // --skip-setup (scripts/setup --for test prepared the machine) and --offline (no registry here).
 import { join } from "node:path";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { stackContainers } from "../../scripts/lib/stack-health";
 import { repoRoot } from "./paths";
 
@@ -31,8 +31,8 @@ export function runLocal(
 ) {
   const upArgs = command === "up" ? ["--skip-setup", "--offline", ...stackFileArgs(ports)] : [];
   return run("bash", [join(repoRoot, "scripts", "local"), command, "--stack", stack, ...upArgs, ...extra], {
-    check: false,
-    timeoutMs: 900_000,
+    reject: false,
+    timeout: 900_000,
     env,
   });
 }

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { FFDHE2048_PEM } from "../../components/nginx/mozilla-tls";
 import { renderNginxConfig } from "../../components/nginx/render-nginx-config";
 import type { LoadBalancerPlan, UpstreamServerPlan } from "../../components/plan/types";
-import { waitFor } from "./ports";
+import { waitFor } from "../../toolbox/processes";
 import type { TlsFixture } from "./tls-fixture";
 
 const run = promisify(execFile);

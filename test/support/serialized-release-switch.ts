@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { releaseSwitchProvider } from "../../components/docker/release-switch-resource";
-import { run } from "../../scripts/lib/run";
+import { run } from "../../toolbox/exec";
 import { repoRoot } from "./paths";
 
 /** What Pulumi's dynamic provider host loads a serialized provider with (a dependency of @pulumi/pulumi). */

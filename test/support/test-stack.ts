@@ -5,11 +5,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type RunResult, run } from "../../scripts/lib/run";
+import { type RunResult, run } from "../../toolbox/exec";
 import { stackDir } from "../../scripts/lib/stack-dir";
-import { ChatClient } from "./chat-client";
+import { StackClient } from "../../toolbox/stack-client";
 import { repoRoot } from "./paths";
-import { freePort } from "./ports";
+import { freePort } from "../../toolbox/processes";
 
 export class TestStack {
   readonly dir: string;
@@ -40,8 +40,8 @@ export class TestStack {
   /** scripts/local <command> --stack <name> [args]; never throws on the exit code. */
   local(command: string, args: string[] = [], timeoutMs = 900_000): Promise<RunResult> {
     return run("bash", [join(repoRoot, "scripts", "local"), command, "--stack", this.name, ...args], {
-      check: false,
-      timeoutMs,
+      reject: false,
+      timeout: timeoutMs,
     });
   }
 
@@ -69,12 +69,11 @@ export class TestStack {
   }
 
   /** A chat client through the stack's nginx (TLS verified against its CA). */
-  chat(): ChatClient {
-    return new ChatClient({
-      port: this.ports.https,
+  chat(): StackClient {
+    return new StackClient({
+      url: `https://127.0.0.1:${this.ports.https}`,
       domain: "localhost",
       ca: readFileSync(join(this.dir, "ca.pem"), "utf8"),
-      apiPrefix: "/api/v1",
     });
   }
 

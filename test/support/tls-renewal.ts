@@ -4,7 +4,7 @@
 import { connect } from "node:tls";
 import { execFileSync } from "node:child_process";
 import type { LocalCluster } from "./local-cluster";
-import { waitFor } from "./ports";
+import { waitFor } from "../../toolbox/processes";
 
 /** SHA-256 fingerprint of the certificate a new TLS connection is shown (Node's format). */
 export function servedFingerprint(port: number, servername: string): Promise<string> {

@@ -6,7 +6,7 @@ import { createClient } from "../../src/domain/clients.js";
 import { MessageWriter } from "../../src/domain/message-writer.js";
 import { createRoom } from "../../src/domain/rooms.js";
 import { upsertUser } from "../../src/domain/users.js";
-import { assertBuildCurrent, CLI } from "./process.js";
+import { assertBuildCurrent, CLI } from "../../../toolbox/processes.js";
 
 export interface CliResult {
   code: number | null;

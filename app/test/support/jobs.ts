@@ -1,5 +1,5 @@
 // Helpers for tests of the worker: its environment, users with e-mail addresses, polling.
-import { call, setupTenant } from "./http.js";
+import { call, createTenant } from "../../../toolbox/chat-client.js";
 import { required, uniqueSuffix } from "./services.js";
 
 /** Worker settings for tests: the SMTP sink, short batching window and fast outbox polling. */
@@ -19,7 +19,7 @@ export function workerEnv(apiEnv: Record<string, string>, extra: Record<string, 
 
 /** A tenant whose users carry unique e-mail addresses (or none). */
 export async function mailTenant(base: string, adminKey: string, label: string) {
-  const tenant = await setupTenant(base, adminKey, label);
+  const tenant = await createTenant(base, adminKey, label);
   const tag = uniqueSuffix();
   const user = async (name: string, withEmail = true) => {
     const email = withEmail ? `${name}-${tag}@mail.chatapi.test` : undefined;

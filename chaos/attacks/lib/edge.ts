@@ -13,7 +13,7 @@ import { loadStackConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stack-file";
 import { startNginx, stop, writeLoopbackConfig } from "../../../test/support/nginx";
 import { makeCertificate } from "../../../test/support/tls-fixture";
-import { freePort } from "../../lib/processes";
+import { freePort } from "../../../toolbox/processes";
 import { type Instance, type InstanceOptions, repoRoot, startInstance } from "./instance";
 
 export interface EdgeReply {

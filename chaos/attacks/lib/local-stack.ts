@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { docker, run } from "../../../scripts/lib/run";
+import { docker, run } from "../../../toolbox/exec";
 import { stackContainers, type ContainerState } from "../../../scripts/lib/stack-health";
 import { stackDir } from "../../../scripts/lib/stack-dir";
 import { repoRoot } from "./instance";
@@ -56,7 +56,7 @@ export async function acquireStack(): Promise<LocalStack> {
       "--set",
       `nginx.httpsPort=${https}`,
     ],
-    { check: false, timeoutMs: 900_000 },
+    { reject: false, timeout: 900_000 },
   );
   const owned = stack(name, true);
   if (up.exitCode !== 0) {
@@ -78,8 +78,8 @@ function stack(name: string, owned: boolean): LocalStack {
     release: async () => {
       if (!owned) return;
       await run("bash", [join(repoRoot, "scripts", "local"), "down", "--stack", name, "--volumes"], {
-        check: false,
-        timeoutMs: 300_000,
+        reject: false,
+        timeout: 300_000,
       });
     },
   };

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse, stringify } from "yaml";
-import { run } from "../../../scripts/lib/run";
+import { run } from "../../../toolbox/exec";
 import { repoRoot } from "./instance";
 
 export interface EngineStackState {
@@ -23,7 +23,7 @@ export interface EngineStackState {
 
 async function pulumiEnv(): Promise<{ command: string; env: NodeJS.ProcessEnv }> {
   const toolchain = join(repoRoot, "scripts", "pulumi-toolchain");
-  const check = await run(toolchain, ["check"], { check: false });
+  const check = await run(toolchain, ["check"], { reject: false });
   if (check.exitCode !== 0) {
     throw new Error(
       `the Pulumi toolchain is missing: run scripts/pulumi-toolchain build (scripts/setup --for test runs it)\n${check.all.slice(-1000)}`,
@@ -53,12 +53,12 @@ export async function engineStackState(): Promise<EngineStackState> {
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
   const pulumi = (...args: string[]) =>
-    run(command, [...args, "--stack", "ci", "--non-interactive"], { env, cwd: project, timeoutMs: 600_000 });
+    run(command, [...args, "--stack", "ci", "--non-interactive"], { env, cwd: project, timeout: 600_000 });
   try {
     await run(join(repoRoot, "scripts", "engine-stack"), ["init", "--stack", "ci", "--cwd", project], {
       env,
       cwd: project,
-      timeoutMs: 600_000,
+      timeout: 600_000,
     });
     await pulumi(
       "config",

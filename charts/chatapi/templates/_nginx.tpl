@@ -65,7 +65,7 @@ http {
     scgi_temp_path /tmp/scgi_temp;
     default_type application/octet-stream;
     sendfile on;
-    keepalive_timeout 65s;
+    keepalive_timeout {{ $v.keepaliveTimeoutSeconds }}s;
     client_max_body_size {{ $v.clientMaxBodySize }};
     # An instance that is gone fails fast, and the request moves on to the next one.
     proxy_connect_timeout 5s;

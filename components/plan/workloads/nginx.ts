@@ -48,6 +48,7 @@ export function loadBalancerPlan(ctx: PlanContext, certbot?: CertbotPlan): LoadB
     apiPrefix: s.app.apiPrefix,
     webConsole: webConsole(s),
     wsReadTimeoutSeconds: s.nginx.wsReadTimeoutSeconds,
+    keepaliveTimeoutSeconds: s.nginx.keepaliveTimeoutSeconds,
     clientMaxBodySize: s.nginx.clientMaxBodySize,
     hstsMaxAgeSeconds: s.nginx.hstsMaxAgeSeconds,
     trustedProxies: s.nginx.trustedProxies,

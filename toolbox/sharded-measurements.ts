@@ -1,14 +1,11 @@
 // What the sharded fan-out changes, measured on a private Redis Cluster: how rooms spread over
 // the shards, what each node carries with SPUBLISH versus classic PUBLISH, and a master killed
-// under load between two real API instances. The integration tests assert on these figures;
+// under load between two real API instances. The app's integration tests assert on these figures;
 // bench/redis-cluster.ts prints them for bench/RESULTS.md.
 import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
-import { call, setupTenant } from "./http.js";
-import { startAppProcess, type AppProcess } from "./process.js";
-import type { PrivateRedisCluster } from "./redis-cluster.js";
-import { appEnv, createAdminKey, createTestDatabase, type TestDatabase } from "./services.js";
-import { TestSocket } from "./ws-client.js";
+import { call, type ChatSocket, connect, createTenant } from "./chat-client";
+import type { PrivateRedisCluster } from "./private-services";
 
 /** Room ids are UUIDs in the service; these hash like any others. */
 export const roomIdOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
@@ -90,37 +87,28 @@ export async function trafficPerNode(
   }
 }
 
-export interface ShardedPair {
-  a: AppProcess;
-  b: AppProcess;
-  adminKey: string;
-  prefix: string;
-  stop(): Promise<void>;
+/** A running `chatapi serve` whose fan-out is sharded pub/sub on the cluster. */
+export interface ShardedInstance {
+  url: string;
+  /** Its log so far. */
+  log(): string;
 }
 
-/** Two `chatapi serve` processes whose fan-out is sharded pub/sub on the cluster. */
-export async function startShardedPair(cluster: PrivateRedisCluster): Promise<ShardedPair> {
-  const db: TestDatabase = await createTestDatabase();
-  const adminKey = await createAdminKey(db.url);
-  const env = appEnv(db.url, {
+/** Two such instances of one deployment: its admin key and REDIS_KEY_PREFIX. */
+export interface ShardedPair {
+  a: ShardedInstance;
+  b: ShardedInstance;
+  adminKey: string;
+  prefix: string;
+}
+
+/** FANOUT_REDIS_CLUSTER_* (and the settings a load of acked sends needs) for such instances. */
+export function shardedEnv(cluster: PrivateRedisCluster): Record<string, string> {
+  return {
     FANOUT_REDIS_CLUSTER_NODES: cluster.nodeList,
     FANOUT_REDIS_CLUSTER_PASSWORD: cluster.password ?? "",
     RATE_LIMIT_PER_MINUTE: "10000000",
     WS_SEND_RATE_PER_SECOND: "100000",
-  });
-  const [a, b] = await Promise.all([
-    startAppProcess({ ...env, INSTANCE_NAME: "shard-a" }),
-    startAppProcess({ ...env, INSTANCE_NAME: "shard-b" }),
-  ]);
-  return {
-    a,
-    b,
-    adminKey,
-    prefix: env.REDIS_KEY_PREFIX!,
-    stop: async () => {
-      await Promise.all([a.stop(), b.stop()]);
-      await db.drop();
-    },
   };
 }
 
@@ -165,7 +153,7 @@ export async function failoverUnderLoad(
   const perSender = options.messagesPerSender ?? 600;
   const pace = options.sendsPerSecond ?? 50;
   const { a, b } = pair;
-  const tenant = await setupTenant(a.url, pair.adminKey, `failover-${Date.now()}`);
+  const tenant = await createTenant(a.url, pair.adminKey, `failover-${Date.now()}`);
   const sender = await tenant.newUser("sender");
   const reader = await tenant.newUser("reader");
   const rooms: string[] = [];
@@ -183,7 +171,7 @@ export async function failoverUnderLoad(
     victimSlots.some(([from, to]) => calculateSlot(channel(r)) >= from && calculateSlot(channel(r)) <= to),
   );
 
-  const readers = await Promise.all([a, b].map((p) => TestSocket.connect(p.url, reader.token)));
+  const readers = await Promise.all([a, b].map((p) => connect(p.url, reader.token)));
   for (const socket of readers) {
     for (const room of rooms) {
       await socket.request(
@@ -195,16 +183,16 @@ export async function failoverUnderLoad(
   // When each subscriber got each message of the killed shard's rooms (its interruption).
   const arrivals: number[][] = readers.map((socket) => {
     const times: number[] = [];
-    socket.ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; message?: { room_id: string } };
-      if (frame.type === "message" && onVictim.includes(frame.message!.room_id)) times.push(Date.now());
+    socket.onFrame((frame) => {
+      const roomId = (frame as { message?: { room_id: string } }).message?.room_id;
+      if (frame.type === "message" && roomId && onVictim.includes(roomId)) times.push(Date.now());
     });
     return times;
   });
-  const senders = await Promise.all([a, b].map((p) => TestSocket.connect(p.url, sender.token)));
+  const senders = await Promise.all([a, b].map((p) => connect(p.url, sender.token)));
   let sent = 0;
   let acked = 0;
-  const sendLoop = async (socket: TestSocket, name: string) => {
+  const sendLoop = async (socket: ChatSocket, name: string) => {
     const started = Date.now();
     for (let i = 0; i < perSender; i++) {
       const wait = started + (i * 1000) / pace - Date.now();
@@ -242,7 +230,7 @@ export async function failoverUnderLoad(
     perRoom.set(room, (perRoom.get(room) ?? 0) + 2);
   }
   // Bounded: whatever has not arrived 60 s after the last ack counts as lost.
-  const complete = (socket: TestSocket) =>
+  const complete = (socket: ChatSocket) =>
     rooms.every((room) => new Set(socket.messages(room).map((m) => m.seq)).size === perRoom.get(room));
   for (let waited = 0; waited < 60_000 && !readers.every(complete); waited += 100) {
     await new Promise((r) => setTimeout(r, 100));
@@ -276,10 +264,7 @@ export async function failoverUnderLoad(
     failoverMs: await failover,
     readyAgainMs: await readyAgain,
     longestGapMs: longestGap,
-    resynced: [a, b].map((p) => p.output.join("\n").includes("catching up from PostgreSQL")) as [
-      boolean,
-      boolean,
-    ],
+    resynced: [a, b].map((p) => p.log().includes("catching up from PostgreSQL")) as [boolean, boolean],
     killedPort: victim,
   };
   for (const socket of [...readers, ...senders]) socket.close();
