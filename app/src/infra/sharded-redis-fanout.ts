@@ -56,6 +56,8 @@ export class ShardedRedisFanout implements Fanout {
   /** Counts interruptions: a restore that saw a newer one does not declare the fan-out live. */
   private generation = 0;
   private restoring = false;
+  /** Each slot's master when the subscriptions were last restored. */
+  private slotOwners = "";
   private restoreAgain = false;
   private restoreTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -213,8 +215,12 @@ export class ShardedRedisFanout implements Fanout {
       this.subscribedProbes.add(channel);
     }
     for (const roomId of [...this.unconfirmed]) {
-      await timed(this.cluster.ssubscribe(this.roomPrefix + roomId), "SSUBSCRIBE");
+      // A room let go meanwhile is not subscribed again (nothing would ever unsubscribe it).
+      if (this.rooms.has(roomId))
+        await timed(this.cluster.ssubscribe(this.roomPrefix + roomId), "SSUBSCRIBE");
       this.unconfirmed.delete(roomId);
+      if (!this.rooms.has(roomId))
+        await this.cluster.sunsubscribe(this.roomPrefix + roomId).catch(() => undefined);
     }
     await Promise.all(
       [...this.probeChannels.values()].map(async (channel) => {
@@ -225,7 +231,12 @@ export class ShardedRedisFanout implements Fanout {
     );
     await this.probeEveryShard(OPERATION_TIMEOUT_MS);
     if (generation !== this.generation || this.closed) return; // interrupted again: restored later
-    const recovered = this.wasLive && !this.live;
+    // Slots that moved (resharding) were unsubscribed by Redis until ioredis subscribed them on
+    // their new master: what was published meanwhile is read again as after an interruption.
+    const owners = this.cluster.slots.map((o) => o?.[0] ?? "").join(",");
+    const moved = this.wasLive && owners !== this.slotOwners;
+    this.slotOwners = owners;
+    const recovered = (this.wasLive && !this.live) || moved;
     this.setLive(true);
     this.wasLive = true;
     if (recovered) {
