@@ -133,6 +133,40 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
     expect(ssubOf(await ssubCounts(), "only-a")).toBe(3);
   });
 
+  it("a subscriber connection dropped by a master: the subscription is down, then restored, and the hub re-reads", async () => {
+    const changes: boolean[] = [];
+    const nodes = cluster.ports.slice(0, 2).map((port) => ({ host: "127.0.0.1", port }));
+    const b = new ShardedRedisFanout({
+      nodes,
+      password: PASSWORD,
+      prefix,
+      instanceName: "dropped-b",
+      logger,
+      onSubscriptionChange: (live) => changes.push(live),
+    });
+    fanouts.push(b);
+    await b.start();
+    const onB = collect(b);
+    const a = await startFanout("dropped-a");
+    collect(a);
+    const room = `dropped-${roomId(1)}`;
+    await b.subscribe(room);
+    const owner = await cluster.ownerOf(slotOf(room));
+    // The master closes B's subscriber connection (as CLIENT KILL TYPE pubsub did to one Redis).
+    const list = await cluster.cli(owner, "CLIENT", "LIST");
+    const id = list
+      .split("\n")
+      .find((line) => line.includes("name=ioredis-cluster(ssubscriber):chatapi-fanout:dropped-b "))
+      ?.match(/^id=(\d+)/)?.[1];
+    expect(id).toBeDefined();
+    await cluster.cli(owner, "CLIENT", "KILL", "ID", id!);
+    await until("B re-read after its subscription came back", () => onB.resyncs() >= 1, 30_000);
+    expect(changes).toEqual([true, false, true]);
+    await expect(b.check(5000)).resolves.toBeUndefined();
+    a.publish(room, Buffer.from("M1 after"));
+    await until("M1 on B", () => onB.arrived.includes(`${room} M1 after`));
+  });
+
   it("payloads published while a master fails over are kept, then published to its promoted replica", async () => {
     let publishFailures = 0;
     const nodes = cluster.ports.slice(0, 2).map((port) => ({ host: "127.0.0.1", port }));
