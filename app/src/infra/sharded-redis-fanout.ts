@@ -231,8 +231,8 @@ export class ShardedRedisFanout implements Fanout {
     );
     await this.probeEveryShard(OPERATION_TIMEOUT_MS);
     if (generation !== this.generation || this.closed) return; // interrupted again: restored later
-    // Slots that moved (resharding) were unsubscribed by Redis until ioredis subscribed them on
-    // their new master: what was published meanwhile is read again as after an interruption.
+    // Slots that moved to another master (its subscriber reset by ioredis after a slot map
+    // change) were unsubscribed meanwhile: read again as after an interruption.
     const owners = this.cluster.slots.map((o) => o?.[0] ?? "").join(",");
     const moved = this.wasLive && owners !== this.slotOwners;
     this.slotOwners = owners;
@@ -300,7 +300,7 @@ export class ShardedRedisFanout implements Fanout {
     if (this.flushTimer || this.closed) return;
     // A failed publish may mean a failover: read the slot map again (ioredis's own retries that
     // would do it are off, see the constructor).
-    this.cluster.refreshSlotsCache();
+    if (this.cluster.status === "ready") this.cluster.refreshSlotsCache();
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       this.flushUnpublished();
