@@ -6,7 +6,7 @@
 import calculateSlot from "cluster-key-slot";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ShardedRedisFanout } from "../src/infra/sharded-redis-fanout.js";
+import { ShardedRedisFanout, type ShardedRedisFanoutOptions } from "../src/infra/sharded-redis-fanout.js";
 import { PrivateRedisCluster } from "../../toolbox/private-services.js";
 import { roomIdOf as roomId, roomsPerShard, trafficPerNode } from "../../toolbox/sharded-measurements.js";
 import { uniqueSuffix } from "./support/services.js";
@@ -17,9 +17,19 @@ let cluster: PrivateRedisCluster;
 const fanouts: ShardedRedisFanout[] = [];
 const prefix = `chatapi-test-${uniqueSuffix()}:`;
 
-async function startFanout(instanceName: string, password = PASSWORD): Promise<ShardedRedisFanout> {
+async function startFanout(
+  instanceName: string,
+  events: Pick<ShardedRedisFanoutOptions, "onPublishFailure" | "onSubscriptionChange"> = {},
+): Promise<ShardedRedisFanout> {
   const nodes = cluster.ports.slice(0, 2).map((port) => ({ host: "127.0.0.1", port }));
-  const fanout = new ShardedRedisFanout({ nodes, password, prefix, instanceName, logger });
+  const fanout = new ShardedRedisFanout({
+    nodes,
+    password: PASSWORD,
+    prefix,
+    instanceName,
+    logger,
+    ...events,
+  });
   fanouts.push(fanout);
   await fanout.start();
   return fanout;
@@ -134,17 +144,7 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
 
   it("a subscriber connection dropped by a master: the subscription is down, then restored, and the hub re-reads", async () => {
     const changes: boolean[] = [];
-    const nodes = cluster.ports.slice(0, 2).map((port) => ({ host: "127.0.0.1", port }));
-    const b = new ShardedRedisFanout({
-      nodes,
-      password: PASSWORD,
-      prefix,
-      instanceName: "dropped-b",
-      logger,
-      onSubscriptionChange: (live) => changes.push(live),
-    });
-    fanouts.push(b);
-    await b.start();
+    const b = await startFanout("dropped-b", { onSubscriptionChange: (live) => changes.push(live) });
     const onB = collect(b);
     const a = await startFanout("dropped-a");
     collect(a);
@@ -168,17 +168,7 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
 
   it("payloads published while a master fails over are kept, then published to its promoted replica", async () => {
     let publishFailures = 0;
-    const nodes = cluster.ports.slice(0, 2).map((port) => ({ host: "127.0.0.1", port }));
-    const a = new ShardedRedisFanout({
-      nodes,
-      password: PASSWORD,
-      prefix,
-      instanceName: "failover-a",
-      logger,
-      onPublishFailure: () => publishFailures++,
-    });
-    fanouts.push(a);
-    await a.start();
+    const a = await startFanout("failover-a", { onPublishFailure: () => publishFailures++ });
     collect(a);
     const b = await startFanout("failover-b");
     const onB = collect(b);
