@@ -14,18 +14,19 @@ const endedAt = new Date("2026-12-06T02:03:04Z");
 const unix = (iso: string) => Date.parse(iso) / 1000;
 
 describe("outcomeSamples", () => {
-  it("a good run sets the success time from the backup's name, its size and duration", () => {
+  it("a good run sets the success time (when the backup began, to the millisecond), its size and duration", () => {
     expect(
       outcomeSamples({
         kind: "done",
         file: "/backups/chatapi_backup_20261206_020000.sql.gz",
+        takenAt: new Date("2026-12-06T02:00:00.250Z"),
         bytes: 1234,
         durationMs: 2500,
         problems: [],
         endedAt,
       }),
     ).toEqual({
-      chatapi_backup_last_success_timestamp_seconds: unix("2026-12-06T02:00:00Z"),
+      chatapi_backup_last_success_timestamp_seconds: unix("2026-12-06T02:00:00.250Z"),
       chatapi_backup_last_size_bytes: 1234,
       chatapi_backup_last_duration_seconds: 2.5,
     });
@@ -35,6 +36,7 @@ describe("outcomeSamples", () => {
     const samples = outcomeSamples({
       kind: "done",
       file: "/backups/chatapi_backup_20261206_020000.dump",
+      takenAt: new Date("2026-12-06T02:00:00.400Z"),
       bytes: 1,
       durationMs: 1,
       problems: ["upload to s3://b/ failed: denied"],
@@ -43,6 +45,24 @@ describe("outcomeSamples", () => {
     expect(samples.chatapi_backup_last_failure_timestamp_seconds).toBe(endedAt.getTime() / 1000);
     expect(samples.chatapi_backup_last_failure_timestamp_seconds).toBeGreaterThan(
       samples.chatapi_backup_last_success_timestamp_seconds!,
+    );
+  });
+
+  it("a run that failed earlier in the second a good backup began is older than that backup", () => {
+    // A failed run, then a retry at once (the metric-names test does this): the backup's name
+    // says 02:03:04, the failure ended at 02:03:04.600, the backup began at 02:03:04.700.
+    const failed = outcomeSamples({ kind: "failed", endedAt: new Date("2026-12-06T02:03:04.600Z") });
+    const good = outcomeSamples({
+      kind: "done",
+      file: "/backups/chatapi_backup_20261206_020304.dump",
+      takenAt: new Date("2026-12-06T02:03:04.700Z"),
+      bytes: 1,
+      durationMs: 300,
+      problems: [],
+      endedAt: new Date("2026-12-06T02:03:05.000Z"),
+    });
+    expect(good.chatapi_backup_last_success_timestamp_seconds).toBeGreaterThan(
+      failed.chatapi_backup_last_failure_timestamp_seconds!,
     );
   });
 
@@ -86,6 +106,7 @@ describe("BackupSchedulerMetrics", () => {
     metrics.record({
       kind: "done",
       file: join(dir, "chatapi_backup_20261203_020000.sql.gz"),
+      takenAt: new Date("2026-12-03T02:00:00Z"),
       bytes: 99,
       durationMs: 1000,
       problems: [],

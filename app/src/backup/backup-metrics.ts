@@ -7,9 +7,7 @@
 //   BACKUP_PUSHGATEWAY_URL is set: job "chatapi-backup", by POST, which replaces only the metrics
 //   pushed, so a failed run leaves the last success where it was.
 import { readdir } from "node:fs/promises";
-import { basename } from "node:path";
 import { Gauge, Pushgateway, Registry, collectDefaultMetrics } from "prom-client";
-import { parseBackupName } from "./names.js";
 import { newestGoodBackup } from "./retention.js";
 import { readBackupStatus } from "./status.js";
 
@@ -17,13 +15,22 @@ import { readBackupStatus } from "./status.js";
 export const BACKUP_JOB = "chatapi-backup";
 
 export type BackupOutcome =
-  | { kind: "done"; file: string; bytes: number; durationMs: number; problems: string[]; endedAt: Date }
+  | {
+      kind: "done";
+      file: string;
+      /** When the backup began, to the millisecond (its name says it to the second). */
+      takenAt: Date;
+      bytes: number;
+      durationMs: number;
+      problems: string[];
+      endedAt: Date;
+    }
   | { kind: "failed"; endedAt: Date }
   | { kind: "locked" };
 
 const HELP = {
   chatapi_backup_last_success_timestamp_seconds:
-    "When the newest verified backup was taken (the UTC time in its name), in Unix seconds",
+    "When the newest verified backup was taken, in Unix seconds (the UTC time in its name, or to the millisecond from the run that wrote it)",
   chatapi_backup_last_failure_timestamp_seconds:
     "When the last failed backup run ended (no backup written, or written but its S3 upload or pruning failed)",
   chatapi_backup_last_size_bytes: "Size of the last backup written",
@@ -36,9 +43,10 @@ export function outcomeSamples(outcome: BackupOutcome): Partial<Record<BackupMet
   if (outcome.kind === "locked") return {};
   const ended = outcome.endedAt.getTime() / 1000;
   if (outcome.kind === "failed") return { chatapi_backup_last_failure_timestamp_seconds: ended };
-  const takenAt = parseBackupName(basename(outcome.file))?.takenAt ?? outcome.endedAt;
+  // To the millisecond, not the second of the name: a run that failed earlier in the same
+  // second as this one began is older than this backup (a failure then a quick retry).
   return {
-    chatapi_backup_last_success_timestamp_seconds: takenAt.getTime() / 1000,
+    chatapi_backup_last_success_timestamp_seconds: outcome.takenAt.getTime() / 1000,
     chatapi_backup_last_size_bytes: outcome.bytes,
     chatapi_backup_last_duration_seconds: outcome.durationMs / 1000,
     ...(outcome.problems.length > 0 ? { chatapi_backup_last_failure_timestamp_seconds: ended } : {}),

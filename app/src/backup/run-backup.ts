@@ -16,6 +16,8 @@ import { S3BackupStore, type S3Settings } from "./s3.js";
 
 export interface BackupReport {
   file: string;
+  /** When the backup began: its name holds this time to the second. */
+  takenAt: Date;
   bytes: number;
   sha256: string;
   format: Config["BACKUP_FORMAT"];
@@ -67,7 +69,8 @@ export async function runBackup(config: Config, logger: Logger, signal?: AbortSi
     throw new Error(`BACKUP_DIR ${dir} cannot be created (${error.code})`);
   });
   const lock = await acquireBackupLock(config.DATABASE_URL, "backup");
-  const name = backupFileName(new Date(), config.BACKUP_FORMAT);
+  const takenAt = new Date();
+  const name = backupFileName(takenAt, config.BACKUP_FORMAT);
   const final = join(dir, name);
   const temporary = join(dir, `.${name}.partial`);
   try {
@@ -93,6 +96,7 @@ export async function runBackup(config: Config, logger: Logger, signal?: AbortSi
 
     const report: BackupReport = {
       file: final,
+      takenAt,
       bytes: size,
       sha256,
       format: config.BACKUP_FORMAT,

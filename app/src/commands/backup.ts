@@ -68,6 +68,7 @@ async function backupOnce(
   const outcome: BackupOutcome = {
     kind: "done",
     file: report.file,
+    takenAt: report.takenAt,
     bytes: report.bytes,
     durationMs: report.durationMs,
     problems: report.problems,
