@@ -548,9 +548,12 @@ describe("scripts/cluster, as a user runs it", () => {
           ),
         MINUTE,
       );
-      const log = readFileSync(join(config.paths.logs, "lb-controller.log"), "utf8");
-      expect(log).toMatch(/list\/watch of Services failed: .*retrying/);
-      expect(log).toMatch(new RegExp(`${NS}/after-restart -> 10\\.97\\.0\\.\\d+`));
+      // the address is visible as soon as the API server stores the patch; the controller logs
+      // it only after its kubectl patch has exited, a moment later
+      const readLog = () => readFileSync(join(config.paths.logs, "lb-controller.log"), "utf8");
+      const assigned = new RegExp(`${NS}/after-restart -> 10\\.97\\.0\\.\\d+`);
+      await waitFor("the controller to log the assignment", async () => assigned.test(readLog()), MINUTE);
+      expect(readLog()).toMatch(/list\/watch of Services failed: .*retrying/);
       await cluster.run(["delete", "namespace", NS, "--wait=true", "--timeout=120s"], {
         timeoutMs: 3 * MINUTE,
       });
