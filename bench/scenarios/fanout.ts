@@ -1,7 +1,8 @@
 // Fan-out at a fixed offered rate (open loop) and persisted sends as fast as acks allow (closed
-// loop). Layout, the same for every system: room r's member j connects to instance (r·M + j) mod 2
-// and lives in receiver process j mod P; room r's sender is one more connection (as member 0)
-// on instance r mod 2, in the pacer process. So every message reaches members on both instances.
+// loop). Layout, the same for every system, over its N instances (2 in npm run bench): room r's
+// member j connects to instance (r·M + j) mod N and lives in receiver process j mod P; room r's
+// sender is one more connection (as member 0) on instance r mod N, in the pacer process. So every
+// message reaches members on every instance (when M ≥ N).
 import { randomInt } from "node:crypto";
 import { nowUs, sleep } from "../lib/clock";
 import { mergeHistograms, summarise, type LatencySummary } from "../lib/histogram";
@@ -61,16 +62,18 @@ export interface StepTiming {
 
 let runCounter = randomInt(1000, 9000) * 1000;
 
-function receiverSpecs(
+/** The members' sockets (the layout above), one list per receiver process. */
+export function receiverSpecs(
   system: RunningSystem,
   membersPerRoom: number,
   processes: number,
   otherInstanceOnly: boolean,
 ): ClientSpec[][] {
   const specs: ClientSpec[][] = Array.from({ length: processes }, () => []);
+  const n = system.instances.length;
   system.rooms.forEach((room, r) => {
     for (let j = 0; j < membersPerRoom; j++) {
-      const instance = otherInstanceOnly ? (r + 1) % 2 : (r * membersPerRoom + j) % 2;
+      const instance = otherInstanceOnly ? (r + 1) % n : (r * membersPerRoom + j) % n;
       specs[j % processes]!.push({
         base: system.instances[instance]!.base,
         credential: room.members[j % room.members.length]!,
@@ -82,9 +85,10 @@ function receiverSpecs(
   return specs;
 }
 
-function senderSpecs(system: RunningSystem): ClientSpec[] {
+/** One sender socket per room (as member 0), on instance r mod N. */
+export function senderSpecs(system: RunningSystem): ClientSpec[] {
   return system.rooms.map((room, r) => ({
-    base: system.instances[r % 2]!.base,
+    base: system.instances[r % system.instances.length]!.base,
     credential: room.members[0]!,
     room: room.key,
     roomIndex: r,

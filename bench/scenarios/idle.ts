@@ -1,4 +1,4 @@
-// Idle sockets: N connections (spread over both instances and two client processes), each
+// Idle sockets: N connections (spread over the instances and two client processes), each
 // authenticated where the system authenticates and joined to one room, then silent. The cost
 // per connection is the growth of the servers' resident memory divided by N.
 import { sleep } from "../lib/clock";
@@ -26,7 +26,7 @@ export async function idleStep(
     const r = i % system.rooms.length;
     const room = system.rooms[r]!;
     groups[i % processes]!.push({
-      base: system.instances[i % 2]!.base,
+      base: system.instances[i % system.instances.length]!.base,
       credential: room.members[Math.floor(i / system.rooms.length) % room.members.length]!,
       room: room.key,
       roomIndex: r,

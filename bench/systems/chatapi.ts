@@ -1,6 +1,7 @@
 // ChatAPI under test: a throwaway database on the shared PostgreSQL, `chatapi migrate`, an admin
-// client from `chatapi create-client`, then two `chatapi serve` processes from app/dist with the
-// production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M users over REST.
+// client from `chatapi create-client`, then N `chatapi serve` processes (two unless said) from
+// app/dist with the production defaults (INFO logs, pool 10 + 10), and a tenant with R rooms × M
+// users over REST.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { run } from "../../toolbox/exec";
@@ -28,6 +29,8 @@ export interface ChatApiOptions {
   logDir: string;
   rooms: number;
   members: number;
+  /** How many `chatapi serve` instances (default 2, named a, b, c ...; npm run bench:cost: 1, 2, 4). */
+  instances?: number;
   /** Environment for the instances on top of BENCH_ENV (documented knobs only). */
   env?: Record<string, string>;
   /** Node.js flags for the servers (e.g. --cpu-prof). */
@@ -48,7 +51,15 @@ export interface ChatApiSystem extends RunningSystem {
   roomHeads(): Promise<Map<string, number>>;
 }
 
+/** Instance names a, b, c ... (the log files and INSTANCE_NAME of npm run bench keep a and b). */
+export function instanceNames(count: number): string[] {
+  if (!Number.isInteger(count) || count < 1 || count > 26)
+    throw new Error(`instances must be a whole number from 1 to 26 (got ${count})`);
+  return Array.from({ length: count }, (_, i) => String.fromCharCode(0x61 + i));
+}
+
 export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSystem> {
+  const names = instanceNames(options.instances ?? 2);
   const appDir = options.appDir ?? join(ROOT, "app");
   const cli = join(appDir, "dist", "cli.js");
   assertBuildCurrent(appDir);
@@ -74,7 +85,7 @@ export async function startChatApi(options: ChatApiOptions): Promise<ChatApiSyst
       { env, extendEnv: false },
     );
     const adminKey = (JSON.parse(created.stdout) as { api_key: string }).api_key;
-    for (const name of ["a", "b"]) {
+    for (const name of names) {
       instances.push(
         await startServer({
           command: process.execPath,
@@ -134,7 +145,7 @@ async function call<T>(
   return JSON.parse(text) as T;
 }
 
-/** One client, R rooms of M distinct users each (REST calls spread over both instances). */
+/** One client, R rooms of M distinct users each (REST calls spread over the instances). */
 async function createTenant(
   bases: string[],
   adminKey: string,

@@ -8,7 +8,7 @@ export interface BenchRoom {
   members: string[];
 }
 
-/** A system under test: two instances, and the rooms the scenarios use. */
+/** A system under test: its instances (two in npm run bench), and the rooms the scenarios use. */
 export interface RunningSystem {
   /** Key in the results: the protocol's name, or e.g. "chatapi-baseline" for a second build. */
   name: string;
