@@ -37,18 +37,19 @@ async function measureCell(
   instances: number,
   logDir: string,
 ): Promise<CostCell> {
-  const services = loadServices();
+  const { databaseUrl: adminDatabaseUrl, redisUrl, rabbitmqUrl } = loadServices();
   log(`${rooms}×${members} on ${instances} instance(s): starting (tenant of ${rooms * members} users)`);
+  const name = `chatapi-${rooms}x${members}-${instances}`;
   const system = await startChatApi({
-    adminDatabaseUrl: services.databaseUrl,
-    redisUrl: services.redisUrl,
-    rabbitmqUrl: services.rabbitmqUrl,
+    adminDatabaseUrl,
+    redisUrl,
+    rabbitmqUrl,
     logDir,
     rooms,
     members,
     instances,
     env: COST_ENV,
-    name: `chatapi-${rooms}x${members}-${instances}`,
+    name,
   });
   try {
     await quiet();
