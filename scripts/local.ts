@@ -129,7 +129,8 @@ async function ensureImages(plan: DeploymentPlan): Promise<void> {
   await ensurePlanImages(
     plan,
     {
-      present: async (ref) => (await run("docker", ["image", "inspect", ref], { reject: false })).exitCode === 0,
+      present: async (ref) =>
+        (await run("docker", ["image", "inspect", ref], { reject: false })).exitCode === 0,
       pull: async (ref) => {
         await run("docker", ["pull", ref]);
       },

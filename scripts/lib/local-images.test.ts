@@ -46,7 +46,9 @@ describe("local stack images on a fresh engine", () => {
     const said: string[] = [];
     await ensurePlanImages(plan, engine, (line) => said.push(line));
     expect(done).toEqual(["scripts/images", `build app ${plan.images.app.ref}`]);
-    expect(said[0]).toMatch(/^offline images missing \(.*chatapi-local\/node:24-bookworm.*\): scripts\/images/);
+    expect(said[0]).toMatch(
+      /^offline images missing \(.*chatapi-local\/node:24-bookworm.*\): scripts\/images/,
+    );
   });
 
   it("offline: nothing is made when every image is there already", async () => {

@@ -16,14 +16,13 @@ export interface ImageEngine {
 
 /**
  * The refs that must be on the engine before anything is built: every pulled or offline image
- * and every built image's base images. A base image comes from where the stack's other images
- * come from (images.preset), so it is pulled exactly when they are.
+ * and every built image's base images (pulled or made as the plan says: images.preset).
  */
 export function imagesBeforeBuilds(plan: Pick<DeploymentPlan, "images">): Map<string, { pull: boolean }> {
-  const presetPulls = plan.images.postgres.pull;
   const needed = new Map<string, { pull: boolean }>();
   for (const image of Object.values(plan.images)) {
-    if (image.build) for (const base of Object.values(image.build.args)) needed.set(base, { pull: presetPulls });
+    if (image.build)
+      for (const base of Object.values(image.build.args)) needed.set(base, { pull: image.build.pullBases });
     else needed.set(image.ref, { pull: image.pull });
   }
   return needed;
@@ -43,7 +42,9 @@ export async function ensurePlanImages(
     } else offlineMissing.push(ref);
   }
   if (offlineMissing.length > 0) {
-    say(`offline images missing (${offlineMissing.join(", ")}): scripts/images (about 5 min the first time)`);
+    say(
+      `offline images missing (${offlineMissing.join(", ")}): scripts/images (about 3–4 min the first time)`,
+    );
     await engine.makeOffline();
     const still: string[] = [];
     for (const ref of offlineMissing) if (!(await engine.present(ref))) still.push(ref);
