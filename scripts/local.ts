@@ -24,6 +24,7 @@ import { parseCommandLine, usageError } from "./lib/cli-args";
 import { findCompose } from "./lib/compose-cli";
 import { LockHeldError } from "./lib/file-lock";
 import { chooseImageSource } from "./lib/image-source";
+import { ensurePlanImages } from "./lib/local-images";
 import { type EngineName, chooseEngine } from "./lib/local-engine";
 import { showLogs } from "./lib/local-logs";
 import {
@@ -123,36 +124,34 @@ const engineFile = join(dir, "engine");
 const engineOf = (): EngineName =>
   (existsSync(engineFile) ? readFileSync(engineFile, "utf8").trim() : "compose") as EngineName;
 
-/** Every image the plan runs is on the engine: the app image built, offline images made. */
+/** Every image the plan runs is on the engine: bases pulled or made, then the app image built. */
 async function ensureImages(plan: DeploymentPlan): Promise<void> {
-  const missing: string[] = [];
-  for (const [key, image] of Object.entries(plan.images)) {
-    if (image.build) {
-      const result = await ensureAppImage(
-        {
-          ref: image.ref,
-          context: resolve(root, image.build.context),
-          dockerfile: resolve(root, image.build.dockerfile),
-          args: image.build.args,
-        },
-        { onProgress: (line) => say(`  ${line}`) },
-      );
-      say(
-        `image ${key}: ${image.ref} ${result.built ? `built in ${result.seconds.toFixed(0)} s` : "cached"}`,
-      );
-      continue;
-    }
-    const present = (await run("docker", ["image", "inspect", image.ref], { reject: false })).exitCode === 0;
-    if (present) continue;
-    if (image.pull) {
-      say(`image ${key}: docker pull ${image.ref}`);
-      await run("docker", ["pull", image.ref]);
-    } else missing.push(image.ref);
-  }
-  if (missing.length > 0) {
-    say(`images missing (${missing.join(", ")}): scripts/images`);
-    await run(join(root, "scripts", "images"), [], { onLine: (line) => say(`  ${line}`) });
-  }
+  await ensurePlanImages(
+    plan,
+    {
+      present: async (ref) =>
+        (await run("docker", ["image", "inspect", ref], { reject: false })).exitCode === 0,
+      pull: async (ref) => {
+        await run("docker", ["pull", ref]);
+      },
+      makeOffline: async () => {
+        await run(join(root, "scripts", "images"), [], { onLine: (line) => say(`  ${line}`) });
+      },
+      build: async (key, ref, recipe) => {
+        const result = await ensureAppImage(
+          {
+            ref,
+            context: resolve(root, recipe.context),
+            dockerfile: resolve(root, recipe.dockerfile),
+            args: recipe.args,
+          },
+          { onProgress: (line) => say(`  ${line}`) },
+        );
+        say(`image ${key}: ${ref} ${result.built ? `built in ${result.seconds.toFixed(0)} s` : "cached"}`);
+      },
+    },
+    say,
+  );
 }
 
 let notedHost = false;

@@ -299,6 +299,7 @@ describe("a Docker host's own processes: certbot (tls.mode acme) and the host fi
       context: "components/ops",
       dockerfile: "components/ops/Dockerfile",
       args: { BASE_IMAGE: "debian:bookworm-slim" }, // Pulumi.local.yaml: upstream images by default
+      pullBases: true,
     });
   });
 

@@ -28,6 +28,7 @@ export function planImages(s: StackSettings, needsOps: boolean): DeploymentPlan[
       context: ".",
       dockerfile: "app/Dockerfile",
       args: { BASE_IMAGE: s.images.appBaseImage, BUILD_IMAGE: s.images.appBuildImage },
+      pullBases: pull,
     },
   });
   const ops = builtUnless(s.images.ops, {
@@ -37,6 +38,7 @@ export function planImages(s: StackSettings, needsOps: boolean): DeploymentPlan[
       context: "components/ops",
       dockerfile: "components/ops/Dockerfile",
       args: { BASE_IMAGE: s.images.opsBaseImage },
+      pullBases: pull,
     },
   });
   return {

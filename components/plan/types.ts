@@ -57,7 +57,13 @@ export interface ImagePlan {
   /** Pull it from its registry before use (false: it must already be on the engine). */
   pull: boolean;
   /** Build it instead of pulling (the app image from app/Dockerfile). */
-  build?: { context: string; dockerfile: string; args: Record<string, string> };
+  build?: {
+    context: string;
+    dockerfile: string;
+    args: Record<string, string>;
+    /** The base images named in args are pulled (upstream preset), else made by scripts/images. */
+    pullBases: boolean;
+  };
 }
 
 /** Names of the secrets a stack uses; each becomes the file /run/secrets/<name>. */
