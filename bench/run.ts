@@ -299,7 +299,7 @@ async function main(): Promise<void> {
   results.machine.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   results.targets = evaluateTargets(results);
   writeFileSync(values.json!, `${JSON.stringify(results, null, 2)}\n`);
-  // Sections other measurements wrote (npm run bench:redis-cluster) stay.
+  // Sections other measurements wrote (npm run bench:redis-cluster, npm run bench:cost) stay.
   writeFileSync(values.out!, renderMarkdown(results) + keptSections(values.out!));
   log(`wrote ${values.out} and ${values.json}`);
   for (const t of results.targets)

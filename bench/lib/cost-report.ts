@@ -11,7 +11,6 @@ import {
   usPerDeliveryOf,
   type CostLine,
   type Load,
-  type SizingFigures,
 } from "./cost-sizing";
 
 export interface CostCell {
@@ -36,13 +35,22 @@ export interface CostRun {
   cells: CostCell[];
 }
 
-/** The example the section (and README's sizing rule) works out. */
+/** The example the section (and README's sizing rule) works out: npm run bench's target rate. */
 export const EXAMPLE_LOAD: Omit<Load, "instances"> = {
-  messagesPerSecond: 2000,
+  messagesPerSecond: 600,
   members: 50,
-  sockets: 50_000,
+  sockets: 10_000,
   utilisation: 0.6,
 };
+
+/**
+ * Below this many sockets per instance an RSS reading does not resolve a socket's few KB: garbage
+ * collection of the tenant's set-up moves it by megabytes (a 1,000-socket cell on 4 instances read
+ * -12.4 KB per socket).
+ */
+export const MIN_SOCKETS_PER_INSTANCE_FOR_RSS = 2500;
+
+const resolvesRss = (c: CostCell) => c.idle.connections / c.instances >= MIN_SOCKETS_PER_INSTANCE_FOR_RSS;
 
 /** n to `digits` decimals ("–" when not a number); a rounded -0 prints as 0. */
 const fixed = (n: number, digits = 1) =>
@@ -85,21 +93,37 @@ export function fitByInstances(cells: CostCell[]): Map<number, { api: CostLine; 
   return fits;
 }
 
-/** RSS per idle socket over every cell (Σ growth ÷ Σ sockets) and an instance's RSS before any. */
-export function memoryFigures(cells: CostCell[]): Pick<SizingFigures, "kbPerSocket" | "baseMbPerInstance"> {
-  const sockets = cells.reduce((sum, c) => sum + c.idle.connections, 0);
-  const grownKb = cells.reduce((sum, c) => sum + c.idle.kbPerConnection * c.idle.connections, 0);
+export interface MemoryFigures {
+  /** Σ growth ÷ Σ sockets over the cells whose RSS resolves a socket. */
+  meanKbPerSocket: number;
+  /** The highest of those cells' readings: what the sizing plans with. */
+  kbPerSocket: number;
+  meanBaseMbPerInstance: number;
+  /** The highest RSS an instance had before any socket: what the sizing plans with. */
+  baseMbPerInstance: number;
+  /** Cells with too few sockets per instance to resolve (left out of the per-socket figures). */
+  unresolved: number;
+}
+
+/** RSS per idle socket and an instance's RSS before any, as averages and as the figures to plan with. */
+export function memoryFigures(cells: CostCell[]): MemoryFigures {
+  const resolved = cells.filter(resolvesRss);
+  const sockets = resolved.reduce((sum, c) => sum + c.idle.connections, 0);
+  const grownKb = resolved.reduce((sum, c) => sum + c.idle.kbPerConnection * c.idle.connections, 0);
   const before = cells.flatMap((c) => c.idle.rssBeforeMb);
   return {
-    kbPerSocket: sockets === 0 ? NaN : grownKb / sockets,
-    baseMbPerInstance: before.reduce((a, b) => a + b, 0) / before.length,
+    meanKbPerSocket: sockets === 0 ? NaN : grownKb / sockets,
+    kbPerSocket: resolved.length === 0 ? NaN : Math.max(...resolved.map((c) => c.idle.kbPerConnection)),
+    meanBaseMbPerInstance: before.reduce((a, b) => a + b, 0) / before.length,
+    baseMbPerInstance: Math.max(...before),
+    unresolved: cells.length - resolved.length,
   };
 }
 
 function cellRow(c: CostCell): string {
   const f = c.fanout;
   const cpu = cpuPerDelivery(f.machine, f.deliveries);
-  return `| ${c.rooms} × ${c.members} | ${c.instances} | ${c.idle.connections} | ${rate(c.offeredRate)} | ${f.achievedRate} | ${f.deliveriesPerSecond} | ${fixed(cpu.apiUs)} | ${fixed(cpu.dbUs)} | ${fixed(cpu.totalUs)} | ${f.machine.serverCpuPct} | ${f.machine.helperCpuPct} | ${c.idle.rssBeforeMb.join(" + ")} | ${c.idle.kbPerConnection} | ${f.latency.p50Ms} | ${f.latency.p99Ms} | ${f.lost} | ${f.duplicates} | ${f.outOfOrder} | ${f.persisted ?? "–"}/${f.sent - f.errors} | ${f.machine.machineBusyPct} | ${f.machine.loadAverage[0]} |`;
+  return `| ${c.rooms} × ${c.members} | ${c.instances} | ${c.idle.connections} | ${rate(c.offeredRate)} | ${f.achievedRate} | ${f.deliveriesPerSecond} | ${fixed(cpu.apiUs)} | ${fixed(cpu.dbUs)} | ${fixed(cpu.totalUs)} | ${f.machine.serverCpuPct} | ${f.machine.helperCpuPct} | ${c.idle.rssBeforeMb.join(" + ")} | ${resolvesRss(c) ? c.idle.kbPerConnection : `(${c.idle.kbPerConnection})`} | ${f.latency.p50Ms} | ${f.latency.p99Ms} | ${f.lost} | ${f.duplicates} | ${f.outOfOrder} | ${f.persisted ?? "–"}/${f.sent - f.errors} | ${f.machine.machineBusyPct} | ${f.machine.loadAverage[0]} |`;
 }
 
 export function renderCostSection(run: CostRun): string {
@@ -159,7 +183,7 @@ export function renderCostSection(run: CostRun): string {
   }
   out.push(
     "",
-    `Memory: ${fixed(memory.kbPerSocket)} KB of API RSS per idle socket over every cell (Σ growth ÷ Σ sockets); an instance's RSS before any socket ${fixed(memory.baseMbPerInstance)} MB on average.`,
+    `Memory: ${fixed(memory.meanKbPerSocket)} KB of API RSS per idle socket (Σ growth ÷ Σ sockets), ${fixed(memory.kbPerSocket)} KB at most, over the cells with at least ${thousands(MIN_SOCKETS_PER_INSTANCE_FOR_RSS)} sockets per instance${memory.unresolved ? ` (${memory.unresolved} cell${memory.unresolved > 1 ? "s" : ""} with fewer left out, in parentheses above: garbage collection moves RSS by megabytes, more than their sockets take)` : ""}; an instance's RSS before any socket ${fixed(memory.meanBaseMbPerInstance)} MB on average, ${fixed(memory.baseMbPerInstance)} MB at most.`,
     "",
   );
 
@@ -167,15 +191,18 @@ export function renderCostSection(run: CostRun): string {
   out.push(
     "### Sizing from these figures",
     "",
-    `API cores ≈ msgs/s × (API µs per message + M × API µs per delivery) ÷ 10⁶ ÷ utilisation, PostgreSQL cores the same with its figures; API memory ≈ instances × ${fixed(memory.baseMbPerInstance)} MB + sockets × ${fixed(memory.kbPerSocket)} KB. For ${thousands(e.messagesPerSecond * e.members)} deliveries/s in rooms of ${e.members} (${thousands(e.messagesPerSecond)} msgs/s), ${thousands(e.sockets)} sockets, at ${e.utilisation * 100} % utilisation:`,
+    `API cores ≈ msgs/s × (API µs per message + M × API µs per delivery) ÷ 10⁶ ÷ utilisation, PostgreSQL cores the same with its figures; a Node.js instance uses about one core, so the instances must be at least the API cores; API memory ≈ instances × ${fixed(memory.baseMbPerInstance)} MB + sockets × ${fixed(memory.kbPerSocket)} KB (the highest readings). For ${thousands(e.messagesPerSecond * e.members)} deliveries/s in rooms of ${e.members} (${thousands(e.messagesPerSecond)} msgs/s), ${thousands(e.sockets)} sockets, at ${e.utilisation * 100} % utilisation, with each instance count's fitted figures:`,
     "",
-    "| API instances | API cores | PostgreSQL cores | API memory MB |",
-    "|--:|--:|--:|--:|",
+    "| API instances | API cores | API cores per instance | fits (≤ 1 core each) | PostgreSQL cores | API memory MB |",
+    "|--:|--:|--:|---|--:|--:|",
   );
   for (const [n, fit] of fits) {
     if (!fit) continue;
     const size = sizeCluster({ ...fit, ...memory }, { ...e, instances: n });
-    out.push(`| ${n} | ${fixed(size.apiCores)} | ${fixed(size.dbCores)} | ${fixed(size.memoryMb, 0)} |`);
+    const perInstance = size.apiCores / n;
+    out.push(
+      `| ${n} | ${fixed(size.apiCores, 2)} | ${fixed(perInstance, 2)} | ${perInstance <= 1 ? "yes" : "no"} | ${fixed(size.dbCores, 2)} | ${fixed(size.memoryMb, 0)} |`,
+    );
   }
   return out.join("\n");
 }

@@ -200,23 +200,45 @@ describe("RESULTS.md section", () => {
   it("has a row per cell, the fitted costs, the memory and the example's size", () => {
     const text = renderCostSection(run(cells));
     expect(text).not.toContain("Smoke run");
+    // 1,000 sockets on one instance do not resolve a socket's RSS: shown in parentheses, left out.
     expect(text).toContain(
-      "| 20 × 50 | 1 | 1000 | 400 | 400 | 20000 | 30.0 | 5.0 | 35.0 | 60 | 10 | 140 | 9 | 1.5 | 12.3 | 0 | 0 | 0 | 7200/7200 | 80 | 1.5 |",
+      "| 20 × 50 | 1 | 1000 | 400 | 400 | 20000 | 30.0 | 5.0 | 35.0 | 60 | 10 | 140 | (9) | 1.5 | 12.3 | 0 | 0 | 0 | 7200/7200 | 80 | 1.5 |",
     );
     expect(text).toContain(
       "| 20 × 500 | 1 | 10000 | 40 | 40 | 20000 | 22.0 | 0.5 | 22.5 | 44 | 1 | 150 | 7.9 |",
     );
     expect(text).toContain("Lost, duplicated, out of order, refused: 0 in every cell");
     expect(text).toContain("| 1 | 444.4 | 21.11 | 250.0 | 0.00 | 0.0 % |");
-    // (1000 × 9 + 10,000 × 7.9) ÷ 11,000 KB; (140 + 150) ÷ 2 MB.
-    expect(text).toContain("8.0 KB of API RSS per idle socket over every cell (Σ growth ÷ Σ sockets)");
-    expect(text).toContain("an instance's RSS before any socket 145.0 MB on average");
-    // 2000 msgs/s × (444.4 + 50 × 21.11) µs = 3 cores ÷ 0.6; 2000 × 250 µs ÷ 0.6; 145 + 50,000 × 8 KB.
     expect(text).toContain(
-      "For 100,000 deliveries/s in rooms of 50 (2,000 msgs/s), 50,000 sockets, at 60 % utilisation",
+      "7.9 KB of API RSS per idle socket (Σ growth ÷ Σ sockets), 7.9 KB at most, over the cells with at least 2,500 sockets per instance (1 cell with fewer left out",
     );
-    expect(text).toContain("| 1 | 5.0 | 0.8 | 536 |");
-    expect(text).toContain("at `abc1234`, 2026-12-07T03:15:00.000Z, in 10.0 min");
+    expect(text).toContain("an instance's RSS before any socket 145.0 MB on average, 150.0 MB at most");
+    expect(text).toContain(
+      "For 30,000 deliveries/s in rooms of 50 (600 msgs/s), 10,000 sockets, at 60 % utilisation",
+    );
+    // 600 msgs/s × (444.4 + 50 × 21.11) µs = 0.9 core ÷ 0.6 = 1.5: more than one instance's core;
+    // PostgreSQL 600 × 250 µs ÷ 0.6; memory 150 MB + 10,000 × 7.9 KB.
+    expect(text).toContain("| 1 | 1.50 | 1.50 | no | 0.25 | 227 |");
+  });
+
+  it("plans memory with the highest resolved reading, and says which instance counts fit", () => {
+    const onTwo = (c: CostCell, kb: number): CostCell => ({
+      ...c,
+      instances: 2,
+      idle: { ...c.idle, kbPerConnection: kb, rssBeforeMb: [160, 130] },
+    });
+    // On 2 instances 20×50 has 500 sockets each (left out), 20×500 5,000 each (kept).
+    const text = renderCostSection(run([...cells, onTwo(cells[0]!, -12), onTwo(cells[1]!, 12.1)]));
+    expect(text).toContain(
+      "| 20 × 50 | 2 | 1000 | 400 | 400 | 20000 | 30.0 | 5.0 | 35.0 | 60 | 10 | 160 + 130 | (-12) |",
+    );
+    // (10,000 × 7.9 + 10,000 × 12.1) ÷ 20,000 = 10 on average; the sizing takes 12.1 and 160 MB.
+    expect(text).toContain("10.0 KB of API RSS per idle socket (Σ growth ÷ Σ sockets), 12.1 KB at most");
+    expect(text).toContain("(2 cells with fewer left out");
+    expect(text).toContain("an instance's RSS before any socket 145.0 MB on average, 160.0 MB at most");
+    // 1.5 API cores over 2 instances fits; memory 2 × 160 MB + 10,000 × 12.1 KB.
+    expect(text).toContain("| 1 | 1.50 | 1.50 | no | 0.25 | 278 |");
+    expect(text).toContain("| 2 | 1.50 | 0.75 | yes | 0.25 | 438 |");
   });
 
   it("says when a run is a smoke run, and which cells lost, duplicated or reordered", () => {
