@@ -76,11 +76,30 @@ export function faultyCells(cells: CostCell[]): string[] {
   });
 }
 
-/** Per instance count: the API and PostgreSQL cost lines over that count's shapes. */
+/** msgs/s each room gets in a cell. */
+export const perRoomRate = (c: CostCell) => Math.round((c.offeredRate / c.rooms) * 1000) / 1000;
+
+/**
+ * The cells a count's line is fitted on: the shapes whose rooms get the same msgs/s (the lowest
+ * such rate with two room sizes), so the fit sees only what members change. A busy room's
+ * messages leave in fewer writes per member, which a line on 1/M cannot hold: fitted over every
+ * shape, the 20 × 50 cell (20 msgs/s per room) against 200 × 50 (2) pulled the per-message cost
+ * below zero. Without such a pair: every cell.
+ */
+export function fitCells(cells: CostCell[]): CostCell[] {
+  const rates = [...new Set(cells.map(perRoomRate))].sort((a, b) => a - b);
+  for (const rate of rates) {
+    const same = cells.filter((c) => perRoomRate(c) === rate);
+    if (new Set(same.map((c) => c.members)).size >= 2) return same;
+  }
+  return cells;
+}
+
+/** Per instance count: the API and PostgreSQL cost lines over that count's fitted shapes. */
 export function fitByInstances(cells: CostCell[]): Map<number, { api: CostLine; db: CostLine } | undefined> {
   const fits = new Map<number, { api: CostLine; db: CostLine } | undefined>();
   for (const n of [...new Set(cells.map((c) => c.instances))]) {
-    const mine = cells.filter((c) => c.instances === n);
+    const mine = fitCells(cells.filter((c) => c.instances === n));
     const points = (pick: "apiUs" | "dbUs") =>
       mine.map((c) => ({
         members: c.members,
@@ -118,6 +137,15 @@ export function memoryFigures(cells: CostCell[]): MemoryFigures {
     baseMbPerInstance: Math.max(...before),
     unresolved: cells.length - resolved.length,
   };
+}
+
+/** Which shapes the lines were fitted on, in words. */
+function fittedOn(cells: CostCell[]): string {
+  const used = fitCells(cells.filter((c) => c.instances === cells[0]?.instances));
+  const shapes = [...new Set(used.map((c) => `${c.rooms} × ${c.members}`))].join(" and ");
+  return used.length === cells.filter((c) => c.instances === cells[0]?.instances).length
+    ? `every shape (${shapes})`
+    : `the shapes whose rooms get the same ${perRoomRate(used[0]!)} msgs/s each (${shapes})`;
 }
 
 function cellRow(c: CostCell): string {
@@ -159,7 +187,7 @@ export function renderCostSection(run: CostRun): string {
   out.push(
     "### Cost per message and per delivery",
     "",
-    "CPU per delivery in rooms of M members ≈ (µs per delivery) + (µs per message) ÷ M: a message is written and published once, then each member's frame costs the same. Fitted by least squares on 1/M over each instance count's shapes; the worst miss is the model's largest error on that count's cells (total µs per delivery).",
+    `CPU per delivery in rooms of M members ≈ (µs per delivery) + (µs per message) ÷ M: a message is written and published once, then each member's frame costs the same. Fitted by least squares on 1/M, per instance count, over ${fittedOn(run.cells)}; the worst miss is the model's largest error on any of that count's cells (total µs per delivery): busier rooms cost less per delivery than the line says (a room's messages that arrive together leave in one write per member).`,
     "",
     "| API instances | API µs per message | API µs per delivery | PostgreSQL µs per message | PostgreSQL µs per delivery | worst miss |",
     "|--:|--:|--:|--:|--:|--:|",

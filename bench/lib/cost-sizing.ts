@@ -26,7 +26,7 @@ export interface CostLine {
   perDeliveryUs: number;
 }
 
-/** Least squares of µs per delivery on 1/members; undefined without two different room sizes. */
+/** Least squares of µs per delivery on 1/members, slope ≥ 0; undefined without two different room sizes. */
 export function fitCostLine(points: Array<{ members: number; usPerDelivery: number }>): CostLine | undefined {
   const xs = points.map((p) => 1 / p.members);
   const ys = points.map((p) => p.usPerDelivery);
@@ -36,7 +36,8 @@ export function fitCostLine(points: Array<{ members: number; usPerDelivery: numb
   const sxx = xs.reduce((sum, x) => sum + (x - meanX) ** 2, 0);
   if (n < 2 || sxx === 0) return undefined;
   const sxy = xs.reduce((sum, x, i) => sum + (x - meanX) * (ys[i]! - meanY), 0);
-  const perMessageUs = sxy / sxx;
+  // A message cannot cost less than nothing: a negative slope is noise, the flat line fits then.
+  const perMessageUs = Math.max(0, sxy / sxx);
   return { perMessageUs, perDeliveryUs: meanY - perMessageUs * meanX };
 }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { FanoutResult } from "../scenarios/fanout";
 import { differencesFromDefaults, parseCostArgs, parseInstances, parseShapes } from "./cost-options";
-import { renderCostSection, type CostCell, type CostRun } from "./cost-report";
+import { fitCells, renderCostSection, type CostCell, type CostRun } from "./cost-report";
 import { cpuPerDelivery, fitCostLine, sizeCluster, usPerDeliveryOf } from "./cost-sizing";
 import type { MachineReading } from "./meter";
 
@@ -101,6 +101,15 @@ describe("cost arithmetic", () => {
         { members: 50, usPerDelivery: 27 },
       ]),
     ).toBeUndefined();
+  });
+
+  it("never fits a negative cost per message: the flat line through the mean instead", () => {
+    const flat = fitCostLine([
+      { members: 50, usPerDelivery: 30 },
+      { members: 500, usPerDelivery: 35 },
+    ])!;
+    expect(flat.perMessageUs).toBe(0);
+    expect(flat.perDeliveryUs).toBeCloseTo(32.5, 9);
   });
 
   it("sizes cores and memory for a load", () => {
@@ -239,6 +248,22 @@ describe("RESULTS.md section", () => {
     // 1.5 API cores over 2 instances fits; memory 2 × 160 MB + 10,000 × 12.1 KB.
     expect(text).toContain("| 1 | 1.50 | 1.50 | no | 0.25 | 278 |");
     expect(text).toContain("| 2 | 1.50 | 0.75 | yes | 0.25 | 438 |");
+  });
+
+  it("fits on the shapes whose rooms get the same msgs/s, and says so; the busy rooms' cell shows as the miss", () => {
+    // 20×50 at 20 msgs/s per room costs 25 µs; 200×50 and 20×500 at 2 msgs/s per room 30 and 21.9:
+    // fitted on those two, 450 µs per message + 21 per delivery, which overstates 20×50 (30 µs for 25) by 20 %.
+    const busy = cell(20, 50, [50, 0], { kb: 9, beforeMb: 140 });
+    const quiet = cell(200, 50, [60, 0], { kb: 7, beforeMb: 150 });
+    const wide = cell(20, 500, [43.8, 0], { kb: 7, beforeMb: 150 });
+    expect(fitCells([busy, quiet, wide])).toEqual([quiet, wide]);
+    expect(fitCells([busy, wide])).toEqual([busy, wide]);
+    const text = renderCostSection(run([busy, quiet, wide]));
+    expect(text).toContain(
+      "per instance count, over the shapes whose rooms get the same 2 msgs/s each (200 × 50 and 20 × 500)",
+    );
+    expect(text).toContain("| 1 | 450.0 | 21.00 | 0.0 | 0.00 | +20.0 % |");
+    expect(renderCostSection(run(cells))).toContain("over every shape (20 × 50 and 20 × 500)");
   });
 
   it("says when a run is a smoke run, and which cells lost, duplicated or reordered", () => {
