@@ -23,6 +23,8 @@ export const workloadComponentTypes = {
   docker: {
     postgres: "chatapi:docker:Postgres",
     redis: "chatapi:docker:Redis",
+    "redis-cluster": "chatapi:docker:FanoutRedisCluster",
+    "redis-cluster-init": "chatapi:docker:FanoutRedisClusterForming",
     rabbitmq: "chatapi:docker:RabbitMq",
     migrate: "chatapi:docker:Migration",
     "bootstrap-admin": "chatapi:docker:AdminBootstrap",
@@ -37,6 +39,8 @@ export const workloadComponentTypes = {
   kubernetes: {
     postgres: "chatapi:kubernetes:Postgres",
     redis: "chatapi:kubernetes:Redis",
+    "redis-cluster": "chatapi:kubernetes:FanoutRedisCluster",
+    "redis-cluster-init": "chatapi:kubernetes:FanoutRedisClusterForming",
     rabbitmq: "chatapi:kubernetes:RabbitMq",
     migrate: "chatapi:kubernetes:Migration",
     "bootstrap-admin": "chatapi:kubernetes:AdminBootstrap",

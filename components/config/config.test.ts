@@ -198,20 +198,48 @@ const badCases: BadCase[] = [
   {
     name: "a fan-out cluster node without a port",
     changes: () => ({
-      "chatapi:redis": withObject("local", "chatapi:redis", {
-        fanoutClusterNodes: ["redis-0:6379", "redis-1"],
-      }),
+      "chatapi:fanoutCluster": JSON.stringify({ mode: "external", nodes: ["redis-0:6379", "redis-1"] }),
     }),
     expect: [
-      'chatapi:redis.fanoutClusterNodes[1]: is not valid; expected host:port, such as redis-0.redis-cluster:6379; got "redis-1"',
+      'chatapi:fanoutCluster.nodes[1]: is not valid; expected host:port, such as redis-0.redis-cluster:6379; got "redis-1"',
     ],
   },
   {
-    name: "a fan-out cluster password without nodes",
+    name: "an external fan-out cluster without nodes",
+    changes: () => ({ "chatapi:fanoutCluster": JSON.stringify({ mode: "external" }) }),
+    expect: [
+      'chatapi:fanoutCluster.nodes: is empty but chatapi:fanoutCluster.mode is "external"; expected a few of the cluster\'s nodes as host:port',
+    ],
+  },
+  {
+    name: "fan-out cluster nodes with the in-stack cluster",
+    changes: () => ({
+      "chatapi:fanoutCluster": JSON.stringify({ mode: "container", nodes: ["redis-0:6379"] }),
+    }),
+    expect: [
+      'chatapi:fanoutCluster.nodes: is set but chatapi:fanoutCluster.mode is "container" (the nodes would be ignored)',
+      "got redis-0:6379",
+    ],
+  },
+  {
+    name: "an in-stack fan-out cluster of two shards",
+    changes: () => ({ "chatapi:fanoutCluster": JSON.stringify({ mode: "container", shards: 2 }) }),
+    expect: ["chatapi:fanoutCluster.shards: is out of range; expected an integer from 3 to 16; got 2"],
+  },
+  {
+    name: "a fan-out cluster password without a cluster",
     changes: () => ({}),
     secrets: () => ({ "chatapi:redisClusterPassword": "hunter2-cluster-pw" }),
     expect: [
-      "chatapi:redisClusterPassword: is set but chatapi:redis.fanoutClusterNodes is empty (it would be ignored); expected remove it, or list the cluster's nodes in chatapi:redis.fanoutClusterNodes; got [secret]",
+      'chatapi:redisClusterPassword: is set but chatapi:fanoutCluster.mode is "off" (it would be ignored); expected remove it, or set chatapi:fanoutCluster.mode to "container" or "external"; got [secret]',
+    ],
+  },
+  {
+    name: "an in-stack fan-out cluster password redis.conf cannot hold",
+    changes: () => ({ "chatapi:fanoutCluster": JSON.stringify({ mode: "container" }) }),
+    secrets: () => ({ "chatapi:redisClusterPassword": "two words of a long password" }),
+    expect: [
+      "chatapi:redisClusterPassword: is not a password the in-stack cluster's redis.conf can hold; expected 16 to 128 characters from A-Z a-z 0-9 . _ ~ -; got [secret]",
     ],
   },
   {

@@ -202,20 +202,53 @@ export const processKeys = {
     description: "Redis.",
     properties: {
       mode: mode("Redis"),
-      fanoutClusterNodes: {
+      runAs: runAs("999:999"),
+      ...resources({ request: "0.25", limit: "1" }, { request: "256Mi", limit: "1Gi" }, 128),
+      ...storage(byEnvironment("1Gi", "5Gi")),
+    },
+  },
+  fanoutCluster: {
+    type: "object",
+    additionalProperties: false,
+    description:
+      "A Redis 7 Cluster for the API's fan-out: sharded pub/sub (SSUBSCRIBE/SPUBLISH), for when one Redis is the limit. The stack's Redis keeps rate limits and presence either way.",
+    properties: {
+      mode: {
+        type: "string",
+        enum: ["off", "container", "external"],
+        description:
+          "off: the fan-out uses the stack's Redis (classic pub/sub); container: a Redis Cluster in the stack (shards × (1 + replicasPerShard) nodes, formed by a one-shot job); external: an existing cluster, fanoutCluster.nodes, its password the secret chatapi:redisClusterPassword.",
+        default: "off",
+      },
+      nodes: {
         type: "array",
         items: {
           type: "string",
           pattern: CLUSTER_NODE,
           expected: "host:port, such as redis-0.redis-cluster:6379",
         },
-        description:
-          "Nodes (a few suffice) of an external Redis 7 Cluster: when set, the API's fan-out uses sharded pub/sub (SSUBSCRIBE/SPUBLISH) on it, its password the secret chatapi:redisClusterPassword; the stack's Redis keeps rate limits and presence.",
+        description: "Nodes (a few suffice) of the external cluster (mode external).",
         default: [],
       },
+      shards: {
+        type: "integer",
+        minimum: 3,
+        maximum: 16,
+        description:
+          "Masters of the in-stack cluster (mode container); the 16,384 slots are spread over them.",
+        default: 3,
+      },
+      replicasPerShard: {
+        type: "integer",
+        minimum: 0,
+        maximum: 3,
+        description:
+          "Replicas of each master (mode container): one takes over when its master fails; 0 leaves a shard down until its master is back.",
+        default: 1,
+      },
       runAs: runAs("999:999"),
-      ...resources({ request: "0.25", limit: "1" }, { request: "256Mi", limit: "1Gi" }, 128),
-      ...storage(byEnvironment("1Gi", "5Gi")),
+      ...resources({ request: "0.1", limit: "1" }, { request: "64Mi", limit: "256Mi" }, 128),
+      ...storage(byEnvironment("64Mi", "256Mi")),
     },
   },
   rabbitmq: {

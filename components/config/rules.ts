@@ -2,6 +2,7 @@
 // settings after defaults, so they also catch a default that does not fit a user's choice.
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { type ConfigIssue, NAMESPACE, REDACTED, UNREADABLE_SECRET } from "./issues";
+import { urlSafeExpected, urlSafePassword } from "./fragments";
 import { dockerEngineIssues } from "./rules-docker";
 import { alertmanagerIssues } from "./rules-monitoring";
 import type { SecretConfigKey, StackSettings } from "./types";
@@ -48,17 +49,40 @@ function externalServiceRules(s: StackSettings, secrets: Secrets): ConfigIssue[]
   return issues;
 }
 
-/** The fan-out's Redis Cluster password belongs to a cluster. */
+/** fanoutCluster: an external cluster has nodes, and only it has them; the password belongs to a cluster. */
 function fanoutClusterRules(s: StackSettings, secrets: Secrets): ConfigIssue[] {
-  if (!secrets.redisClusterPassword || s.redis.fanoutClusterNodes.length > 0) return [];
-  return [
-    {
+  const { mode, nodes } = s.fanoutCluster;
+  const issues: ConfigIssue[] = [];
+  if (mode === "external" && nodes.length === 0)
+    issues.push({
+      key: k("fanoutCluster.nodes"),
+      problem: `is empty but ${k("fanoutCluster.mode")} is "external"`,
+      expected: "a few of the cluster's nodes as host:port, such as redis-0.redis-cluster:6379",
+    });
+  if (mode !== "external" && nodes.length > 0)
+    issues.push({
+      key: k("fanoutCluster.nodes"),
+      problem: `is set but ${k("fanoutCluster.mode")} is "${mode}" (the nodes would be ignored)`,
+      expected: `${k("fanoutCluster.mode")} "external", or remove ${k("fanoutCluster.nodes")}`,
+      actual: nodes.join(","),
+    });
+  const password = secrets.redisClusterPassword;
+  if (password && mode === "off")
+    issues.push({
       key: k("redisClusterPassword"),
-      problem: `is set but ${k("redis.fanoutClusterNodes")} is empty (it would be ignored)`,
-      expected: `remove it, or list the cluster's nodes in ${k("redis.fanoutClusterNodes")}`,
+      problem: `is set but ${k("fanoutCluster.mode")} is "off" (it would be ignored)`,
+      expected: `remove it, or set ${k("fanoutCluster.mode")} to "container" or "external"`,
       actual: REDACTED,
-    },
-  ];
+    });
+  // The in-stack cluster's password goes into redis.conf as a word.
+  if (password && mode === "container" && !new RegExp(urlSafePassword).test(password))
+    issues.push({
+      key: k("redisClusterPassword"),
+      problem: "is not a password the in-stack cluster's redis.conf can hold",
+      expected: urlSafeExpected,
+      actual: REDACTED,
+    });
+  return issues;
 }
 
 /** Checks provided TLS material with Node's X.509 parser; never prints any of it. */

@@ -60,7 +60,7 @@ export const configTable = {
       "a redis:// or rediss:// URL",
     ),
     redisClusterPassword: secret(
-      "Password of the external Redis Cluster the fan-out uses (redis.fanoutClusterNodes), when it has one.",
+      "Password of the fan-out's Redis Cluster: the external one's (fanoutCluster.mode external), when it has one; the in-stack one's (mode container; default: generated).",
     ),
     rabbitmqUrl: secret(
       "External RabbitMQ URL (rabbitmq.mode external).",

@@ -687,17 +687,16 @@ describe("Docker target: the Docker host with Alertmanager (mail and a webhook)"
   });
 });
 
-describe("Docker target: the fan-out on an external Redis Cluster (redis.fanoutClusterNodes)", () => {
+describe("Docker target: the fan-out on an external Redis Cluster (fanoutCluster.mode external)", () => {
   const password = "redis-Cluster-Password-0123456789";
   const nodes = ["10.0.0.11:6379", "10.0.0.12:6379", "10.0.0.13:6379"];
   let d: Deployed;
   beforeAll(async () => {
-    const redis = JSON.parse(readStackFile(repoRoot, "local").config["chatapi:redis"] ?? "{}") as object;
     d = await deploy(
       "local",
       "localfanout",
       { "chatapi:redisClusterPassword": password },
-      { "chatapi:redis": JSON.stringify({ ...redis, fanoutClusterNodes: nodes }) },
+      { "chatapi:fanoutCluster": JSON.stringify({ mode: "external", nodes }) },
     );
   });
 
@@ -730,6 +729,54 @@ describe("Docker target: the fan-out on an external Redis Cluster (redis.fanoutC
 
   it("keeps the password in the uploaded files only, as a Pulumi secret", () => {
     expectSecretsInUploadsOnly(d);
+    expect(d.secretValues).toContain(password);
+  });
+});
+
+describe("Docker target: the fan-out's Redis Cluster in the stack (fanoutCluster.mode container)", () => {
+  let d: Deployed;
+  beforeAll(async () => {
+    d = await deploy(
+      "local",
+      "localcluster6",
+      {},
+      { "chatapi:fanoutCluster": JSON.stringify({ mode: "container" }) },
+    );
+  });
+
+  it("runs 6 node containers on a network of their own under one shared name, each with its own volume", () => {
+    const nodes = [1, 2, 3, 4, 5, 6].map((n) => d.container(`redis-cluster-${n}`));
+    const volumes = new Set<string>();
+    for (const [i, node] of nodes.entries()) {
+      const n = i + 1;
+      expect(networksOf(node)).toEqual({
+        "chatapi-localcluster6-fanout": ["redis-cluster", `redis-cluster-${n}`],
+      });
+      const mounts = inputs(node).volumes as { volumeName: string; containerPath: string }[];
+      const data = mounts.find((m) => m.containerPath === "/data")!;
+      expect(data.volumeName).toBe(`chatapi-localcluster6-redis-cluster-data-redis-cluster-${n}`);
+      volumes.add(data.volumeName);
+      expect((inputs(node).command as string[]).slice(0, 2)).toEqual(["sh", "-c"]);
+    }
+    expect(volumes.size).toBe(6);
+    // The job that forms it, and the API seeded with the shared name.
+    const form = d.container("redis-cluster-init");
+    expect(inputs(form).restart).toBe("no");
+    expect(envOf(d.container("api-1"))).toContain("FANOUT_REDIS_CLUSTER_NODES=redis-cluster:6379");
+    expect(Object.keys(networksOf(d.container("api-1")))).toContain("chatapi-localcluster6-fanout");
+    expect(Object.keys(networksOf(form))).toEqual(["chatapi-localcluster6-fanout"]);
+    expect(Object.keys(networksOf(d.container("worker-1")))).not.toContain("chatapi-localcluster6-fanout");
+  });
+
+  it("keeps the generated password in the uploaded files only", () => {
+    expectSecretsInUploadsOnly(d);
+    const conf = filesOf(d, "redis-cluster-1").find((f) => f.file === "/run/secrets/redis_cluster_conf")!;
+    const password = filesOf(d, "redis-cluster-1").find(
+      (f) => f.file === "/run/secrets/redis_cluster_password",
+    )!.content;
+    expect(password).toMatch(/^.{32}$/);
+    expect(conf.content).toContain(`requirepass ${password}\nmasterauth ${password}\n`);
+    expect(conf.permissions).toBe("0400");
     expect(d.secretValues).toContain(password);
   });
 });

@@ -195,7 +195,7 @@ export function chartValuesFor(
     redis: {
       ...store(plan, "redis", byRole("redis"), {}),
       fanoutCluster: {
-        nodes: s.redis.fanoutClusterNodes,
+        nodes: chartFanoutClusterNodes(s),
         existingSecret: has("redis_cluster_password") ? refs.appSecret : "",
       },
     },
@@ -223,4 +223,13 @@ export function chartValuesFor(
     metrics: { enabled: plan.kubernetes.prometheusScrape, namespace: plan.kubernetes.prometheusNamespace },
     networkPolicy: { enabled: true },
   };
+}
+
+/** The chart's fan-out cluster is an external one: it has no in-stack Redis Cluster. */
+function chartFanoutClusterNodes(s: StackSettings): string[] {
+  if (s.fanoutCluster.mode === "container")
+    throw new Error(
+      'fanoutCluster.mode "container" has no Helm chart form: the chart\'s fan-out cluster is an external one (fanoutCluster.mode external with fanoutCluster.nodes), or deploy with the Pulumi kubernetes target',
+    );
+  return s.fanoutCluster.mode === "external" ? s.fanoutCluster.nodes : [];
 }

@@ -14,7 +14,7 @@ export class DataStore extends WorkloadComponent {
   constructor(...[type, name, args, opts]: WorkloadComponentParams) {
     super(type, name, opts);
     const { plan, workload, refs } = args;
-    const role = workload.role as "postgres" | "redis" | "rabbitmq";
+    const role = workload.role as "postgres" | "redis" | "rabbitmq" | "redis-cluster";
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       dataStoreService(plan, workload),

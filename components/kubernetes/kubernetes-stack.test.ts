@@ -692,15 +692,14 @@ describe("Gateway API instead of nginx", () => {
   });
 });
 
-describe("prod stack with the fan-out on an external Redis Cluster (redis.fanoutClusterNodes)", () => {
+describe("prod stack with the fan-out on an external Redis Cluster (fanoutCluster.mode external)", () => {
   const password = "redis-Cluster-Password-0123456789";
   const nodes = ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"];
   let d: Deployed;
   beforeAll(async () => {
-    const redis = JSON.parse(readStackFile(repoRoot, "prod").config["chatapi:redis"] ?? "{}") as Obj;
     d = await deploy(
       "prodfanout",
-      { "chatapi:redis": JSON.stringify({ ...redis, fanoutClusterNodes: nodes }) },
+      { "chatapi:fanoutCluster": JSON.stringify({ mode: "external", nodes }) },
       { "chatapi:redisClusterPassword": password },
     );
   });
@@ -739,5 +738,77 @@ describe("prod stack with the fan-out on an external Redis Cluster (redis.fanout
     const holders = d.resources.filter((r) => JSON.stringify(plain(r.inputs)).includes(password));
     expect(holders.map((r) => r.type)).toEqual(["kubernetes:core/v1:Secret"]);
     expect(isSecretInput(holders[0]!.inputs.stringData)).toBe(true);
+  });
+});
+
+describe("prod stack with the fan-out's Redis Cluster in the stack (fanoutCluster.mode container)", () => {
+  let d: Deployed;
+  beforeAll(async () => {
+    d = await deploy("prodcluster", { "chatapi:fanoutCluster": JSON.stringify({ mode: "container" }) });
+  });
+
+  it("runs the nodes as one StatefulSet: 6 pods started together, a claim each, behind a headless Service", () => {
+    const sts = d.get("apps/v1:StatefulSet", "redis-cluster");
+    expect(sts.spec).toMatchObject({
+      replicas: 6,
+      podManagementPolicy: "Parallel",
+      serviceName: "redis-cluster",
+    });
+    expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe("redis-cluster-data");
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources).toEqual({ requests: { storage: "256Mi" } });
+    // The claim template is the data volume: no emptyDir or shared claim of that name in the pod.
+    expect(podSpec(sts).volumes.map((v: Obj) => v.name)).not.toContain("redis-cluster-data");
+    expect(container(sts).volumeMounts).toContainEqual({
+      name: "redis-cluster-data",
+      mountPath: "/data",
+      readOnly: false,
+    });
+    expect(container(sts).command ?? container(sts).args).toBeDefined();
+    expect(container(sts).ports.map((p: Obj) => p.containerPort)).toEqual([6379, 16379]);
+    const service = d.get("core/v1:Service", "redis-cluster-service");
+    expect(service.metadata.name).toBe("redis-cluster");
+    expect(service.spec).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    // The stack's own Redis is still there, a ClusterIP Service as before.
+    expect(d.get("core/v1:Service", "redis-service").spec.type).toBe("ClusterIP");
+  });
+
+  it("forms the cluster in a Job before the API, which is seeded with the Service's name", () => {
+    const job = d.get("batch/v1:Job", "redis-cluster-init");
+    expect(JSON.stringify(container(job))).toContain("--cluster-replicas 1 --cluster-yes");
+    const api = d.get("apps/v1:Deployment", "api");
+    const env = Object.fromEntries((container(api).env as Obj[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      FANOUT_REDIS_CLUSTER_NODES: "redis-cluster:6379",
+      FANOUT_REDIS_CLUSTER_PASSWORD_FILE: "/run/secrets/redis_cluster_password",
+    });
+    const deps = (type: string, name: string) =>
+      d.resources.find((r) => r.type === `kubernetes:${type}` && r.name === `chatapi-prodcluster-${name}`)!
+        .dependencies;
+    expect(deps("apps/v1:Deployment", "api")).toContain("chatapi-prodcluster-redis-cluster-init");
+    expect(deps("batch/v1:Job", "redis-cluster-init")).toContain("chatapi-prodcluster-redis-cluster");
+    expect(deps("apps/v1:Deployment", "worker")).not.toContain("chatapi-prodcluster-redis-cluster-init");
+  });
+
+  it("NetworkPolicies: the API, the job and the nodes reach the nodes, on 6379 and the bus", () => {
+    const policies = d.of("networking.k8s.io/v1:NetworkPolicy").map((r) => plain(r.inputs) as Obj);
+    const spec = policies.find((p) => p.metadata.name === "chatapi-prodcluster-redis-cluster")!.spec;
+    const rules = (spec.ingress as Obj[]).map(
+      (r) => `${r.from[0].podSelector.matchLabels["app.kubernetes.io/component"]}:${r.ports[0].port}`,
+    );
+    expect(rules.sort()).toEqual([
+      "api:6379",
+      "redis-cluster-init:6379",
+      "redis-cluster:16379",
+      "redis-cluster:6379",
+    ]);
+    const worker = policies.find((p) => p.metadata.name === "chatapi-prodcluster-worker")!.spec;
+    expect(JSON.stringify(worker.egress)).not.toContain('"redis-cluster"');
+  });
+
+  it("keeps the generated password in the Secret object only, as a Pulumi secret", () => {
+    const conf = d.resources.filter((r) => JSON.stringify(plain(r.inputs)).includes("masterauth"));
+    expect(conf.map((r) => r.type)).toEqual(["kubernetes:core/v1:Secret"]);
+    expect(isSecretInput(conf[0]!.inputs.stringData)).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ type ComponentClass = new (...params: WorkloadComponentParams) => WorkloadCompon
 const componentFor: Record<KubernetesRole, ComponentClass> = {
   postgres: DataStore,
   redis: DataStore,
+  "redis-cluster": DataStore,
+  "redis-cluster-init": OneShotJob,
   rabbitmq: DataStore,
   migrate: OneShotJob,
   "bootstrap-admin": OneShotJob,

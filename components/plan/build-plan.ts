@@ -17,6 +17,7 @@ import {
 } from "./workloads/app";
 import type { PlanContext } from "./workloads/common";
 import { dataStoreVolumes, dataStoreWorkloads } from "./workloads/datastores";
+import { fanoutClusterVolumes, fanoutClusterWorkloads } from "./workloads/fanout-cluster";
 import { loadBalancerPlan, loadBalancerVolumes, nginxWorkload } from "./workloads/nginx";
 import { acmeVolumes, certbotPlan, certbotWorkload, firewallWorkload } from "./workloads/ops";
 import {
@@ -130,6 +131,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     // The host firewall first: nginx's ports are filtered from the moment they are published.
     ...(firewall.enabled ? [firewallWorkload(ctx, firewall)] : []),
     ...dataStoreWorkloads(ctx),
+    ...fanoutClusterWorkloads(ctx),
     migrateWorkload(ctx),
     bootstrapAdminWorkload(ctx),
     api,
@@ -187,6 +189,7 @@ export function buildPlan({ config, appVersion }: PlanInput): DeploymentPlan {
     networks: planNetworks(prefix, flows),
     volumes: [
       ...dataStoreVolumes(ctx),
+      ...fanoutClusterVolumes(ctx),
       ...appVolumes(ctx),
       ...loadBalancerVolumes(ctx, lb),
       ...(certbot ? acmeVolumes(ctx) : []),

@@ -4,6 +4,7 @@
 import type { StackSettings } from "../config/types";
 import type { FlowPlan, NetworkAttachmentPlan, NetworkName, NetworkPlan, Role, WorkloadPlan } from "./types";
 import { API_PORT } from "./workloads/app";
+import { FANOUT_CLUSTER_BUS_PORT, FANOUT_CLUSTER_PORT } from "./workloads/fanout-cluster";
 
 const STORE_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672 } as const;
 
@@ -30,16 +31,7 @@ export function planFlows(s: StackSettings, workloads: WorkloadPlan[], sentry: b
       }
     }
   }
-  // The sharded fan-out's external Redis Cluster: every port its listed nodes use.
-  const clusterPorts = new Set(
-    s.redis.fanoutClusterNodes.map((node) => Number(node.slice(node.lastIndexOf(":") + 1))),
-  );
-  if (present.has("api")) {
-    for (const port of clusterPorts) {
-      if (!flows.some((f) => f.from === "api" && f.to === "internet" && f.port === port))
-        flows.push({ from: "api", to: "internet", port, purpose: "Redis Cluster (sharded fan-out)" });
-    }
-  }
+  flows.push(...fanoutClusterFlows(s, present));
   if (s.smtp.host && present.has("worker")) {
     flows.push({ from: "worker", to: "internet", port: s.smtp.port, purpose: "SMTP e-mail" });
   }
@@ -87,6 +79,13 @@ export function planNetworks(prefix: string, flows: FlowPlan[]): NetworkPlan[] {
       purpose: "Prometheus to the exporters that need no data store",
     },
     {
+      name: "fanout",
+      resourceName: `${prefix}-fanout`,
+      internal: true,
+      isolatedFromHost: true,
+      purpose: "the API to the fan-out's Redis Cluster (fanoutCluster.mode container)",
+    },
+    {
       name: "egress",
       resourceName: `${prefix}-egress`,
       internal: false,
@@ -126,4 +125,28 @@ export function attachNetworks(workloads: WorkloadPlan[], flows: FlowPlan[]): Wo
     }));
     return { ...w, networks };
   });
+}
+
+/** The sharded fan-out's Redis Cluster: the API to its nodes; in the stack, also node to node and the job. */
+function fanoutClusterFlows(s: StackSettings, present: ReadonlySet<Role>): FlowPlan[] {
+  const { mode, nodes } = s.fanoutCluster;
+  if (mode === "external" && present.has("api")) {
+    const ports = new Set(nodes.map((node) => Number(node.slice(node.lastIndexOf(":") + 1))));
+    return [...ports].map((port) => ({
+      from: "api",
+      to: "internet",
+      port,
+      purpose: "Redis Cluster (sharded fan-out)",
+    }));
+  }
+  if (mode !== "container" || !present.has("redis-cluster")) return [];
+  // A network of its own on Docker: the job that forms the cluster shares none with the other stores.
+  const to = "redis-cluster";
+  const network = "fanout";
+  return [
+    { from: "api", to, port: FANOUT_CLUSTER_PORT, purpose: "sharded fan-out (SSUBSCRIBE/SPUBLISH)", network },
+    { from: to, to, port: FANOUT_CLUSTER_PORT, purpose: "Redis Cluster replication and MEET", network },
+    { from: to, to, port: FANOUT_CLUSTER_BUS_PORT, purpose: "Redis Cluster bus (gossip, failover)", network },
+    { from: "redis-cluster-init", to, port: FANOUT_CLUSTER_PORT, purpose: "forms the cluster", network },
+  ];
 }

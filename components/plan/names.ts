@@ -11,7 +11,7 @@ export function resourceName(prefix: string, role: string, index?: number): stri
 }
 
 /** Roles that run as numbered instances (api-1, api-2, ...) on a Docker host. */
-const numberedRoles: ReadonlySet<Role> = new Set<Role>(["api", "worker"]);
+const numberedRoles: ReadonlySet<Role> = new Set<Role>(["api", "worker", "redis-cluster"]);
 
 export interface InstancePlan {
   /** Container / compose service name: chatapi-<stack>-<role>[-<n>]. */

@@ -3,9 +3,15 @@
 import { memoryBytes } from "../config/quantity";
 import type { SecretConfigKey, StackSettings } from "../config/types";
 import type { SecretName, SecretPlan, TemplatePart } from "./types";
+import { FANOUT_CLUSTER_PORT, fanoutClusterMaxMemoryBytes } from "./workloads/fanout-cluster";
 
 /** Host names of the data stores inside the stack (Docker network aliases / Service names). */
-export const dataStoreHosts = { postgres: "postgres", redis: "redis", rabbitmq: "rabbitmq" } as const;
+export const dataStoreHosts = {
+  postgres: "postgres",
+  redis: "redis",
+  rabbitmq: "rabbitmq",
+  "redis-cluster": "redis-cluster",
+} as const;
 
 /** The address redis_exporter scrapes (the key of its password file): beside Redis in its pod on Kubernetes. */
 export const redisExporterAddress = (target: "docker" | "kubernetes") =>
@@ -44,11 +50,40 @@ export function planSecrets(s: StackSettings, provided: ReadonlySet<SecretConfig
     );
   }
 
-  if (s.redis.fanoutClusterNodes.length > 0 && provided.has("redisClusterPassword")) {
+  if (s.fanoutCluster.mode === "external" && provided.has("redisClusterPassword")) {
     add(
       "redis_cluster_password",
       { kind: "config", key: "redisClusterPassword" },
       "password of the external Redis Cluster the fan-out uses",
+    );
+  }
+  if (s.fanoutCluster.mode === "container") {
+    add(
+      "redis_cluster_password",
+      { kind: "config-or-random", key: "redisClusterPassword", length: PASSWORD_LENGTH },
+      "requirepass and masterauth of the fan-out's Redis Cluster",
+    );
+    add(
+      "redis_cluster_conf",
+      {
+        kind: "template",
+        parts: [
+          "# Written by the chatapi toolkit. The password is why this file is a secret.\n",
+          `bind * -::*\nport ${FANOUT_CLUSTER_PORT}\ndir /data\n`,
+          "cluster-enabled yes\ncluster-config-file /data/nodes.conf\ncluster-node-timeout 5000\n",
+          // The other shards keep serving while one fails over.
+          "cluster-require-full-coverage no\n",
+          // Pub/sub only: nothing to persist but nodes.conf.
+          'appendonly no\nsave ""\n',
+          `maxmemory ${fanoutClusterMaxMemoryBytes(s)}\nmaxmemory-policy noeviction\n`,
+          "requirepass ",
+          secretRef("redis_cluster_password"),
+          "\nmasterauth ",
+          secretRef("redis_cluster_password"),
+          "\n",
+        ],
+      },
+      "redis.conf of the fan-out's Redis Cluster nodes",
     );
   }
   if (s.redis.mode === "external") {

@@ -7,6 +7,10 @@
 export type Role =
   | "postgres"
   | "redis"
+  /** fanoutCluster.mode container: the fan-out's Redis Cluster nodes. */
+  | "redis-cluster"
+  /** fanoutCluster.mode container: forms that cluster (a one-shot job). */
+  | "redis-cluster-init"
   | "rabbitmq"
   | "migrate"
   | "bootstrap-admin"
@@ -75,8 +79,10 @@ export type SecretName =
   | "redis_password"
   | "rabbitmq_password"
   | "redis_conf"
-  /** The external Redis Cluster's password (the sharded fan-out). */
+  /** The fan-out's Redis Cluster password (external, or the in-stack cluster's). */
   | "redis_cluster_password"
+  /** The in-stack Redis Cluster nodes' redis.conf (with requirepass and masterauth). */
+  | "redis_cluster_conf"
   | "rabbitmq_conf"
   | "secret_key"
   | "admin_api_key"
@@ -173,7 +179,7 @@ export interface TmpfsPlan {
   sizeBytes: number;
 }
 
-export type NetworkName = "public" | "frontend" | "backend" | "egress" | "monitoring";
+export type NetworkName = "public" | "frontend" | "backend" | "egress" | "monitoring" | "fanout";
 
 export interface NetworkPlan {
   name: NetworkName;

@@ -3,11 +3,18 @@
 // the fallback for objects from elsewhere.
 import { imageBaseName } from "./images";
 
-export const DATA_STORES = ["postgres", "redis", "rabbitmq"] as const;
+/** redis-cluster: the fan-out's in-stack Redis Cluster (fanoutCluster.mode container). */
+export const DATA_STORES = ["postgres", "redis", "rabbitmq", "redis-cluster"] as const;
 export type DataStore = (typeof DATA_STORES)[number];
 
 /** The chat service's own processes (one image, `chatapi <command>`). */
 export const APP_ROLES = ["api", "worker", "migrate", "bootstrap-admin", "backup"] as const;
+/** Jobs that administer one data store (forming the fan-out's Redis Cluster): clients of that store only. */
+export const DATA_STORE_JOBS: Partial<Record<string, readonly string[]>> = {
+  "redis-cluster": ["redis-cluster-init"],
+};
+export const isStoreJob = (store: string, role: string | undefined) =>
+  role !== undefined && (DATA_STORE_JOBS[store] ?? []).includes(role);
 export const LOAD_BALANCER_ROLES = ["nginx"] as const;
 /** Metrics collection: Prometheus and what it scrapes besides the app (no authentication on any). */
 export const MONITORING_ROLES = [
@@ -41,6 +48,8 @@ export const DATA_STORE_PORTS: Record<DataStore, number[]> = {
   postgres: [5432],
   redis: [6379],
   rabbitmq: [5672, 5671],
+  // Clients on 6379; the nodes also gossip and fail over on the cluster bus.
+  "redis-cluster": [6379, 16379],
 };
 
 /** Every port a data store listens on (clients, management, clustering, metrics). */
@@ -48,6 +57,7 @@ export const DATA_STORE_ALL_PORTS: Record<DataStore, number[]> = {
   postgres: [5432],
   redis: [6379, 16379, 26379],
   rabbitmq: [5672, 5671, 15672, 15671, 15692, 25672, 4369],
+  "redis-cluster": [6379, 16379],
 };
 
 export const isDataStore = (role: string | undefined): role is DataStore =>
@@ -82,4 +92,5 @@ export const DATA_PATHS: Record<DataStore, string> = {
   postgres: "/var/lib/postgresql/data",
   redis: "/data",
   rabbitmq: "/var/lib/rabbitmq",
+  "redis-cluster": "/data",
 };

@@ -13,6 +13,7 @@ import {
   DATA_STORE_PORTS,
   type DataStore,
   isDataStore,
+  isStoreJob,
 } from "../core/roles";
 import type { StackFinding, StackRule, Subject } from "../core/types";
 import { type Dict, at, dicts, isDict, num, str } from "../core/values";
@@ -27,7 +28,12 @@ interface Config {
 }
 
 /** Exporter ports: RabbitMQ's built-in Prometheus plugin, postgres_exporter, redis_exporter. */
-const METRICS_PORTS: Record<DataStore, number[]> = { postgres: [9187], redis: [9121], rabbitmq: [15692] };
+const METRICS_PORTS: Record<DataStore, number[]> = {
+  postgres: [9187],
+  redis: [9121],
+  rabbitmq: [15692],
+  "redis-cluster": [],
+};
 
 /**
  * A rule that lets only a monitoring namespace's pods reach only the store's metrics ports
@@ -80,7 +86,9 @@ function peerProblems(
     .filter(
       (w) => w.namespace === store.namespace && w !== store && selectorMatches(podSelector, w.podLabels),
     )
-    .filter((w) => !(w.role && config.allowedClients.includes(w.role)))
+    .filter(
+      (w) => !(w.role && config.allowedClients.includes(w.role)) && !isStoreJob(store.role ?? "", w.role),
+    )
     .map((w) => `${w.kind} ${JSON.stringify(w.name)} (role ${w.role ?? "unknown"})`);
 }
 
@@ -176,6 +184,7 @@ function dockerFindings(subjects: Subject[], config: Config): StackFinding[] {
       for (const other of containers) {
         if (other === store || !attachments(other.subject).includes(name)) continue;
         if (isDataStore(other.role) || (other.role && config.allowedClients.includes(other.role))) continue;
+        if (isStoreJob(store.role, other.role)) continue;
         if (other.role && config.dockerMonitoringClients.includes(other.role)) continue;
         findings.push({
           subject: store.subject,

@@ -36,8 +36,9 @@ export const helmStacks = (): Record<string, StackSource> => {
             prometheusScrape: false,
           }),
           "chatapi:admin": JSON.stringify({ clientId: "6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f" }),
-          "chatapi:redis": JSON.stringify({
-            fanoutClusterNodes: ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"],
+          "chatapi:fanoutCluster": JSON.stringify({
+            mode: "external",
+            nodes: ["redis-cluster-0.redis-cluster:6379", "redis-cluster-1.redis-cluster:6379"],
           }),
         },
         secrets: {

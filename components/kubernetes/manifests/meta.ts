@@ -12,7 +12,7 @@ export const objectNames = (plan: DeploymentPlan) => ({
   apiHeadlessService: `${plan.prefix}-api-headless`,
   nginxService: `${plan.prefix}-nginx`,
   gateway: `${plan.prefix}-gateway`,
-  dataStoreService: (role: "postgres" | "redis" | "rabbitmq") => dataStoreHosts[role],
+  dataStoreService: (role: keyof typeof dataStoreHosts) => dataStoreHosts[role],
 });
 
 /**

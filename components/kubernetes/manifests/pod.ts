@@ -108,7 +108,7 @@ function dataVolumes(plan: DeploymentPlan, w: WorkloadPlan, claimTemplates: bool
     const volume = plan.volumes.find((v) => v.name === mount.volume);
     if (!volume) throw new Error(`${w.name} mounts ${mount.volume}, which the plan does not define`);
     mounts.push({ name: volume.name, mountPath: mount.path, readOnly: mount.readOnly });
-    if (claimTemplates && !volume.perInstance) continue; // the StatefulSet's volumeClaimTemplates
+    if (claimTemplates) continue; // the StatefulSet's volumeClaimTemplates
     volumes.push(
       volume.perInstance
         ? { name: volume.name, emptyDir: { sizeLimit: bytesQuantity(volume.sizeBytes) } }

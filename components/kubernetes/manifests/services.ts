@@ -10,13 +10,19 @@ const ports = (w: WorkloadPlan) =>
   w.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: "TCP" }));
 
 export function dataStoreService(plan: DeploymentPlan, w: WorkloadPlan): Service {
-  if (w.role !== "postgres" && w.role !== "redis" && w.role !== "rabbitmq")
+  if (w.role !== "postgres" && w.role !== "redis" && w.role !== "rabbitmq" && w.role !== "redis-cluster")
     throw new Error(`${w.role} is not a data store`);
+  const selector = selectorLabels(plan, w.role);
   return {
     apiVersion: "v1",
     kind: "Service",
     metadata: metadata(plan, objectNames(plan).dataStoreService(w.role), w.labels),
-    spec: { type: "ClusterIP", selector: selectorLabels(plan, w.role), ports: ports(w) },
+    spec:
+      w.role === "redis-cluster"
+        ? // Headless, not-ready pods included: the name resolves to every node, which is how the
+          // nodes find each other and the job that forms the cluster finds them all.
+          { clusterIP: "None", publishNotReadyAddresses: true, selector, ports: ports(w) }
+        : { type: "ClusterIP", selector, ports: ports(w) },
   };
 }
 

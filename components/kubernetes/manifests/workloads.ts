@@ -38,9 +38,10 @@ export function statefulSet(
   refs: ObjectRefs,
   serviceName: string,
 ): k8s.types.input.apps.v1.StatefulSet {
+  // Every plan volume is a claim template: one claim per pod (a per-instance volume is one too).
   const claims = w.mounts
     .map((m) => plan.volumes.find((v) => v.name === m.volume))
-    .filter((v) => v !== undefined && !v.perInstance)
+    .filter((v) => v !== undefined)
     .map((v) => ({
       metadata: { name: v!.name, labels: selectorLabels(plan, w.role) },
       spec: {
@@ -57,7 +58,8 @@ export function statefulSet(
       replicas: w.replicas,
       serviceName,
       revisionHistoryLimit: 5,
-      podManagementPolicy: "OrderedReady",
+      // The cluster's nodes start together: the job forming it waits for all of them.
+      podManagementPolicy: w.role === "redis-cluster" ? "Parallel" : "OrderedReady",
       updateStrategy: { type: "RollingUpdate" },
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       selector: { matchLabels: selectorLabels(plan, w.role) },

@@ -4,6 +4,7 @@
 import { memoryBytes } from "../../config/quantity";
 import type { DependencyPlan, FilePlan, HealthCheckPlan, Role, VolumePlan, WorkloadPlan } from "../types";
 import { type PlanContext, hardened, resourcesFrom, secretFile, tmpfs, workload } from "./common";
+import { fanoutClusterHasPassword, fanoutClusterSeeds } from "./fanout-cluster";
 
 export const APP_USER = "10001:10001";
 export const API_PORT = 8000;
@@ -88,11 +89,7 @@ function appSecretFiles(ctx: PlanContext, role: keyof typeof APP_SECRETS): FileP
   const files: FilePlan[] = [];
   if (needs.has("database")) files.push(secretFile("database_url", "DATABASE_URL_FILE"));
   if (needs.has("redis")) files.push(secretFile("redis_url", "REDIS_URL_FILE"));
-  if (
-    needs.has("redisCluster") &&
-    ctx.settings.redis.fanoutClusterNodes.length > 0 &&
-    ctx.provided.has("redisClusterPassword")
-  )
+  if (needs.has("redisCluster") && fanoutClusterHasPassword(ctx))
     files.push(secretFile("redis_cluster_password", "FANOUT_REDIS_CLUSTER_PASSWORD_FILE"));
   if (needs.has("rabbitmq")) files.push(secretFile("rabbitmq_url", "RABBITMQ_URL_FILE"));
   if (needs.has("secretKey")) files.push(secretFile("secret_key", "SECRET_KEY_FILE"));
@@ -131,9 +128,9 @@ function appWorkload(
 export function apiWorkload(ctx: PlanContext): WorkloadPlan {
   const s = ctx.settings;
   const env: Record<string, string> = { PORT: String(API_PORT) };
-  // Sharded pub/sub on an external Redis Cluster (app/README.md, "Sharded fan-out").
-  if (s.redis.fanoutClusterNodes.length > 0)
-    env.FANOUT_REDIS_CLUSTER_NODES = s.redis.fanoutClusterNodes.join(",");
+  // Sharded pub/sub on a Redis Cluster (app/README.md, "Sharded fan-out").
+  const clusterNodes = fanoutClusterSeeds(s);
+  if (clusterNodes.length > 0) env.FANOUT_REDIS_CLUSTER_NODES = clusterNodes.join(",");
   const mounts = [];
   if (s.app.logFile) {
     // A logs volume per instance (VolumePlan.perInstance): each process rotates its own file.
@@ -159,6 +156,8 @@ export function apiWorkload(ctx: PlanContext): WorkloadPlan {
       ...dataStoreDependencies(ctx, ["postgres", "redis", "rabbitmq"]),
       completed("migrate"),
       completed("bootstrap-admin"),
+      // The in-stack cluster is formed (every slot served) before an instance subscribes.
+      ...(s.fanoutCluster.mode === "container" ? [completed("redis-cluster-init")] : []),
     ],
     // Longer than the WebSocket drain: clients get close code 1001 and reconnect elsewhere.
     stopGracePeriodSeconds: 45,
