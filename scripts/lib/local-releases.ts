@@ -16,6 +16,7 @@ import { type FileLock, acquireFileLock } from "./file-lock";
 import {
   type ComposeStack,
   awaitGate,
+  runJobList,
   composeRun,
   ensureReleaseVolume,
   releaseContainers,
@@ -228,28 +229,56 @@ const STORES_READY_SECONDS = 180;
 
 export async function startStores(ctx: LocalContext, prepared: PreparedRelease): Promise<void> {
   const { compose } = prepared.files.rendered;
-  const stores = new Set<string>();
-  for (const service of Object.values(prepared.record.compose.services))
-    for (const key of Object.keys(service.depends_on ?? {}))
-      if (compose.services[key] && !prepared.record.compose.services[key]) stores.add(key);
-  if (stores.size === 0) return;
+  const stores = storesOfRelease(compose.services, prepared.record.compose.services);
+  if (stores.length === 0) return;
   const stack = composeStack(ctx, prepared.plan, prepared.files);
   const cli = (await findCompose()).compose;
-  ctx.say(`data stores: ${cli.command} -p ${stack.projectName} up -d ${[...stores].join(" ")}`);
-  await composeRun(stack, ["up", "-d", "--no-deps", ...stores]);
+  const [jobs, services] = partition(stores, (key) => compose.services[key]!.restart === "no");
+  ctx.say(`data stores: ${cli.command} -p ${stack.projectName} up -d ${services.join(" ")}`);
+  await composeRun(stack, ["up", "-d", "--no-deps", ...services]);
   // `up -d` does not wait for health (Compose v2 with --no-deps, v1 at all): the release's
   // migration must not start before PostgreSQL answers.
   await awaitGate(
     stack,
-    [...stores].map((key) => compose.services[key]!.container_name),
+    services.map((key) => compose.services[key]!.container_name),
     STORES_READY_SECONDS,
+  );
+  // Their own one-shot jobs (forming the fan-out's Redis Cluster) once they are up.
+  await runJobList(
+    stack,
+    jobs.map((key) => [key, compose.services[key]!]),
   );
 }
 
+/**
+ * The stack's services a release's services wait for, and everything those wait for in turn
+ * (the in-stack Redis Cluster's job waits for its nodes), in the compose file's order.
+ */
+export function storesOfRelease(
+  all: Record<string, { depends_on?: Record<string, unknown> }>,
+  release: Record<string, { depends_on?: Record<string, unknown> }>,
+): string[] {
+  const needed = new Set<string>();
+  const visit = (key: string) => {
+    if (needed.has(key) || release[key] || !all[key]) return;
+    needed.add(key);
+    for (const dependency of Object.keys(all[key]!.depends_on ?? {})) visit(dependency);
+  };
+  for (const service of Object.values(release))
+    for (const key of Object.keys(service.depends_on ?? {})) visit(key);
+  return Object.keys(all).filter((key) => needed.has(key));
+}
+
+const partition = <T>(list: T[], test: (item: T) => boolean): [T[], T[]] => [
+  list.filter(test),
+  list.filter((item) => !test(item)),
+];
+
 /** The stack's own services after the release (nginx, ...): started or updated; leftovers removed. */
 export async function startOwnServices(ctx: LocalContext, prepared: PreparedRelease): Promise<void> {
+  // Not the stack's one-shot jobs: startStores ran them (`up` would start an exited job again).
   const own = Object.entries(prepared.files.rendered.compose.services)
-    .filter(([, s]) => s.labels["chatapi.release"] === undefined)
+    .filter(([, s]) => s.labels["chatapi.release"] === undefined && s.restart !== "no")
     .map(([key]) => key);
   await composeRun(composeStack(ctx, prepared.plan, prepared.files), [
     "up",

@@ -133,7 +133,12 @@ const services = (record: ReleaseRecord) =>
 
 /** Runs a release's one-shot jobs in order; each must exit 0. */
 async function runJobs(stack: ComposeStack, record: ReleaseRecord): Promise<void> {
-  for (const [key, job] of jobs(record)) {
+  await runJobList(stack, jobs(record));
+}
+
+/** Runs one-shot jobs (compose key, service) in order; each must exit 0 within the job timeout. */
+export async function runJobList(stack: ComposeStack, list: [string, ComposeService][]): Promise<void> {
+  for (const [key, job] of list) {
     const started = Date.now();
     await composeRun(stack, ["up", "-d", "--no-deps", key]);
     for (;;) {

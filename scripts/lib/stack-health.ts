@@ -13,6 +13,8 @@ export interface ContainerState {
   startedAt: string;
   /** The release it belongs to (the app's containers). */
   release?: string;
+  /** A one-shot job (the plan gives only jobs the restart policy "no"): done once it exited 0. */
+  job: boolean;
 }
 
 /** The stack's containers (label chatapi.stack), without the never-started files containers. */
@@ -22,11 +24,12 @@ export async function stackContainers(stack: string): Promise<ContainerState[]> 
     .filter(Boolean);
   if (ids.length === 0) return [];
   const format =
-    '{{.Name}}|{{index .Config.Labels "chatapi.role"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}|{{.RestartCount}}|{{.State.StartedAt}}|{{index .Config.Labels "chatapi.release"}}';
+    '{{.Name}}|{{index .Config.Labels "chatapi.role"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}|{{.RestartCount}}|{{.State.StartedAt}}|{{index .Config.Labels "chatapi.release"}}|{{.HostConfig.RestartPolicy.Name}}';
   const lines = (await docker("inspect", "--format", format, ...ids)).split("\n");
   return lines
     .map((line) => {
-      const [name, role, status, health, exitCode, restarts, startedAt, release] = line.split("|");
+      const [name, role, status, health, exitCode, restarts, startedAt, release, restartPolicy] =
+        line.split("|");
       return {
         name: name!.replace(/^\//, ""),
         role: role ?? "",
@@ -36,18 +39,17 @@ export async function stackContainers(stack: string): Promise<ContainerState[]> 
         restarts: Number(restarts),
         startedAt: startedAt ?? "",
         ...(release ? { release } : {}),
+        job: restartPolicy === "no",
       };
     })
     .filter((c) => c.role !== "files" && c.role !== "release-switch")
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const JOB_ROLES = new Set(["migrate", "bootstrap-admin"]);
-
 type Verdict = { done: true; text: string } | { done: false; text: string; failed?: string };
 
 function verdict(c: ContainerState): Verdict {
-  if (JOB_ROLES.has(c.role)) {
+  if (c.job) {
     if (c.status === "exited")
       return c.exitCode === 0
         ? { done: true, text: "completed" }
