@@ -37,6 +37,8 @@ const OPERATION_TIMEOUT_MS = 5000;
 const RESTORE_RETRY_MS = 1000;
 /** Wait before publishing the kept payloads again after a failed publish. */
 const FLUSH_RETRY_MS = 500;
+/** Restores that found a master without a sharded subscriber in a row before the client reconnects. */
+const RECONNECT_AFTER_MISSING_SUBSCRIBER = 10;
 
 export class ShardedRedisFanout implements Fanout {
   private readonly cluster: Cluster;
@@ -59,6 +61,8 @@ export class ShardedRedisFanout implements Fanout {
   /** Each slot's master when the subscriptions were last restored. */
   private slotOwners = "";
   private restoreAgain = false;
+  /** Restores in a row that failed on a master without a sharded subscriber. */
+  private missingSubscriber = 0;
   private restoreTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -187,12 +191,22 @@ export class ShardedRedisFanout implements Fanout {
         await this.restore();
       } while (this.restoreAgain && !this.closed);
     } catch (error) {
-      this.options.logger.warn(
-        { err: (error as Error).message },
-        "redis cluster subscriptions not restored yet; retrying",
-      );
-      if (this.cluster.status === "ready") this.cluster.refreshSlotsCache();
-      this.disrupt((error as Error).message);
+      const message = (error as Error).message;
+      this.options.logger.warn({ err: message }, "redis cluster subscriptions not restored yet; retrying");
+      this.missingSubscriber = /No sharded subscriber/.test(message) ? this.missingSubscriber + 1 : 0;
+      if (this.missingSubscriber >= RECONNECT_AFTER_MISSING_SUBSCRIBER && this.cluster.status === "ready") {
+        // ioredis creates no subscriber for a master that was not in its connection pool when the
+        // slot map changed (every node back on a new address), and never again while the map
+        // stays the same. A reconnect resolves the seed names again and rebuilds every
+        // subscriber; the channels are kept and subscribed again.
+        this.options.logger.warn(
+          { restores: this.missingSubscriber },
+          "redis cluster: a master has no sharded subscriber; reconnecting the client",
+        );
+        this.missingSubscriber = 0;
+        this.cluster.disconnect(true);
+      } else if (this.cluster.status === "ready") this.cluster.refreshSlotsCache();
+      this.disrupt(message);
     } finally {
       this.restoring = false;
     }
@@ -237,6 +251,7 @@ export class ShardedRedisFanout implements Fanout {
     const moved = this.wasLive && owners !== this.slotOwners;
     this.slotOwners = owners;
     const recovered = (this.wasLive && !this.live) || moved;
+    this.missingSubscriber = 0;
     this.setLive(true);
     this.wasLive = true;
     if (recovered) {
