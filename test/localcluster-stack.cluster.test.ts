@@ -6,6 +6,8 @@
 //   2. the smoke check through `kubectl port-forward` to the nginx Service (127.0.0.1 only):
 //      health, client/user/room, two WebSocket clients on different API pods exchanging
 //      messages, TLS verified against the stack's CA;
+//   2c. the fan-out's in-stack Redis Cluster (the one setting added to the stack file) formed,
+//      and re-formed by itself after every node pod was deleted at once;
 //   3. the migration and admin bootstrap Jobs ran once, before any API pod was ready; a second
 //      `pulumi up` changes nothing;
 //   4. a rolling update to a new image tag loses no message for clients that reconnect and
@@ -234,6 +236,20 @@ beforeAll(async () => {
   await project.setConfig("chatapi:kubernetes.namespace", NAMESPACE);
   await project.setConfig("chatapi:kubernetes.kubeconfig", cluster.kubeconfig);
   await project.setConfig("chatapi:kubernetes.context", "chatapi-local");
+  // The one addition to Pulumi.localcluster.yaml: the fan-out on an in-stack Redis Cluster (step
+  // 2c), with requests small enough for its 6 pods beside the stack on 2 CPUs.
+  await project.setConfig("chatapi:fanoutCluster.mode", "container");
+  await project.setConfig("chatapi:fanoutCluster.cpu.request", "10m");
+  await project.setConfig("chatapi:fanoutCluster.memory.request", "16Mi");
+  await project.setConfig("chatapi:fanoutCluster.memory.limit", "128Mi");
+  // Run again (idempotent), as an operator does after turning the cluster on: it adds its password.
+  const again = await project.run(
+    "scripts/engine-stack init (fanoutCluster on)",
+    join(repoRoot, "scripts", "engine-stack"),
+    ["init", "--stack", STACK, "--cwd", project.projectDir],
+  );
+  if (again.exitCode !== 0 || !again.stdout.includes("chatapi:redisClusterPassword: generated"))
+    throw new Error(`scripts/engine-stack init did not add the cluster's password:\n${again.stderr}${again.stdout}`);
   if (process.env.CHATAPI_KIND_APP_IMAGE) await project.setConfig("chatapi:images.app", appImage);
   ca = (await project.pulumi("config get tlsCertificate", ["config", "get", "chatapi:tlsCertificate"]))
     .stdout;
@@ -324,11 +340,14 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
       }
       const statefulSets = recorded("apps/v1:StatefulSet");
       expect(Object.keys(statefulSets).sort()).toEqual(
-        ["postgres", "rabbitmq", "redis"].map((s) => `${PREFIX}-${s}`),
+        ["postgres", "rabbitmq", "redis", "redis-cluster"].map((s) => `${PREFIX}-${s}`),
       );
-      for (const [name, s] of Object.entries(statefulSets)) expect(s.status?.readyReplicas, name).toBe(1);
+      for (const [name, s] of Object.entries(statefulSets))
+        expect(s.status?.readyReplicas, name).toBe(name.endsWith("redis-cluster") ? 6 : 1);
       const jobs = recorded("batch/v1:Job");
-      expect(Object.keys(jobs).sort()).toEqual([`${PREFIX}-bootstrap-admin`, `${PREFIX}-migrate`]);
+      expect(Object.keys(jobs).sort()).toEqual(
+        ["bootstrap-admin", "migrate", "redis-cluster-init"].map((j) => `${PREFIX}-${j}`),
+      );
       for (const [name, j] of Object.entries(jobs)) expect(j.status?.succeeded, name).toBe(1);
 
       // With autoscaling the Deployment has no replicas field (the HPA owns the count), so it
@@ -564,6 +583,91 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
       console.log(`the stack's own certificate served again after ${back.toFixed(0)} s`);
     },
     5 * MINUTE,
+  );
+
+  it(
+    "2c. the fan-out's Redis Cluster (fanoutCluster.mode container): formed by its Job with 3 masters; every node pod deleted at once comes back on new addresses, re-forms it by itself, and messages cross API pods again",
+    async () => {
+      const nodeNames = [0, 1, 2, 3, 4, 5].map((i) => `${PREFIX}-redis-cluster-${i}`);
+      const cli = (podName: string, ...args: string[]) =>
+        cluster.run([
+          "exec",
+          "-n",
+          NAMESPACE,
+          podName,
+          "--",
+          "sh",
+          "-c",
+          `REDISCLI_AUTH="$(cat /run/secrets/redis_cluster_password)" redis-cli ${args.join(" ")}`,
+        ]);
+      const infoOf = async (podName: string) =>
+        Object.fromEntries(
+          (await cli(podName, "cluster", "info"))
+            .split("\n")
+            .map((line) => line.trim().split(":"))
+            .filter((kv) => kv.length === 2),
+        ) as Record<string, string>;
+      const formed = async () => {
+        for (const podName of nodeNames) {
+          const info = await infoOf(podName);
+          if (
+            info.cluster_state !== "ok" ||
+            info.cluster_known_nodes !== "6" ||
+            info.cluster_slots_ok !== "16384"
+          )
+            return false;
+          if (/fail|noaddr|handshake|disconnected/.test(await cli(podName, "cluster", "nodes"))) return false;
+        }
+        return true;
+      };
+      expect(await jobOutcome(`${PREFIX}-redis-cluster-init`)).toBe("complete");
+      expect(await formed()).toBe(true);
+      expect(await infoOf(nodeNames[0]!)).toMatchObject({ cluster_size: "3", cluster_known_nodes: "6" });
+      const addresses = async () =>
+        (await pods("redis-cluster")).map((p) => (p.status as { podIP?: string }).podIP).sort();
+      const before = await addresses();
+      expect(before).toHaveLength(6);
+
+      await cluster.run(["delete", "pods", "-n", NAMESPACE, "-l", label("redis-cluster"), "--wait=true"], {
+        timeoutMs: 3 * MINUTE,
+      });
+      const deleted = Date.now();
+      await waitFor(
+        "6 new node pods running",
+        async () => {
+          const now = await pods("redis-cluster");
+          return now.length === 6 && now.every((p) => p.status.phase === "Running");
+        },
+        3 * MINUTE,
+        1000,
+      );
+      await waitFor("the cluster re-formed by itself", formed, 3 * MINUTE, 2000);
+      const after = await addresses();
+      note(
+        `Redis Cluster re-formed ${((Date.now() - deleted) / 1000).toFixed(0)} s after its 6 pods were deleted (addresses ${before.join(",")} -> ${after.join(",")})`,
+      );
+      expect(after).not.toEqual(before);
+
+      // The API's cluster client found the new nodes: a message still crosses from alice's pod to bob's.
+      const [alice, bob] = sockets;
+      const room = String(alice!.frames.find((f) => f.type === "subscribed")!.room_id);
+      await waitFor(
+        "a message across API pods through the re-formed cluster",
+        async () => {
+          const id = `after-reform-${Date.now()}`;
+          alice!.send({ type: "send", room_id: room, body: id, client_msg_id: id });
+          await alice!.waitFor((f) => f.type === "ack" && f.client_msg_id === id, 10_000);
+          await bob!.waitFor(
+            (f) => f.type === "message" && (f.message as { body: string }).body === id,
+            10_000,
+          );
+          return true;
+        },
+        2 * MINUTE,
+        1000,
+      );
+    },
+    10 * MINUTE,
   );
 
   it(
@@ -804,6 +908,7 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
         [
           `${PREFIX}-backups`,
           ...["postgres", "rabbitmq", "redis"].map((s) => `${s}-data-${PREFIX}-${s}-0`),
+          ...[0, 1, 2, 3, 4, 5].map((i) => `redis-cluster-data-${PREFIX}-redis-cluster-${i}`),
         ].sort(),
       );
 

@@ -62,12 +62,41 @@ const ipOf = async (container: string) =>
 async function healthy(): Promise<boolean> {
   for (const node of NODES) {
     const i = await info(node);
-    if (i.cluster_state !== "ok" || i.cluster_known_nodes !== "6" || i.cluster_slots_ok !== "16384") return false;
+    if (i.cluster_state !== "ok" || i.cluster_known_nodes !== "6" || i.cluster_slots_ok !== "16384")
+      return false;
     const nodes = await clusterNodes(node);
-    if (nodes.some((n) => n.flags.some((f) => /fail|noaddr|handshake/.test(f)) || n.linkState !== "connected"))
+    if (
+      nodes.some((n) => n.flags.some((f) => /fail|noaddr|handshake/.test(f)) || n.linkState !== "connected")
+    )
       return false;
   }
   return true;
+}
+
+/** Both API instances answer /health/ready (its fan-out check goes through every shard). */
+async function apisReady(): Promise<boolean> {
+  for (const index of [1, 2]) {
+    const api = await instanceContainer(stack, "api", index);
+    const probe = await run(
+      "docker",
+      [
+        "exec",
+        api,
+        "node",
+        "-e",
+        "fetch('http://127.0.0.1:8000/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+      ],
+      { reject: false },
+    );
+    if (probe.exitCode !== 0) return false;
+  }
+  return true;
+}
+
+/** Waits (bounded) for the API instances to be ready again; prints how long it took. */
+async function apisRecover(after: string, since: number): Promise<void> {
+  await waitFor(`both API instances ready again after ${after}`, apisReady, 120_000, 1000);
+  console.log(`API instances ready ${((Date.now() - since) / 1000).toFixed(1)} s after ${after}`);
 }
 
 const smoke = () =>
@@ -109,7 +138,9 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
     expect(await docker("logs", form!.name)).toContain("Redis Cluster ok: 6 nodes, every slot served");
     const i = await info(NODES[0]!);
     expect(i).toMatchObject({ cluster_state: "ok", cluster_size: "3", cluster_known_nodes: "6" });
-    const roles = (await clusterNodes(NODES[0]!)).map((n) => (n.flags.includes("master") ? "master" : "replica"));
+    const roles = (await clusterNodes(NODES[0]!)).map((n) =>
+      n.flags.includes("master") ? "master" : "replica",
+    );
     expect(roles.filter((r) => r === "master")).toHaveLength(3);
     expect(roles.filter((r) => r === "replica")).toHaveLength(3);
   });
@@ -127,12 +158,23 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
       for (const line of (await cli(node, "client", "list")).split("\n"))
         if (/ sub=0 .*ssub=[1-9]|ssub=[1-9]/.test(line)) names.add(/ name=(\S*)/.exec(line)?.[1] ?? "");
     const instances = [...names].map((n) => n.replace(/^.*chatapi-fanout:/, ""));
-    expect(instances.some((n) => /api-[0-9a-f]{8}-1$|api-1$/.test(n)), [...names].join()).toBe(true);
-    expect(instances.some((n) => /api-[0-9a-f]{8}-2$|api-2$/.test(n)), [...names].join()).toBe(true);
+    expect(
+      instances.some((n) => /api-[0-9a-f]{8}-1$|api-1$/.test(n)),
+      [...names].join(),
+    ).toBe(true);
+    expect(
+      instances.some((n) => /api-[0-9a-f]{8}-2$|api-2$/.test(n)),
+      [...names].join(),
+    ).toBe(true);
     const password = await docker("exec", NODES[0]!, "cat", "/run/secrets/redis_cluster_password");
     expect(password).toMatch(/^[A-Za-z0-9._~-]{32}$/);
     for (const container of [...NODES, ...api, `${prefix}-redis-cluster-init`]) {
-      const config = await docker("inspect", "-f", "{{json .Config.Env}} {{json .Config.Cmd}} {{json .Args}}", container);
+      const config = await docker(
+        "inspect",
+        "-f",
+        "{{json .Config.Env}} {{json .Config.Cmd}} {{json .Args}}",
+        container,
+      );
       expect(config, container).not.toContain(password);
     }
   });
@@ -142,11 +184,22 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
     await docker("stop", "-t", "5", ...NODES);
     // Hold two of the freed addresses, then start the nodes in the reverse order: Docker hands
     // them addresses other than their nodes.conf says.
-    const network = `${prefix}-backend`;
+    const network = `${prefix}-fanout`;
     const holders = [];
     for (const n of [1, 2])
       holders.push(
-        await docker("run", "-d", "--rm", "--network", network, "--name", `${prefix}-holder-${n}`, "chatapi-local/redis:7", "sleep", "300"),
+        await docker(
+          "run",
+          "-d",
+          "--rm",
+          "--network",
+          network,
+          "--name",
+          `${prefix}-holder-${n}`,
+          "chatapi-local/redis:7",
+          "sleep",
+          "300",
+        ),
       );
     try {
       for (const node of [...NODES].reverse()) await docker("start", node);
@@ -155,36 +208,52 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
       expect(moved.length, `addresses before ${before.join()} after ${after.join()}`).toBeGreaterThan(0);
       const started = Date.now();
       await waitFor("the cluster re-formed on the new addresses", healthy, 120_000, 1000);
-      console.log(`re-formed in ${((Date.now() - started) / 1000).toFixed(1)} s after ${moved.length} of 6 nodes moved`);
+      console.log(
+        `re-formed in ${((Date.now() - started) / 1000).toFixed(1)} s after ${moved.length} of 6 nodes moved`,
+      );
+      await apisRecover("every node moved", started);
     } finally {
       await docker("rm", "-f", ...holders.map((_, i) => `${prefix}-holder-${i + 1}`)).catch(() => "");
     }
     const result = await smoke();
     expect(result.exitCode, result.all).toBe(0);
-  });
+  }, 300_000);
 
   it("a master killed: its replica takes over, the smoke check passes, and the old master rejoins as a replica", async () => {
     const nodes = await clusterNodes(NODES[0]!);
     const masterIp = nodes.find((n) => n.flags.includes("master"))!.ip;
     const ips = await Promise.all(NODES.map(ipOf));
     const master = NODES[ips.indexOf(masterIp!)]!;
+    const masterId = nodes.find((n) => n.ip === masterIp)!.id;
     const survivor = NODES.find((n) => n !== master)!;
     await docker("kill", master);
+    const killed = Date.now();
     await waitFor(
-      "a replica promoted and every slot served",
+      "the killed master marked failed, its replica promoted, every slot served",
       async () => {
         const i = await info(survivor);
-        return i.cluster_state === "ok" && i.cluster_slots_ok === "16384" && (await clusterNodes(survivor)).filter((n) => n.flags.includes("master") && !n.flags.some((f) => f.includes("fail"))).length === 3;
+        const view = await clusterNodes(survivor);
+        return (
+          i.cluster_state === "ok" &&
+          i.cluster_slots_ok === "16384" &&
+          view.find((n) => n.id === masterId)!.flags.includes("fail") &&
+          view.filter((n) => n.flags.includes("master") && !n.flags.some((f) => f.includes("fail")))
+            .length === 3
+        );
       },
       60_000,
       500,
     );
+    console.log(
+      `replica promoted ${((Date.now() - killed) / 1000).toFixed(1)} s after the master was killed`,
+    );
+    await apisRecover("the master was killed", killed);
     const result = await smoke();
     expect(result.exitCode, result.all).toBe(0);
     await docker("start", master);
     await waitFor("the old master back in the cluster", healthy, 120_000, 1000);
     expect((await clusterNodes(master)).find((n) => n.flags.includes("myself"))!.flags).toContain("slave");
-  });
+  }, 300_000);
 
   it("a second up keeps the cluster: the job finds it formed", async () => {
     const ids = (await clusterNodes(NODES[0]!)).map((n) => n.id).sort();
@@ -193,5 +262,5 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
     expect(await docker("logs", `${prefix}-redis-cluster-init`)).toContain("the cluster is formed already");
     expect((await clusterNodes(NODES[0]!)).map((n) => n.id).sort()).toEqual(ids);
     expect(await healthy()).toBe(true);
-  });
+  }, 600_000);
 });
