@@ -228,6 +228,7 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
     const survivor = NODES.find((n) => n !== master)!;
     await docker("kill", master);
     const killed = Date.now();
+    // On failure, what the survivor saw says why.
     await waitFor(
       "the killed master marked failed, its replica promoted, every slot served",
       async () => {
@@ -243,7 +244,10 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
       },
       60_000,
       500,
-    );
+    ).catch(async (error: Error) => {
+      const view = await cli(survivor, "cluster", "nodes");
+      throw new Error(`${error.message}; killed ${master} (${masterId}); ${survivor} sees:\n${view}`);
+    });
     console.log(
       `replica promoted ${((Date.now() - killed) / 1000).toFixed(1)} s after the master was killed`,
     );

@@ -37,11 +37,14 @@ const OPERATION_TIMEOUT_MS = 5000;
 const RESTORE_RETRY_MS = 1000;
 /** Wait before publishing the kept payloads again after a failed publish. */
 const FLUSH_RETRY_MS = 500;
-/** Restores that found a master without a sharded subscriber in a row before the client reconnects. */
-const RECONNECT_AFTER_MISSING_SUBSCRIBER = 10;
+/**
+ * Failed restores in a row (one a second) after which the client is replaced: the ioredis client
+ * can get stuck in two ways (see replaceClient) that only a new client gets out of.
+ */
+const REPLACE_AFTER = { missingSubscriber: 10, notReady: 30 };
 
 export class ShardedRedisFanout implements Fanout {
-  private readonly cluster: Cluster;
+  private cluster: Cluster;
   private handlers: FanoutHandlers | undefined;
   private readonly rooms = new Set<string>();
   /** Rooms whose SSUBSCRIBE failed: the next restore subscribes them. */
@@ -61,8 +64,9 @@ export class ShardedRedisFanout implements Fanout {
   /** Each slot's master when the subscriptions were last restored. */
   private slotOwners = "";
   private restoreAgain = false;
-  /** Restores in a row that failed on a master without a sharded subscriber. */
+  /** Restores in a row that failed on a master without a sharded subscriber / with the client not ready. */
   private missingSubscriber = 0;
+  private notReady = 0;
   private restoreTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -70,7 +74,13 @@ export class ShardedRedisFanout implements Fanout {
   constructor(private readonly options: ShardedRedisFanoutOptions) {
     this.roomPrefix = `${options.prefix}room:`;
     this.probePrefix = `${options.prefix}probe:${randomUUID()}:`;
-    this.cluster = new Cluster(options.nodes, {
+    this.cluster = this.createClient();
+  }
+
+  /** An ioredis Cluster client with this fan-out's handlers (events of a replaced client are ignored). */
+  private createClient(): Cluster {
+    const { options } = this;
+    const cluster = new Cluster(options.nodes, {
       lazyConnect: true,
       shardedSubscribers: true,
       // While the cluster or a shard is unreachable a publish fails at once and is kept (see
@@ -85,18 +95,45 @@ export class ShardedRedisFanout implements Fanout {
       },
     });
     const { logger } = options;
-    this.cluster.on("smessageBuffer", (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
+    const on = <A extends unknown[]>(event: string, handler: (...args: A) => void) =>
+      cluster.on(event, (...args: unknown[]) => {
+        if (cluster === this.cluster) handler(...(args as A));
+      });
+    on("smessageBuffer", (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
     // A master's connection ended (killed, failed over) or a subscriber was replaced.
-    this.cluster.on("-node", (_redis: unknown, key: string) => {
+    on("-node", (_redis: unknown, key: string) => {
       if (this.probeChannels.has(key)) this.disrupt(`master ${key} lost`);
     });
-    this.cluster.on("-subscriber", () => this.disrupt("a shard subscriber was replaced"));
-    this.cluster.on("close", () => this.disrupt("the cluster connection closed"));
-    this.cluster.on("subscribersReady", () => this.scheduleRestore(0));
-    this.cluster.on("nodeError", (error: Error, key: string) =>
+    on("-subscriber", () => this.disrupt("a shard subscriber was replaced"));
+    on("close", () => this.disrupt("the cluster connection closed"));
+    on("subscribersReady", () => this.scheduleRestore(0));
+    on("nodeError", (error: Error, key: string) =>
       logger.warn({ err: error.message, node: key }, "redis cluster subscriber error"),
     );
-    this.cluster.on("error", (error: Error) => logger.warn({ err: error.message }, "redis cluster error"));
+    cluster.on("error", (error: Error) => {
+      if (cluster === this.cluster) logger.warn({ err: error.message }, "redis cluster error");
+    });
+    return cluster;
+  }
+
+  /**
+   * A new client in place of a stuck one. Seen with every node of a cluster back on new
+   * addresses: ioredis created no subscriber for a master missing from its connection pool when
+   * the slot map changed, and never again while the map stayed the same, not even after a
+   * reconnect (the new map equalled the remembered one); or its status stayed "disconnecting"
+   * (no close event, so no reconnect). A new client builds its subscribers from a fresh slot
+   * map, as at start; every room is subscribed again and the hub re-reads PostgreSQL.
+   */
+  private replaceClient(): void {
+    const old = this.cluster;
+    this.cluster = this.createClient();
+    old.disconnect();
+    for (const roomId of this.rooms) this.unconfirmed.add(roomId);
+    this.subscribedProbes.clear();
+    this.probeChannels = new Map();
+    this.cluster.connect().catch((error: Error) => {
+      this.options.logger.warn({ err: error.message }, "redis cluster: the new client did not connect yet");
+    });
   }
 
   /** Connects; resolves when every shard's subscription delivers (rejects after 10 s). */
@@ -193,19 +230,22 @@ export class ShardedRedisFanout implements Fanout {
     } catch (error) {
       const message = (error as Error).message;
       this.options.logger.warn({ err: message }, "redis cluster subscriptions not restored yet; retrying");
-      this.missingSubscriber = /No sharded subscriber/.test(message) ? this.missingSubscriber + 1 : 0;
-      if (this.missingSubscriber >= RECONNECT_AFTER_MISSING_SUBSCRIBER && this.cluster.status === "ready") {
-        // ioredis creates no subscriber for a master that was not in its connection pool when the
-        // slot map changed (every node back on a new address), and never again while the map
-        // stays the same. A reconnect resolves the seed names again and rebuilds every
-        // subscriber; the channels are kept and subscribed again.
+      const ready = this.cluster.status === "ready";
+      this.missingSubscriber =
+        ready && /No sharded subscriber/.test(message) ? this.missingSubscriber + 1 : 0;
+      this.notReady = ready ? 0 : this.notReady + 1;
+      if (
+        this.missingSubscriber >= REPLACE_AFTER.missingSubscriber ||
+        this.notReady >= REPLACE_AFTER.notReady
+      ) {
         this.options.logger.warn(
-          { restores: this.missingSubscriber },
-          "redis cluster: a master has no sharded subscriber; reconnecting the client",
+          { missingSubscriber: this.missingSubscriber, notReady: this.notReady, status: this.cluster.status },
+          "redis cluster: the client is stuck; replacing it",
         );
         this.missingSubscriber = 0;
-        this.cluster.disconnect(true);
-      } else if (this.cluster.status === "ready") this.cluster.refreshSlotsCache();
+        this.notReady = 0;
+        this.replaceClient();
+      } else if (ready) this.cluster.refreshSlotsCache();
       this.disrupt(message);
     } finally {
       this.restoring = false;
@@ -252,6 +292,7 @@ export class ShardedRedisFanout implements Fanout {
     this.slotOwners = owners;
     const recovered = (this.wasLive && !this.live) || moved;
     this.missingSubscriber = 0;
+    this.notReady = 0;
     this.setLive(true);
     this.wasLive = true;
     if (recovered) {
