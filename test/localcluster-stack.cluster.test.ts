@@ -249,7 +249,9 @@ beforeAll(async () => {
     ["init", "--stack", STACK, "--cwd", project.projectDir],
   );
   if (again.exitCode !== 0 || !again.stdout.includes("chatapi:redisClusterPassword: generated"))
-    throw new Error(`scripts/engine-stack init did not add the cluster's password:\n${again.stderr}${again.stdout}`);
+    throw new Error(
+      `scripts/engine-stack init did not add the cluster's password:\n${again.stderr}${again.stdout}`,
+    );
   if (process.env.CHATAPI_KIND_APP_IMAGE) await project.setConfig("chatapi:images.app", appImage);
   ca = (await project.pulumi("config get tlsCertificate", ["config", "get", "chatapi:tlsCertificate"]))
     .stdout;
