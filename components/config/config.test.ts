@@ -1,5 +1,6 @@
 // Stack config validation: the shipped stack files pass; each bad config fails with a message
 // that names the key, says what was expected and shows the value (secrets as [secret]).
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../test/support/paths";
 import { type TlsFixture, makeCertificate } from "../../test/support/tls-fixture";
@@ -229,7 +230,7 @@ const badCases: BadCase[] = [
   {
     name: "a fan-out cluster password without a cluster",
     changes: () => ({}),
-    secrets: () => ({ "chatapi:redisClusterPassword": "hunter2-cluster-pw" }),
+    secrets: () => ({ "chatapi:redisClusterPassword": randomBytes(12).toString("hex") }),
     expect: [
       'chatapi:redisClusterPassword: is set but chatapi:fanoutCluster.mode is "off" (it would be ignored); expected remove it, or set chatapi:fanoutCluster.mode to "container" or "external"; got [secret]',
     ],
