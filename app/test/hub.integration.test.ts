@@ -270,6 +270,34 @@ describe("Hub", () => {
     expect(removed.frames.at(-1)).toEqual({ type: "unsubscribed", room_id: roomId, reason: "removed" });
   });
 
+  it("holds live messages from the moment the fan-out's subscription is lost, not only after it is back", async () => {
+    const { fanout, hub, roomId, send } = await setup();
+    const other = await upsertUser(pool, actor.clientId, {
+      external_id: `cut-${roomId}`,
+      display_name: "C",
+    });
+    const member = { userId: other.user.id, clientId: actor.clientId };
+    await addMember(pool, actor, roomId, member.userId);
+    const removed = new FakeRecipient(member.userId);
+    const stays = new FakeRecipient(actor.userId);
+    await hub.subscribe(removed, member, roomId);
+    await hub.subscribe(stays, actor, roomId);
+    fanout.scripted.onInterrupted(); // the subscriber connection closed
+    await removeMember(pool, actor, roomId, member.userId); // its kick is lost meanwhile
+    hub.publish(encodeMessage(await send("this instance's own, during the outage"))); // seq 1
+    await send("another instance's, its publish lost"); // seq 2
+    // The re-subscribe is active before the fan-out reports it back: a message arrives first.
+    fanout.arrive(await send("arrives before the fan-out's resync")); // seq 3: reveals the gap
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(removed.seqs()).toEqual([]);
+    expect(stays.seqs()).toEqual([]);
+    fanout.scripted.onResync();
+    await until(() => stays.seqs().length === 3);
+    expect(stays.seqs()).toEqual([1, 2, 3]);
+    expect(removed.seqs()).toEqual([]);
+    expect(removed.frames.at(-1)).toEqual({ type: "unsubscribed", room_id: roomId, reason: "removed" });
+  });
+
   it("a subscriber gets a message whose publish was lost even when nothing else is ever sent", async () => {
     const { hub, roomId, send } = await setup();
     const first = new FakeRecipient(actor.userId);

@@ -28,6 +28,7 @@ describe("RedisFanout.publish", () => {
     const arrived: string[] = [];
     subscriber.setHandlers({
       onMessage: (roomId, payload) => arrived.push(`${roomId} ${payload.toString()}`),
+      onInterrupted: () => undefined,
       onResync: () => undefined,
     });
     await subscriber.subscribe("room-1");
@@ -47,6 +48,7 @@ describe("RedisFanout while its publisher reconnects", () => {
     const arrived: string[] = [];
     subscriber.setHandlers({
       onMessage: (roomId, payload) => arrived.push(`${roomId} ${payload.toString()}`),
+      onInterrupted: () => undefined,
       onResync: () => undefined,
     });
     await subscriber.subscribe("room-2");
@@ -60,5 +62,24 @@ describe("RedisFanout while its publisher reconnects", () => {
     publisher.publish("room-2", Buffer.from("M6 six")); // stands in for M5 (gap detection reads it)
     for (let i = 0; i < 300 && arrived.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
     expect(arrived).toEqual(["room-2 Kuser-a", "room-2 Kuser-b", "room-2 M6 six"]);
+  });
+});
+
+describe("RedisFanout when its subscriber connection is killed", () => {
+  it("tells the hub at once (interrupted), re-subscribes, then asks it to resync", async () => {
+    const events: string[] = [];
+    subscriber.setHandlers({
+      onMessage: (roomId, payload) => events.push(`message ${roomId} ${payload.toString()}`),
+      onInterrupted: () => events.push("interrupted"),
+      onResync: () => events.push("resync"),
+    });
+    await subscriber.subscribe("room-3");
+    const sub = (subscriber as unknown as { sub: Redis }).sub;
+    sub.disconnect(true); // as CLIENT KILL TYPE pubsub does; ioredis reconnects by itself
+    for (let i = 0; i < 300 && !events.includes("resync"); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(["interrupted", "resync"]);
+    publisher.publish("room-3", Buffer.from("M1 after"));
+    for (let i = 0; i < 300 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(["interrupted", "resync", "message room-3 M1 after"]);
   });
 });

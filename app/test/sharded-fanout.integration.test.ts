@@ -4,6 +4,7 @@
 // subscribes only to its own rooms, a dropped subscriber connection makes the hub re-read, and
 // payloads published while a master fails over are kept and published once its replica took over.
 import calculateSlot from "cluster-key-slot";
+import type { Cluster } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShardedRedisFanout, type ShardedRedisFanoutOptions } from "../src/infra/sharded-redis-fanout.js";
@@ -37,12 +38,14 @@ async function startFanout(
 
 function collect(fanout: ShardedRedisFanout) {
   const arrived: string[] = [];
-  let resyncs = 0;
+  /** "interrupted" and "resync", in the order the fan-out reported them. */
+  const events: string[] = [];
   fanout.setHandlers({
     onMessage: (roomId, payload) => arrived.push(`${roomId} ${payload.toString()}`),
-    onResync: () => resyncs++,
+    onInterrupted: () => events.push("interrupted"),
+    onResync: () => events.push("resync"),
   });
-  return { arrived, resyncs: () => resyncs };
+  return { arrived, events, resyncs: () => events.filter((e) => e === "resync").length };
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
@@ -161,9 +164,31 @@ describe("ShardedRedisFanout on a 3-master Redis Cluster", () => {
     await cluster.cli(owner, "CLIENT", "KILL", "ID", id!);
     await until("B re-read after its subscription came back", () => onB.resyncs() >= 1, 30_000);
     expect(changes).toEqual([true, false, true]);
+    // The hub held live delivery from the drop on (kicks may have been lost), not from the resync.
+    expect(onB.events[0]).toBe("interrupted");
+    expect(onB.events.at(-1)).toBe("resync");
     await expect(b.check(5000)).resolves.toBeUndefined();
     a.publish(room, Buffer.from("M1 after"));
     await until("M1 on B", () => onB.arrived.includes(`${room} M1 after`));
+  });
+
+  it("subscriptions lost without any event: three failed readiness probes make it subscribe everything again and re-read", async () => {
+    const b = await startFanout("silent-b");
+    const onB = collect(b);
+    const a = await startFanout("silent-a");
+    collect(a);
+    const room = `silent-${roomId(2)}`;
+    await b.subscribe(room);
+    // Behind the fan-out's back: its client drops every sharded subscription (probes and room).
+    const client = (b as unknown as { cluster: Cluster }).cluster;
+    const probes = [...(b as unknown as { subscribedProbes: Set<string> }).subscribedProbes];
+    for (const channel of [...probes, `${prefix}room:${room}`]) await client.sunsubscribe(channel);
+    for (let i = 1; i <= 3; i++) await expect(b.check(500), `probe ${i}`).rejects.toThrow(/did not deliver/);
+    expect(onB.events).toEqual(["interrupted"]);
+    await until("B restored and re-read", () => onB.resyncs() === 1, 30_000);
+    await expect(b.check(5000)).resolves.toBeUndefined();
+    a.publish(room, Buffer.from("M1 after the restore"));
+    await until("M1 on B", () => onB.arrived.includes(`${room} M1 after the restore`));
   });
 
   it("payloads published while a master fails over are kept, then published to its promoted replica", async () => {

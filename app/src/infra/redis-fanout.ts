@@ -53,7 +53,7 @@ export class RedisFanout implements Fanout {
     });
     this.sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
     this.sub.on("ready", () => void this.onSubscriberReady());
-    this.sub.on("close", () => this.setLive(false));
+    this.sub.on("close", () => this.onSubscriberClosed());
     this.sub.on("error", (error: Error) =>
       options.logger.warn({ err: error.message }, "redis subscriber error"),
     );
@@ -152,6 +152,12 @@ export class RedisFanout implements Fanout {
       this.handlers?.onResync();
     }
     this.subscriberWasReady = true;
+  }
+
+  /** Until the re-subscribe and the hub's resync, kicks published meanwhile are lost. */
+  private onSubscriberClosed(): void {
+    this.setLive(false);
+    if (this.subscriberWasReady && !this.closed) this.handlers?.onInterrupted();
   }
 
   private setLive(live: boolean): void {

@@ -39,9 +39,12 @@ const RESTORE_RETRY_MS = 1000;
 const FLUSH_RETRY_MS = 500;
 /**
  * Failed restores in a row (one a second) after which the client is replaced: the ioredis client
- * can get stuck in two ways (see replaceClient) that only a new client gets out of.
+ * can get stuck in two known ways (see replaceClient) that only a new client gets out of; after
+ * `any` failures of whatever kind it is replaced too (a way of getting stuck not seen yet).
  */
-const REPLACE_AFTER = { missingSubscriber: 10, notReady: 30 };
+const REPLACE_AFTER = { missingSubscriber: 10, notReady: 30, any: 45 };
+/** Failed readiness probes in a row, while live, after which the subscriptions are restored. */
+const CHECKS_BEFORE_RESTORE = 3;
 
 export class ShardedRedisFanout implements Fanout {
   private cluster: Cluster;
@@ -64,9 +67,12 @@ export class ShardedRedisFanout implements Fanout {
   /** Each slot's master when the subscriptions were last restored. */
   private slotOwners = "";
   private restoreAgain = false;
-  /** Restores in a row that failed on a master without a sharded subscriber / with the client not ready. */
+  /** Restores in a row that failed on a master without a sharded subscriber / with the client not ready / at all. */
   private missingSubscriber = 0;
   private notReady = 0;
+  private failedRestores = 0;
+  /** Readiness probes in a row that failed while the fan-out counted as live. */
+  private failedChecks = 0;
   private restoreTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -180,7 +186,22 @@ export class ShardedRedisFanout implements Fanout {
   /** A round trip through every shard: publish on each master's probe channel, see each arrive. */
   async check(timeoutMs: number): Promise<void> {
     if (!this.live) throw new Error("a Redis Cluster shard subscription is down");
-    await this.probeEveryShard(timeoutMs);
+    try {
+      await this.probeEveryShard(timeoutMs);
+      this.failedChecks = 0;
+    } catch (error) {
+      // Live, yet a shard does not deliver: a subscription was lost without an event saying so.
+      // A few in a row (not one slow probe) start a restore, as an interruption would.
+      if (++this.failedChecks >= CHECKS_BEFORE_RESTORE) {
+        this.failedChecks = 0;
+        // Which subscription was lost is unknown: every probe and room is subscribed again
+        // (SSUBSCRIBE of a channel already subscribed changes nothing).
+        for (const roomId of this.rooms) this.unconfirmed.add(roomId);
+        this.subscribedProbes.clear();
+        this.disrupt(`the readiness probe failed ${CHECKS_BEFORE_RESTORE} times in a row`);
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -206,6 +227,8 @@ export class ShardedRedisFanout implements Fanout {
     this.generation++;
     if (this.live) this.options.logger.warn({ reason }, "redis cluster subscription interrupted");
     this.setLive(false);
+    // The restore that follows resyncs only when the fan-out had been live (see restore).
+    if (this.wasLive) this.handlers?.onInterrupted();
     this.scheduleRestore(RESTORE_RETRY_MS);
   }
 
@@ -234,16 +257,24 @@ export class ShardedRedisFanout implements Fanout {
       this.missingSubscriber =
         ready && /No sharded subscriber/.test(message) ? this.missingSubscriber + 1 : 0;
       this.notReady = ready ? 0 : this.notReady + 1;
+      this.failedRestores++;
       if (
         this.missingSubscriber >= REPLACE_AFTER.missingSubscriber ||
-        this.notReady >= REPLACE_AFTER.notReady
+        this.notReady >= REPLACE_AFTER.notReady ||
+        this.failedRestores >= REPLACE_AFTER.any
       ) {
         this.options.logger.warn(
-          { missingSubscriber: this.missingSubscriber, notReady: this.notReady, status: this.cluster.status },
+          {
+            missingSubscriber: this.missingSubscriber,
+            notReady: this.notReady,
+            failedRestores: this.failedRestores,
+            status: this.cluster.status,
+          },
           "redis cluster: the client is stuck; replacing it",
         );
         this.missingSubscriber = 0;
         this.notReady = 0;
+        this.failedRestores = 0;
         this.replaceClient();
       } else if (ready) this.cluster.refreshSlotsCache();
       this.disrupt(message);
@@ -293,6 +324,7 @@ export class ShardedRedisFanout implements Fanout {
     const recovered = (this.wasLive && !this.live) || moved;
     this.missingSubscriber = 0;
     this.notReady = 0;
+    this.failedRestores = 0;
     this.setLive(true);
     this.wasLive = true;
     if (recovered) {

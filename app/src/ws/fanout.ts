@@ -4,6 +4,11 @@
 export interface FanoutHandlers {
   /** A payload published for a room by any instance (this one included). */
   onMessage(roomId: string, payload: Buffer): void;
+  /**
+   * The subscription stopped delivering (its connection closed): messages and kicks published
+   * from now until the next onResync may be lost.
+   */
+  onInterrupted(): void;
   /** The transport lost messages (e.g. Redis reconnected): the hub must re-read from PostgreSQL. */
   onResync(): void;
 }
@@ -51,6 +56,10 @@ export class MemoryFanout implements Fanout {
   }
   isSubscribed(roomId: string): boolean {
     return this.rooms.has(roomId);
+  }
+  /** Simulates a lost connection. */
+  interrupt(): void {
+    this.handlers?.onInterrupted();
   }
   /** Simulates a transport reconnect. */
   resync(): void {

@@ -92,8 +92,9 @@ export class Hub {
   private readonly byRecipient = new Map<Recipient, Map<string, Cursor>>();
   private readonly pendingSubscribes = new Set<PendingSubscribe>();
   /**
-   * After a fan-out reconnect, until memberships are read again: live messages wait in their
-   * stream's pending set (a kick may have been lost, so a cursor may belong to a removed member).
+   * From the moment the fan-out's subscription is lost until memberships are read again after
+   * it is back: live messages wait in their stream's pending set (a kick may have been lost, so
+   * a cursor may belong to a removed member).
    */
   private holdLive = false;
   private resyncGeneration = 0;
@@ -105,6 +106,7 @@ export class Hub {
     this.releaseAfterMs = options.releaseAfterMs ?? 30_000;
     options.fanout.setHandlers({
       onMessage: (roomId, payload) => this.onFanoutPayload(roomId, payload),
+      onInterrupted: () => this.holdUntilResync(),
       onResync: () => this.resyncAll(),
     });
   }
@@ -369,6 +371,16 @@ export class Hub {
     stream.head = Math.max(stream.head, rows[0]?.last_seq ?? 0);
     stream.initialised = true;
     this.drainPending(stream);
+  }
+
+  /**
+   * Kicks may be lost from now on: nothing is delivered live (not even this instance's own
+   * messages) until the fan-out is back and memberships are read again (resyncAll). A membership
+   * read still in flight from an earlier reconnect no longer ends the hold.
+   */
+  private holdUntilResync(): void {
+    this.resyncGeneration++;
+    this.holdLive = true;
   }
 
   /**
