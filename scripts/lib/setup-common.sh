@@ -318,6 +318,19 @@ explain_docker_unreachable() {
   esac
 }
 
+# No Docker engine here: neither dockerd installed (Docker CE's or Debian's) nor one answering
+# (a remote DOCKER_HOST, Docker Desktop). A docker client alone (a static /usr/local/bin/docker)
+# is not an engine: a fresh machine of this kind has only that.
+docker_engine_missing() {
+  local engine
+  # /usr/sbin is not on a normal user's PATH on Debian: look there too.
+  for engine in "$(command -v dockerd)" /usr/sbin/dockerd /usr/bin/dockerd; do
+    [ -n "$engine" ] && [ -x "$engine" ] && return 1
+  done
+  [ -S /var/run/docker.sock ] && return 1
+  ! docker info >/dev/null 2>&1
+}
+
 ensure_docker() {
   local state=reused
   if ! docker_ready >/dev/null 2>&1; then
@@ -337,7 +350,13 @@ os_name() { (. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-$ID}") || una
 # anywhere else setup installs nothing: it names what is missing and how to install it.
 ensure_local_prerequisites() {
   local missing=() packages=() node_major
-  command -v docker >/dev/null || { missing+=("docker (the Docker CLI and engine)"); packages+=(docker.io); }
+  if ! command -v docker >/dev/null; then
+    missing+=("docker (the Docker CLI and engine)")
+    packages+=(docker.io)
+  elif docker_engine_missing; then
+    missing+=("the Docker engine (dockerd: only a docker client is installed)")
+    packages+=(docker.io)
+  fi
   # Not root: the stack's mounted files stay yours, and its containers read them through ACLs.
   [ "$(id -u)" = 0 ] || command -v setfacl >/dev/null || { missing+=("setfacl"); packages+=(acl); }
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || node_major=0
@@ -346,12 +365,15 @@ ensure_local_prerequisites() {
   fi
   command -v npm >/dev/null || die "npm is missing (it comes with Node.js: https://nodejs.org/en/download)"
   if [ ${#missing[@]} -gt 0 ]; then
+    local list
+    list=$(printf '%s, ' "${missing[@]}")
+    list=${list%, }
     if [ "$(id -u)" = 0 ] && is_debian; then
       apt_install "${packages[@]}"
     elif is_debian; then
-      die "missing: ${missing[*]}. Install with: sudo apt-get install ${packages[*]}$([[ " ${packages[*]} " == *" docker.io "* ]] && echo " (or Docker CE: https://docs.docker.com/engine/install/debian/), then add yourself to the docker group: sudo usermod -aG docker $(id -un)")"
+      die "missing: $list. Install with: sudo apt-get install ${packages[*]}$([[ " ${packages[*]} " == *" docker.io "* ]] && echo " (or Docker CE: https://docs.docker.com/engine/install/debian/), then add yourself to the docker group: sudo usermod -aG docker $(id -un)")"
     else
-      die "missing: ${missing[*]}. This is $(os_name), not Debian, so setup installs nothing: install them with your system's packages (Docker Engine with the Compose plugin: https://docs.docker.com/engine/install/; setfacl: the acl package), be in the docker group, then run this again"
+      die "missing: $list. This is $(os_name), not Debian, so setup installs nothing: install them with your system's packages (Docker Engine with the Compose plugin: https://docs.docker.com/engine/install/; setfacl: the acl package), be in the docker group, then run this again"
     fi
   fi
   summary_line tools "$(command -v docker)" ready "docker CLI $(docker version -f '{{.Client.Version}}' 2>/dev/null), node $(node --version), npm $(npm --version)"

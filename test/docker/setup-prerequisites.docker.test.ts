@@ -28,11 +28,24 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
-/** ensure_local_prerequisites / ensure_docker of scripts/setup as the user; `debian` false pretends another system. */
-const check = (step: string, options: { debian?: boolean; groups?: string } = {}) =>
+/**
+ * ensure_local_prerequisites / ensure_docker of scripts/setup as the user; `debian` false pretends
+ * another system; `noEngine` hides the Docker engine (dockerd and its socket, each covered by
+ * /dev/null in a mount namespace of this command only) and leaves the docker client.
+ */
+const check = (step: string, options: { debian?: boolean; groups?: string; noEngine?: boolean } = {}) =>
   run(
-    "runuser",
+    options.noEngine ? "unshare" : "runuser",
     [
+      ...(options.noEngine
+        ? [
+            "-m",
+            "sh",
+            "-c",
+            'for f in /usr/sbin/dockerd /usr/bin/dockerd /run/docker.sock; do [ ! -e "$f" ] || mount --bind /dev/null "$f"; done; exec runuser "$@"',
+            "sh",
+          ]
+        : []),
       "-u",
       USER,
       ...(options.groups ? ["-g", options.groups] : []),
@@ -54,6 +67,14 @@ describe("scripts/setup --for local as a normal user", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe(
       "setup: error: missing: setfacl. Install with: sudo apt-get install acl",
+    );
+  });
+
+  it("with a docker client but no engine (a fresh machine of this kind), names the engine and docker.io", async () => {
+    const result = await check("ensure_local_prerequisites", { noEngine: true });
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(
+      "setup: error: missing: the Docker engine (dockerd: only a docker client is installed), setfacl. Install with: sudo apt-get install docker.io acl (or Docker CE:",
     );
   });
 
