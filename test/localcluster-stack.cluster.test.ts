@@ -115,10 +115,11 @@ async function removeLeftovers(): Promise<void> {
  * reloads it with the new set of addresses a few seconds after a pod comes or goes.
  */
 async function waitUntilNginxSpreads(): Promise<void> {
+  const seen = new Set<string>();
   await waitFor(
     `nginx to spread WebSocket clients over all ${API_PODS} API pods`,
     async () => {
-      const seen = new Set<string>();
+      seen.clear();
       for (let n = 1; n <= 24 && seen.size < API_PODS; n++) {
         const socket = await chat.openSocket(people.alice.token, `198.51.100.${n}`);
         socket.terminate();
@@ -127,7 +128,36 @@ async function waitUntilNginxSpreads(): Promise<void> {
       return seen.size >= API_PODS;
     },
     2 * MINUTE,
-  );
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}; sockets reached ${[...seen].join(", ")}\n${await apiPodsReport()}`);
+  });
+}
+
+/** Each API pod's readiness and, for one not ready, the end of its log (why it is not). */
+async function apiPodsReport(): Promise<string> {
+  const lines: string[] = [];
+  for (const pod of await pods("api")) {
+    const ready = pod.status.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    lines.push(`${pod.metadata.name}: ${pod.status.phase}${ready ? ", ready" : ", NOT ready"}`);
+    if (ready) continue;
+    const log = await cluster.kubectl(["logs", "-n", NAMESPACE, pod.metadata.name, "--tail=15"]);
+    lines.push(`  ${log.stdout.trim().split("\n").join("\n  ")}`);
+  }
+  return lines.join("\n");
+}
+
+/** Waits (bounded) until every API pod is ready; the error says which is not, and why. */
+async function waitUntilApiPodsReady(after: string): Promise<void> {
+  const since = Date.now();
+  await waitFor(
+    `all ${API_PODS} API pods ready after ${after}`,
+    async () => (await runningApiPods()).length === API_PODS,
+    3 * MINUTE,
+    2000,
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${await apiPodsReport()}`);
+  });
+  note(`all ${API_PODS} API pods ready ${((Date.now() - since) / 1000).toFixed(0)} s after ${after}`);
 }
 
 /** A socket that nginx placed on an API pod other than `avoid`'s (each try with another client address). */
@@ -588,7 +618,7 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
   );
 
   it(
-    "2c. the fan-out's Redis Cluster (fanoutCluster.mode container): formed by its Job with 3 masters; every node pod deleted at once comes back on new addresses, re-forms it by itself, and messages cross API pods again",
+    "2c. the fan-out's Redis Cluster (fanoutCluster.mode container): formed by its Job with 3 masters; every node pod deleted at once comes back on new addresses, re-forms it by itself, messages cross API pods again and every API pod is ready again",
     async () => {
       const nodeNames = [0, 1, 2, 3, 4, 5].map((i) => `${PREFIX}-redis-cluster-${i}`);
       const cli = (podName: string, ...args: string[]) =>
@@ -668,6 +698,8 @@ describe("Pulumi.localcluster.yaml on the local cluster", () => {
         2 * MINUTE,
         1000,
       );
+      // Every API pod's fan-out recovered (readiness probes every shard), not only alice's and bob's.
+      await waitUntilApiPodsReady("the Redis Cluster re-formed");
     },
     10 * MINUTE,
   );

@@ -260,12 +260,22 @@ describe("the fan-out's Redis Cluster in a Docker stack (fanoutCluster.mode cont
     expect((await clusterNodes(master)).find((n) => n.flags.includes("myself"))!.flags).toContain("slave");
   }, 300_000);
 
-  it("a second up keeps the cluster: the job finds it formed", async () => {
+  it("a second up keeps the cluster: the job finds it formed, no node restarted", async () => {
     const ids = (await clusterNodes(NODES[0]!)).map((n) => n.id).sort();
+    const startedAt = () =>
+      Promise.all(NODES.map((node) => docker("inspect", "-f", "{{.State.StartedAt}}", node)));
+    const started = await startedAt();
     const again = await runLocal(stack, ports, "up", CLUSTER);
     expect(again.exitCode, again.all.slice(-4000)).toBe(0);
     expect(await docker("logs", `${prefix}-redis-cluster-init`)).toContain("the cluster is formed already");
+    expect(await startedAt()).toEqual(started);
     expect((await clusterNodes(NODES[0]!)).map((n) => n.id).sort()).toEqual(ids);
-    expect(await healthy()).toBe(true);
+    // The job asked every node for cluster_state:ok; a node's view of one link may still flicker
+    // on 2 busy cores (a pong later than half the node timeout), so "healthy" is waited for.
+    await waitFor("every node's view healthy after the second up", healthy, 60_000, 1000).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}; ${NODES[0]} sees:\n${await cli(NODES[0]!, "cluster", "nodes")}`);
+      },
+    );
   }, 600_000);
 });
