@@ -55,7 +55,7 @@ const { values } = parseCommandLine("bench", usage, {
     "keep-going": { type: "boolean", default: false },
     "private-services": { type: "boolean", default: false },
     nice: { type: "string" },
-    repeat: { type: "string", default: "3" },
+    repeat: { type: "string", default: "5" },
   },
 });
 

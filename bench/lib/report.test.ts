@@ -110,3 +110,103 @@ describe("targets against the durable Socket.IO peer", () => {
     expect(row?.split(" | ").slice(-7)).toEqual(["20", "23", "60", "1", "0.25×", "–", "– |"]);
   });
 });
+
+/** ChatAPI and Socket.IO: 5 paired repetitions at 600 msgs/s with the given p99s, one step at 200 and 2400. */
+function socketioRun(options: {
+  pairs: Array<[number, number]>;
+  p99At200: [number, number];
+  chatCpuPct: number;
+  reachP99: number;
+  rates: [number, number];
+}): RunResults {
+  const base = run(40, 600, 1000);
+  const withCpu = (r: FanoutResult, serverCpuPct: number): FanoutResult => ({
+    ...r,
+    machine: { ...r.machine, serverCpuPct, helperCpuPct: 0 },
+  });
+  return {
+    ...base,
+    labels: { chatapi: "ChatAPI", socketio: "Socket.IO" },
+    fanout: [
+      fanout("chatapi", 200, options.p99At200[0], 3000),
+      fanout("socketio", 200, options.p99At200[1]),
+      ...options.pairs.flatMap(([chat, sio], repeat) => [
+        { ...withCpu(fanout("chatapi", 600, chat, 9000), options.chatCpuPct), repeat },
+        { ...withCpu(fanout("socketio", 600, sio), 50), repeat },
+      ]),
+      fanout("chatapi", 2400, options.reachP99, 36000),
+    ],
+    highestGoodRate: { chatapi: options.rates[0], socketio: options.rates[1] },
+  };
+}
+
+const socketioTargetsOf = (results: RunResults) =>
+  evaluateTargets(results).filter((t) => /(2|1\.5|1\.0|1\.2)× Socket\.IO's|^the reach/.test(t.target));
+
+describe("targets against Socket.IO without persistence, and the reach", () => {
+  const passing = {
+    pairs: [
+      [10, 10],
+      [9, 10],
+      [30, 20],
+      [8, 10],
+      [12, 10],
+    ] as Array<[number, number]>,
+    p99At200: [15, 10] as [number, number],
+    chatCpuPct: 60, // 20 µs per delivery against Socket.IO's 17 (50 % of a core)
+    reachP99: 250,
+    rates: [3600, 1800] as [number, number],
+  };
+
+  it("are met at each bound: 2× the rate, 1.5× the p99 at 200, the median pair ≤ 1.0×, 1.2× the CPU, 250 ms at 2400", () => {
+    const targets = socketioTargetsOf(socketioRun(passing));
+    expect(targets.map((t) => [t.target, t.met])).toEqual([
+      ["highest offered rate with p99 ≤ 250 ms and 0 loss ≥ 2× Socket.IO's", true],
+      ["p99 at 200 msgs/s ≤ 1.5× Socket.IO's", true],
+      ["p99 at 600 msgs/s ≤ 1.0× Socket.IO's, the median of 5 paired repetitions", true],
+      [
+        "CPU µs per delivery at 600 msgs/s, PostgreSQL included, ≤ 1.2× Socket.IO's (medians over the repetitions)",
+        true,
+      ],
+      [
+        "the reach: 2400 msgs/s (120k durable deliveries/s) with p99 ≤ 250 ms and 0 lost, duplicated or reordered",
+        true,
+      ],
+    ]);
+    // The median of the pairs' ratios (1.0, 0.9, 1.5, 0.8, 1.2), each pair with how busy the machine was.
+    expect(targets[2]!.measured).toMatch(/^1\.00× \(median of 5; 10 vs 10 ms = 1\.00× at 60 \/ 60 % busy; /);
+    expect(targets[3]!.measured).toBe("ChatAPI 20, Socket.IO 17 µs (1.18×)");
+  });
+
+  it("are missed just past each bound", () => {
+    const targets = socketioTargetsOf(
+      socketioRun({
+        pairs: [
+          [10.1, 10],
+          [9, 10],
+          [30, 20],
+          [8, 10],
+          [12, 10],
+        ],
+        p99At200: [15.1, 10],
+        chatCpuPct: 63, // 21 µs against 17: 1.24×
+        reachP99: 250.1,
+        rates: [3599, 1800],
+      }),
+    );
+    expect(targets.map((t) => t.met)).toEqual([false, false, false, false, false]);
+  });
+
+  it("the paired p99 target needs 5 pairs: 3 that pass are not enough", () => {
+    const targets = socketioTargetsOf(socketioRun({ ...passing, pairs: passing.pairs.slice(0, 3) }));
+    expect(targets[2]).toMatchObject({ met: false });
+    expect(targets[2]!.measured).toMatch(/^1\.00× \(median of 3;/);
+  });
+
+  it("the reach is missed when ChatAPI did not get to 2400 msgs/s", () => {
+    const results = socketioRun(passing);
+    results.fanout = results.fanout.filter((r) => r.offeredRate !== 2400);
+    const reach = socketioTargetsOf(results).at(-1)!;
+    expect(reach).toMatchObject({ met: false, measured: "not run (a lower rate failed)" });
+  });
+});
