@@ -77,6 +77,16 @@ async function setup() {
   return { fanout, metrics, hub, roomId: room.id, send };
 }
 
+/** A second user of the actor's client, added to the room (an actor of its own). */
+async function anotherMember(roomId: string, tag: string) {
+  const { user } = await upsertUser(pool, actor.clientId, {
+    external_id: `${tag}-${roomId}`,
+    display_name: tag,
+  });
+  await addMember(pool, actor, roomId, user.id);
+  return { userId: user.id, clientId: actor.clientId };
+}
+
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(check()).toBe(true);
@@ -181,12 +191,7 @@ describe("Hub", () => {
 
   it("refuses a subscribe whose member is removed between its membership check and its registration", async () => {
     const { fanout, hub, roomId, send } = await setup();
-    const other = await upsertUser(pool, actor.clientId, {
-      external_id: `kicked-${roomId}`,
-      display_name: "K",
-    });
-    const kicked = { userId: other.user.id, clientId: actor.clientId };
-    await addMember(pool, actor, roomId, kicked.userId);
+    const kicked = await anotherMember(roomId, "kicked");
     const r = new FakeRecipient(kicked.userId);
     let open!: () => void;
     fanout.gate = new Promise((resolve) => (open = resolve));
@@ -207,12 +212,7 @@ describe("Hub", () => {
 
   it("after a fan-out reconnect, ends the subscriptions of members removed meanwhile (their kick was lost)", async () => {
     const { fanout, hub, roomId, send } = await setup();
-    const other = await upsertUser(pool, actor.clientId, {
-      external_id: `lost-kick-${roomId}`,
-      display_name: "L",
-    });
-    const member = { userId: other.user.id, clientId: actor.clientId };
-    await addMember(pool, actor, roomId, member.userId);
+    const member = await anotherMember(roomId, "lost-kick");
     const r = new FakeRecipient(member.userId);
     const stays = new FakeRecipient(actor.userId);
     await hub.subscribe(r, member, roomId);
@@ -229,12 +229,7 @@ describe("Hub", () => {
 
   it("holds live messages after a fan-out reconnect until memberships are read again", async () => {
     const { fanout, roomId, send, metrics } = await setup();
-    const other = await upsertUser(pool, actor.clientId, {
-      external_id: `held-${roomId}`,
-      display_name: "H",
-    });
-    const member = { userId: other.user.id, clientId: actor.clientId };
-    await addMember(pool, actor, roomId, member.userId);
+    const member = await anotherMember(roomId, "held");
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const slow = new Proxy(pool, {
@@ -272,12 +267,7 @@ describe("Hub", () => {
 
   it("holds live messages from the moment the fan-out's subscription is lost, not only after it is back", async () => {
     const { fanout, hub, roomId, send } = await setup();
-    const other = await upsertUser(pool, actor.clientId, {
-      external_id: `cut-${roomId}`,
-      display_name: "C",
-    });
-    const member = { userId: other.user.id, clientId: actor.clientId };
-    await addMember(pool, actor, roomId, member.userId);
+    const member = await anotherMember(roomId, "cut");
     const removed = new FakeRecipient(member.userId);
     const stays = new FakeRecipient(actor.userId);
     await hub.subscribe(removed, member, roomId);

@@ -57,10 +57,6 @@ export class MemoryFanout implements Fanout {
   isSubscribed(roomId: string): boolean {
     return this.rooms.has(roomId);
   }
-  /** Simulates a lost connection. */
-  interrupt(): void {
-    this.handlers?.onInterrupted();
-  }
   /** Simulates a transport reconnect. */
   resync(): void {
     this.handlers?.onResync();
