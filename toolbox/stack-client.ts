@@ -19,7 +19,8 @@ export interface StackEndpoint {
   apiPrefix?: string;
   /**
    * Awaited before each request: e.g. until a restarted `kubectl port-forward` forwards again.
-   * A request refused on connect (never sent) is then tried again, at most 5 times.
+   * A request that was never sent (refused on connect, or its new connection closed before the
+   * TLS handshake ended) is then tried again, at most 5 times.
    */
   ready?: () => Promise<void>;
 }
@@ -39,8 +40,14 @@ export interface RestResponse<T = unknown> {
   tls: string | null;
 }
 
-/** A connection refused before anything was sent: safe to try again, whatever the method. */
-const neverSent = (error: unknown) => (error as NodeJS.ErrnoException).code === "ECONNREFUSED";
+/**
+ * A request that cannot have reached the server: its connection was refused, or closed before
+ * the TLS handshake ended (a `kubectl port-forward` accepts locally, then hangs up when it cannot
+ * reach the pod). Safe to try again, whatever the method.
+ */
+const neverSent = (error: unknown) =>
+  (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ||
+  (error as { beforeHandshake?: boolean }).beforeHandshake === true;
 
 const TIMEOUT_MS = 30_000;
 
@@ -144,10 +151,17 @@ export class StackClient {
       req.on("timeout", () =>
         req.destroy(new Error(`${method} ${path}: no answer within ${TIMEOUT_MS / 1000} s`)),
       );
+      // A pooled socket is already past its handshake: a failure on it may follow the request.
+      let handshaken = false;
+      req.on("socket", (socket) => {
+        if (req.reusedSocket) handshaken = true;
+        else socket.once("secureConnect", () => (handshaken = true));
+      });
       req.on("error", (error) =>
         reject(
           Object.assign(new Error(`${method} ${this.target.host}${path}: ${error.message}`), {
             code: (error as NodeJS.ErrnoException).code,
+            beforeHandshake: !handshaken,
           }),
         ),
       );

@@ -58,6 +58,8 @@ const NODE_BRIDGE = "10.244.0.1";
 let cluster: LocalCluster;
 let s3: PrivateS3;
 let forward: PortForward | undefined;
+/** Every forward's restarts (kubectl exits when a forwarded connection fails), printed at the end. */
+const forwardRestarts: string[][] = [];
 let chat: StackClient;
 let conversation: Conversation;
 let backupFile = "";
@@ -178,6 +180,7 @@ async function openChat(): Promise<void> {
   forward?.close();
   chat?.close();
   forward = await cluster.portForward(NAMESPACE, `svc/${FULLNAME}-nginx`, 443);
+  forwardRestarts.push(forward.restarts);
   chat = new StackClient({
     url: `https://127.0.0.1:${forward.port}`,
     domain: DOMAIN,
@@ -231,6 +234,8 @@ afterAll(async () => {
         .map(([k, v]) => `  ${k.padEnd(52)} ${v}`)
         .join("\n")}`,
     );
+    const restarts = forwardRestarts.flat();
+    if (restarts.length) console.log(`port-forward restarts:\n  ${restarts.join("\n  ")}`);
   }
 }, 15 * MINUTE);
 
