@@ -23,6 +23,7 @@ import { ackStep, fanoutStep, type FanoutResult, type StepTiming } from "./scena
 import { historyStep } from "./scenarios/history";
 import { idleStep } from "./scenarios/idle";
 import { settle } from "./lib/meter";
+import { openFileLimit, processesFor } from "./lib/proc-readings";
 import { startChatApi, type ChatApiSystem } from "./systems/chatapi";
 import { startPeer } from "./systems/peers";
 import type { RunningSystem } from "./systems/types";
@@ -45,6 +46,7 @@ const { values } = parseCommandLine("bench", usage, {
     "ack-window": { type: "string", default: "1,8" },
     "ack-members": { type: "string", default: "1" },
     idle: { type: "string", default: "10000" },
+    "idle-at-scale": { type: "string", default: "50000" },
     "history-rate": { type: "string", default: "500" },
     "history-duration": { type: "string", default: "20" },
     out: { type: "string", default: join(ROOT, "bench", "RESULTS.md") },
@@ -89,6 +91,10 @@ const timing: StepTiming = {
   drainS: num("drain"),
 };
 const idleConnections = quick ? 500 : num("idle");
+/** ChatAPI alone, on fresh instances enough for the open-file limit; 0 skips it. */
+const idleAtScale = quick ? 0 : Number(values["idle-at-scale"]);
+if (!Number.isInteger(idleAtScale) || idleAtScale < 0)
+  throw new Error(`--idle-at-scale must be a whole number, 0 to skip (got ${values["idle-at-scale"]})`);
 const repeat = quick ? 1 : num("repeat");
 if (!Number.isInteger(repeat)) throw new Error(`--repeat must be a whole number (got ${values.repeat})`);
 
@@ -220,6 +226,32 @@ async function main(): Promise<void> {
         const r = await idleStep(system, idleConnections, quick ? 2 : 5);
         log(`  ${r.kbPerConnection} KB per connection`);
         results.idle.push(r);
+      }
+      if (idleAtScale > 0 && systems.includes("chatapi")) {
+        // One process may not hold them all (ulimit -n): as many instances as the limit needs.
+        const instances = Math.max(2, processesFor(idleAtScale));
+        log(
+          `idle at scale: chatapi, ${idleAtScale} connections over ${instances} fresh instances (ulimit -n ${openFileLimit()})`,
+        );
+        const scaled = await startChatApi({
+          adminDatabaseUrl: services.databaseUrl,
+          redisUrl: services.redisUrl,
+          rabbitmqUrl: services.rabbitmqUrl,
+          logDir,
+          rooms,
+          members,
+          nodeArgs,
+          instances,
+          name: "chatapi-idle-at-scale",
+        });
+        try {
+          await quiet();
+          const r = await idleStep(scaled, idleAtScale, 5);
+          log(`  ${r.kbPerConnection} KB per connection`);
+          results.idle.push({ ...r, system: "chatapi" });
+        } finally {
+          await scaled.stop();
+        }
       }
     }
     if (scenarios.includes("fanout")) {

@@ -24,3 +24,18 @@ export function machineJiffies(): { busy: number; total: number } {
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
   return { busy: total - idle, total };
 }
+
+/** This process's soft limit on open files (children inherit it): "Max open files" in /proc. */
+export function openFileLimit(limits = readFileSync("/proc/self/limits", "utf8")): number {
+  const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
+  if (soft === undefined) throw new Error("no 'Max open files' line in /proc/self/limits");
+  return soft === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(soft);
+}
+
+/** Descriptors a process keeps for everything but sockets under test (pools, logs, libraries). */
+export const RESERVED_FILES = 1000;
+
+/** How many processes hold `sockets` sockets when each may open `limit` files. */
+export function processesFor(sockets: number, limit = openFileLimit()): number {
+  return Math.ceil(sockets / Math.max(1, limit - RESERVED_FILES));
+}

@@ -210,3 +210,35 @@ describe("targets against Socket.IO without persistence, and the reach", () => {
     expect(reach).toMatchObject({ met: false, measured: "not run (a lower rate failed)" });
   });
 });
+
+describe("idle sockets", () => {
+  const idle = (connections: number, kbPerConnection: number, instances: number) => ({
+    system: "chatapi",
+    connections,
+    rssBeforeMb: Array.from({ length: instances }, () => 80),
+    rssAfterMb: Array.from(
+      { length: instances },
+      () => 80 + (connections * kbPerConnection) / 1024 / instances,
+    ),
+    kbPerConnection,
+  });
+  const idleTargets = (results: RunResults) =>
+    evaluateTargets(results).filter((t) => t.target.includes("idle sockets"));
+
+  it("judges the --idle step and reports the at-scale step against the same 15 KB", () => {
+    const results = { ...run(40, 600, 1000), settings: { idleConnections: 10000 } };
+    results.idle = [idle(10000, 8.2, 2), idle(50000, 15.1, 3)];
+    expect(idleTargets(results)).toEqual([
+      {
+        target: "10000 idle sockets at ≤ 15 KB RSS each",
+        measured: "8.2 KB per connection over 2 instances",
+        met: true,
+      },
+      {
+        target: "50000 idle sockets at ≤ 15 KB RSS each (reported at scale)",
+        measured: "15.1 KB per connection over 3 instances",
+        met: false,
+      },
+    ]);
+  });
+});

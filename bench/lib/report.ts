@@ -109,14 +109,14 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
         ack.persisted === ack.sent - ack.errors,
     });
   }
-  const idle = results.idle.find((r) => r.system === "chatapi");
-  if (idle) {
+  // The bound is set at --idle (10k); --idle-at-scale (50k) is reported against the same bound.
+  const idleSetting = Number(results.settings.idleConnections ?? Infinity);
+  for (const idle of results.idle.filter((r) => r.system === "chatapi"))
     targets.push({
-      target: `${idle.connections} idle sockets at ≤ 15 KB RSS each`,
-      measured: `${idle.kbPerConnection} KB per connection`,
+      target: `${idle.connections} idle sockets at ≤ 15 KB RSS each${idle.connections > idleSetting ? " (reported at scale)" : ""}`,
+      measured: `${idle.kbPerConnection} KB per connection over ${idle.rssBeforeMb.length} instances`,
       met: idle.kbPerConnection <= 15,
     });
-  }
   targets.push(...socketioTargets(results));
   targets.push(...durablePeerTargets(results));
   const history = medianByP99(results.history);

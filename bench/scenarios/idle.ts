@@ -1,9 +1,10 @@
-// Idle sockets: N connections (spread over the instances and two client processes), each
-// authenticated where the system authenticates and joined to one room, then silent. The cost
-// per connection is the growth of the servers' resident memory divided by N.
+// Idle sockets: N connections (spread over the instances and at least two client processes, more
+// when the open-file limit needs it), each authenticated where the system authenticates and joined
+// to one room, then silent. The cost per connection is the growth of the servers' resident memory
+// divided by N.
 import { sleep } from "../lib/clock";
 import type { ClientSpec } from "../lib/ipc";
-import { rssKb } from "../lib/proc-readings";
+import { openFileLimit, processesFor, rssKb } from "../lib/proc-readings";
 import { withWorkers } from "../lib/workers";
 import type { RunningSystem } from "../systems/types";
 
@@ -20,7 +21,13 @@ export async function idleStep(
   connections: number,
   settleS: number,
 ): Promise<IdleResult> {
-  const processes = 2;
+  const limit = openFileLimit();
+  const perInstance = Math.ceil(connections / system.instances.length);
+  if (processesFor(perInstance, limit) > 1)
+    throw new Error(
+      `${system.name}: ${connections} idle sockets over ${system.instances.length} instances is ${perInstance} per server process, more than the open-file limit (ulimit -n ${limit}) leaves room for: use more instances or raise the limit`,
+    );
+  const processes = Math.max(2, processesFor(connections, limit));
   const groups: ClientSpec[][] = Array.from({ length: processes }, () => []);
   for (let i = 0; i < connections; i++) {
     const r = i % system.rooms.length;
