@@ -141,9 +141,13 @@ async function step(
     const windowFromUs = startUs + timing.warmupS * 1e6;
     const windowToUs = windowFromUs + timing.durationS * 1e6;
     await Promise.all(receivers.map((w) => w.request({ op: "arm", run, windowFromUs, windowToUs }, "armed")));
+    const helpers = await system.helperPids();
+    // A system that stores has database backends: none found would read as 0 database CPU.
+    if (system.countStored && helpers.length === 0)
+      throw new Error(`${system.name}: no database backends to time (its connections must stay open)`);
     const meter = startMeter(
       system.instances.map((i) => i.pid),
-      await system.helperPids(),
+      helpers,
     );
     const sent = await send(pacer, run, startUs);
     const machine = meter();
