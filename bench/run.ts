@@ -167,6 +167,16 @@ async function main(): Promise<void> {
     targets: [],
   };
   const running: RunningSystem[] = [];
+  /** How every ChatAPI of the run starts (the baseline and the at-scale one add to it). */
+  const chatApiOptions = {
+    adminDatabaseUrl: services.databaseUrl,
+    redisUrl: services.redisUrl,
+    rabbitmqUrl: services.rabbitmqUrl,
+    logDir,
+    rooms,
+    members,
+    nodeArgs,
+  };
   const stopAll = async () => {
     await Promise.all(
       running.splice(0).map((s) => s.stop().catch((e: unknown) => console.error(`stopping ${s.name}:`, e))),
@@ -178,15 +188,7 @@ async function main(): Promise<void> {
       log(`starting ${name} (2 instances)`);
       const system =
         name === "chatapi"
-          ? await startChatApi({
-              adminDatabaseUrl: services.databaseUrl,
-              redisUrl: services.redisUrl,
-              rabbitmqUrl: services.rabbitmqUrl,
-              logDir,
-              rooms,
-              members,
-              nodeArgs,
-            })
+          ? await startChatApi(chatApiOptions)
           : await startPeer(name, {
               redisUrl: services.redisUrl,
               adminDatabaseUrl: services.databaseUrl,
@@ -203,13 +205,7 @@ async function main(): Promise<void> {
     if (values.baseline) {
       log(`starting chatapi-baseline from ${values.baseline}`);
       const baseline = await startChatApi({
-        adminDatabaseUrl: services.databaseUrl,
-        redisUrl: services.redisUrl,
-        rabbitmqUrl: services.rabbitmqUrl,
-        logDir,
-        rooms,
-        members,
-        nodeArgs,
+        ...chatApiOptions,
         name: "chatapi-baseline",
         appDir: values.baseline,
       });
@@ -234,13 +230,7 @@ async function main(): Promise<void> {
           `idle at scale: chatapi, ${idleAtScale} connections over ${instances} fresh instances (ulimit -n ${openFileLimit()})`,
         );
         const scaled = await startChatApi({
-          adminDatabaseUrl: services.databaseUrl,
-          redisUrl: services.redisUrl,
-          rabbitmqUrl: services.rabbitmqUrl,
-          logDir,
-          rooms,
-          members,
-          nodeArgs,
+          ...chatApiOptions,
           instances,
           name: "chatapi-idle-at-scale",
         });
