@@ -157,6 +157,7 @@ async function main(): Promise<void> {
       receiverProcesses: num("receivers"),
       ackWindows: list(values["ack-window"]!).map(Number),
       idleConnections,
+      idleAtScale,
     },
     labels: {},
     fanout: [],
