@@ -30,11 +30,18 @@ export const P99_LIMIT_MS = 250;
 /** The offered rate the latency target is about; its step runs --repeat times. */
 export const TARGET_RATE = 600;
 
-/** The repetition with the median p99 (the upper median of an even count). */
-export function medianByP99<T extends { latency: { p99Ms: number } }>(results: T[]): T | undefined {
-  const sorted = [...results].sort((a, b) => a.latency.p99Ms - b.latency.p99Ms);
+/** The item with the median key (the upper median of an even count). */
+function medianBy<T>(items: T[], key: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor(sorted.length / 2)];
 }
+
+/** The repetition with the median p99. */
+export function medianByP99<T extends { latency: { p99Ms: number } }>(results: T[]): T | undefined {
+  return medianBy(results, (r) => r.latency.p99Ms);
+}
+
+const median = (values: number[]) => medianBy(values, (v) => v);
 
 /** "120 ms (median of 3: 95, 120, 140)", or just "120 ms" for one run. */
 function p99Text(results: Array<{ latency: { p99Ms: number } }>): string {
@@ -138,11 +145,6 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
 export const PAIRED_REPETITIONS = 5;
 /** The reach target (issue 29): 120k durable deliveries/s in rooms of 50. */
 export const REACH_RATE = 2400;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)];
-};
 
 /**
  * ChatAPI against Socket.IO without persistence (issue 29): the sustainable rate at least 2× its

@@ -4,10 +4,10 @@
 // every instance and acknowledges. Nobody is authenticated.
 //
 // With DATABASE_URL it is the durable peer: each message is INSERTed into PostgreSQL (a pool
-// of 10 kept open, the server's synchronous commit) before it is broadcast with its id and acknowledged,
-// the way a team adds history to Socket.IO; without it nothing is stored. A room's messages are
-// stored and broadcast one after another (concurrent INSERTs commit in any order, and the
-// promise includes a room's order: the benchmark caught the reordering under load).
+// of 10 kept open, the server's synchronous commit) before it is broadcast with its id and
+// acknowledged, the way a team adds history to Socket.IO; without it nothing is stored. A room's
+// messages are stored and broadcast one after another (concurrent INSERTs commit in any order,
+// and the promise includes a room's order: the benchmark caught the reordering under load).
 // Env: PORT (0 = any), REDIS_URL, REDIS_PREFIX (the adapter's key), DATABASE_URL (optional;
 // the `messages` table must exist). Prints {"port":N} when ready.
 import { createServer } from "node:http";
@@ -100,11 +100,16 @@ async function openPool(): Promise<void> {
   for (const client of clients) client.release();
 }
 
-void openPool().then(() =>
-  http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-    const address = http.address();
-    console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
-  }),
+openPool().then(
+  () =>
+    http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+      const address = http.address();
+      console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
+    }),
+  (error: Error) => {
+    console.error(`cannot open the PostgreSQL pool (DATABASE_URL): ${error.message}`);
+    process.exit(1);
+  },
 );
 
 process.on("SIGTERM", () => {
