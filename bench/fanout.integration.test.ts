@@ -1,6 +1,6 @@
-// The benchmark in small (CI): two ChatAPI instances and the three peers, a few rooms at a low
+// The benchmark in small (CI): two ChatAPI instances and the four peers, a few rooms at a low
 // rate. Asserts what must hold at any speed: nothing lost, nothing duplicated, per-room order
-// kept, and for ChatAPI and the durable Socket.IO peer every message stored. Prints the figures; never asserts a time.
+// kept, and for ChatAPI, the durable Socket.IO peer and the durable floor every message stored. Prints the figures; never asserts a time.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +31,7 @@ beforeAll(async () => {
     startPeer("socketio", options),
     startPeer("socketio-pg", options),
     startPeer("ws-redis", options),
+    startPeer("ws-redis-pg", options),
   ]);
   for (const s of started) if (s.status === "fulfilled") systems.set(s.value.name, s.value);
   const failed = started.find((s) => s.status === "rejected");
@@ -41,9 +42,9 @@ afterAll(async () => {
   await Promise.all([...systems.values()].map((s) => s.stop()));
 });
 
-const DURABLE = new Set(["chatapi", "socketio-pg"]);
+const DURABLE = new Set(["chatapi", "socketio-pg", "ws-redis-pg"]);
 
-describe.each(["chatapi", "socketio", "socketio-pg", "ws-redis"] as const)(
+describe.each(["chatapi", "socketio", "socketio-pg", "ws-redis", "ws-redis-pg"] as const)(
   "benchmark in small: %s",
   (name) => {
     it("fans out 60 msgs/s to 3 rooms × 6 members on two instances: none lost, duplicated or reordered", async () => {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { readIntAfter } from "./marker";
 
-export const SYSTEMS = ["chatapi", "socketio", "socketio-pg", "ws-redis"] as const;
+export const SYSTEMS = ["chatapi", "socketio", "socketio-pg", "ws-redis", "ws-redis-pg"] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export interface BenchClient {
@@ -40,6 +40,7 @@ export function openClient(system: SystemName, base: string, credential: string)
     case "socketio-pg":
       return SocketIoClient.open(base, credential);
     case "ws-redis":
+    case "ws-redis-pg":
       return WsRedisClient.open(base, credential);
   }
 }

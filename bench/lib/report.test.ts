@@ -1,7 +1,14 @@
 // The targets against the durable Socket.IO peer (issue 29), judged from a run's figures.
 import { describe, expect, it } from "vitest";
 import type { AckResult, FanoutResult } from "../scenarios/fanout";
-import { DURABLE_PEER, type RunResults, evaluateTargets, renderMarkdown } from "./report";
+import {
+  DURABLE_FLOOR,
+  DURABLE_PEER,
+  type RunResults,
+  evaluateTargets,
+  floorTargets,
+  renderMarkdown,
+} from "./report";
 
 const summary = (p99Ms: number) => ({
   p50Ms: p99Ms / 4,
@@ -106,8 +113,51 @@ describe("targets against the durable Socket.IO peer", () => {
     const row = renderMarkdown(results)
       .split("\n")
       .find((line) => line.startsWith("| 600 |  | ChatAPI |"));
-    // … | DB CPU | µs per delivery ((50 + 20) % of 15 s / 450000) | busy | load | vs durable | vs Socket.IO | vs raw ws |
-    expect(row?.split(" | ").slice(-7)).toEqual(["20", "23", "60", "1", "0.25×", "–", "– |"]);
+    // … | DB CPU | µs per delivery ((50 + 20) % of 15 s / 450000) | busy | load | vs durable | vs Socket.IO | vs raw ws | vs floor |
+    expect(row?.split(" | ").slice(-8)).toEqual(["20", "23", "60", "1", "0.25×", "–", "–", "– |"]);
+  });
+});
+
+describe("the durable floor against ChatAPI's comparative targets", () => {
+  /** The run above with the floor at `floorP99` ms at every rate and `floorAcked` acked sends/s. */
+  function withFloor(floorP99: number, floorAcked: number): RunResults {
+    const results = run(40, 600, 1000);
+    results.labels[DURABLE_FLOOR.system] = "durable floor";
+    for (const rate of [200, 600, 1200])
+      results.fanout.push(fanout(DURABLE_FLOOR.system, rate, floorP99, rate * 15));
+    results.ack.push(ack(DURABLE_FLOOR.system, 1, floorAcked));
+    results.highestGoodRate[DURABLE_FLOOR.system] = 1200;
+    return results;
+  }
+
+  it("judges the floor's own figures against the durable peer's, under its name", () => {
+    const targets = floorTargets(withFloor(12, 1500));
+    expect(targets.map((t) => [t.target, t.met])).toEqual([
+      ["p99 at 200 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
+      ["p99 at 600 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
+      ["p99 at 1200 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
+      ["highest offered rate with p99 ≤ 250 ms and 0 loss ≥ 3× the durable Socket.IO peer's", false],
+      ["acked sends/s (closed loop, 1 in flight per sender) ≥ 2× the durable Socket.IO peer's", false],
+    ]);
+    expect(targets[1]!.measured).toBe("durable floor 12 ms, durable Socket.IO 40 ms (0.30×)");
+    expect(floorTargets(withFloor(10, 2000)).map((t) => t.met)).toEqual([true, true, true, false, true]);
+  });
+
+  it("leaves ChatAPI's own targets to ChatAPI's figures", () => {
+    const results = withFloor(12, 1500);
+    expect(evaluateTargets(results)).toEqual(evaluateTargets(run(40, 600, 1000)));
+  });
+
+  it("is a section of its own, and absent from a run without the floor", () => {
+    const results = withFloor(12, 1500);
+    results.floorTargets = floorTargets(results);
+    const markdown = renderMarkdown(results);
+    expect(markdown).toContain("## The durable floor against the same targets");
+    expect(markdown).toContain(
+      "| p99 at 600 msgs/s ≤ 0.25× the durable Socket.IO peer's | durable floor 12 ms, durable Socket.IO 40 ms (0.30×) | **no** |",
+    );
+    expect(floorTargets(run(40, 600, 1000))).toEqual([]);
+    expect(renderMarkdown(run(40, 600, 1000))).not.toContain("durable floor against");
   });
 });
 

@@ -24,6 +24,8 @@ export interface RunResults {
   /** Per system: the highest offered rate with p99 <= 250 ms and nothing lost. */
   highestGoodRate: Record<string, number>;
   targets: Array<{ target: string; measured: string; met: boolean | null }>;
+  /** The durable floor against ChatAPI's comparative targets (a reference, not judged). */
+  floorTargets?: Array<{ target: string; measured: string; met: boolean | null }>;
 }
 
 export const P99_LIMIT_MS = 250;
@@ -141,6 +143,24 @@ export function evaluateTargets(results: RunResults): RunResults["targets"] {
   return targets;
 }
 
+/** The system a target is about, and its name in the "measured" text. */
+interface Subject {
+  system: string;
+  name: string;
+}
+const CHATAPI: Subject = { system: "chatapi", name: "ChatAPI" };
+/** The cheapest design the benchmark knows that commits before it delivers (peers/group-commit.ts). */
+export const DURABLE_FLOOR: Subject = { system: "ws-redis-pg", name: "durable floor" };
+
+/**
+ * The durable floor held to ChatAPI's comparative targets: not judged, it shows what any design
+ * that commits every message before delivering it gets against them on the same machine.
+ */
+export function floorTargets(results: RunResults): RunResults["targets"] {
+  if (!results.labels[DURABLE_FLOOR.system]) return [];
+  return [...socketioTargets(results, DURABLE_FLOOR), ...durablePeerTargets(results, DURABLE_FLOOR)];
+}
+
 /** Paired repetitions of the 600 msgs/s step the p99 target against Socket.IO is judged on (issue 29). */
 export const PAIRED_REPETITIONS = 5;
 /** The reach target (issue 29): 120k durable deliveries/s in rooms of 50. */
@@ -152,29 +172,29 @@ export const REACH_RATE = 2400;
  * 5 paired repetitions (each pair with how busy the machine was); CPU per delivery, PostgreSQL
  * included, at most 1.2× its figure at 600 msgs/s; and the reach, p99 ≤ 250 ms at 2400 msgs/s.
  */
-function socketioTargets(results: RunResults): RunResults["targets"] {
+function socketioTargets(results: RunResults, subject: Subject = CHATAPI): RunResults["targets"] {
   const targets: RunResults["targets"] = [];
-  if (!results.labels.socketio || !results.labels.chatapi) return targets;
+  if (!results.labels.socketio || !results.labels[subject.system]) return targets;
   const at = (system: string, rate: number) =>
     results.fanout.filter((r) => r.system === system && r.offeredRate === rate);
-  const chatRate = results.highestGoodRate.chatapi;
+  const ownRate = results.highestGoodRate[subject.system];
   const sioRate = results.highestGoodRate.socketio;
   targets.push({
     target: `highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms and 0 loss ≥ 2× Socket.IO's`,
-    measured: `ChatAPI ${chatRate ?? "–"}, Socket.IO ${sioRate ?? "–"} msgs/s (${ratio(chatRate, sioRate)})`,
-    met: chatRate !== undefined && sioRate !== undefined ? chatRate > 0 && chatRate >= 2 * sioRate : false,
+    measured: `${subject.name} ${ownRate ?? "–"}, Socket.IO ${sioRate ?? "–"} msgs/s (${ratio(ownRate, sioRate)})`,
+    met: ownRate !== undefined && sioRate !== undefined ? ownRate > 0 && ownRate >= 2 * sioRate : false,
   });
-  const chat200 = medianByP99(at("chatapi", 200));
+  const own200 = medianByP99(at(subject.system, 200));
   const sio200 = medianByP99(at("socketio", 200));
   targets.push({
     target: "p99 at 200 msgs/s ≤ 1.5× Socket.IO's",
-    measured: `ChatAPI ${p99Text(at("chatapi", 200))}, Socket.IO ${p99Text(at("socketio", 200))} (${ratio(chat200?.latency.p99Ms, sio200?.latency.p99Ms)})`,
-    met: chat200 && sio200 ? chat200.latency.p99Ms <= 1.5 * sio200.latency.p99Ms : false,
+    measured: `${subject.name} ${p99Text(at(subject.system, 200))}, Socket.IO ${p99Text(at("socketio", 200))} (${ratio(own200?.latency.p99Ms, sio200?.latency.p99Ms)})`,
+    met: own200 && sio200 ? own200.latency.p99Ms <= 1.5 * sio200.latency.p99Ms : false,
   });
   // A pair: ChatAPI's and Socket.IO's runs of the same repetition (interleaved, so alike in load).
-  const pairs = at("chatapi", TARGET_RATE).flatMap((chat) => {
-    const sio = at("socketio", TARGET_RATE).find((r) => r.repeat === chat.repeat);
-    return sio ? [{ ratio: chat.latency.p99Ms / sio.latency.p99Ms, chat, sio }] : [];
+  const pairs = at(subject.system, TARGET_RATE).flatMap((own) => {
+    const sio = at("socketio", TARGET_RATE).find((r) => r.repeat === own.repeat);
+    return sio ? [{ ratio: own.latency.p99Ms / sio.latency.p99Ms, own, sio }] : [];
   });
   const pairRatio = median(pairs.map((p) => p.ratio));
   targets.push({
@@ -184,20 +204,20 @@ function socketioTargets(results: RunResults): RunResults["targets"] {
       pairs
         .map(
           (p) =>
-            `${p.chat.latency.p99Ms} vs ${p.sio.latency.p99Ms} ms = ${p.ratio.toFixed(2)}× at ${p.chat.machine.machineBusyPct} / ${p.sio.machine.machineBusyPct} % busy`,
+            `${p.own.latency.p99Ms} vs ${p.sio.latency.p99Ms} ms = ${p.ratio.toFixed(2)}× at ${p.own.machine.machineBusyPct} / ${p.sio.machine.machineBusyPct} % busy`,
         )
         .join("; ") +
       ")",
     met: pairs.length >= PAIRED_REPETITIONS && pairRatio !== undefined && pairRatio <= 1.0,
   });
-  const chatCpu = median(at("chatapi", TARGET_RATE).map(cpuMicrosPerDelivery).filter(isNumber));
+  const ownCpu = median(at(subject.system, TARGET_RATE).map(cpuMicrosPerDelivery).filter(isNumber));
   const sioCpu = median(at("socketio", TARGET_RATE).map(cpuMicrosPerDelivery).filter(isNumber));
   targets.push({
     target: `CPU µs per delivery at ${TARGET_RATE} msgs/s, PostgreSQL included, ≤ 1.2× Socket.IO's (medians over the repetitions)`,
-    measured: `ChatAPI ${chatCpu ?? "–"}, Socket.IO ${sioCpu ?? "–"} µs (${ratio(chatCpu, sioCpu)})`,
-    met: chatCpu !== undefined && sioCpu !== undefined ? chatCpu <= 1.2 * sioCpu : false,
+    measured: `${subject.name} ${ownCpu ?? "–"}, Socket.IO ${sioCpu ?? "–"} µs (${ratio(ownCpu, sioCpu)})`,
+    met: ownCpu !== undefined && sioCpu !== undefined ? ownCpu <= 1.2 * sioCpu : false,
   });
-  const reach = at("chatapi", REACH_RATE)[0];
+  const reach = at(subject.system, REACH_RATE)[0];
   targets.push({
     target: `the reach: ${REACH_RATE} msgs/s (${(REACH_RATE * 50) / 1000}k durable deliveries/s) with p99 ≤ ${P99_LIMIT_MS} ms and 0 lost, duplicated or reordered`,
     measured: reach
@@ -218,36 +238,35 @@ export const DURABLE_PEER = "socketio-pg";
  * 1200 msgs/s at most a quarter of the durable peer's, the highest sustainable rate at least 3×
  * its rate, acked sends/s (closed loop) at least twice its rate.
  */
-function durablePeerTargets(results: RunResults): RunResults["targets"] {
+function durablePeerTargets(results: RunResults, subject: Subject = CHATAPI): RunResults["targets"] {
   const targets: RunResults["targets"] = [];
-  if (!results.labels[DURABLE_PEER] || !results.labels.chatapi) return targets;
+  if (!results.labels[DURABLE_PEER] || !results.labels[subject.system]) return targets;
   for (const rate of [200, 600, 1200]) {
     const runs = (system: string) =>
       results.fanout.filter((r) => r.system === system && r.offeredRate === rate);
-    const chat = medianByP99(runs("chatapi"));
+    const own = medianByP99(runs(subject.system));
     const peer = medianByP99(runs(DURABLE_PEER));
-    if (!chat && !peer) continue;
+    if (!own && !peer) continue;
     targets.push({
       target: `p99 at ${rate} msgs/s ≤ 0.25× the durable Socket.IO peer's`,
-      measured: `ChatAPI ${p99Text(runs("chatapi"))}, durable Socket.IO ${p99Text(runs(DURABLE_PEER))} (${ratio(chat?.latency.p99Ms, peer?.latency.p99Ms)})`,
-      met: chat && peer ? chat.latency.p99Ms <= 0.25 * peer.latency.p99Ms : false,
+      measured: `${subject.name} ${p99Text(runs(subject.system))}, durable Socket.IO ${p99Text(runs(DURABLE_PEER))} (${ratio(own?.latency.p99Ms, peer?.latency.p99Ms)})`,
+      met: own && peer ? own.latency.p99Ms <= 0.25 * peer.latency.p99Ms : false,
     });
   }
-  const chatRate = results.highestGoodRate.chatapi;
+  const ownRate = results.highestGoodRate[subject.system];
   const peerRate = results.highestGoodRate[DURABLE_PEER];
-  if (chatRate !== undefined || peerRate !== undefined)
+  if (ownRate !== undefined || peerRate !== undefined)
     targets.push({
       target: `highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms and 0 loss ≥ 3× the durable Socket.IO peer's`,
-      measured: `ChatAPI ${chatRate ?? "–"}, durable Socket.IO ${peerRate ?? "–"} msgs/s`,
+      measured: `${subject.name} ${ownRate ?? "–"}, durable Socket.IO ${peerRate ?? "–"} msgs/s`,
       // A peer that sustains no rate at all is beaten by any rate ChatAPI sustains.
-      met:
-        chatRate !== undefined && peerRate !== undefined ? chatRate > 0 && chatRate >= 3 * peerRate : false,
+      met: ownRate !== undefined && peerRate !== undefined ? ownRate > 0 && ownRate >= 3 * peerRate : false,
     });
-  for (const ack of results.ack.filter((r) => r.system === "chatapi")) {
+  for (const ack of results.ack.filter((r) => r.system === subject.system)) {
     const peer = results.ack.find((r) => r.system === DURABLE_PEER && r.window === ack.window);
     targets.push({
       target: `acked sends/s (closed loop, ${ack.window} in flight per sender) ≥ 2× the durable Socket.IO peer's`,
-      measured: `ChatAPI ${ack.ackedPerSecond}/s, durable Socket.IO ${peer?.ackedPerSecond ?? "–"}/s (${ratio(ack.ackedPerSecond, peer?.ackedPerSecond)})`,
+      measured: `${subject.name} ${ack.ackedPerSecond}/s, durable Socket.IO ${peer?.ackedPerSecond ?? "–"}/s (${ratio(ack.ackedPerSecond, peer?.ackedPerSecond)})`,
       met: peer ? ack.ackedPerSecond >= 2 * peer.ackedPerSecond : false,
     });
   }
@@ -281,17 +300,30 @@ export function renderMarkdown(results: RunResults): string {
   out.push("", "## Targets", "", "| target | measured | met |", "|---|---|---|");
   for (const t of results.targets)
     out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
+  if (results.floorTargets && results.floorTargets.length > 0) {
+    out.push(
+      "",
+      "## The durable floor against the same targets",
+      "",
+      `Not judged: ${name(DURABLE_FLOOR.system)} (\`bench/peers/group-commit.ts\`) held to ChatAPI's comparative targets. It does nothing but commit each message (group commit, one statement in flight per instance) before it publishes and acks it, so where it misses a target, any design that commits before it delivers misses it on this machine.`,
+      "",
+      "| target | the floor measured | the floor would meet it |",
+      "|---|---|---|",
+    );
+    for (const t of results.floorTargets)
+      out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
+  }
 
   if (results.fanout.length > 0) {
     out.push("", "## Fan-out at a fixed offered rate", "");
     out.push(
-      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU the PostgreSQL backends of the systems that persist (ChatAPI, the durable Socket.IO peer); CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
+      "Latency is sender stamp → receiver, per delivery (HDR histogram over every delivery of the measured window). Server CPU is the two instances' processes (100% = one core), DB CPU the PostgreSQL backends of the systems that persist (ChatAPI, the durable Socket.IO peer, the durable floor); CPU µs per delivery is (server + DB CPU time) / deliveries over the step, the figure least affected by other load; machine busy is all cores, everything on the box.",
       "",
     );
     out.push(
-      "| offered msgs/s | repetition | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs durable Socket.IO | p99 vs Socket.IO | p99 vs raw ws |",
+      "| offered msgs/s | repetition | system | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | out of order | reconnects | server CPU % | DB CPU % | CPU µs per delivery | machine busy % | load 1 min | p99 vs durable Socket.IO | p99 vs Socket.IO | p99 vs raw ws | p99 vs durable floor |",
     );
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results.fanout) {
       // A repeated step is compared with the peer's run of the same repetition.
       const peer = (s: string) =>
@@ -299,7 +331,7 @@ export function renderMarkdown(results: RunResults): string {
           ?.latency.p99Ms;
       const vs = (s: string) => (r.system === "chatapi" ? ratio(r.latency.p99Ms, peer(s)) : "");
       out.push(
-        `| ${r.offeredRate} | ${r.repeat === undefined ? "" : r.repeat + 1} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.persisted !== undefined ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs(DURABLE_PEER)} | ${vs("socketio")} | ${vs("ws-redis")} |`,
+        `| ${r.offeredRate} | ${r.repeat === undefined ? "" : r.repeat + 1} | ${name(r.system)} | ${r.achievedRate} | ${r.deliveriesPerSecond} | ${r.latency.p50Ms} | ${r.latency.p95Ms} | ${r.latency.p99Ms} | ${r.latency.maxMs} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.reconnects} | ${r.machine.serverCpuPct} | ${r.persisted !== undefined ? r.machine.helperCpuPct : "–"} | ${cpuPerDelivery(r)} | ${r.machine.machineBusyPct} | ${r.machine.loadAverage[0]} | ${vs(DURABLE_PEER)} | ${vs("socketio")} | ${vs("ws-redis")} | ${vs(DURABLE_FLOOR.system)} |`,
       );
     }
     out.push(

@@ -1,13 +1,24 @@
 // Peer 2: the plainest fast design, raw `ws` + Redis pub/sub. A room's members on this instance
 // get a message directly; other instances get it through the room's Redis channel (subscribed
 // only while the room has local members), tagged with the origin so it is not delivered twice.
-// The outgoing frame is serialised once and the same string goes to every member. Nothing is
-// persisted, nobody is authenticated, slow consumers are not policed.
-// Env: PORT (0 = any), REDIS_URL, REDIS_PREFIX. Prints {"port":N} when ready.
+// The outgoing frame is serialised once and the same string goes to every member. Nobody is
+// authenticated, slow consumers are not policed.
+//
+// Without DATABASE_URL nothing is persisted. With it, it is the durable floor: the cheapest way
+// to commit every message before it is delivered and acknowledged that this benchmark knows.
+// Messages are INSERTed into the durable Socket.IO peer's table by group commit: one statement
+// in flight per instance, taking everything queued meanwhile (one commit for all of them), the
+// technique ChatAPI's writer uses, without anything else ChatAPI's statement does (room seq,
+// membership, idempotency, outbox, foreign keys). What this design costs is a lower bound for
+// any design that commits before it delivers, on the same machine.
+// Env: PORT (0 = any), REDIS_URL, REDIS_PREFIX, DATABASE_URL (optional; the `messages` table
+// must exist). Prints {"port":N} when ready.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { WebSocketServer, type WebSocket } from "ws";
+import { GroupCommit } from "./group-commit";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `${process.env.REDIS_PREFIX ?? "bench-ws"}:room:`;
@@ -15,6 +26,12 @@ const origin = randomBytes(6).toString("hex");
 const pub = new Redis(redisUrl, { enableAutoPipelining: true });
 const sub = pub.duplicate();
 const rooms = new Map<string, Set<WebSocket>>();
+// One connection, opened before the port is printed and never closed for being idle: the
+// benchmark times the database backends that exist when a step starts.
+const db = process.env.DATABASE_URL
+  ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1, idleTimeoutMillis: 0 })
+  : undefined;
+const writer = db ? new GroupCommit(db) : undefined;
 
 function deliver(room: string, frame: string): void {
   for (const member of rooms.get(room) ?? []) member.send(frame);
@@ -44,6 +61,23 @@ function leave(ws: WebSocket, room: string): void {
     rooms.delete(room);
     void sub.unsubscribe(prefix + room);
   }
+}
+
+/** Delivers a message here and to the other instances, then acknowledges it to its sender. */
+interface OutgoingMessage {
+  type: "message";
+  id?: string;
+  room_id: string;
+  sender_id: string;
+  body: string;
+  created_at: string;
+}
+
+function publish(sender: WebSocket, ref: string, message: OutgoingMessage): void {
+  const out = JSON.stringify(message);
+  deliver(message.room_id, out);
+  void pub.publish(prefix + message.room_id, `${origin} ${out}`);
+  sender.send(`{"type":"ack","ref":${ref}}`);
 }
 
 interface ClientFrame {
@@ -79,16 +113,33 @@ wss.on("connection", (ws, req) => {
       join(ws, joined, frame.room);
       ws.send(`{"type":"joined","room":${JSON.stringify(frame.room)}}`);
     } else if (frame.type === "send" && typeof frame.body === "string") {
-      const out = JSON.stringify({
-        type: "message",
-        room_id: frame.room,
-        sender_id: user,
-        body: frame.body,
-        created_at: new Date().toISOString(),
-      });
-      deliver(frame.room, out);
-      void pub.publish(prefix + frame.room, `${origin} ${out}`);
-      ws.send(`{"type":"ack","ref":${JSON.stringify(frame.ref ?? null)}}`);
+      const { room, body } = frame;
+      const ref = JSON.stringify(frame.ref ?? null);
+      if (!writer) {
+        publish(ws, ref, {
+          type: "message",
+          room_id: room,
+          sender_id: user,
+          body,
+          created_at: new Date().toISOString(),
+        });
+        return;
+      }
+      writer.add(room, user, body).then(
+        (stored) =>
+          publish(ws, ref, {
+            type: "message",
+            id: stored.id,
+            room_id: room,
+            sender_id: user,
+            body,
+            created_at: stored.createdAt,
+          }),
+        (error: Error) =>
+          ws.send(
+            `{"type":"error","message":${JSON.stringify(`not stored: ${error.message}`)},"ref":${ref}}`,
+          ),
+      );
     }
   });
   ws.on("close", () => {
@@ -98,13 +149,22 @@ wss.on("connection", (ws, req) => {
   ws.send('{"type":"ready"}');
 });
 
-http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const address = http.address();
-  console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
-});
+const opened = db ? db.connect().then((client) => client.release()) : Promise.resolve();
+opened.then(
+  () =>
+    http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+      const address = http.address();
+      console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
+    }),
+  (error: Error) => {
+    console.error(`cannot open the PostgreSQL connection (DATABASE_URL): ${error.message}`);
+    process.exit(1);
+  },
+);
 
 process.on("SIGTERM", () => {
   pub.disconnect();
   sub.disconnect();
+  void db?.end();
   process.exit(0);
 });

@@ -1,5 +1,6 @@
 // The peers, each as two server processes on the shared Redis (own key prefix per run); the
-// durable Socket.IO peer also on a throwaway database of the benchmark's PostgreSQL.
+// durable ones (the Socket.IO peer with PostgreSQL, the raw ws floor) also on a throwaway
+// database of the benchmark's PostgreSQL.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { SystemName } from "../lib/clients";
@@ -26,9 +27,15 @@ const PEERS: Record<PeerName, { file: string; label: string; protocol: SystemNam
     label: "raw ws + Redis pub/sub",
     protocol: "ws-redis",
   },
+  "ws-redis-pg": {
+    file: "bench/peers/ws-redis-server.ts",
+    label: "durable floor: raw ws + Redis + PostgreSQL (group commit before publish and ack)",
+    protocol: "ws-redis",
+    durable: true,
+  },
 };
 
-/** The durable peer's history: what a team adds to Socket.IO to keep its messages. */
+/** The durable peers' history: what a team adds to Socket.IO to keep its messages. */
 const MESSAGES_TABLE = `CREATE TABLE messages (
   id bigserial PRIMARY KEY,
   room text NOT NULL,
@@ -56,7 +63,7 @@ export async function startPeer(
   let database: BenchDatabase | undefined;
   try {
     if (peer.durable) {
-      database = await createBenchDatabase(options.adminDatabaseUrl, "socketio");
+      database = await createBenchDatabase(options.adminDatabaseUrl, name.replace(/-/g, "_"));
       await database.query(MESSAGES_TABLE);
     }
     for (const n of [0, 1]) {
