@@ -130,17 +130,16 @@ describe("the durable floor against ChatAPI's comparative targets", () => {
     return results;
   }
 
-  it("judges the floor's own figures against the durable peer's, under its name", () => {
+  it("judges the floor's own latency and acked sends against the durable peer's, under its name", () => {
     const targets = floorTargets(withFloor(12, 1500));
     expect(targets.map((t) => [t.target, t.met])).toEqual([
       ["p99 at 200 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
       ["p99 at 600 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
       ["p99 at 1200 msgs/s ≤ 0.25× the durable Socket.IO peer's", false],
-      ["highest offered rate with p99 ≤ 250 ms and 0 loss ≥ 3× the durable Socket.IO peer's", false],
       ["acked sends/s (closed loop, 1 in flight per sender) ≥ 2× the durable Socket.IO peer's", false],
     ]);
     expect(targets[1]!.measured).toBe("durable floor 12 ms, durable Socket.IO 40 ms (0.30×)");
-    expect(floorTargets(withFloor(10, 2000)).map((t) => t.met)).toEqual([true, true, true, false, true]);
+    expect(floorTargets(withFloor(10, 2000)).map((t) => t.met)).toEqual([true, true, true, true]);
   });
 
   it("leaves ChatAPI's own targets to ChatAPI's figures", () => {

@@ -153,12 +153,16 @@ const CHATAPI: Subject = { system: "chatapi", name: "ChatAPI" };
 export const DURABLE_FLOOR: Subject = { system: "ws-redis-pg", name: "durable floor" };
 
 /**
- * The durable floor held to ChatAPI's comparative targets: not judged, it shows what any design
- * that commits every message before delivering it gets against them on the same machine.
+ * The durable floor held to ChatAPI's comparative targets on latency, CPU and acked sends: not
+ * judged, it shows what committing every message before delivering it costs on the same machine.
+ * The sustainable-rate targets are left out: past 1200 msgs/s they measure the fan-out, where the
+ * floor's plain ws.send per member is no match for ChatAPI's shared frames.
  */
 export function floorTargets(results: RunResults): RunResults["targets"] {
   if (!results.labels[DURABLE_FLOOR.system]) return [];
-  return [...socketioTargets(results, DURABLE_FLOOR), ...durablePeerTargets(results, DURABLE_FLOOR)];
+  return [...socketioTargets(results, DURABLE_FLOOR), ...durablePeerTargets(results, DURABLE_FLOOR)].filter(
+    (t) => !t.target.startsWith("highest offered rate") && !t.target.startsWith("the reach"),
+  );
 }
 
 /** Paired repetitions of the 600 msgs/s step the p99 target against Socket.IO is judged on (issue 29). */
@@ -305,7 +309,7 @@ export function renderMarkdown(results: RunResults): string {
       "",
       "## The durable floor against the same targets",
       "",
-      `Not judged: ${name(DURABLE_FLOOR.system)} (\`bench/peers/group-commit.ts\`) held to ChatAPI's comparative targets. It does nothing but commit each message (group commit, one statement in flight per instance) before it publishes and acks it, so where it misses a target, any design that commits before it delivers misses it on this machine.`,
+      "Not judged. The durable floor (`ws-redis-pg`, `bench/peers/group-commit.ts`) does nothing but commit each message before it publishes and acks it: group commit, one statement in flight per instance, none of ChatAPI's checks (room seq, membership, idempotency, outbox, foreign keys). A target it misses in this run is out of reach of committing before delivering on this machine, not of what ChatAPI adds to the commit; a target it meets and ChatAPI misses is what ChatAPI's checks cost. (The sustainable-rate targets are not shown: past 1200 msgs/s they measure the fan-out, where the floor's plain `ws.send` per member is slower than ChatAPI's shared frames.)",
       "",
       "| target | the floor measured | the floor would meet it |",
       "|---|---|---|",
