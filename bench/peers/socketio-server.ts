@@ -15,6 +15,7 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { Server } from "socket.io";
+import { listenWhenOpen } from "./listen";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const pub = new Redis(redisUrl);
@@ -100,17 +101,7 @@ async function openPool(): Promise<void> {
   for (const client of clients) client.release();
 }
 
-openPool().then(
-  () =>
-    http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-      const address = http.address();
-      console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
-    }),
-  (error: Error) => {
-    console.error(`cannot open the PostgreSQL pool (DATABASE_URL): ${error.message}`);
-    process.exit(1);
-  },
-);
+listenWhenOpen(http, openPool(), "the PostgreSQL pool");
 
 process.on("SIGTERM", () => {
   void io.close();

@@ -19,6 +19,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { WebSocketServer, type WebSocket } from "ws";
 import { GroupCommit } from "./group-commit";
+import { listenWhenOpen } from "./listen";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `${process.env.REDIS_PREFIX ?? "bench-ws"}:room:`;
@@ -150,17 +151,7 @@ wss.on("connection", (ws, req) => {
 });
 
 const opened = db ? db.connect().then((client) => client.release()) : Promise.resolve();
-opened.then(
-  () =>
-    http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-      const address = http.address();
-      console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
-    }),
-  (error: Error) => {
-    console.error(`cannot open the PostgreSQL connection (DATABASE_URL): ${error.message}`);
-    process.exit(1);
-  },
-);
+listenWhenOpen(http, opened, "the PostgreSQL connection");
 
 process.on("SIGTERM", () => {
   pub.disconnect();
