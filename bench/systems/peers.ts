@@ -36,7 +36,7 @@ const PEERS: Record<PeerName, { file: string; label: string; protocol: SystemNam
 };
 
 /** The durable peers' history: what a team adds to Socket.IO to keep its messages. */
-const MESSAGES_TABLE = `CREATE TABLE messages (
+export const MESSAGES_TABLE = `CREATE TABLE messages (
   id bigserial PRIMARY KEY,
   room text NOT NULL,
   sender text NOT NULL,
